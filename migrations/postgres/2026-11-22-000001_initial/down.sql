@@ -1,0 +1,10 @@
+DROP TABLE audit_log;
+DROP TABLE signing_keys;
+DROP TABLE revoked_tokens;
+DROP TABLE refresh_tokens;
+DROP TABLE authorization_codes;
+DROP TABLE consents;
+DROP TABLE sessions;
+DROP TABLE users;
+DROP TABLE client_keys;
+DROP TABLE clients;

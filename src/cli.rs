@@ -1,0 +1,100 @@
+//! The operator command line. Every command works against either backend; the database
+//! comes from the settings (`PORTCULLIS_DATABASE_URL`, `--config`).
+
+mod client;
+mod serve;
+mod stdin;
+mod user;
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::config::Settings;
+use crate::store::{DbConnection, Store, run_migrations};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "portcullis",
+    version,
+    about = "OAuth 2.0 / OpenID Connect authorization server"
+)]
+pub struct Cli {
+    /// TOML configuration file (environment variables override it)
+    #[arg(long, global = true, env = "PORTCULLIS_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server
+    Serve(serve::ServeArgs),
+    /// Apply pending database migrations and exit
+    Migrate,
+    /// Manage OAuth clients
+    #[command(subcommand)]
+    Client(client::ClientCommand),
+    /// Manage users
+    #[command(subcommand)]
+    User(user::UserCommand),
+}
+
+/// Runs a parsed command. `serve` blocks until the server stops.
+pub fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
+    match command {
+        Command::Serve(args) => serve::run(args, settings),
+        Command::Migrate => {
+            let (_store, applied) = open(&settings)?;
+            if applied.is_empty() {
+                println!("database is up to date");
+            } else {
+                for m in applied {
+                    println!("applied {m}");
+                }
+            }
+            Ok(())
+        }
+        Command::Client(cmd) => client::run(cmd, &settings),
+        Command::User(cmd) => user::run(cmd, &settings),
+    }
+}
+
+/// Opens the database for a one-shot command, applying pending migrations first so a
+/// command works on a fresh database.
+fn open(settings: &Settings) -> anyhow::Result<(Store, Vec<String>)> {
+    let store = Store::connect(&settings.database).with_context(|| {
+        format!(
+            "cannot open the database {}",
+            settings.database.url.redacted()
+        )
+    })?;
+    let applied = run_migrations(&mut *store.conn()?)?;
+    Ok((store, applied))
+}
+
+fn with_conn<T>(
+    settings: &Settings,
+    f: impl FnOnce(&mut DbConnection) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    let (store, _) = open(settings)?;
+    let mut conn = store.conn()?;
+    f(&mut conn)
+}
+
+fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_cli_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}

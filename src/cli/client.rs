@@ -1,0 +1,193 @@
+use clap::{Args, Subcommand};
+use serde_json::json;
+
+use super::{print_json, with_conn};
+use crate::clock::{Clock, SystemClock, rfc3339};
+use crate::config::Settings;
+use crate::domain::client::ClientSpec;
+use crate::manage;
+use crate::store::clients::{self, Client};
+
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Register a client; prints its generated secret once
+    Create(CreateArgs),
+    /// List clients
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one client
+    Show {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a client with its consents, codes and refresh tokens
+    Delete { id: String },
+    /// Replace a client's secret (the old one stops working at once); prints the new one
+    RotateSecret {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// Display name, shown on the login and consent pages
+    #[arg(long)]
+    name: String,
+    /// Client id (default: generated)
+    #[arg(long)]
+    id: Option<String>,
+    /// A public client (SPA, native app): no secret, PKCE required
+    #[arg(long)]
+    public: bool,
+    /// authorization_code, refresh_token or client_credentials (repeatable)
+    #[arg(long = "grant-type", value_name = "G", required = true, num_args = 1..)]
+    grant_types: Vec<String>,
+    /// Exact redirect URI (repeatable)
+    #[arg(long = "redirect-uri", value_name = "U", num_args = 1..)]
+    redirect_uris: Vec<String>,
+    /// Allowed scope (repeatable, or space-separated)
+    #[arg(long = "scope", value_name = "S", num_args = 1..)]
+    scopes: Vec<String>,
+    /// Default audience of its access tokens (an absolute URI, RFC 8707)
+    #[arg(long, value_name = "A")]
+    audience: Option<String>,
+    /// Where RP-initiated logout may return (repeatable)
+    #[arg(long = "post-logout-redirect-uri", value_name = "U", num_args = 1..)]
+    post_logout_redirect_uris: Vec<String>,
+    /// Back-channel logout endpoint of the client
+    #[arg(long = "backchannel-logout-uri", value_name = "U")]
+    backchannel_logout_uri: Option<String>,
+    /// Do not ask users for consent (first-party clients)
+    #[arg(long)]
+    skip_consent: bool,
+    /// Print {"client_id":…,"client_secret":…} as JSON
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(cmd: ClientCommand, settings: &Settings) -> anyhow::Result<()> {
+    let now = SystemClock.now();
+    match cmd {
+        ClientCommand::Create(a) => {
+            let json = a.json;
+            let spec = ClientSpec {
+                id: a.id,
+                name: a.name,
+                public: a.public,
+                grant_types: a.grant_types,
+                redirect_uris: a.redirect_uris,
+                post_logout_redirect_uris: a.post_logout_redirect_uris,
+                backchannel_logout_uri: a.backchannel_logout_uri,
+                scopes: a.scopes,
+                audience: a.audience,
+                skip_consent: a.skip_consent,
+                auth_method: None,
+            };
+            let (client, secret) =
+                with_conn(settings, |c| Ok(manage::create_client(c, spec, now)?))?;
+            let secret = secret.as_ref().map(|s| s.expose().as_str());
+            if json {
+                print_json(&json!({ "client_id": client.id, "client_secret": secret }))?;
+            } else {
+                println!("client_id:     {}", client.id);
+                match secret {
+                    Some(s) => {
+                        println!("client_secret: {s}");
+                        println!("(the secret is shown only now; store it safely)");
+                    }
+                    None => println!("(public client: no secret)"),
+                }
+            }
+        }
+        ClientCommand::List { json } => {
+            let list = with_conn(settings, |c| Ok(clients::list(c)?))?;
+            if json {
+                print_json(&list)?;
+            } else {
+                println!("{:<28} {:<12} {:<44} NAME", "ID", "TYPE", "GRANTS");
+                for c in &list {
+                    let grants: Vec<_> = c.grant_types.iter().map(|g| g.as_str()).collect();
+                    println!(
+                        "{:<28} {:<12} {:<44} {}",
+                        c.id,
+                        kind(c),
+                        grants.join(","),
+                        c.name
+                    );
+                }
+            }
+        }
+        ClientCommand::Show { id, json } => {
+            let client = with_conn(settings, |c| {
+                clients::find(c, &id)?
+                    .ok_or_else(|| manage::ManageError::ClientNotFound(id.clone()).into())
+            })?;
+            if json {
+                print_json(&client)?;
+            } else {
+                show(&client);
+            }
+        }
+        ClientCommand::Delete { id } => {
+            with_conn(settings, |c| Ok(manage::delete_client(c, &id, now)?))?;
+            println!("deleted client {id}");
+        }
+        ClientCommand::RotateSecret { id, json } => {
+            let secret = with_conn(settings, |c| Ok(manage::rotate_client_secret(c, &id, now)?))?;
+            if json {
+                print_json(&json!({ "client_id": id, "client_secret": secret.expose() }))?;
+            } else {
+                println!("client_id:     {id}");
+                println!("client_secret: {}", secret.expose());
+                println!("(the previous secret no longer works)");
+            }
+        }
+    }
+    Ok(())
+}
+
+fn kind(c: &Client) -> &'static str {
+    if c.public { "public" } else { "confidential" }
+}
+
+fn show(c: &Client) {
+    let list = |v: &[String]| {
+        if v.is_empty() {
+            "-".to_string()
+        } else {
+            v.join(" ")
+        }
+    };
+    let grants: Vec<String> = c.grant_types.iter().map(|g| g.to_string()).collect();
+    println!("id:                        {}", c.id);
+    println!("name:                      {}", c.name);
+    println!("type:                      {}", kind(c));
+    println!(
+        "token endpoint auth:       {}",
+        c.token_endpoint_auth_method
+    );
+    println!("grant types:               {}", list(&grants));
+    println!("redirect URIs:             {}", list(&c.redirect_uris));
+    println!(
+        "post-logout redirect URIs: {}",
+        list(&c.post_logout_redirect_uris)
+    );
+    println!(
+        "back-channel logout URI:   {}",
+        c.backchannel_logout_uri.as_deref().unwrap_or("-")
+    );
+    println!("scopes:                    {}", list(&c.scopes));
+    println!(
+        "default audience:          {}",
+        c.default_audience.as_deref().unwrap_or("-")
+    );
+    println!("skip consent:              {}", c.skip_consent);
+    println!("require PKCE:              {}", c.require_pkce);
+    println!("created:                   {}", rfc3339(c.created_at));
+    println!("updated:                   {}", rfc3339(c.updated_at));
+}

@@ -1,0 +1,38 @@
+use clap::Args;
+
+use crate::config::Settings;
+use crate::demo;
+use crate::startup::Application;
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Seed a demo confidential client, a demo SPA client and a demo user, and print how
+    /// to try them (for trying Portcullis out, not for production)
+    #[arg(long)]
+    demo: bool,
+}
+
+pub fn run(args: ServeArgs, settings: Settings) -> anyhow::Result<()> {
+    actix_web::rt::System::new().block_on(async move {
+        let app = Application::build(settings).await?;
+        let state = app.state().clone();
+        if args.demo {
+            let passwords = state.passwords.clone();
+            let now = state.clock.now();
+            let creds = state
+                .store
+                .run(move |c| demo::seed(c, &passwords, now))
+                .await?;
+            println!("{}", demo::banner(&creds, &state.settings.issuer));
+        }
+        tracing::info!(
+            address = %app.address(),
+            issuer = %state.settings.issuer,
+            database = %state.settings.database.url.redacted(),
+            "listening"
+        );
+        app.run_until_stopped().await?;
+        tracing::info!("stopped");
+        Ok(())
+    })
+}

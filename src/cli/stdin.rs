@@ -1,0 +1,23 @@
+use std::io::Read;
+
+use anyhow::{Context, bail};
+
+use crate::secret::Secret;
+
+/// Reads a password from standard input (`--password-stdin`): everything up to EOF, minus
+/// one trailing newline, so both `echo pw |` and a file work. Never echoed or logged.
+pub fn read_password() -> anyhow::Result<Secret<String>> {
+    let mut buf = String::new();
+    std::io::stdin()
+        .take(64 * 1024)
+        .read_to_string(&mut buf)
+        .context("cannot read the password from standard input")?;
+    let trimmed = buf
+        .strip_suffix("\r\n")
+        .or_else(|| buf.strip_suffix('\n'))
+        .unwrap_or(&buf);
+    if trimmed.is_empty() {
+        bail!("no password on standard input");
+    }
+    Ok(Secret::new(trimmed.to_string()))
+}

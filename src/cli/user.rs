@@ -1,0 +1,126 @@
+use clap::{Args, Subcommand};
+
+use super::stdin::read_password;
+use super::{print_json, with_conn};
+use crate::clock::{Clock, SystemClock};
+use crate::config::Settings;
+use crate::domain::password::Passwords;
+use crate::domain::user::UserSpec;
+use crate::manage;
+use crate::store::users;
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user; the password is read from standard input
+    Create(CreateArgs),
+    /// List users
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set a user's password from standard input (ends their sessions)
+    SetPassword {
+        username: String,
+        /// Read the new password from standard input
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// Disable a user: no sign-in, sessions ended, refresh tokens revoked
+    Disable { username: String },
+    /// Enable a disabled user
+    Enable { username: String },
+    /// Delete a user and everything that belongs to them
+    Delete { username: String },
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    #[arg(long)]
+    username: String,
+    #[arg(long)]
+    email: Option<String>,
+    /// Display name
+    #[arg(long)]
+    name: Option<String>,
+    /// Role (repeatable)
+    #[arg(long = "role", value_name = "R", num_args = 1..)]
+    roles: Vec<String>,
+    /// Read the password from standard input
+    #[arg(long, required = true)]
+    password_stdin: bool,
+}
+
+pub fn run(cmd: UserCommand, settings: &Settings) -> anyhow::Result<()> {
+    let now = SystemClock.now();
+    let passwords = || Passwords::new(&settings.passwords);
+    match cmd {
+        UserCommand::Create(a) => {
+            let spec = UserSpec {
+                username: a.username,
+                email: a.email,
+                display_name: a.name,
+                roles: a.roles,
+            };
+            // Validate before reading stdin so a typo fails without waiting for input.
+            spec.clone().validate()?;
+            let password = read_password()?;
+            Passwords::check_policy(&password)?;
+            let user = with_conn(settings, |c| {
+                Ok(manage::create_user(c, &passwords()?, spec, &password, now)?)
+            })?;
+            println!("created user {} (id {})", user.username, user.id);
+        }
+        UserCommand::List { json } => {
+            let list = with_conn(settings, |c| Ok(users::list(c)?))?;
+            if json {
+                print_json(&list)?;
+            } else {
+                println!(
+                    "{:<24} {:<24} {:<9} {:<30} ROLES",
+                    "USERNAME", "ID", "STATUS", "EMAIL"
+                );
+                for u in &list {
+                    println!(
+                        "{:<24} {:<24} {:<9} {:<30} {}",
+                        u.username,
+                        u.id,
+                        if u.disabled { "disabled" } else { "active" },
+                        u.email.as_deref().unwrap_or("-"),
+                        u.roles.join(",")
+                    );
+                }
+            }
+        }
+        UserCommand::SetPassword { username, .. } => {
+            let password = read_password()?;
+            Passwords::check_policy(&password)?;
+            with_conn(settings, |c| {
+                Ok(manage::set_password(
+                    c,
+                    &passwords()?,
+                    &username,
+                    &password,
+                    now,
+                )?)
+            })?;
+            println!("password set for {username}; their sessions were ended");
+        }
+        UserCommand::Disable { username } => {
+            with_conn(settings, |c| {
+                Ok(manage::set_user_disabled(c, &username, true, now)?)
+            })?;
+            println!("disabled {username}");
+        }
+        UserCommand::Enable { username } => {
+            with_conn(settings, |c| {
+                Ok(manage::set_user_disabled(c, &username, false, now)?)
+            })?;
+            println!("enabled {username}");
+        }
+        UserCommand::Delete { username } => {
+            with_conn(settings, |c| Ok(manage::delete_user(c, &username, now)?))?;
+            println!("deleted {username}");
+        }
+    }
+    Ok(())
+}

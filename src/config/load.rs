@@ -1,0 +1,264 @@
+//! Layering: defaults → TOML file → `PORTCULLIS_*` environment.
+//!
+//! Environment names: `PORTCULLIS_<KEY>` for top-level keys (`PORTCULLIS_ISSUER`,
+//! `PORTCULLIS_BIND`), `PORTCULLIS_<SECTION>__<KEY>` for the rest
+//! (`PORTCULLIS_DATABASE__POOL_SIZE`), plus the aliases in [`ALIASES`].
+
+use std::path::{Path, PathBuf};
+
+use toml::{Table, Value};
+
+use super::Settings;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path} is not valid TOML: {message}")]
+    Syntax { path: PathBuf, message: String },
+    #[error("invalid configuration: `{key}` {message}")]
+    Invalid { key: String, message: String },
+    #[error("invalid environment variable {var}: {message}")]
+    Env { var: String, message: String },
+}
+
+/// Settings plus the warnings found while loading them, which the caller logs once
+/// logging is set up (the log settings are among the settings).
+#[derive(Debug)]
+pub struct Loaded {
+    pub settings: Settings,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Str,
+    Int,
+}
+
+/// Every settable key and how an environment string converts to it. A unit test checks
+/// this list against the `Settings` structs, so it cannot drift.
+const KEYS: &[(&str, Kind)] = &[
+    ("issuer", Kind::Str),
+    ("bind", Kind::Str),
+    ("database.url", Kind::Str),
+    ("database.pool_size", Kind::Int),
+    ("database.connect_timeout_secs", Kind::Int),
+    ("database.sqlite_busy_timeout_ms", Kind::Int),
+    ("log.format", Kind::Str),
+    ("log.level", Kind::Str),
+    ("passwords.argon2_memory_kib", Kind::Int),
+    ("passwords.argon2_iterations", Kind::Int),
+    ("passwords.argon2_parallelism", Kind::Int),
+    ("passwords.max_concurrent_hashes", Kind::Int),
+];
+
+/// Short names operators expect from other servers (`DATABASE_URL`) and that the
+/// documentation promises.
+const ALIASES: &[(&str, &str)] = &[
+    ("DATABASE_URL", "database.url"),
+    ("LOG_FORMAT", "log.format"),
+    ("LOG_LEVEL", "log.level"),
+];
+
+/// Variables with our prefix that are not settings: the config path itself and the test
+/// harness's switches.
+fn is_reserved(var: &str) -> bool {
+    var == "PORTCULLIS_CONFIG" || var.starts_with("PORTCULLIS_TEST_")
+}
+
+/// Loads settings from an optional TOML file and the given environment (normally
+/// `std::env::vars()`; tests pass their own).
+pub fn load(
+    file: Option<&Path>,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<Loaded, ConfigError> {
+    let mut table = match file {
+        Some(path) => read_file(path)?,
+        None => Table::new(),
+    };
+    let mut warnings = Vec::new();
+    let mut vars: Vec<(String, String)> = env
+        .into_iter()
+        .filter(|(k, _)| k.starts_with("PORTCULLIS_") && !is_reserved(k))
+        .collect();
+    vars.sort();
+    for (var, raw) in vars {
+        match env_key(&var) {
+            Some((key, kind)) => {
+                let value = convert(&var, &raw, kind)?;
+                set(&mut table, key, value);
+            }
+            None => warnings.push(format!("ignoring unknown environment variable {var}")),
+        }
+    }
+    let settings: Settings =
+        serde_path_to_error::deserialize(Value::Table(table)).map_err(|e| {
+            let key = e.path().to_string();
+            ConfigError::Invalid {
+                key: if key == "." {
+                    "(top level)".into()
+                } else {
+                    key
+                },
+                message: e.into_inner().to_string(),
+            }
+        })?;
+    warnings.extend(settings.validate()?);
+    Ok(Loaded { settings, warnings })
+}
+
+fn read_file(path: &Path) -> Result<Table, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    text.parse::<Table>().map_err(|e| ConfigError::Syntax {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
+fn env_key(var: &str) -> Option<(&'static str, Kind)> {
+    let suffix = var.strip_prefix("PORTCULLIS_")?;
+    let wanted = ALIASES
+        .iter()
+        .find(|(alias, _)| *alias == suffix)
+        .map(|(_, key)| key.to_string())
+        .unwrap_or_else(|| suffix.to_ascii_lowercase().replacen("__", ".", 1));
+    KEYS.iter()
+        .find(|(key, _)| *key == wanted)
+        .map(|(key, kind)| (*key, *kind))
+}
+
+fn convert(var: &str, raw: &str, kind: Kind) -> Result<Value, ConfigError> {
+    match kind {
+        Kind::Str => Ok(Value::String(raw.to_string())),
+        Kind::Int => raw
+            .trim()
+            .parse::<i64>()
+            .map(Value::Integer)
+            .map_err(|_| ConfigError::Env {
+                var: var.to_string(),
+                message: format!("expected an integer, got `{raw}`"),
+            }),
+    }
+}
+
+fn set(table: &mut Table, dotted: &str, value: Value) {
+    match dotted.split_once('.') {
+        None => {
+            table.insert(dotted.to_string(), value);
+        }
+        Some((section, key)) => {
+            let entry = table
+                .entry(section.to_string())
+                .or_insert_with(|| Value::Table(Table::new()));
+            if !entry.is_table() {
+                *entry = Value::Table(Table::new());
+            }
+            if let Value::Table(inner) = entry {
+                inner.insert(key.to_string(), value);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn every_known_key_is_a_real_setting() {
+        // Setting every key through the environment must deserialize: a typo in KEYS
+        // would hit `deny_unknown_fields`.
+        let vars: Vec<(String, String)> = KEYS
+            .iter()
+            .map(|(key, kind)| {
+                let var = format!("PORTCULLIS_{}", key.replace('.', "__").to_uppercase());
+                let value = match (key, kind) {
+                    (&"issuer", _) => "https://id.example.com",
+                    (&"bind", _) => "127.0.0.1:0",
+                    (&"database.url", _) => "sqlite://x.db",
+                    (&"log.format", _) => "json",
+                    (&"log.level", _) => "debug",
+                    (&"passwords.argon2_memory_kib", _) => "19456",
+                    (_, Kind::Int) => "2",
+                    (_, Kind::Str) => "x",
+                };
+                (var, value.to_string())
+            })
+            .collect();
+        let loaded = load(None, vars).unwrap();
+        assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+        assert_eq!(loaded.settings.database.pool_size, 2);
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.toml");
+        std::fs::write(
+            &path,
+            "issuer = \"https://file.example\"\n[database]\npool_size = 3\n",
+        )
+        .unwrap();
+        let loaded = load(
+            Some(&path),
+            env(&[
+                ("PORTCULLIS_ISSUER", "https://env.example"),
+                ("PORTCULLIS_DATABASE_URL", "postgres://u@h/db"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(loaded.settings.issuer, "https://env.example");
+        assert_eq!(loaded.settings.database.pool_size, 3);
+        assert_eq!(loaded.settings.database.url.expose(), "postgres://u@h/db");
+    }
+
+    #[test]
+    fn unknown_variables_are_warned_about_not_fatal() {
+        let loaded = load(
+            None,
+            env(&[
+                ("PORTCULLIS_ISSUR", "x"),
+                ("PORTCULLIS_TEST_REQUIRE_ALL", "1"),
+                ("OTHER", "y"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(loaded.warnings.len(), 2, "{:?}", loaded.warnings);
+        assert!(loaded.warnings[0].contains("PORTCULLIS_ISSUR"));
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let e = load(None, env(&[("PORTCULLIS_DATABASE__POOL_SIZE", "many")])).unwrap_err();
+        assert!(
+            e.to_string().contains("PORTCULLIS_DATABASE__POOL_SIZE"),
+            "{e}"
+        );
+
+        let e = load(None, env(&[("PORTCULLIS_BIND", "nowhere")])).unwrap_err();
+        assert!(e.to_string().contains("`bind`"), "{e}");
+
+        let e = load(None, env(&[("PORTCULLIS_LOG_FORMAT", "xml")])).unwrap_err();
+        assert!(e.to_string().contains("`log.format`"), "{e}");
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.toml");
+        std::fs::write(&path, "[database]\npool_sise = 3\n").unwrap();
+        let e = load(Some(&path), env(&[])).unwrap_err();
+        assert!(e.to_string().contains("pool_sise"), "{e}");
+    }
+}

@@ -1,0 +1,142 @@
+//! `serve --demo`: seeds a confidential client, a public SPA client and a user so a
+//! newcomer can try every flow at once. Idempotent: existing demo rows are reused, and
+//! since only hashes are stored, the demo secret and password are renewed on each start
+//! so they can be printed again.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest, Sha256};
+
+use crate::clock::UnixTime;
+use crate::domain::client::ClientSpec;
+use crate::domain::opaque;
+use crate::domain::password::Passwords;
+use crate::domain::user::UserSpec;
+use crate::manage::{self, ManageError};
+use crate::secret::Secret;
+use crate::store::{DbConnection, clients, users};
+
+pub const SERVICE_CLIENT_ID: &str = "demo-service";
+pub const SPA_CLIENT_ID: &str = "demo-spa";
+pub const USERNAME: &str = "demo";
+pub const REDIRECT_URI: &str = "http://localhost:3000/callback";
+pub const AUDIENCE: &str = "urn:portcullis:demo-api";
+
+pub struct DemoCredentials {
+    pub service_client_id: String,
+    pub service_client_secret: Secret<String>,
+    pub spa_client_id: String,
+    pub username: String,
+    pub password: Secret<String>,
+}
+
+pub fn seed(
+    conn: &mut DbConnection,
+    passwords: &Passwords,
+    now: UnixTime,
+) -> Result<DemoCredentials, ManageError> {
+    let service_client_secret = match clients::find(conn, SERVICE_CLIENT_ID)? {
+        Some(_) => manage::rotate_client_secret(conn, SERVICE_CLIENT_ID, now)?,
+        None => {
+            let spec = ClientSpec {
+                id: Some(SERVICE_CLIENT_ID.into()),
+                name: "Demo service".into(),
+                grant_types: ["client_credentials", "authorization_code", "refresh_token"]
+                    .map(String::from)
+                    .to_vec(),
+                redirect_uris: vec![REDIRECT_URI.into()],
+                scopes: [
+                    "openid",
+                    "profile",
+                    "email",
+                    "offline_access",
+                    "demo.read",
+                    "demo.write",
+                ]
+                .map(String::from)
+                .to_vec(),
+                audience: Some(AUDIENCE.into()),
+                ..Default::default()
+            };
+            let (_, secret) = manage::create_client(conn, spec, now)?;
+            secret.ok_or_else(|| ManageError::NoSecret(SERVICE_CLIENT_ID.into()))?
+        }
+    };
+    if clients::find(conn, SPA_CLIENT_ID)?.is_none() {
+        let spec = ClientSpec {
+            id: Some(SPA_CLIENT_ID.into()),
+            name: "Demo single-page app".into(),
+            public: true,
+            grant_types: ["authorization_code", "refresh_token"]
+                .map(String::from)
+                .to_vec(),
+            redirect_uris: vec![REDIRECT_URI.into()],
+            post_logout_redirect_uris: vec!["http://localhost:3000/".into()],
+            audience: Some(AUDIENCE.into()),
+            ..Default::default()
+        };
+        manage::create_client(conn, spec, now)?;
+    }
+    let password = opaque::generate(12);
+    if users::find_by_username(conn, USERNAME)?.is_some() {
+        manage::set_password(conn, passwords, USERNAME, &password, now)?;
+    } else {
+        let spec = UserSpec {
+            username: USERNAME.into(),
+            email: Some("demo@example.com".into()),
+            display_name: Some("Demo User".into()),
+            roles: vec!["demo".into()],
+        };
+        manage::create_user(conn, passwords, spec, &password, now)?;
+    }
+    Ok(DemoCredentials {
+        service_client_id: SERVICE_CLIENT_ID.into(),
+        service_client_secret,
+        spa_client_id: SPA_CLIENT_ID.into(),
+        username: USERNAME.into(),
+        password,
+    })
+}
+
+/// What a newcomer needs: the credentials, an authorize URL with PKCE to open in a
+/// browser, and a `curl` line for client credentials. Printed to stdout, never logged.
+pub fn banner(creds: &DemoCredentials, issuer: &str) -> String {
+    let verifier = opaque::generate(32);
+    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.expose().as_bytes()));
+    let mut authorize = url::Url::parse(&format!("{issuer}/authorize"))
+        .unwrap_or_else(|_| url::Url::parse("http://127.0.0.1:8080/authorize").expect("valid"));
+    authorize
+        .query_pairs_mut()
+        .append_pair("response_type", "code")
+        .append_pair("client_id", &creds.spa_client_id)
+        .append_pair("redirect_uri", REDIRECT_URI)
+        .append_pair("scope", "openid profile email")
+        .append_pair("state", &opaque::identifier())
+        .append_pair("code_challenge", &challenge)
+        .append_pair("code_challenge_method", "S256");
+    format!(
+        "\
+Portcullis demo data (renewed at every `serve --demo`; not for production)
+
+  Confidential client  {service_id}
+    client_secret      {secret}
+  Public SPA client    {spa_id}   (redirect URI {redirect})
+  User                 {username}
+    password           {password}
+
+  Sign in from a browser:
+    {authorize}
+    (PKCE code_verifier for the token request: {verifier})
+
+  Get a token for a service:
+    curl -s -u {service_id}:{secret} -d grant_type=client_credentials -d scope=demo.read {issuer}/token
+",
+        service_id = creds.service_client_id,
+        secret = creds.service_client_secret.expose(),
+        spa_id = creds.spa_client_id,
+        redirect = REDIRECT_URI,
+        username = creds.username,
+        password = creds.password.expose(),
+        verifier = verifier.expose(),
+    )
+}

@@ -1,0 +1,403 @@
+//! OAuth clients: what may be registered, and the checks that make a registration valid.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Serialize;
+
+use super::uri;
+
+/// The grants this server implements. The resource-owner password grant is deliberately
+/// absent (RFC 9700 §2.4: MUST NOT be used); implicit likewise (§2.1.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantType {
+    AuthorizationCode,
+    RefreshToken,
+    ClientCredentials,
+}
+
+impl GrantType {
+    pub const ALL: [GrantType; 3] = [
+        GrantType::AuthorizationCode,
+        GrantType::RefreshToken,
+        GrantType::ClientCredentials,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GrantType::AuthorizationCode => "authorization_code",
+            GrantType::RefreshToken => "refresh_token",
+            GrantType::ClientCredentials => "client_credentials",
+        }
+    }
+}
+
+impl FromStr for GrantType {
+    type Err = ClientError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        GrantType::ALL
+            .into_iter()
+            .find(|g| g.as_str() == s)
+            .ok_or_else(|| ClientError::UnknownGrantType(s.to_string()))
+    }
+}
+
+impl fmt::Display for GrantType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How a client authenticates at the token endpoint (`token_endpoint_auth_method`,
+/// OpenID Connect Dynamic Client Registration §2). Each client may use only its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMethod {
+    ClientSecretBasic,
+    ClientSecretPost,
+    PrivateKeyJwt,
+    None,
+}
+
+impl AuthMethod {
+    pub const ALL: [AuthMethod; 4] = [
+        AuthMethod::ClientSecretBasic,
+        AuthMethod::ClientSecretPost,
+        AuthMethod::PrivateKeyJwt,
+        AuthMethod::None,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMethod::ClientSecretBasic => "client_secret_basic",
+            AuthMethod::ClientSecretPost => "client_secret_post",
+            AuthMethod::PrivateKeyJwt => "private_key_jwt",
+            AuthMethod::None => "none",
+        }
+    }
+
+    /// Whether the method uses a shared secret that the server generates.
+    pub fn uses_secret(self) -> bool {
+        matches!(
+            self,
+            AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost
+        )
+    }
+}
+
+impl FromStr for AuthMethod {
+    type Err = ClientError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        AuthMethod::ALL
+            .into_iter()
+            .find(|m| m.as_str() == s)
+            .ok_or_else(|| ClientError::UnknownAuthMethod(s.to_string()))
+    }
+}
+
+impl fmt::Display for AuthMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ClientError {
+    #[error("client id `{0}` is invalid: use 1-128 characters from A-Z a-z 0-9 . _ ~ -")]
+    InvalidId(String),
+    #[error("client name must be 1-200 printable characters")]
+    InvalidName,
+    #[error(
+        "unknown grant type `{0}` (expected authorization_code, refresh_token or client_credentials)"
+    )]
+    UnknownGrantType(String),
+    #[error(
+        "unknown auth method `{0}` (expected client_secret_basic, client_secret_post, private_key_jwt or none)"
+    )]
+    UnknownAuthMethod(String),
+    #[error("at least one --grant-type is required")]
+    NoGrantType,
+    #[error("{field} `{uri}` is invalid: {problem}")]
+    InvalidUri {
+        field: &'static str,
+        uri: String,
+        problem: &'static str,
+    },
+    #[error("the authorization_code grant needs at least one --redirect-uri")]
+    MissingRedirectUri,
+    #[error("--redirect-uri is only meaningful with the authorization_code grant")]
+    RedirectWithoutCodeGrant,
+    #[error("refresh_token is issued only with the authorization_code grant; add it too")]
+    RefreshWithoutCode,
+    #[error("a public client cannot use client_credentials: it has no credentials")]
+    PublicClientCredentials,
+    #[error(
+        "scope `{0}` is invalid: scope tokens are printable ASCII without spaces, quotes or backslashes (RFC 6749 §3.3)"
+    )]
+    InvalidScope(String),
+    #[error("a public client authenticates with `none`; a confidential client cannot")]
+    AuthMethodMismatch,
+    #[error("private_key_jwt needs the client's public keys, which this command cannot take yet")]
+    PrivateKeyJwtNeedsKeys,
+}
+
+/// What an operator asks for when registering a client.
+#[derive(Debug, Clone, Default)]
+pub struct ClientSpec {
+    pub id: Option<String>,
+    pub name: String,
+    pub public: bool,
+    pub grant_types: Vec<String>,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub backchannel_logout_uri: Option<String>,
+    pub scopes: Vec<String>,
+    pub audience: Option<String>,
+    pub skip_consent: bool,
+    pub auth_method: Option<String>,
+}
+
+/// A registration that passed every check; what the store writes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClientRegistration {
+    pub id: String,
+    pub name: String,
+    pub public: bool,
+    pub grant_types: Vec<GrantType>,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub backchannel_logout_uri: Option<String>,
+    pub scopes: Vec<String>,
+    pub audiences: Vec<String>,
+    pub default_audience: Option<String>,
+    pub skip_consent: bool,
+    /// RFC 9700 §2.1.1: PKCE is required of every public client.
+    pub require_pkce: bool,
+    pub auth_method: AuthMethod,
+}
+
+/// RFC 6749 §3.3: `scope-token = 1*( %x21 / %x23-5B / %x5D-7E )`.
+pub fn is_scope_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b))
+}
+
+/// Client ids travel in URLs and Basic credentials: keep them to RFC 3986 unreserved.
+pub fn is_client_id(s: &str) -> bool {
+    (1..=128).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'~' | b'-'))
+}
+
+fn dedup<T: PartialEq>(items: Vec<T>) -> Vec<T> {
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        if !out.contains(&item) {
+            out.push(item);
+        }
+    }
+    out
+}
+
+fn check_uris(
+    field: &'static str,
+    uris: &[String],
+    check: fn(&str) -> Result<(), uri::UriProblem>,
+) -> Result<(), ClientError> {
+    for u in uris {
+        check(u).map_err(|problem| ClientError::InvalidUri {
+            field,
+            uri: u.clone(),
+            problem,
+        })?;
+    }
+    Ok(())
+}
+
+impl ClientSpec {
+    /// Validates the request; `generated_id` is used when no id was given.
+    pub fn validate(self, generated_id: String) -> Result<ClientRegistration, ClientError> {
+        let id = self.id.unwrap_or(generated_id);
+        if !is_client_id(&id) {
+            return Err(ClientError::InvalidId(id));
+        }
+        let name = self.name.trim().to_string();
+        if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
+            return Err(ClientError::InvalidName);
+        }
+        let grant_types = dedup(
+            self.grant_types
+                .iter()
+                .map(|g| g.parse())
+                .collect::<Result<Vec<GrantType>, _>>()?,
+        );
+        if grant_types.is_empty() {
+            return Err(ClientError::NoGrantType);
+        }
+        let code = grant_types.contains(&GrantType::AuthorizationCode);
+        if self.public && grant_types.contains(&GrantType::ClientCredentials) {
+            return Err(ClientError::PublicClientCredentials);
+        }
+        if grant_types.contains(&GrantType::RefreshToken) && !code {
+            return Err(ClientError::RefreshWithoutCode);
+        }
+        let redirect_uris = dedup(self.redirect_uris);
+        check_uris("redirect URI", &redirect_uris, uri::check_redirect_uri)?;
+        if code && redirect_uris.is_empty() {
+            return Err(ClientError::MissingRedirectUri);
+        }
+        if !code && !redirect_uris.is_empty() {
+            return Err(ClientError::RedirectWithoutCodeGrant);
+        }
+        let post_logout_redirect_uris = dedup(self.post_logout_redirect_uris);
+        check_uris(
+            "post-logout redirect URI",
+            &post_logout_redirect_uris,
+            uri::check_redirect_uri,
+        )?;
+        if let Some(u) = &self.backchannel_logout_uri {
+            check_uris(
+                "back-channel logout URI",
+                std::slice::from_ref(u),
+                uri::check_https_uri,
+            )?;
+        }
+        let mut scopes = dedup(
+            self.scopes
+                .iter()
+                .flat_map(|s| s.split(' '))
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect(),
+        );
+        if let Some(bad) = scopes.iter().find(|s| !is_scope_token(s)) {
+            return Err(ClientError::InvalidScope(bad.clone()));
+        }
+        if scopes.is_empty() && code {
+            scopes = ["openid", "profile", "email"].map(String::from).to_vec();
+            if grant_types.contains(&GrantType::RefreshToken) {
+                scopes.push("offline_access".into());
+            }
+        }
+        if let Some(a) = &self.audience {
+            check_uris("audience", std::slice::from_ref(a), uri::check_resource_uri)?;
+        }
+        let auth_method = match self.auth_method.as_deref() {
+            Some(m) => m.parse()?,
+            None if self.public => AuthMethod::None,
+            None => AuthMethod::ClientSecretBasic,
+        };
+        if self.public != (auth_method == AuthMethod::None) {
+            return Err(ClientError::AuthMethodMismatch);
+        }
+        if auth_method == AuthMethod::PrivateKeyJwt {
+            return Err(ClientError::PrivateKeyJwtNeedsKeys);
+        }
+        Ok(ClientRegistration {
+            id,
+            name,
+            public: self.public,
+            grant_types,
+            redirect_uris,
+            post_logout_redirect_uris,
+            backchannel_logout_uri: self.backchannel_logout_uri,
+            scopes,
+            audiences: self.audience.iter().cloned().collect(),
+            default_audience: self.audience,
+            skip_consent: self.skip_consent,
+            require_pkce: self.public,
+            auth_method,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> ClientSpec {
+        ClientSpec {
+            name: "App".into(),
+            grant_types: vec!["authorization_code".into()],
+            redirect_uris: vec!["https://app.example.com/cb".into()],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_confidential_code_client_gets_defaults() {
+        let c = spec().validate("gen".into()).unwrap();
+        assert_eq!(c.id, "gen");
+        assert_eq!(c.auth_method, AuthMethod::ClientSecretBasic);
+        assert_eq!(c.scopes, ["openid", "profile", "email"]);
+        assert!(!c.require_pkce);
+    }
+
+    #[test]
+    fn a_public_client_requires_pkce_and_no_secret() {
+        let c = ClientSpec {
+            public: true,
+            ..spec()
+        }
+        .validate("g".into())
+        .unwrap();
+        assert!(c.require_pkce);
+        assert_eq!(c.auth_method, AuthMethod::None);
+    }
+
+    #[test]
+    fn bad_registrations_are_refused() {
+        let cases: Vec<(ClientSpec, &str)> = vec![
+            (
+                ClientSpec {
+                    grant_types: vec!["password".into()],
+                    ..spec()
+                },
+                "unknown grant type",
+            ),
+            (
+                ClientSpec {
+                    redirect_uris: vec!["/cb".into()],
+                    ..spec()
+                },
+                "absolute",
+            ),
+            (
+                ClientSpec {
+                    redirect_uris: vec![],
+                    ..spec()
+                },
+                "redirect-uri",
+            ),
+            (
+                ClientSpec {
+                    public: true,
+                    grant_types: vec!["client_credentials".into()],
+                    redirect_uris: vec![],
+                    ..spec()
+                },
+                "public client",
+            ),
+            (
+                ClientSpec {
+                    id: Some("has space".into()),
+                    ..spec()
+                },
+                "client id",
+            ),
+            (
+                ClientSpec {
+                    scopes: vec!["ok \"bad\"".into()],
+                    ..spec()
+                },
+                "scope",
+            ),
+        ];
+        for (s, expected) in cases {
+            let e = s.validate("g".into()).unwrap_err().to_string();
+            assert!(e.contains(expected), "{e}");
+        }
+    }
+}

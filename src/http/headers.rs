@@ -1,0 +1,15 @@
+//! Security headers on every response (RFC 9700 §4.16 clickjacking, §4.2.4 referrer
+//! leakage). Responses that may be cached say so themselves.
+
+use actix_web::middleware::DefaultHeaders;
+
+pub fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("X-Frame-Options", "DENY"))
+        .add((
+            "Content-Security-Policy",
+            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ))
+        .add(("Referrer-Policy", "no-referrer"))
+}

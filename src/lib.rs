@@ -1,0 +1,18 @@
+//! Portcullis: an OAuth 2.0 / OpenID Connect authorization server.
+//!
+//! Layers, each depending only on the ones below it:
+//! `http` (actix handlers) → `domain` (clients, users, tokens) → `store` (diesel).
+//! `cli` and `startup` wire them together; `config` and `telemetry` are shared.
+
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod manage;
+pub mod secret;
+pub mod startup;
+pub mod store;
+pub mod telemetry;

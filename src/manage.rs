@@ -1,0 +1,50 @@
+//! Operator actions on clients and users (used by the CLI, later by admin endpoints).
+//! Each change and its audit entry are written in one transaction.
+
+mod clients;
+mod users;
+
+pub use clients::{create_client, delete_client, rotate_client_secret};
+pub use users::{create_user, delete_user, set_password, set_user_disabled};
+
+use crate::domain::client::ClientError;
+use crate::domain::password::PasswordError;
+use crate::domain::user::UserError;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ManageError {
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    #[error(transparent)]
+    User(#[from] UserError),
+    #[error(transparent)]
+    Password(#[from] PasswordError),
+    #[error("a client with id `{0}` already exists")]
+    DuplicateClient(String),
+    #[error("a user named `{0}` already exists")]
+    DuplicateUser(String),
+    #[error("no client with id `{0}`")]
+    ClientNotFound(String),
+    #[error("no user named `{0}`")]
+    UserNotFound(String),
+    #[error("client `{0}` authenticates without a shared secret; there is none to rotate")]
+    NoSecret(String),
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for ManageError {
+    fn from(e: StoreError) -> Self {
+        ManageError::Store(e)
+    }
+}
+
+impl From<diesel::result::Error> for ManageError {
+    fn from(e: diesel::result::Error) -> Self {
+        ManageError::Store(e.into())
+    }
+}
+
+/// The audit actor for changes made from the command line.
+pub const CLI_ACTOR: &str = "cli";

@@ -1,0 +1,97 @@
+use diesel::Connection;
+use serde_json::json;
+
+use super::{CLI_ACTOR, ManageError};
+use crate::clock::UnixTime;
+use crate::domain::client::ClientSpec;
+use crate::domain::opaque::{self, CLIENT_SECRET_BYTES};
+use crate::secret::Secret;
+use crate::store::audit::{self, AuditEvent};
+use crate::store::clients::{self, Client};
+use crate::store::{DbConnection, StoreError};
+
+/// Registers a client. A client that authenticates with a shared secret gets a generated
+/// one, returned here once; only its hash is stored.
+pub fn create_client(
+    conn: &mut DbConnection,
+    spec: ClientSpec,
+    now: UnixTime,
+) -> Result<(Client, Option<Secret<String>>), ManageError> {
+    let reg = spec.validate(opaque::identifier())?;
+    let secret = reg
+        .auth_method
+        .uses_secret()
+        .then(|| opaque::generate(CLIENT_SECRET_BYTES));
+    let hash = secret.as_ref().map(|s| opaque::hash(s.expose()));
+    let client = conn.transaction(|c| {
+        clients::insert(c, &reg, hash, now).map_err(|e| match e {
+            StoreError::Duplicate => ManageError::DuplicateClient(reg.id.clone()),
+            other => other.into(),
+        })?;
+        audit::record(
+            c,
+            &AuditEvent {
+                event: "client.created",
+                actor: CLI_ACTOR,
+                client_id: Some(&reg.id),
+                details: json!({ "grant_types": reg.grant_types, "public": reg.public }),
+                ..Default::default()
+            },
+            now,
+        )?;
+        clients::find(c, &reg.id)?.ok_or_else(|| ManageError::ClientNotFound(reg.id.clone()))
+    })?;
+    Ok((client, secret))
+}
+
+/// Replaces a client's secret at once; the old one stops working immediately.
+pub fn rotate_client_secret(
+    conn: &mut DbConnection,
+    id: &str,
+    now: UnixTime,
+) -> Result<Secret<String>, ManageError> {
+    let secret = opaque::generate(CLIENT_SECRET_BYTES);
+    let hash = opaque::hash(secret.expose());
+    conn.transaction(|c| {
+        // Write first (see `store`): the update takes the lock, then we check the method.
+        if !clients::set_secret_hash(c, id, hash, now)? {
+            return Err(ManageError::ClientNotFound(id.into()));
+        }
+        let client = clients::find(c, id)?.ok_or_else(|| ManageError::ClientNotFound(id.into()))?;
+        if !client.token_endpoint_auth_method.uses_secret() {
+            // Rolls the transaction back: a client without a secret keeps none.
+            return Err(ManageError::NoSecret(id.into()));
+        }
+        audit::record(
+            c,
+            &AuditEvent {
+                event: "client.secret_rotated",
+                actor: CLI_ACTOR,
+                client_id: Some(id),
+                ..Default::default()
+            },
+            now,
+        )?;
+        Ok(())
+    })?;
+    Ok(secret)
+}
+
+pub fn delete_client(conn: &mut DbConnection, id: &str, now: UnixTime) -> Result<(), ManageError> {
+    conn.transaction(|c| {
+        if !clients::delete(c, id)? {
+            return Err(ManageError::ClientNotFound(id.into()));
+        }
+        audit::record(
+            c,
+            &AuditEvent {
+                event: "client.deleted",
+                actor: CLI_ACTOR,
+                client_id: Some(id),
+                ..Default::default()
+            },
+            now,
+        )?;
+        Ok(())
+    })
+}

@@ -1,0 +1,124 @@
+use diesel::Connection;
+use serde_json::json;
+
+use super::{CLI_ACTOR, ManageError};
+use crate::clock::UnixTime;
+use crate::domain::opaque;
+use crate::domain::password::Passwords;
+use crate::domain::user::{UserSpec, normalize_username};
+use crate::secret::Secret;
+use crate::store::audit::{self, AuditEvent};
+use crate::store::users::{self, User};
+use crate::store::{DbConnection, StoreError};
+
+fn record(
+    c: &mut DbConnection,
+    event: &str,
+    user_id: &str,
+    details: serde_json::Value,
+    now: UnixTime,
+) -> Result<(), ManageError> {
+    audit::record(
+        c,
+        &AuditEvent {
+            event,
+            actor: CLI_ACTOR,
+            user_id: Some(user_id),
+            details,
+            ..Default::default()
+        },
+        now,
+    )?;
+    Ok(())
+}
+
+/// Creates a user. The password is hashed (argon2id) before the transaction starts, so the
+/// database lock is never held during the slow hash.
+pub fn create_user(
+    conn: &mut DbConnection,
+    passwords: &Passwords,
+    spec: UserSpec,
+    password: &Secret<String>,
+    now: UnixTime,
+) -> Result<User, ManageError> {
+    let profile = spec.validate()?;
+    let hash = passwords.hash(password)?;
+    let id = opaque::identifier();
+    conn.transaction(|c| {
+        users::insert(c, &id, &profile, &hash, now).map_err(|e| match e {
+            StoreError::Duplicate => ManageError::DuplicateUser(profile.username.clone()),
+            other => other.into(),
+        })?;
+        record(
+            c,
+            "user.created",
+            &id,
+            json!({ "roles": profile.roles }),
+            now,
+        )?;
+        users::find_by_username(c, &profile.username)?
+            .ok_or_else(|| ManageError::UserNotFound(profile.username.clone()))
+    })
+}
+
+/// Sets a new password and, since a reset usually answers a compromise, ends the user's
+/// sessions and revokes their refresh tokens.
+pub fn set_password(
+    conn: &mut DbConnection,
+    passwords: &Passwords,
+    username: &str,
+    password: &Secret<String>,
+    now: UnixTime,
+) -> Result<(), ManageError> {
+    let username = normalize_username(username)?;
+    let hash = passwords.hash(password)?;
+    conn.transaction(|c| {
+        let id = users::set_password_hash(c, &username, &hash, now)?
+            .ok_or_else(|| ManageError::UserNotFound(username.clone()))?;
+        let ended = users::end_sessions_and_grants(c, &id, now)?;
+        record(
+            c,
+            "user.password_set",
+            &id,
+            json!({ "sessions_ended": ended }),
+            now,
+        )
+    })
+}
+
+/// Disabling a user also ends their sessions and revokes their refresh tokens, so the
+/// change takes effect now rather than when those expire.
+pub fn set_user_disabled(
+    conn: &mut DbConnection,
+    username: &str,
+    disabled: bool,
+    now: UnixTime,
+) -> Result<(), ManageError> {
+    let username = normalize_username(username)?;
+    conn.transaction(|c| {
+        let id = users::set_disabled(c, &username, disabled, now)?
+            .ok_or_else(|| ManageError::UserNotFound(username.clone()))?;
+        let (event, ended) = if disabled {
+            (
+                "user.disabled",
+                users::end_sessions_and_grants(c, &id, now)?,
+            )
+        } else {
+            ("user.enabled", 0)
+        };
+        record(c, event, &id, json!({ "sessions_ended": ended }), now)
+    })
+}
+
+pub fn delete_user(
+    conn: &mut DbConnection,
+    username: &str,
+    now: UnixTime,
+) -> Result<(), ManageError> {
+    let username = normalize_username(username)?;
+    conn.transaction(|c| {
+        let id = users::delete(c, &username)?
+            .ok_or_else(|| ManageError::UserNotFound(username.clone()))?;
+        record(c, "user.deleted", &id, serde_json::Value::Null, now)
+    })
+}

@@ -1,0 +1,107 @@
+//! Builds the application: the store, shared state and the HTTP server.
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::Settings;
+use crate::domain::password::Passwords;
+use crate::http::{headers, health, pages, request_id};
+use crate::store::{Store, run_migrations};
+
+/// Shared, read-mostly state handed to every handler as `web::Data`. Built once here;
+/// nothing global.
+pub struct AppState {
+    pub settings: Settings,
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    pub passwords: Passwords,
+}
+
+pub struct Application {
+    address: SocketAddr,
+    server: Server,
+    state: web::Data<AppState>,
+}
+
+impl Application {
+    /// Connects to the database, applies pending migrations, binds `settings.bind` (port 0
+    /// picks a free port) and prepares the server. Nothing is served until
+    /// [`Application::run_until_stopped`].
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_with_clock(settings, Arc::new(SystemClock)).await
+    }
+
+    pub async fn build_with_clock(
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Self> {
+        let store = open_store(&settings).await?;
+        let passwords = Passwords::new(&settings.passwords)?;
+        let listener = TcpListener::bind(settings.bind)
+            .with_context(|| format!("cannot listen on {}", settings.bind))?;
+        let address = listener.local_addr()?;
+        let state = web::Data::new(AppState {
+            settings,
+            store,
+            clock,
+            passwords,
+        });
+        let server = http_server(state.clone(), listener)?;
+        Ok(Self {
+            address,
+            server,
+            state,
+        })
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    pub fn state(&self) -> &web::Data<AppState> {
+        &self.state
+    }
+
+    /// Serves until SIGINT/SIGTERM; in-flight requests are given time to finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Connects and migrates on a blocking thread: both are synchronous diesel work.
+pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
+    let db = settings.database.clone();
+    tokio::task::spawn_blocking(move || -> anyhow::Result<Store> {
+        let store = Store::connect(&db)
+            .with_context(|| format!("cannot open the database {}", db.url.redacted()))?;
+        let applied = run_migrations(&mut *store.conn()?)?;
+        if !applied.is_empty() {
+            tracing::info!(migrations = ?applied, "database migrated");
+        }
+        Ok(store)
+    })
+    .await
+    .context("database start-up task failed")?
+}
+
+fn http_server(state: web::Data<AppState>, listener: TcpListener) -> anyhow::Result<Server> {
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .wrap(headers::security_headers())
+            .wrap(from_fn(request_id::request_id_middleware))
+            .route("/healthz", web::get().to(health::healthz_handler))
+            .route("/readyz", web::get().to(health::readyz_handler))
+            .default_service(web::to(pages::not_found_handler))
+    })
+    .shutdown_timeout(30)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

@@ -1,0 +1,79 @@
+//! The audit log: security events (logins, failures, administrative changes), append-only.
+//! Details never hold a secret, password, code or token.
+
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::schema::audit_log;
+use super::{DbConnection, StoreError};
+use crate::clock::UnixTime;
+
+#[derive(Debug, Clone, Default)]
+pub struct AuditEvent<'a> {
+    /// Dotted event name, e.g. `client.created`, `login.failed`.
+    pub event: &'a str,
+    /// Who did it: `cli`, `user:<id>`, `client:<id>`, `system`.
+    pub actor: &'a str,
+    pub user_id: Option<&'a str>,
+    pub client_id: Option<&'a str>,
+    pub ip: Option<&'a str>,
+    pub details: serde_json::Value,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = audit_log)]
+struct NewEntry<'a> {
+    at: i64,
+    event: &'a str,
+    actor: &'a str,
+    user_id: Option<&'a str>,
+    client_id: Option<&'a str>,
+    ip: Option<&'a str>,
+    details: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = audit_log)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: i64,
+    pub event: String,
+    pub actor: String,
+    pub user_id: Option<String>,
+    pub client_id: Option<String>,
+    pub ip: Option<String>,
+    pub details: String,
+}
+
+pub fn record(
+    conn: &mut DbConnection,
+    event: &AuditEvent<'_>,
+    now: UnixTime,
+) -> Result<(), StoreError> {
+    let details = if event.details.is_null() {
+        "{}".to_string()
+    } else {
+        event.details.to_string()
+    };
+    diesel::insert_into(audit_log::table)
+        .values(NewEntry {
+            at: now,
+            event: event.event,
+            actor: event.actor,
+            user_id: event.user_id,
+            client_id: event.client_id,
+            ip: event.ip,
+            details,
+        })
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The newest entries first.
+pub fn recent(conn: &mut DbConnection, limit: i64) -> Result<Vec<AuditEntry>, StoreError> {
+    Ok(audit_log::table
+        .order(audit_log::id.desc())
+        .limit(limit)
+        .select(AuditEntry::as_select())
+        .load(conn)?)
+}

@@ -1,0 +1,169 @@
+//! The `clients` table.
+
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::schema::clients;
+use super::{DbConnection, StoreError, json};
+use crate::clock::UnixTime;
+use crate::domain::client::{AuthMethod, ClientRegistration, GrantType};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = clients)]
+struct ClientRow {
+    id: String,
+    name: String,
+    is_public: bool,
+    secret_hash: Option<Vec<u8>>,
+    redirect_uris: String,
+    post_logout_redirect_uris: String,
+    backchannel_logout_uri: Option<String>,
+    grant_types: String,
+    scopes: String,
+    audiences: String,
+    default_audience: Option<String>,
+    skip_consent: bool,
+    require_pkce: bool,
+    token_endpoint_auth_method: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+/// A registered client as the rest of the server sees it.
+#[derive(Clone, Serialize)]
+pub struct Client {
+    pub id: String,
+    pub name: String,
+    pub public: bool,
+    #[serde(skip)]
+    pub secret_hash: Option<Vec<u8>>,
+    pub grant_types: Vec<GrantType>,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub backchannel_logout_uri: Option<String>,
+    pub scopes: Vec<String>,
+    pub audiences: Vec<String>,
+    pub default_audience: Option<String>,
+    pub skip_consent: bool,
+    pub require_pkce: bool,
+    pub token_endpoint_auth_method: AuthMethod,
+    pub created_at: UnixTime,
+    pub updated_at: UnixTime,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("id", &self.id)
+            .field("public", &self.public)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TryFrom<ClientRow> for Client {
+    type Error = StoreError;
+    fn try_from(r: ClientRow) -> Result<Self, StoreError> {
+        let grant_types = json::decode("clients.grant_types", &r.grant_types)?
+            .iter()
+            .map(|g| g.parse())
+            .collect::<Result<_, _>>()
+            .map_err(|e| StoreError::Corrupt(format!("clients.grant_types: {e}")))?;
+        let token_endpoint_auth_method = r
+            .token_endpoint_auth_method
+            .parse()
+            .map_err(|e| StoreError::Corrupt(format!("clients.token_endpoint_auth_method: {e}")))?;
+        Ok(Client {
+            grant_types,
+            token_endpoint_auth_method,
+            redirect_uris: json::decode("clients.redirect_uris", &r.redirect_uris)?,
+            post_logout_redirect_uris: json::decode(
+                "clients.post_logout_redirect_uris",
+                &r.post_logout_redirect_uris,
+            )?,
+            scopes: json::decode("clients.scopes", &r.scopes)?,
+            audiences: json::decode("clients.audiences", &r.audiences)?,
+            id: r.id,
+            name: r.name,
+            public: r.is_public,
+            secret_hash: r.secret_hash,
+            backchannel_logout_uri: r.backchannel_logout_uri,
+            default_audience: r.default_audience,
+            skip_consent: r.skip_consent,
+            require_pkce: r.require_pkce,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+/// Inserts a new client; [`StoreError::Duplicate`] if the id is taken.
+pub fn insert(
+    conn: &mut DbConnection,
+    reg: &ClientRegistration,
+    secret_hash: Option<Vec<u8>>,
+    now: UnixTime,
+) -> Result<(), StoreError> {
+    let grant_types: Vec<String> = reg.grant_types.iter().map(|g| g.to_string()).collect();
+    let row = ClientRow {
+        id: reg.id.clone(),
+        name: reg.name.clone(),
+        is_public: reg.public,
+        secret_hash,
+        redirect_uris: json::encode(&reg.redirect_uris),
+        post_logout_redirect_uris: json::encode(&reg.post_logout_redirect_uris),
+        backchannel_logout_uri: reg.backchannel_logout_uri.clone(),
+        grant_types: json::encode(&grant_types),
+        scopes: json::encode(&reg.scopes),
+        audiences: json::encode(&reg.audiences),
+        default_audience: reg.default_audience.clone(),
+        skip_consent: reg.skip_consent,
+        require_pkce: reg.require_pkce,
+        token_endpoint_auth_method: reg.auth_method.to_string(),
+        created_at: now,
+        updated_at: now,
+    };
+    diesel::insert_into(clients::table)
+        .values(&row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<Client>, StoreError> {
+    clients::table
+        .find(id)
+        .select(ClientRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(Client::try_from)
+        .transpose()
+}
+
+pub fn list(conn: &mut DbConnection) -> Result<Vec<Client>, StoreError> {
+    clients::table
+        .order(clients::id)
+        .select(ClientRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(Client::try_from)
+        .collect()
+}
+
+/// Deletes a client (its consents, codes and refresh tokens go with it by cascade).
+pub fn delete(conn: &mut DbConnection, id: &str) -> Result<bool, StoreError> {
+    Ok(diesel::delete(clients::table.find(id)).execute(conn)? == 1)
+}
+
+pub fn set_secret_hash(
+    conn: &mut DbConnection,
+    id: &str,
+    hash: Vec<u8>,
+    now: UnixTime,
+) -> Result<bool, StoreError> {
+    let n = diesel::update(clients::table.find(id))
+        .set((
+            clients::secret_hash.eq(Some(hash)),
+            clients::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(n == 1)
+}

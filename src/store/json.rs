@@ -1,0 +1,12 @@
+//! Lists are stored as JSON arrays in TEXT columns: both backends have TEXT, and
+//! `MultiConnection` has no array type.
+
+use super::StoreError;
+
+pub fn encode(list: &[String]) -> String {
+    serde_json::to_string(list).unwrap_or_else(|_| "[]".into())
+}
+
+pub fn decode(column: &str, text: &str) -> Result<Vec<String>, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
+}

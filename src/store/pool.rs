@@ -1,0 +1,183 @@
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::r2d2::R2D2Connection;
+use diesel::sqlite::SqliteConnection;
+use diesel::{Connection, ConnectionError};
+
+use super::StoreError;
+use crate::config::{DatabaseKind, DatabaseSettings, DatabaseUrl};
+
+/// One connection type for both backends: queries written once run on either.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgres(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// Opens connections by the URL's scheme. diesel's derived `establish` tries each backend
+/// in turn and hides the real error (a wrong PostgreSQL password would read "invalid URL"),
+/// and SQLite needs its PRAGMAs on every connection; hence our own manager.
+#[derive(Debug)]
+pub struct Manager {
+    url: DatabaseUrl,
+    kind: DatabaseKind,
+    busy_timeout_ms: u64,
+}
+
+impl Manager {
+    pub fn new(settings: &DatabaseSettings) -> Result<Self, StoreError> {
+        let kind = settings
+            .url
+            .kind()
+            .map_err(|e| StoreError::Connect(e.to_string()))?;
+        Ok(Self {
+            url: settings.url.clone(),
+            kind,
+            busy_timeout_ms: settings.sqlite_busy_timeout_ms,
+        })
+    }
+
+    pub fn open(&self) -> Result<DbConnection, StoreError> {
+        r2d2::ManageConnection::connect(self).map_err(|e| match e {
+            diesel::r2d2::Error::ConnectionError(e) => StoreError::Connect(e.to_string()),
+            diesel::r2d2::Error::QueryError(e) => StoreError::Connect(e.to_string()),
+        })
+    }
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, Self::Error> {
+        match &self.kind {
+            DatabaseKind::Postgres => Ok(DbConnection::Postgres(
+                PgConnection::establish(self.url.expose())
+                    .map_err(diesel::r2d2::Error::ConnectionError)?,
+            )),
+            DatabaseKind::Sqlite { path } => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        diesel::r2d2::Error::ConnectionError(ConnectionError::BadConnection(
+                            format!("cannot create {}: {e}", dir.display()),
+                        ))
+                    })?;
+                }
+                let path = path.to_str().ok_or_else(|| {
+                    diesel::r2d2::Error::ConnectionError(ConnectionError::InvalidConnectionUrl(
+                        "the SQLite path is not UTF-8".into(),
+                    ))
+                })?;
+                let mut conn = SqliteConnection::establish(path)
+                    .map_err(diesel::r2d2::Error::ConnectionError)?;
+                // Per-connection settings. WAL lets readers run beside the writer; the busy
+                // timeout makes a second writer wait instead of failing "database is locked".
+                conn.batch_execute(&format!(
+                    "PRAGMA busy_timeout = {};
+                     PRAGMA journal_mode = WAL;
+                     PRAGMA synchronous = NORMAL;
+                     PRAGMA foreign_keys = ON;",
+                    self.busy_timeout_ms
+                ))
+                .map_err(diesel::r2d2::Error::QueryError)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
+        conn.ping().map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        conn.is_broken()
+    }
+}
+
+/// The shared handle to the database: cheap to clone, one pool per process.
+#[derive(Clone)]
+pub struct Store {
+    pool: r2d2::Pool<Manager>,
+    backend: &'static str,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .finish()
+    }
+}
+
+impl Store {
+    /// Opens one connection first, so a bad URL or password fails here with the driver's
+    /// own message, then builds the pool around it.
+    pub fn connect(settings: &DatabaseSettings) -> Result<Self, StoreError> {
+        let manager = Manager::new(settings)?;
+        let backend = match manager.kind {
+            DatabaseKind::Postgres => "postgres",
+            DatabaseKind::Sqlite { .. } => "sqlite",
+        };
+        let first = manager.open()?;
+        let pool = r2d2::Pool::builder()
+            .max_size(settings.pool_size)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(settings.connect_timeout_secs))
+            .test_on_check_out(false)
+            .error_handler(Box::new(LogErrors))
+            .build_unchecked(manager);
+        drop(first);
+        Ok(Self { pool, backend })
+    }
+
+    pub fn backend(&self) -> &'static str {
+        self.backend
+    }
+
+    /// A pooled connection, for synchronous callers (the CLI, code already on a blocking
+    /// thread).
+    pub fn conn(&self) -> Result<r2d2::PooledConnection<Manager>, StoreError> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Runs blocking database work on the blocking thread pool, never on the async
+    /// executor's threads.
+    pub async fn run<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(StoreError::from)?;
+            work(&mut conn)
+        })
+        .await
+        .map_err(|_| StoreError::TaskFailed)?
+    }
+
+    /// Whether a connection can be had and answers a trivial query within `timeout`.
+    pub async fn ping(&self, timeout: Duration) -> Result<(), StoreError> {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get_timeout(timeout)?;
+            conn.ping().map_err(StoreError::from)?;
+            Ok(())
+        })
+        .await
+        .map_err(|_| StoreError::TaskFailed)?
+    }
+}
+
+/// r2d2 reports background connection failures through `log`; route them to `tracing`.
+#[derive(Debug)]
+struct LogErrors;
+
+impl r2d2::HandleError<diesel::r2d2::Error> for LogErrors {
+    fn handle_error(&self, error: diesel::r2d2::Error) {
+        tracing::warn!(error = %error, "database connection failed");
+    }
+}

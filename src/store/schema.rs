@@ -1,0 +1,162 @@
+//! One schema for both backends: only types that SQLite and PostgreSQL share
+//! (Text, BigInt, Bool, Binary). Kept by hand in step with `migrations/*/`.
+
+diesel::table! {
+    clients (id) {
+        id -> Text,
+        name -> Text,
+        is_public -> Bool,
+        secret_hash -> Nullable<Binary>,
+        redirect_uris -> Text,
+        post_logout_redirect_uris -> Text,
+        backchannel_logout_uri -> Nullable<Text>,
+        grant_types -> Text,
+        scopes -> Text,
+        audiences -> Text,
+        default_audience -> Nullable<Text>,
+        skip_consent -> Bool,
+        require_pkce -> Bool,
+        token_endpoint_auth_method -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Public keys of clients that authenticate with `private_key_jwt` (RFC 7523): a JWK
+    /// set given at registration, or a `jwks_uri` whose last fetched copy is cached here.
+    client_keys (client_id) {
+        client_id -> Text,
+        jwks -> Nullable<Text>,
+        jwks_uri -> Nullable<Text>,
+        fetched_at -> Nullable<BigInt>,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        username -> Text,
+        email -> Nullable<Text>,
+        email_verified -> Bool,
+        display_name -> Nullable<Text>,
+        password_hash -> Text,
+        roles -> Text,
+        disabled -> Bool,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+        password_changed_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    sessions (id_hash) {
+        id_hash -> Binary,
+        sid -> Text,
+        user_id -> Text,
+        auth_time -> BigInt,
+        amr -> Text,
+        acr -> Nullable<Text>,
+        created_at -> BigInt,
+        last_seen_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    consents (user_id, client_id) {
+        user_id -> Text,
+        client_id -> Text,
+        scopes -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    authorization_codes (code_hash) {
+        code_hash -> Binary,
+        client_id -> Text,
+        user_id -> Text,
+        session_sid -> Nullable<Text>,
+        redirect_uri -> Text,
+        scope -> Text,
+        nonce -> Nullable<Text>,
+        code_challenge -> Nullable<Text>,
+        code_challenge_method -> Nullable<Text>,
+        auth_time -> BigInt,
+        acr -> Nullable<Text>,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (token_hash) {
+        token_hash -> Binary,
+        family_id -> Text,
+        client_id -> Text,
+        user_id -> Nullable<Text>,
+        session_sid -> Nullable<Text>,
+        scope -> Text,
+        audience -> Nullable<Text>,
+        auth_time -> Nullable<BigInt>,
+        issued_at -> BigInt,
+        expires_at -> BigInt,
+        consumed_at -> Nullable<BigInt>,
+        revoked_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    revoked_tokens (jti) {
+        jti -> Text,
+        expires_at -> BigInt,
+        revoked_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    signing_keys (kid) {
+        kid -> Text,
+        alg -> Text,
+        public_jwk -> Text,
+        private_key_sealed -> Nullable<Binary>,
+        created_at -> BigInt,
+        activates_at -> BigInt,
+        retires_at -> Nullable<BigInt>,
+        expires_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        at -> BigInt,
+        event -> Text,
+        actor -> Text,
+        user_id -> Nullable<Text>,
+        client_id -> Nullable<Text>,
+        ip -> Nullable<Text>,
+        details -> Text,
+    }
+}
+
+diesel::joinable!(client_keys -> clients (client_id));
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(consents -> users (user_id));
+diesel::joinable!(consents -> clients (client_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    clients,
+    client_keys,
+    users,
+    sessions,
+    consents,
+    authorization_codes,
+    refresh_tokens,
+    revoked_tokens,
+    signing_keys,
+    audit_log,
+);

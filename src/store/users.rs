@@ -1,0 +1,183 @@
+//! The `users` table and what hangs off a user (sessions, refresh tokens).
+
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::schema::{refresh_tokens, sessions, users};
+use super::{DbConnection, StoreError, json};
+use crate::clock::UnixTime;
+use crate::domain::user::UserProfile;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = users)]
+struct UserRow {
+    id: String,
+    username: String,
+    email: Option<String>,
+    email_verified: bool,
+    display_name: Option<String>,
+    password_hash: String,
+    roles: String,
+    disabled: bool,
+    created_at: i64,
+    updated_at: i64,
+    password_changed_at: i64,
+}
+
+#[derive(Clone, Serialize)]
+pub struct User {
+    /// The stable, opaque subject identifier (`sub`).
+    pub id: String,
+    pub username: String,
+    pub email: Option<String>,
+    pub email_verified: bool,
+    pub display_name: Option<String>,
+    #[serde(skip)]
+    pub password_hash: String,
+    pub roles: Vec<String>,
+    pub disabled: bool,
+    pub created_at: UnixTime,
+    pub updated_at: UnixTime,
+    pub password_changed_at: UnixTime,
+}
+
+impl std::fmt::Debug for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = StoreError;
+    fn try_from(r: UserRow) -> Result<Self, StoreError> {
+        Ok(User {
+            roles: json::decode("users.roles", &r.roles)?,
+            id: r.id,
+            username: r.username,
+            email: r.email,
+            email_verified: r.email_verified,
+            display_name: r.display_name,
+            password_hash: r.password_hash,
+            disabled: r.disabled,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            password_changed_at: r.password_changed_at,
+        })
+    }
+}
+
+/// Inserts a user; [`StoreError::Duplicate`] if the username is taken.
+pub fn insert(
+    conn: &mut DbConnection,
+    id: &str,
+    profile: &UserProfile,
+    password_hash: &str,
+    now: UnixTime,
+) -> Result<(), StoreError> {
+    let row = UserRow {
+        id: id.to_string(),
+        username: profile.username.clone(),
+        email: profile.email.clone(),
+        email_verified: false,
+        display_name: profile.display_name.clone(),
+        password_hash: password_hash.to_string(),
+        roles: json::encode(&profile.roles),
+        disabled: false,
+        created_at: now,
+        updated_at: now,
+        password_changed_at: now,
+    };
+    diesel::insert_into(users::table)
+        .values(&row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn find_by_username(
+    conn: &mut DbConnection,
+    username: &str,
+) -> Result<Option<User>, StoreError> {
+    users::table
+        .filter(users::username.eq(username))
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(User::try_from)
+        .transpose()
+}
+
+pub fn list(conn: &mut DbConnection) -> Result<Vec<User>, StoreError> {
+    users::table
+        .order(users::username)
+        .select(UserRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(User::try_from)
+        .collect()
+}
+
+/// Returns the user's id, or `None` if there is no such user.
+pub fn set_password_hash(
+    conn: &mut DbConnection,
+    username: &str,
+    hash: &str,
+    now: UnixTime,
+) -> Result<Option<String>, StoreError> {
+    Ok(
+        diesel::update(users::table.filter(users::username.eq(username)))
+            .set((
+                users::password_hash.eq(hash),
+                users::password_changed_at.eq(now),
+                users::updated_at.eq(now),
+            ))
+            .returning(users::id)
+            .get_result(conn)
+            .optional()?,
+    )
+}
+
+pub fn set_disabled(
+    conn: &mut DbConnection,
+    username: &str,
+    disabled: bool,
+    now: UnixTime,
+) -> Result<Option<String>, StoreError> {
+    Ok(
+        diesel::update(users::table.filter(users::username.eq(username)))
+            .set((users::disabled.eq(disabled), users::updated_at.eq(now)))
+            .returning(users::id)
+            .get_result(conn)
+            .optional()?,
+    )
+}
+
+pub fn delete(conn: &mut DbConnection, username: &str) -> Result<Option<String>, StoreError> {
+    Ok(
+        diesel::delete(users::table.filter(users::username.eq(username)))
+            .returning(users::id)
+            .get_result(conn)
+            .optional()?,
+    )
+}
+
+/// Ends every SSO session of the user and revokes their refresh tokens; returns the
+/// number of sessions ended.
+pub fn end_sessions_and_grants(
+    conn: &mut DbConnection,
+    user_id: &str,
+    now: UnixTime,
+) -> Result<usize, StoreError> {
+    let ended =
+        diesel::delete(sessions::table.filter(sessions::user_id.eq(user_id))).execute(conn)?;
+    diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::user_id.eq(user_id))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(Some(now)))
+    .execute(conn)?;
+    Ok(ended)
+}
