@@ -12,7 +12,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use crate::config::Settings;
-use crate::store::{DbConnection, Store, run_migrations};
+use crate::store::{DbConnection, connect_once, run_migrations};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -47,7 +47,7 @@ pub fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
     match command {
         Command::Serve(args) => serve::run(args, settings),
         Command::Migrate => {
-            let (_store, applied) = open(&settings)?;
+            let (_conn, applied) = open(&settings)?;
             if applied.is_empty() {
                 println!("database is up to date");
             } else {
@@ -62,25 +62,24 @@ pub fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
     }
 }
 
-/// Opens the database for a one-shot command, applying pending migrations first so a
+/// Opens one connection for a one-shot command, applying pending migrations first so a
 /// command works on a fresh database.
-fn open(settings: &Settings) -> anyhow::Result<(Store, Vec<String>)> {
-    let store = Store::connect(&settings.database).with_context(|| {
+fn open(settings: &Settings) -> anyhow::Result<(DbConnection, Vec<String>)> {
+    let mut conn = connect_once(&settings.database).with_context(|| {
         format!(
             "cannot open the database {}",
             settings.database.url.redacted()
         )
     })?;
-    let applied = run_migrations(&mut *store.conn()?)?;
-    Ok((store, applied))
+    let applied = run_migrations(&mut conn)?;
+    Ok((conn, applied))
 }
 
 fn with_conn<T>(
     settings: &Settings,
     f: impl FnOnce(&mut DbConnection) -> anyhow::Result<T>,
 ) -> anyhow::Result<T> {
-    let (store, _) = open(settings)?;
-    let mut conn = store.conn()?;
+    let (mut conn, _) = open(settings)?;
     f(&mut conn)
 }
 

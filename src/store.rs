@@ -20,4 +20,4 @@ pub mod users;
 
 pub use error::StoreError;
 pub use migrate::run_migrations;
-pub use pool::{DbConnection, Store};
+pub use pool::{DbConnection, Store, connect_once};

@@ -96,6 +96,11 @@ impl r2d2::ManageConnection for Manager {
     }
 }
 
+/// One connection without a pool, for one-shot commands: no background threads.
+pub fn connect_once(settings: &DatabaseSettings) -> Result<DbConnection, StoreError> {
+    Manager::new(settings)?.open()
+}
+
 /// The shared handle to the database: cheap to clone, one pool per process.
 #[derive(Clone)]
 pub struct Store {
@@ -123,7 +128,10 @@ impl Store {
         let first = manager.open()?;
         let pool = r2d2::Pool::builder()
             .max_size(settings.pool_size)
-            .min_idle(Some(1))
+            // No background connection attempts at start: a one-shot process could exit
+            // while a pool thread is inside libpq's TLS set-up, which crashes in OpenSSL's
+            // exit handlers. Connections open on first use and stay warm while used.
+            .min_idle(Some(0))
             .connection_timeout(Duration::from_secs(settings.connect_timeout_secs))
             .test_on_check_out(false)
             .error_handler(Box::new(LogErrors))

@@ -1,0 +1,10 @@
+//! One integration-test binary: each module is one area, each test starts what it needs
+//! (the real server on a random port, the real CLI binary) against its own database.
+
+mod cli_clients;
+mod cli_users;
+mod config_errors;
+mod demo;
+mod health;
+mod helpers;
+mod persistence;
