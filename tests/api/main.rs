@@ -3,6 +3,7 @@
 
 mod cli_clients;
 mod cli_users;
+mod concurrency;
 mod config_errors;
 mod demo;
 mod health;
