@@ -2,6 +2,7 @@
 //! comes from the settings (`PORTCULLIS_DATABASE_URL`, `--config`).
 
 mod client;
+mod keys;
 mod serve;
 mod stdin;
 mod user;
@@ -40,6 +41,9 @@ pub enum Command {
     /// Manage users
     #[command(subcommand)]
     User(user::UserCommand),
+    /// Manage signing keys
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
 }
 
 /// Runs a parsed command. `serve` blocks until the server stops.
@@ -59,6 +63,7 @@ pub fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         }
         Command::Client(cmd) => client::run(cmd, &settings),
         Command::User(cmd) => user::run(cmd, &settings),
+        Command::Keys(cmd) => keys::run(cmd, &settings),
     }
 }
 

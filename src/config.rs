@@ -6,10 +6,13 @@ mod database_url;
 mod load;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use serde::Deserialize;
 
 pub use database_url::{DatabaseKind, DatabaseUrl};
+
+use crate::secret::Secret;
 pub use load::{ConfigError, Loaded, load};
 
 #[derive(Debug, Clone, Deserialize)]
@@ -22,6 +25,8 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub log: LogSettings,
     pub passwords: PasswordSettings,
+    pub keys: KeySettings,
+    pub tokens: TokenSettings,
 }
 
 impl Default for Settings {
@@ -32,6 +37,8 @@ impl Default for Settings {
             database: DatabaseSettings::default(),
             log: LogSettings::default(),
             passwords: PasswordSettings::default(),
+            keys: KeySettings::default(),
+            tokens: TokenSettings::default(),
         }
     }
 }
@@ -107,6 +114,71 @@ impl Default for PasswordSettings {
                 .map(|n| n.get() as u32)
                 .unwrap_or(2),
         }
+    }
+}
+
+/// Signing keys: generation, sealing at rest, and the rotation schedule.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KeySettings {
+    /// Base64 of 32 random bytes: the key-encryption key that seals private signing keys
+    /// in the database. Every instance must share it. When unset, a key file in
+    /// `directory` is used (created on first start).
+    pub encryption_key: Option<Secret<String>>,
+    /// Where the embedded setup keeps its key-encryption key file.
+    pub directory: PathBuf,
+    /// RSA modulus size for new signing keys: 2048, 3072 or 4096.
+    pub rsa_bits: usize,
+    /// How long a key signs before the next one takes over.
+    pub rotation_period_secs: i64,
+    /// How long a new key is published in JWKS before it signs. Must cover the JWKS cache
+    /// lifetime plus the refresh interval, so every verifier has it before it is needed.
+    pub prepublish_secs: i64,
+    /// `Cache-Control: max-age` of JWKS and discovery.
+    pub jwks_max_age_secs: i64,
+    /// How often each instance reloads keys from the database and runs rotation.
+    pub refresh_interval_secs: u64,
+}
+
+impl Default for KeySettings {
+    fn default() -> Self {
+        Self {
+            encryption_key: None,
+            directory: PathBuf::from("keys"),
+            rsa_bits: 2048,
+            rotation_period_secs: 30 * 24 * 3600,
+            prepublish_secs: 24 * 3600,
+            jwks_max_age_secs: 3600,
+            refresh_interval_secs: 60,
+        }
+    }
+}
+
+/// Token lifetimes. A retired signing key stays published for the longest of them plus
+/// the clock-skew allowance, so every token it signed can be verified until it expires.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TokenSettings {
+    pub access_token_ttl_secs: i64,
+    pub id_token_ttl_secs: i64,
+    /// Tolerance for clocks of other parties (resource servers, clients).
+    pub clock_skew_secs: i64,
+}
+
+impl Default for TokenSettings {
+    fn default() -> Self {
+        Self {
+            access_token_ttl_secs: 600,
+            id_token_ttl_secs: 600,
+            clock_skew_secs: 60,
+        }
+    }
+}
+
+impl TokenSettings {
+    /// How long after its last signature a key must stay published.
+    pub fn signature_lifetime(&self) -> i64 {
+        self.access_token_ttl_secs.max(self.id_token_ttl_secs) + self.clock_skew_secs
     }
 }
 

@@ -1,6 +1,9 @@
 //! The HTTP layer: thin actix-web handlers, middleware and pages.
 
+pub mod cacheable;
+pub mod discovery;
 pub mod headers;
 pub mod health;
+pub mod jwks;
 pub mod pages;
 pub mod request_id;

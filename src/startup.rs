@@ -4,14 +4,19 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 
 use actix_web::dev::Server;
+use actix_web::http::Method;
 use actix_web::middleware::from_fn;
-use actix_web::{App, HttpServer, web};
+use actix_web::{App, HttpServer, guard, web};
 use anyhow::Context;
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
+use crate::discovery::{
+    Capabilities, Document, JWKS_PATH, OAUTH_METADATA_PATH, OPENID_CONFIGURATION_PATH, metadata,
+};
 use crate::domain::password::Passwords;
-use crate::http::{headers, health, pages, request_id};
+use crate::http::{cacheable, discovery, headers, health, jwks, pages, request_id};
+use crate::keys::KeyManager;
 use crate::store::{Store, run_migrations};
 
 /// Shared, read-mostly state handed to every handler as `web::Data`. Built once here;
@@ -21,6 +26,8 @@ pub struct AppState {
     pub store: Store,
     pub clock: Arc<dyn Clock>,
     pub passwords: Passwords,
+    pub keys: Arc<KeyManager>,
+    pub discovery: Document,
 }
 
 pub struct Application {
@@ -43,6 +50,9 @@ impl Application {
     ) -> anyhow::Result<Self> {
         let store = open_store(&settings).await?;
         let passwords = Passwords::new(&settings.passwords)?;
+        let keys = KeyManager::start(store.clone(), &settings, clock.clone()).await?;
+        keys.spawn_schedule();
+        let discovery = Document::new(&metadata(&settings.issuer, &Capabilities::current()));
         let listener = TcpListener::bind(settings.bind)
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
         let address = listener.local_addr()?;
@@ -51,6 +61,8 @@ impl Application {
             store,
             clock,
             passwords,
+            keys,
+            discovery,
         });
         let server = http_server(state.clone(), listener)?;
         Ok(Self {
@@ -90,6 +102,11 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
     .context("database start-up task failed")?
 }
 
+/// GET, and HEAD for caches and monitors that probe the public documents.
+fn get_or_head() -> actix_web::Route {
+    web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
+}
+
 fn http_server(state: web::Data<AppState>, listener: TcpListener) -> anyhow::Result<Server> {
     let server = HttpServer::new(move || {
         App::new()
@@ -98,6 +115,27 @@ fn http_server(state: web::Data<AppState>, listener: TcpListener) -> anyhow::Res
             .wrap(from_fn(request_id::request_id_middleware))
             .route("/healthz", web::get().to(health::healthz_handler))
             .route("/readyz", web::get().to(health::readyz_handler))
+            .route(JWKS_PATH, get_or_head().to(jwks::jwks_handler))
+            .route(
+                JWKS_PATH,
+                web::method(Method::OPTIONS).to(cacheable::preflight_handler),
+            )
+            .route(
+                OPENID_CONFIGURATION_PATH,
+                get_or_head().to(discovery::discovery_handler),
+            )
+            .route(
+                OAUTH_METADATA_PATH,
+                get_or_head().to(discovery::discovery_handler),
+            )
+            .route(
+                OPENID_CONFIGURATION_PATH,
+                web::method(Method::OPTIONS).to(cacheable::preflight_handler),
+            )
+            .route(
+                OAUTH_METADATA_PATH,
+                web::method(Method::OPTIONS).to(cacheable::preflight_handler),
+            )
             .default_service(web::to(pages::not_found_handler))
     })
     .shutdown_timeout(30)

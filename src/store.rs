@@ -16,6 +16,7 @@ pub mod json;
 mod migrate;
 mod pool;
 pub mod schema;
+pub mod signing_keys;
 pub mod users;
 
 pub use error::StoreError;

@@ -54,6 +54,16 @@ const KEYS: &[(&str, Kind)] = &[
     ("passwords.argon2_iterations", Kind::Int),
     ("passwords.argon2_parallelism", Kind::Int),
     ("passwords.max_concurrent_hashes", Kind::Int),
+    ("keys.encryption_key", Kind::Str),
+    ("keys.directory", Kind::Str),
+    ("keys.rsa_bits", Kind::Int),
+    ("keys.rotation_period_secs", Kind::Int),
+    ("keys.prepublish_secs", Kind::Int),
+    ("keys.jwks_max_age_secs", Kind::Int),
+    ("keys.refresh_interval_secs", Kind::Int),
+    ("tokens.access_token_ttl_secs", Kind::Int),
+    ("tokens.id_token_ttl_secs", Kind::Int),
+    ("tokens.clock_skew_secs", Kind::Int),
 ];
 
 /// Short names operators expect from other servers (`DATABASE_URL`) and that the
@@ -193,6 +203,12 @@ mod tests {
                     (&"log.format", _) => "json",
                     (&"log.level", _) => "debug",
                     (&"passwords.argon2_memory_kib", _) => "19456",
+                    (&"keys.encryption_key", _) => "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+                    (&"keys.rsa_bits", _) => "3072",
+                    (&"keys.rotation_period_secs", _) => "100000",
+                    (&"keys.prepublish_secs", _) => "4000",
+                    (&"keys.jwks_max_age_secs", _) => "600",
+                    (&"keys.refresh_interval_secs", _) => "10",
                     (_, Kind::Int) => "2",
                     (_, Kind::Str) => "x",
                 };

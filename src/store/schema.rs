@@ -123,6 +123,7 @@ diesel::table! {
         alg -> Text,
         public_jwk -> Text,
         private_key_sealed -> Nullable<Binary>,
+        generation -> BigInt,
         created_at -> BigInt,
         activates_at -> BigInt,
         retires_at -> Nullable<BigInt>,

@@ -8,7 +8,11 @@ use std::process::{Command, Output, Stdio};
 
 use diesel::{Connection, RunQueryDsl, pg::PgConnection};
 use portcullis::config::{DatabaseUrl, Settings};
-use portcullis::startup::Application;
+use std::sync::Arc;
+
+use actix_web::web;
+use portcullis::clock::{Clock, SystemClock};
+use portcullis::startup::{AppState, Application};
 use portcullis::store::{DbConnection, connect_once};
 use rand::Rng;
 
@@ -21,7 +25,8 @@ pub const FAST_ARGON2_KIB: u32 = 1024;
 pub struct TestDb {
     pub url: String,
     pub dir: tempfile::TempDir,
-    pg_name: Option<String>,
+    /// Set on the one handle that owns (and drops) a PostgreSQL database.
+    pub pg_name: Option<String>,
 }
 
 impl TestDb {
@@ -75,6 +80,7 @@ impl TestDb {
         s.database.pool_size = 4;
         s.passwords.argon2_memory_kib = FAST_ARGON2_KIB;
         s.passwords.argon2_iterations = 1;
+        s.keys.directory = self.dir.path().join("keys");
         s
     }
 
@@ -110,11 +116,24 @@ pub struct TestApp {
     pub address: SocketAddr,
     pub db: TestDb,
     pub http: awc::Client,
+    /// The server's shared state, for tests that drive background work (key rotation)
+    /// deterministically instead of waiting for it.
+    pub state: web::Data<AppState>,
 }
 
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.address, path)
+    }
+
+    pub async fn get_bytes(&self, path: &str) -> Vec<u8> {
+        let mut res = self.http.get(self.url(path)).send().await.expect("request");
+        assert_eq!(res.status().as_u16(), 200, "GET {path}");
+        res.body().limit(1 << 20).await.expect("body").to_vec()
+    }
+
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        serde_json::from_slice(&self.get_bytes(path).await).expect("JSON body")
     }
 
     pub async fn get(&self, path: &str) -> (u16, String) {
@@ -132,13 +151,23 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_on(db: TestDb) -> TestApp {
-    let app = Application::build(db.settings()).await.expect("build app");
+    let settings = db.settings();
+    spawn_app_with(db, settings, Arc::new(SystemClock)).await
+}
+
+/// Starts the server with explicit settings (from `db.settings()`, adjusted) and clock.
+pub async fn spawn_app_with(db: TestDb, settings: Settings, clock: Arc<dyn Clock>) -> TestApp {
+    let app = Application::build_with_clock(settings, clock)
+        .await
+        .expect("build app");
     let address = app.address();
+    let state = app.state().clone();
     actix_web::rt::spawn(app.run_until_stopped());
     TestApp {
         address,
         db,
         http: awc::Client::default(),
+        state,
     }
 }
 

@@ -6,6 +6,8 @@ mod cli_users;
 mod concurrency;
 mod config_errors;
 mod demo;
+mod discovery;
 mod health;
 mod helpers;
+mod keys;
 mod persistence;

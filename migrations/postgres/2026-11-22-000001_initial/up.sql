@@ -113,6 +113,8 @@ CREATE TABLE signing_keys (
     alg TEXT NOT NULL,
     public_jwk TEXT NOT NULL,
     private_key_sealed BYTEA,
+    -- Unique: two instances creating "the next key" at once cannot both succeed.
+    generation BIGINT NOT NULL UNIQUE,
     created_at BIGINT NOT NULL,
     activates_at BIGINT NOT NULL,
     retires_at BIGINT,

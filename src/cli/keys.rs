@@ -1,0 +1,136 @@
+use clap::Subcommand;
+use serde::Serialize;
+
+use super::{print_json, with_conn};
+use crate::clock::{Clock, SystemClock, rfc3339};
+use crate::config::Settings;
+use crate::keys::lifecycle::{self, KeyState};
+use crate::keys::manager::policy;
+use crate::keys::rotation::{Rotated, Rotator};
+use crate::keys::sealed::resolve_kek;
+use crate::store::signing_keys::{self, SigningKeyRow};
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// List signing keys and their lifecycle
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Schedule a new signing key (published first, active after the pre-publication window)
+    Rotate {
+        /// Activate the new key at once (for a compromised key)
+        #[arg(long)]
+        now: bool,
+        /// With --now: remove the previous key from JWKS immediately; its tokens stop verifying
+        #[arg(long, requires = "now")]
+        revoke_previous: bool,
+    },
+}
+
+#[derive(Serialize)]
+struct KeyView {
+    kid: String,
+    alg: String,
+    state: KeyState,
+    generation: i64,
+    created_at: i64,
+    activates_at: i64,
+    retires_at: Option<i64>,
+    expires_at: Option<i64>,
+}
+
+fn views(rows: &[SigningKeyRow], now: i64) -> Vec<KeyView> {
+    let times: Vec<_> = rows.iter().map(SigningKeyRow::times).collect();
+    rows.iter()
+        .zip(&times)
+        .map(|(r, t)| KeyView {
+            kid: r.kid.clone(),
+            alg: r.alg.clone(),
+            state: lifecycle::state(t, &times, now, |k| k),
+            generation: r.generation,
+            created_at: r.created_at,
+            activates_at: r.activates_at,
+            retires_at: r.retires_at,
+            expires_at: r.expires_at,
+        })
+        .collect()
+}
+
+pub fn run(cmd: KeysCommand, settings: &Settings) -> anyhow::Result<()> {
+    let now = SystemClock.now();
+    match cmd {
+        KeysCommand::List { json } => {
+            let rows = with_conn(settings, |c| Ok(signing_keys::list(c)?))?;
+            let list = views(&rows, now);
+            if json {
+                return print_json(&list);
+            }
+            let opt = |t: Option<i64>| t.map(rfc3339).unwrap_or_else(|| "-".into());
+            println!(
+                "{:<44} {:<6} {:<8} {:<21} {:<21} {:<21} EXPIRES",
+                "KID", "ALG", "STATE", "CREATED", "ACTIVATES", "RETIRES"
+            );
+            for k in &list {
+                println!(
+                    "{:<44} {:<6} {:<8} {:<21} {:<21} {:<21} {}",
+                    k.kid,
+                    k.alg,
+                    k.state.as_str(),
+                    rfc3339(k.created_at),
+                    rfc3339(k.activates_at),
+                    opt(k.retires_at),
+                    opt(k.expires_at)
+                );
+            }
+            Ok(())
+        }
+        KeysCommand::Rotate {
+            now: immediately,
+            revoke_previous,
+        } => {
+            let outcome = with_conn(settings, |c| {
+                let rows = signing_keys::list(c)?;
+                let may_create = rows.iter().all(|r| r.private_key_sealed.is_none());
+                let kek = resolve_kek(&settings.keys, may_create)?;
+                let rotator = Rotator {
+                    kek: &kek,
+                    rsa_bits: settings.keys.rsa_bits,
+                    policy: policy(settings),
+                    actor: crate::manage::CLI_ACTOR,
+                };
+                Ok(if immediately {
+                    rotator.rotate_now(c, now, revoke_previous)?
+                } else {
+                    rotator.rotate_scheduled(c, now)?
+                })
+            })?;
+            match outcome {
+                Rotated::Created { kid, activates_at } if activates_at <= now => {
+                    println!("new signing key {kid} is active now");
+                    if revoke_previous {
+                        println!(
+                            "the previous key was removed from JWKS; tokens it signed no longer verify"
+                        );
+                    }
+                }
+                Rotated::Created { kid, activates_at } => println!(
+                    "new signing key {kid} is published now and becomes active at {}",
+                    rfc3339(activates_at)
+                ),
+                Rotated::AlreadyPending { kid, activates_at } => println!(
+                    "key {kid} is already scheduled to become active at {}; nothing to do",
+                    rfc3339(activates_at)
+                ),
+                Rotated::LostRace => {
+                    println!("another instance rotated at the same moment; nothing to do")
+                }
+            }
+            println!(
+                "running servers pick the change up within {} s",
+                settings.keys.refresh_interval_secs
+            );
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! Authorization-server metadata (OpenID Connect Discovery 1.0, RFC 8414), generated from
+//! one [`Capabilities`] value — the same one that decides which routes exist — so we never
+//! advertise an endpoint or feature that is not built.
+
+use actix_web::web::Bytes;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+
+pub const OPENID_CONFIGURATION_PATH: &str = "/.well-known/openid-configuration";
+pub const OAUTH_METADATA_PATH: &str = "/.well-known/oauth-authorization-server";
+pub const JWKS_PATH: &str = "/.well-known/jwks.json";
+
+/// What this server implements beyond its keys. Each protocol feature adds its field here,
+/// its route in `startup`, and its metadata below; today only `jwks_uri` is served.
+#[derive(Debug, Clone, Default)]
+pub struct Capabilities {}
+
+impl Capabilities {
+    pub fn current() -> Self {
+        Self {}
+    }
+}
+
+/// The metadata document for `issuer`.
+pub fn metadata(issuer: &str, caps: &Capabilities) -> Value {
+    let mut m = Map::new();
+    m.insert("issuer".into(), json!(issuer));
+    m.insert("jwks_uri".into(), json!(format!("{issuer}{JWKS_PATH}")));
+    let Capabilities {} = caps;
+    Value::Object(m)
+}
+
+/// The serialized document and its strong ETag, computed once at start-up.
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub body: Bytes,
+    pub etag: String,
+}
+
+impl Document {
+    pub fn new(value: &Value) -> Self {
+        let body = Bytes::from(value.to_string());
+        let etag = format!(
+            "\"{}\"",
+            URL_SAFE_NO_PAD.encode(&Sha256::digest(&body)[..18])
+        );
+        Self { body, etag }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_uses_the_issuer_byte_for_byte() {
+        let m = metadata("https://id.example.com/tenant", &Capabilities::current());
+        assert_eq!(m["issuer"], "https://id.example.com/tenant");
+        assert_eq!(
+            m["jwks_uri"],
+            "https://id.example.com/tenant/.well-known/jwks.json"
+        );
+    }
+}

@@ -1,0 +1,13 @@
+//! Signing keys: generated with `rsa`, sealed at rest under a key-encryption key, rotated
+//! on a timestamp-driven schedule that every instance computes the same way, cached in
+//! memory for signing and for JWKS.
+
+pub mod generate;
+pub mod keyring;
+pub mod lifecycle;
+pub mod manager;
+pub mod rotation;
+pub mod sealed;
+
+pub use keyring::{KeySet, SigningKey};
+pub use manager::{KeyError, KeyManager};

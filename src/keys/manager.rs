@@ -1,0 +1,164 @@
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use josekit::jws::JwsHeader;
+use josekit::jwt::JwtPayload;
+
+use super::generate::GenerateError;
+use super::keyring::{KeySet, fingerprint};
+use super::lifecycle::Policy;
+use super::rotation::Rotator;
+use super::sealed::{Kek, SealError, resolve_kek};
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::store::{Store, StoreError, signing_keys};
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Seal(#[from] SealError),
+    #[error(transparent)]
+    Generate(#[from] GenerateError),
+    #[error("JOSE error: {0}")]
+    Jose(String),
+    #[error(
+        "the key-encryption key cannot open signing key {kid}: it is not the key that sealed the signing keys in this database. Start with the original keys.encryption_key (or keys/encryption.key); Portcullis will not replace existing keys"
+    )]
+    WrongKek { kid: String },
+    #[error("no signing key is active")]
+    NoActiveKey,
+}
+
+/// Owns the key cache of this instance: loads it at start, refreshes it on an interval and
+/// after its own changes, and runs the rotation schedule. Request paths only read the
+/// current snapshot (an `Arc` clone under a read lock), never the database.
+pub struct KeyManager {
+    store: Store,
+    kek: Kek,
+    clock: Arc<dyn Clock>,
+    policy: Policy,
+    rsa_bits: usize,
+    refresh_interval: Duration,
+    current: RwLock<Arc<KeySet>>,
+}
+
+impl std::fmt::Debug for KeyManager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyManager").finish_non_exhaustive()
+    }
+}
+
+pub fn policy(settings: &Settings) -> Policy {
+    Policy {
+        rotation_period: settings.keys.rotation_period_secs,
+        prepublish: settings.keys.prepublish_secs,
+        retention: settings.tokens.signature_lifetime(),
+    }
+}
+
+/// Resolves the KEK for this database: the key file may be created only while the
+/// database holds no sealed key.
+pub async fn kek_for(store: &Store, settings: &Settings) -> Result<Kek, KeyError> {
+    let rows = store.run(signing_keys::list).await?;
+    let may_create = rows.iter().all(|r| r.private_key_sealed.is_none());
+    Ok(resolve_kek(&settings.keys, may_create)?)
+}
+
+impl KeyManager {
+    /// Loads the keys (creating the first one on an empty database) and checks that the
+    /// KEK opens every stored private key.
+    pub async fn start(
+        store: Store,
+        settings: &Settings,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Arc<Self>, KeyError> {
+        let kek = kek_for(&store, settings).await?;
+        let manager = Arc::new(Self {
+            store,
+            kek,
+            clock,
+            policy: policy(settings),
+            rsa_bits: settings.keys.rsa_bits,
+            refresh_interval: Duration::from_secs(settings.keys.refresh_interval_secs),
+            current: RwLock::new(Arc::new(KeySet::empty())),
+        });
+        // Open existing keys first: a wrong KEK must stop us before anything is written.
+        manager.refresh().await?;
+        manager.maintain().await?;
+        Ok(manager)
+    }
+
+    /// The current snapshot.
+    pub fn current(&self) -> Arc<KeySet> {
+        match self.current.read() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    pub fn policy(&self) -> Policy {
+        self.policy
+    }
+
+    /// Reloads keys from the database if they changed.
+    pub async fn refresh(&self) -> Result<(), KeyError> {
+        let rows = self.store.run(signing_keys::list).await?;
+        if self.current().fingerprint() == fingerprint(&rows).as_slice() {
+            return Ok(());
+        }
+        let set = KeySet::load(&rows, &self.kek, self.clock.now())?;
+        match self.current.write() {
+            Ok(mut guard) => *guard = Arc::new(set),
+            Err(poisoned) => *poisoned.into_inner() = Arc::new(set),
+        }
+        Ok(())
+    }
+
+    /// One tick of the schedule: create a key if one is due, delete expired keys, reload.
+    pub async fn maintain(&self) -> Result<(), KeyError> {
+        let kek = self.kek.clone();
+        let (policy, rsa_bits, now) = (self.policy, self.rsa_bits, self.clock.now());
+        self.store
+            .run(move |conn| {
+                Rotator {
+                    kek: &kek,
+                    rsa_bits,
+                    policy,
+                    actor: "system",
+                }
+                .maintain(conn, now)
+            })
+            .await?;
+        self.refresh().await
+    }
+
+    /// Runs [`KeyManager::maintain`] every refresh interval until the runtime stops.
+    pub fn spawn_schedule(self: &Arc<Self>) {
+        let manager = Arc::clone(self);
+        actix_web::rt::spawn(async move {
+            let mut tick = tokio::time::interval(manager.refresh_interval);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                if let Err(e) = manager.maintain().await {
+                    tracing::warn!(error = %e, "signing key maintenance failed; will retry");
+                }
+            }
+        });
+    }
+
+    /// Signs a JWT with the active key; the header gets `typ`, `alg` and `kid`.
+    pub fn sign(&self, typ: &str, payload: &JwtPayload) -> Result<String, KeyError> {
+        let set = self.current();
+        let key = set.active(self.clock.now()).ok_or(KeyError::NoActiveKey)?;
+        let signer = key.signer().ok_or(KeyError::NoActiveKey)?;
+        let mut header = JwsHeader::new();
+        header.set_token_type(typ);
+        header.set_key_id(&key.kid);
+        josekit::jwt::encode_with_signer(payload, &header, signer)
+            .map_err(|e| KeyError::Jose(e.to_string()))
+    }
+}

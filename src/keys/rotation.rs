@@ -1,0 +1,185 @@
+//! Creating and retiring keys in the database: synchronous, shared by the background
+//! schedule and the CLI. The key is generated and sealed before the transaction so no
+//! lock is held during RSA generation; the unique `generation` column decides a race.
+
+use diesel::Connection;
+use serde_json::json;
+
+use super::generate::generate;
+use super::lifecycle::{KeyTimes, Policy, due_activation};
+use super::manager::KeyError;
+use super::sealed::Kek;
+use crate::clock::UnixTime;
+use crate::store::audit::{self, AuditEvent};
+use crate::store::signing_keys::{self, SigningKeyRow};
+use crate::store::{DbConnection, StoreError};
+
+/// What `keys rotate` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rotated {
+    Created {
+        kid: String,
+        activates_at: UnixTime,
+    },
+    /// A successor is already scheduled; nothing was created.
+    AlreadyPending {
+        kid: String,
+        activates_at: UnixTime,
+    },
+    /// Another instance created the same generation first.
+    LostRace,
+}
+
+pub struct Rotator<'a> {
+    pub kek: &'a Kek,
+    pub rsa_bits: usize,
+    pub policy: Policy,
+    pub actor: &'a str,
+}
+
+impl Rotator<'_> {
+    /// The background schedule: creates the first key, or the next one when it is due, and
+    /// deletes keys past their publication. Returns the kid created, if any.
+    pub fn maintain(
+        &self,
+        conn: &mut DbConnection,
+        now: UnixTime,
+    ) -> Result<Option<String>, KeyError> {
+        let rows = signing_keys::list(conn)?;
+        let times: Vec<KeyTimes> = rows.iter().map(SigningKeyRow::times).collect();
+        let created = match due_activation(&times, now, &self.policy) {
+            Some(at) => match self.create(conn, &rows, at, now, false)? {
+                Rotated::Created { kid, .. } => Some(kid),
+                _ => None,
+            },
+            None => None,
+        };
+        let removed = signing_keys::delete_expired(conn, now)?;
+        if removed > 0 {
+            tracing::info!(removed, "expired signing keys deleted");
+        }
+        Ok(created)
+    }
+
+    /// `keys rotate`: schedules a successor through the normal pre-publication window.
+    pub fn rotate_scheduled(
+        &self,
+        conn: &mut DbConnection,
+        now: UnixTime,
+    ) -> Result<Rotated, KeyError> {
+        let rows = signing_keys::list(conn)?;
+        if let Some(p) = rows
+            .iter()
+            .filter(|r| r.activates_at > now)
+            .max_by_key(|r| r.generation)
+        {
+            return Ok(Rotated::AlreadyPending {
+                kid: p.kid.clone(),
+                activates_at: p.activates_at,
+            });
+        }
+        let at = if rows.iter().any(|r| !r.times().is_expired(now)) {
+            now + self.policy.prepublish
+        } else {
+            now
+        };
+        self.create(conn, &rows, at, now, false)
+    }
+
+    /// `keys rotate --now`: a new key signs from this instant (pending keys are dropped).
+    /// With `revoke_previous` the old key leaves JWKS at once, so tokens it signed stop
+    /// verifying: the answer to a compromised key.
+    pub fn rotate_now(
+        &self,
+        conn: &mut DbConnection,
+        now: UnixTime,
+        revoke_previous: bool,
+    ) -> Result<Rotated, KeyError> {
+        let rows: Vec<SigningKeyRow> = signing_keys::list(conn)?
+            .into_iter()
+            .filter(|r| r.activates_at <= now)
+            .collect();
+        self.create(conn, &rows, now, now, revoke_previous)
+    }
+
+    fn create(
+        &self,
+        conn: &mut DbConnection,
+        rows: &[SigningKeyRow],
+        activates_at: UnixTime,
+        now: UnixTime,
+        revoke_previous: bool,
+    ) -> Result<Rotated, KeyError> {
+        let key = generate(self.rsa_bits)?;
+        let sealed = self.kek.seal(&key.kid, key.private_der.expose())?;
+        let previous = rows
+            .iter()
+            .filter(|r| !r.times().is_expired(now))
+            .max_by_key(|r| r.generation);
+        let generation = rows.iter().map(|r| r.generation).max().unwrap_or(0) + 1;
+        let row = SigningKeyRow {
+            kid: key.kid.clone(),
+            alg: key.alg.to_string(),
+            public_jwk: key.public_jwk,
+            private_key_sealed: Some(sealed),
+            generation,
+            created_at: now,
+            activates_at,
+            retires_at: None,
+            expires_at: None,
+        };
+        let result = conn.transaction(|c| {
+            if activates_at <= now {
+                // Immediate activation supersedes any scheduled successor.
+                signing_keys::delete_pending(c, now)?;
+            }
+            signing_keys::insert(c, &row)?;
+            if let Some(prev) = previous {
+                if revoke_previous {
+                    signing_keys::delete(c, &prev.kid)?;
+                } else {
+                    signing_keys::retire(
+                        c,
+                        &prev.kid,
+                        activates_at,
+                        activates_at + self.policy.retention,
+                    )?;
+                }
+            }
+            audit::record(
+                c,
+                &AuditEvent {
+                    event: "keys.created",
+                    actor: self.actor,
+                    details: json!({ "kid": row.kid, "activates_at": activates_at }),
+                    ..Default::default()
+                },
+                now,
+            )?;
+            if let (true, Some(prev)) = (revoke_previous, previous) {
+                audit::record(
+                    c,
+                    &AuditEvent {
+                        event: "keys.revoked",
+                        actor: self.actor,
+                        details: json!({ "kid": prev.kid }),
+                        ..Default::default()
+                    },
+                    now,
+                )?;
+            }
+            Ok::<_, StoreError>(())
+        });
+        match result {
+            Ok(()) => {
+                tracing::info!(kid = %row.kid, activates_at, "signing key created");
+                Ok(Rotated::Created {
+                    kid: row.kid,
+                    activates_at,
+                })
+            }
+            Err(StoreError::Duplicate) => Ok(Rotated::LostRace),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
