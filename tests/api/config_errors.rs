@@ -150,3 +150,21 @@ fn a_database_password_never_appears_in_errors_or_logs() {
     assert!(!out.stderr.contains("sekrit-pw-42"), "{}", out.stderr);
     assert!(!out.stdout.contains("sekrit-pw-42"));
 }
+
+#[test]
+fn a_plain_http_loopback_issuer_starts_with_a_warning() {
+    let db = TestDb::sqlite();
+    let out = db.cli().run(&["migrate"]).ok();
+    assert!(
+        out.stderr
+            .contains("is plain http: acceptable on loopback for development only"),
+        "{}",
+        out.stderr
+    );
+    let out = db
+        .cli()
+        .env("PORTCULLIS_ISSUER", "https://id.example.com")
+        .run(&["migrate"])
+        .ok();
+    assert!(!out.stderr.contains("plain http"), "{}", out.stderr);
+}
