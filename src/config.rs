@@ -27,6 +27,7 @@ pub struct Settings {
     pub passwords: PasswordSettings,
     pub keys: KeySettings,
     pub tokens: TokenSettings,
+    pub cache: CacheSettings,
 }
 
 impl Default for Settings {
@@ -39,6 +40,7 @@ impl Default for Settings {
             passwords: PasswordSettings::default(),
             keys: KeySettings::default(),
             tokens: TokenSettings::default(),
+            cache: CacheSettings::default(),
         }
     }
 }
@@ -171,6 +173,22 @@ impl Default for TokenSettings {
             access_token_ttl_secs: 600,
             id_token_ttl_secs: 600,
             clock_skew_secs: 60,
+        }
+    }
+}
+
+/// In-memory caches of database tables (clients).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CacheSettings {
+    /// How often each instance checks whether cached tables changed.
+    pub poll_interval_ms: u64,
+}
+
+impl Default for CacheSettings {
+    fn default() -> Self {
+        Self {
+            poll_interval_ms: 1000,
         }
     }
 }

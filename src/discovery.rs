@@ -12,14 +12,28 @@ pub const OPENID_CONFIGURATION_PATH: &str = "/.well-known/openid-configuration";
 pub const OAUTH_METADATA_PATH: &str = "/.well-known/oauth-authorization-server";
 pub const JWKS_PATH: &str = "/.well-known/jwks.json";
 
-/// What this server implements beyond its keys. Each protocol feature adds its field here,
-/// its route in `startup`, and its metadata below; today only `jwks_uri` is served.
-#[derive(Debug, Clone, Default)]
-pub struct Capabilities {}
+/// What this server implements. Each protocol feature adds its field here, its route in
+/// `startup`, and its metadata below.
+#[derive(Debug, Clone)]
+pub struct Capabilities {
+    pub token_path: &'static str,
+    pub grant_types: Vec<&'static str>,
+    pub token_auth_methods: Vec<&'static str>,
+    pub token_auth_signing_algs: Vec<&'static str>,
+}
 
 impl Capabilities {
     pub fn current() -> Self {
-        Self {}
+        Self {
+            token_path: crate::http::token::TOKEN_PATH,
+            grant_types: vec!["client_credentials"],
+            token_auth_methods: vec![
+                "client_secret_basic",
+                "client_secret_post",
+                "private_key_jwt",
+            ],
+            token_auth_signing_algs: crate::token::assertion::SUPPORTED_ALGS.to_vec(),
+        }
     }
 }
 
@@ -28,7 +42,19 @@ pub fn metadata(issuer: &str, caps: &Capabilities) -> Value {
     let mut m = Map::new();
     m.insert("issuer".into(), json!(issuer));
     m.insert("jwks_uri".into(), json!(format!("{issuer}{JWKS_PATH}")));
-    let Capabilities {} = caps;
+    m.insert(
+        "token_endpoint".into(),
+        json!(format!("{issuer}{}", caps.token_path)),
+    );
+    m.insert("grant_types_supported".into(), json!(caps.grant_types));
+    m.insert(
+        "token_endpoint_auth_methods_supported".into(),
+        json!(caps.token_auth_methods),
+    );
+    m.insert(
+        "token_endpoint_auth_signing_alg_values_supported".into(),
+        json!(caps.token_auth_signing_algs),
+    );
     Value::Object(m)
 }
 

@@ -7,3 +7,4 @@ pub mod health;
 pub mod jwks;
 pub mod pages;
 pub mod request_id;
+pub mod token;

@@ -2,6 +2,7 @@
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::http::Method;
@@ -15,9 +16,12 @@ use crate::discovery::{
     Capabilities, Document, JWKS_PATH, OAUTH_METADATA_PATH, OPENID_CONFIGURATION_PATH, metadata,
 };
 use crate::domain::password::Passwords;
-use crate::http::{cacheable, discovery, headers, health, jwks, pages, request_id};
+use crate::http::token::TOKEN_PATH;
+use crate::http::{cacheable, discovery, headers, health, jwks, pages, request_id, token};
 use crate::keys::KeyManager;
+use crate::registry::ClientRegistry;
 use crate::store::{Store, run_migrations};
+use crate::token::remote_jwks::RemoteJwks;
 
 /// Shared, read-mostly state handed to every handler as `web::Data`. Built once here;
 /// nothing global.
@@ -27,6 +31,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub passwords: Passwords,
     pub keys: Arc<KeyManager>,
+    pub clients: Arc<ClientRegistry>,
+    pub remote_jwks: RemoteJwks,
     pub discovery: Document,
 }
 
@@ -52,6 +58,8 @@ impl Application {
         let passwords = Passwords::new(&settings.passwords)?;
         let keys = KeyManager::start(store.clone(), &settings, clock.clone()).await?;
         keys.spawn_schedule();
+        let clients = ClientRegistry::load(store.clone()).await?;
+        clients.spawn_poll(Duration::from_millis(settings.cache.poll_interval_ms));
         let discovery = Document::new(&metadata(&settings.issuer, &Capabilities::current()));
         let listener = TcpListener::bind(settings.bind)
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
@@ -62,6 +70,8 @@ impl Application {
             clock,
             passwords,
             keys,
+            clients,
+            remote_jwks: RemoteJwks::default(),
             discovery,
         });
         let server = http_server(state.clone(), listener)?;
@@ -135,6 +145,13 @@ fn http_server(state: web::Data<AppState>, listener: TcpListener) -> anyhow::Res
             .route(
                 OAUTH_METADATA_PATH,
                 web::method(Method::OPTIONS).to(cacheable::preflight_handler),
+            )
+            .service(
+                web::resource(TOKEN_PATH)
+                    .app_data(web::PayloadConfig::new(16 * 1024))
+                    .route(web::post().to(token::token_handler))
+                    .route(web::method(Method::OPTIONS).to(token::token_preflight_handler))
+                    .default_service(web::to(token::token_method_not_allowed_handler)),
             )
             .default_service(web::to(pages::not_found_handler))
     })

@@ -56,6 +56,19 @@ pub struct CreateArgs {
     /// Default audience of its access tokens (an absolute URI, RFC 8707)
     #[arg(long, value_name = "A")]
     audience: Option<String>,
+    /// Another audience the client may request with `resource` (repeatable)
+    #[arg(long = "allowed-audience", value_name = "A", num_args = 1..)]
+    allowed_audiences: Vec<String>,
+    /// Token endpoint authentication: client_secret_basic, client_secret_post,
+    /// private_key_jwt or none (default: client_secret_basic, or none with --public)
+    #[arg(long, value_name = "METHOD")]
+    auth_method: Option<String>,
+    /// private_key_jwt: a file holding the client's public JWK set
+    #[arg(long, value_name = "FILE")]
+    jwks: Option<std::path::PathBuf>,
+    /// private_key_jwt: where to fetch the client's public JWK set
+    #[arg(long, value_name = "URL")]
+    jwks_uri: Option<String>,
     /// Where RP-initiated logout may return (repeatable)
     #[arg(long = "post-logout-redirect-uri", value_name = "U", num_args = 1..)]
     post_logout_redirect_uris: Vec<String>,
@@ -75,6 +88,12 @@ pub fn run(cmd: ClientCommand, settings: &Settings) -> anyhow::Result<()> {
     match cmd {
         ClientCommand::Create(a) => {
             let json = a.json;
+            let jwks = match &a.jwks {
+                Some(path) => Some(std::fs::read_to_string(path).map_err(|e| {
+                    anyhow::anyhow!("cannot read the JWK set {}: {e}", path.display())
+                })?),
+                None => None,
+            };
             let spec = ClientSpec {
                 id: a.id,
                 name: a.name,
@@ -85,8 +104,11 @@ pub fn run(cmd: ClientCommand, settings: &Settings) -> anyhow::Result<()> {
                 backchannel_logout_uri: a.backchannel_logout_uri,
                 scopes: a.scopes,
                 audience: a.audience,
+                allowed_audiences: a.allowed_audiences,
                 skip_consent: a.skip_consent,
-                auth_method: None,
+                auth_method: a.auth_method,
+                jwks,
+                jwks_uri: a.jwks_uri,
             };
             let (client, secret) =
                 with_conn(settings, |c| Ok(manage::create_client(c, spec, now)?))?;
@@ -100,7 +122,11 @@ pub fn run(cmd: ClientCommand, settings: &Settings) -> anyhow::Result<()> {
                         println!("client_secret: {s}");
                         println!("(the secret is shown only now; store it safely)");
                     }
-                    None => println!("(public client: no secret)"),
+                    None if client.public => println!("(public client: no secret)"),
+                    None => println!(
+                        "(authenticates with {}: no secret)",
+                        client.token_endpoint_auth_method
+                    ),
                 }
             }
         }
@@ -186,6 +212,13 @@ fn show(c: &Client) {
         "default audience:          {}",
         c.default_audience.as_deref().unwrap_or("-")
     );
+    println!("allowed audiences:         {}", list(&c.audiences));
+    if let Some(u) = &c.jwks_uri {
+        println!("JWKS URI:                  {u}");
+    }
+    if c.jwks.is_some() {
+        println!("JWK set:                   registered");
+    }
     println!("skip consent:              {}", c.skip_consent);
     println!("require PKCE:              {}", c.require_pkce);
     println!("created:                   {}", rfc3339(c.created_at));

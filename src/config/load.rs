@@ -64,6 +64,7 @@ const KEYS: &[(&str, Kind)] = &[
     ("tokens.access_token_ttl_secs", Kind::Int),
     ("tokens.id_token_ttl_secs", Kind::Int),
     ("tokens.clock_skew_secs", Kind::Int),
+    ("cache.poll_interval_ms", Kind::Int),
 ];
 
 /// Short names operators expect from other servers (`DATABASE_URL`) and that the
@@ -209,6 +210,7 @@ mod tests {
                     (&"keys.prepublish_secs", _) => "4000",
                     (&"keys.jwks_max_age_secs", _) => "600",
                     (&"keys.refresh_interval_secs", _) => "10",
+                    (&"cache.poll_interval_ms", _) => "500",
                     (_, Kind::Int) => "2",
                     (_, Kind::Str) => "x",
                 };

@@ -138,8 +138,12 @@ pub enum ClientError {
     InvalidScope(String),
     #[error("a public client authenticates with `none`; a confidential client cannot")]
     AuthMethodMismatch,
-    #[error("private_key_jwt needs the client's public keys, which this command cannot take yet")]
+    #[error("private_key_jwt needs the client's public keys: --jwks FILE or --jwks-uri URL")]
     PrivateKeyJwtNeedsKeys,
+    #[error("--jwks and --jwks-uri are only for private_key_jwt clients, and only one of them")]
+    UnexpectedKeys,
+    #[error("the JWK set is invalid: {0}")]
+    InvalidJwks(String),
 }
 
 /// What an operator asks for when registering a client.
@@ -154,8 +158,13 @@ pub struct ClientSpec {
     pub backchannel_logout_uri: Option<String>,
     pub scopes: Vec<String>,
     pub audience: Option<String>,
+    /// Further audiences the client may request with `resource` (RFC 8707).
+    pub allowed_audiences: Vec<String>,
     pub skip_consent: bool,
     pub auth_method: Option<String>,
+    /// A public JWK set (JSON) for private_key_jwt.
+    pub jwks: Option<String>,
+    pub jwks_uri: Option<String>,
 }
 
 /// A registration that passed every check; what the store writes.
@@ -175,6 +184,8 @@ pub struct ClientRegistration {
     /// RFC 9700 §2.1.1: PKCE is required of every public client.
     pub require_pkce: bool,
     pub auth_method: AuthMethod,
+    pub jwks: Option<String>,
+    pub jwks_uri: Option<String>,
 }
 
 /// RFC 6749 §3.3: `scope-token = 1*( %x21 / %x23-5B / %x5D-7E )`.
@@ -281,9 +292,10 @@ impl ClientSpec {
                 scopes.push("offline_access".into());
             }
         }
-        if let Some(a) = &self.audience {
-            check_uris("audience", std::slice::from_ref(a), uri::check_resource_uri)?;
-        }
+        let mut audiences: Vec<String> = self.audience.iter().cloned().collect();
+        audiences.extend(self.allowed_audiences);
+        let audiences = dedup(audiences);
+        check_uris("audience", &audiences, uri::check_resource_uri)?;
         let auth_method = match self.auth_method.as_deref() {
             Some(m) => m.parse()?,
             None if self.public => AuthMethod::None,
@@ -292,8 +304,19 @@ impl ClientSpec {
         if self.public != (auth_method == AuthMethod::None) {
             return Err(ClientError::AuthMethodMismatch);
         }
-        if auth_method == AuthMethod::PrivateKeyJwt {
-            return Err(ClientError::PrivateKeyJwtNeedsKeys);
+        match (auth_method, &self.jwks, &self.jwks_uri) {
+            (AuthMethod::PrivateKeyJwt, None, None) => {
+                return Err(ClientError::PrivateKeyJwtNeedsKeys);
+            }
+            (AuthMethod::PrivateKeyJwt, Some(_), Some(_)) => {
+                return Err(ClientError::UnexpectedKeys);
+            }
+            (AuthMethod::PrivateKeyJwt, Some(jwks), None) => check_public_jwks(jwks)?,
+            (AuthMethod::PrivateKeyJwt, None, Some(u)) => {
+                check_uris("JWKS URI", std::slice::from_ref(u), uri::check_https_uri)?
+            }
+            (_, None, None) => {}
+            _ => return Err(ClientError::UnexpectedKeys),
         }
         Ok(ClientRegistration {
             id,
@@ -304,13 +327,52 @@ impl ClientSpec {
             post_logout_redirect_uris,
             backchannel_logout_uri: self.backchannel_logout_uri,
             scopes,
-            audiences: self.audience.iter().cloned().collect(),
+            audiences,
             default_audience: self.audience,
             skip_consent: self.skip_consent,
             require_pkce: self.public,
             auth_method,
+            jwks: self.jwks,
+            jwks_uri: self.jwks_uri,
         })
     }
+}
+
+/// A client's registered key set: JSON with a non-empty `keys` array of public signature
+/// keys. A private member in it means the operator pasted the wrong file.
+pub fn check_public_jwks(jwks: &str) -> Result<(), ClientError> {
+    let bad = |m: &str| ClientError::InvalidJwks(m.to_string());
+    let value: serde_json::Value =
+        serde_json::from_str(jwks).map_err(|e| bad(&format!("not JSON: {e}")))?;
+    let keys = value["keys"]
+        .as_array()
+        .filter(|k| !k.is_empty())
+        .ok_or_else(|| bad("no `keys` array"))?;
+    for key in keys {
+        let obj = key
+            .as_object()
+            .ok_or_else(|| bad("a key is not an object"))?;
+        if ["d", "p", "q", "dp", "dq", "qi", "k"]
+            .iter()
+            .any(|m| obj.contains_key(*m))
+        {
+            return Err(bad(
+                "it contains private key material; register only the public keys",
+            ));
+        }
+        match obj.get("kty").and_then(|v| v.as_str()) {
+            Some("RSA") | Some("EC") => {}
+            _ => return Err(bad("every key needs kty RSA or EC")),
+        }
+        if obj
+            .get("use")
+            .and_then(|v| v.as_str())
+            .is_some_and(|u| u != "sig")
+        {
+            return Err(bad("keys must be signature keys (use: sig)"));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

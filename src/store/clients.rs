@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::schema::clients;
+use super::schema::{cache_versions, client_keys, clients};
 use super::{DbConnection, StoreError, json};
 use crate::clock::UnixTime;
 use crate::domain::client::{AuthMethod, ClientRegistration, GrantType};
@@ -47,6 +47,9 @@ pub struct Client {
     pub skip_consent: bool,
     pub require_pkce: bool,
     pub token_endpoint_auth_method: AuthMethod,
+    /// private_key_jwt: the registered JWK set, or where to fetch it.
+    pub jwks: Option<String>,
+    pub jwks_uri: Option<String>,
     pub created_at: UnixTime,
     pub updated_at: UnixTime,
 }
@@ -90,6 +93,8 @@ impl TryFrom<ClientRow> for Client {
             default_audience: r.default_audience,
             skip_consent: r.skip_consent,
             require_pkce: r.require_pkce,
+            jwks: None,
+            jwks_uri: None,
             created_at: r.created_at,
             updated_at: r.updated_at,
         })
@@ -125,32 +130,93 @@ pub fn insert(
     diesel::insert_into(clients::table)
         .values(&row)
         .execute(conn)?;
+    if reg.jwks.is_some() || reg.jwks_uri.is_some() {
+        diesel::insert_into(client_keys::table)
+            .values((
+                client_keys::client_id.eq(&reg.id),
+                client_keys::jwks.eq(&reg.jwks),
+                client_keys::jwks_uri.eq(&reg.jwks_uri),
+                client_keys::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+    }
+    bump_version(conn)
+}
+
+/// Marks the client table changed so every instance reloads its client cache.
+fn bump_version(conn: &mut DbConnection) -> Result<(), StoreError> {
+    diesel::update(cache_versions::table.find("clients"))
+        .set(cache_versions::version.eq(cache_versions::version + 1))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The current version of the client table (see `bump_version`).
+pub fn version(conn: &mut DbConnection) -> Result<i64, StoreError> {
+    Ok(cache_versions::table
+        .find("clients")
+        .select(cache_versions::version)
+        .first(conn)?)
+}
+
+fn attach_keys(conn: &mut DbConnection, clients: &mut [Client]) -> Result<(), StoreError> {
+    let rows: Vec<(String, Option<String>, Option<String>)> = client_keys::table
+        .select((
+            client_keys::client_id,
+            client_keys::jwks,
+            client_keys::jwks_uri,
+        ))
+        .load(conn)?;
+    for (id, jwks, uri) in rows {
+        if let Some(c) = clients.iter_mut().find(|c| c.id == id) {
+            c.jwks = jwks;
+            c.jwks_uri = uri;
+        }
+    }
     Ok(())
 }
 
 pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<Client>, StoreError> {
-    clients::table
+    let Some(row) = clients::table
         .find(id)
         .select(ClientRow::as_select())
         .first(conn)
         .optional()?
-        .map(Client::try_from)
-        .transpose()
+    else {
+        return Ok(None);
+    };
+    let mut client = Client::try_from(row)?;
+    if let Some((jwks, uri)) = client_keys::table
+        .find(id)
+        .select((client_keys::jwks, client_keys::jwks_uri))
+        .first::<(Option<String>, Option<String>)>(conn)
+        .optional()?
+    {
+        client.jwks = jwks;
+        client.jwks_uri = uri;
+    }
+    Ok(Some(client))
 }
 
 pub fn list(conn: &mut DbConnection) -> Result<Vec<Client>, StoreError> {
-    clients::table
+    let mut list = clients::table
         .order(clients::id)
         .select(ClientRow::as_select())
         .load(conn)?
         .into_iter()
         .map(Client::try_from)
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    attach_keys(conn, &mut list)?;
+    Ok(list)
 }
 
 /// Deletes a client (its consents, codes and refresh tokens go with it by cascade).
 pub fn delete(conn: &mut DbConnection, id: &str) -> Result<bool, StoreError> {
-    Ok(diesel::delete(clients::table.find(id)).execute(conn)? == 1)
+    let deleted = diesel::delete(clients::table.find(id)).execute(conn)? == 1;
+    if deleted {
+        bump_version(conn)?;
+    }
+    Ok(deleted)
 }
 
 pub fn set_secret_hash(
@@ -165,5 +231,8 @@ pub fn set_secret_hash(
             clients::updated_at.eq(now),
         ))
         .execute(conn)?;
+    if n == 1 {
+        bump_version(conn)?;
+    }
     Ok(n == 1)
 }

@@ -144,6 +144,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    cache_versions (name) {
+        name -> Text,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    client_assertion_jtis (client_id, jti) {
+        client_id -> Text,
+        jti -> Text,
+        expires_at -> BigInt,
+    }
+}
+
 diesel::joinable!(client_keys -> clients (client_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(consents -> users (user_id));
@@ -160,4 +175,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     revoked_tokens,
     signing_keys,
     audit_log,
+    cache_versions,
+    client_assertion_jtis,
 );

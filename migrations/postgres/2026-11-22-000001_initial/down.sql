@@ -1,3 +1,5 @@
+DROP TABLE client_assertion_jtis;
+DROP TABLE cache_versions;
 DROP TABLE audit_log;
 DROP TABLE signing_keys;
 DROP TABLE revoked_tokens;

@@ -132,3 +132,21 @@ CREATE TABLE audit_log (
     details TEXT NOT NULL
 );
 CREATE INDEX audit_log_at ON audit_log (at);
+
+-- Versions of cached tables: every write to a cached table bumps its row in the same
+-- transaction, and each instance reloads its cache when the number moves.
+CREATE TABLE cache_versions (
+    name TEXT PRIMARY KEY NOT NULL,
+    version BIGINT NOT NULL
+);
+INSERT INTO cache_versions (name, version) VALUES ('clients', 0);
+
+-- private_key_jwt replay protection (RFC 7523 §3): each assertion jti once per client,
+-- remembered until the assertion expires.
+CREATE TABLE client_assertion_jtis (
+    client_id TEXT NOT NULL,
+    jti TEXT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    PRIMARY KEY (client_id, jti)
+);
+CREATE INDEX client_assertion_jtis_expires_at ON client_assertion_jtis (expires_at);

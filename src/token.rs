@@ -1,0 +1,13 @@
+//! The token endpoint's protocol rules (RFC 6749 §3.2, §4.4, §5; RFC 7523; RFC 8707;
+//! RFC 9068), as plain functions the HTTP handler calls.
+
+pub mod access_token;
+pub mod assertion;
+pub mod authenticate;
+pub mod client_auth;
+pub mod client_credentials;
+pub mod error;
+pub mod form;
+pub mod remote_jwks;
+
+pub use error::{ErrorCode, TokenError};

@@ -1,0 +1,252 @@
+//! `private_key_jwt` (RFC 7523 §3, OpenID Connect Core §9): a client proves itself with a
+//! JWT signed by a key whose public half it registered. No shared secret exists.
+
+use josekit::jwk::{Jwk, JwkSet};
+use josekit::jws::{ES256, ES384, JwsVerifier, PS256, PS384, PS512, RS256, RS384, RS512};
+use serde_json::Value;
+
+use crate::clock::UnixTime;
+
+/// Longest assertion lifetime we accept: assertions are single-use and short-lived, and the
+/// replay store must remember each `jti` until `exp`.
+pub const MAX_ASSERTION_LIFETIME: i64 = 600;
+
+/// Asymmetric algorithms only: `none` and HMAC (which would need a shared secret) are
+/// refused.
+pub const SUPPORTED_ALGS: &[&str] = &[
+    "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384",
+];
+
+pub struct Rules<'a> {
+    pub client_id: &'a str,
+    /// Accepted `aud` values: the token endpoint URL and the issuer.
+    pub audiences: [&'a str; 2],
+    pub now: UnixTime,
+    pub skew: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    pub jti: String,
+    pub exp: UnixTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AssertionError {
+    #[error("the client assertion is not a signed JWT")]
+    Malformed,
+    #[error("the client assertion uses an unsupported algorithm")]
+    Algorithm,
+    /// The key id is not in the client's JWK set (a `jwks_uri` client may have rotated).
+    #[error("no registered key of this client matches the assertion")]
+    UnknownKey,
+    #[error("the client assertion signature is invalid")]
+    Signature,
+    #[error("the client assertion {0}")]
+    Claims(&'static str),
+}
+
+fn verifier(alg: &str, jwk: &Jwk) -> Option<Box<dyn JwsVerifier>> {
+    let v: Box<dyn JwsVerifier> = match alg {
+        "RS256" => Box::new(RS256.verifier_from_jwk(jwk).ok()?),
+        "RS384" => Box::new(RS384.verifier_from_jwk(jwk).ok()?),
+        "RS512" => Box::new(RS512.verifier_from_jwk(jwk).ok()?),
+        "PS256" => Box::new(PS256.verifier_from_jwk(jwk).ok()?),
+        "PS384" => Box::new(PS384.verifier_from_jwk(jwk).ok()?),
+        "PS512" => Box::new(PS512.verifier_from_jwk(jwk).ok()?),
+        "ES256" => Box::new(ES256.verifier_from_jwk(jwk).ok()?),
+        "ES384" => Box::new(ES384.verifier_from_jwk(jwk).ok()?),
+        _ => return None,
+    };
+    Some(v)
+}
+
+/// Verifies the signature against the client's keys and checks the claims. The caller
+/// must still record the `jti` (single use).
+pub fn verify(assertion: &str, jwks: &str, rules: &Rules<'_>) -> Result<Verified, AssertionError> {
+    let header = josekit::jwt::decode_header(assertion).map_err(|_| AssertionError::Malformed)?;
+    let alg = header
+        .claim("alg")
+        .and_then(Value::as_str)
+        .ok_or(AssertionError::Malformed)?;
+    if !SUPPORTED_ALGS.contains(&alg) {
+        return Err(AssertionError::Algorithm);
+    }
+    let kid = header.claim("kid").and_then(Value::as_str);
+    let set = JwkSet::from_bytes(jwks.as_bytes()).map_err(|_| AssertionError::UnknownKey)?;
+    let candidates: Vec<&Jwk> = match kid {
+        Some(kid) => set.get(kid),
+        None => set.keys(),
+    };
+    let candidates: Vec<&Jwk> = candidates
+        .into_iter()
+        .filter(|k| k.algorithm().is_none_or(|a| a == alg))
+        .filter(|k| k.key_use().is_none_or(|u| u == "sig"))
+        .collect();
+    if candidates.is_empty() {
+        return Err(AssertionError::UnknownKey);
+    }
+    let payload = candidates
+        .iter()
+        .filter_map(|jwk| verifier(alg, jwk))
+        .find_map(|v| josekit::jwt::decode_with_verifier(assertion, &*v).ok())
+        .map(|(payload, _)| payload)
+        .ok_or(AssertionError::Signature)?;
+    check_claims(payload.claims_set(), rules)
+}
+
+fn check_claims(
+    claims: &serde_json::Map<String, Value>,
+    rules: &Rules<'_>,
+) -> Result<Verified, AssertionError> {
+    let string = |name| claims.get(name).and_then(Value::as_str);
+    let number = |name| claims.get(name).and_then(Value::as_f64).map(|n| n as i64);
+    if string("iss") != Some(rules.client_id) {
+        return Err(AssertionError::Claims("iss must be the client_id"));
+    }
+    if string("sub") != Some(rules.client_id) {
+        return Err(AssertionError::Claims("sub must be the client_id"));
+    }
+    let aud_ok = match claims.get("aud") {
+        Some(Value::String(a)) => rules.audiences.contains(&a.as_str()),
+        Some(Value::Array(list)) => list
+            .iter()
+            .filter_map(Value::as_str)
+            .any(|a| rules.audiences.contains(&a)),
+        _ => false,
+    };
+    if !aud_ok {
+        return Err(AssertionError::Claims(
+            "aud must be the token endpoint or the issuer",
+        ));
+    }
+    let exp = number("exp").ok_or(AssertionError::Claims("has no exp"))?;
+    if exp <= rules.now - rules.skew {
+        return Err(AssertionError::Claims("has expired"));
+    }
+    if exp > rules.now + MAX_ASSERTION_LIFETIME + rules.skew {
+        return Err(AssertionError::Claims(
+            "lives too long (exp at most 10 minutes ahead)",
+        ));
+    }
+    if number("nbf").is_some_and(|nbf| nbf > rules.now + rules.skew) {
+        return Err(AssertionError::Claims("is not valid yet"));
+    }
+    if number("iat").is_some_and(|iat| iat > rules.now + rules.skew) {
+        return Err(AssertionError::Claims("was issued in the future"));
+    }
+    let jti = string("jti")
+        .filter(|j| !j.is_empty() && j.len() <= 256)
+        .ok_or(AssertionError::Claims("needs a jti of 1-256 characters"))?;
+    Ok(Verified {
+        jti: jti.to_string(),
+        exp,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use josekit::jws::JwsHeader;
+    use josekit::jwt::JwtPayload;
+    use serde_json::json;
+
+    const NOW: i64 = 1_900_000_000;
+    const TOKEN: &str = "https://id.example/token";
+
+    fn key() -> (josekit::jws::alg::ecdsa::EcdsaJwsSigner, String) {
+        let pair = ES256.generate_key_pair().unwrap();
+        let mut public = pair.to_jwk_public_key();
+        public.set_key_id("k1");
+        let signer = ES256.signer_from_jwk(&pair.to_jwk_private_key()).unwrap();
+        (signer, json!({ "keys": [public] }).to_string())
+    }
+
+    fn assertion(signer: &dyn josekit::jws::JwsSigner, claims: Value) -> String {
+        let mut header = JwsHeader::new();
+        header.set_key_id("k1");
+        let p = JwtPayload::from_map(claims.as_object().unwrap().clone()).unwrap();
+        josekit::jwt::encode_with_signer(&p, &header, signer).unwrap()
+    }
+
+    fn rules() -> Rules<'static> {
+        Rules {
+            client_id: "svc",
+            audiences: [TOKEN, "https://id.example"],
+            now: NOW,
+            skew: 60,
+        }
+    }
+
+    fn good() -> Value {
+        json!({"iss": "svc", "sub": "svc", "aud": TOKEN, "exp": NOW + 60, "iat": NOW, "jti": "j1"})
+    }
+
+    #[test]
+    fn a_good_assertion_verifies() {
+        let (signer, jwks) = key();
+        let v = verify(&assertion(&signer, good()), &jwks, &rules()).unwrap();
+        assert_eq!(
+            v,
+            Verified {
+                jti: "j1".into(),
+                exp: NOW + 60
+            }
+        );
+        let mut issuer_aud = good();
+        issuer_aud["aud"] = json!(["https://id.example"]);
+        assert!(verify(&assertion(&signer, issuer_aud), &jwks, &rules()).is_ok());
+    }
+
+    #[test]
+    fn bad_assertions_are_refused() {
+        let (signer, jwks) = key();
+        let (other, _) = key();
+        assert_eq!(
+            verify(&assertion(&other, good()), &jwks, &rules()),
+            Err(AssertionError::Signature)
+        );
+        for (claim, value) in [
+            ("iss", json!("other")),
+            ("sub", json!("other")),
+            ("aud", json!("https://elsewhere")),
+            ("exp", json!(NOW - 120)),
+            ("exp", json!(NOW + 3600)),
+            ("nbf", json!(NOW + 600)),
+            ("jti", json!("")),
+        ] {
+            let mut c = good();
+            c[claim] = value;
+            assert!(
+                matches!(
+                    verify(&assertion(&signer, c), &jwks, &rules()),
+                    Err(AssertionError::Claims(_))
+                ),
+                "{claim}"
+            );
+        }
+        let mut no_jti = good();
+        no_jti.as_object_mut().unwrap().remove("jti");
+        assert!(verify(&assertion(&signer, no_jti), &jwks, &rules()).is_err());
+        // alg none
+        let unsigned = format!(
+            "{}.{}.",
+            base64::Engine::encode(
+                &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+                r#"{"alg":"none"}"#
+            ),
+            base64::Engine::encode(
+                &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+                good().to_string()
+            )
+        );
+        assert_eq!(
+            verify(&unsigned, &jwks, &rules()),
+            Err(AssertionError::Algorithm)
+        );
+        assert_eq!(
+            verify("garbage", &jwks, &rules()),
+            Err(AssertionError::Malformed)
+        );
+    }
+}
