@@ -128,6 +128,9 @@ pub fn grant(
         ));
     }
     let audience = negotiate_audience(client, resources)?;
+    // Checked before oxide-auth parses the scope, which would call a malformed one
+    // invalid_request where RFC 6749 §5.2 says invalid_scope.
+    let allowed = negotiate_scope(client, scope)?;
     // Client credentials has no redirect; oxide-auth still wants a URL on the bound client.
     let redirect: RegisteredUrl = ExactUrl::new(token_endpoint.to_string())
         .map_err(|_| TokenError::new(ErrorCode::ServerError, "the issuer is not a URL"))?
@@ -151,7 +154,6 @@ pub fn grant(
                 extensions: Default::default(),
             },
             Output::Negotiate { bound_client, .. } => {
-                let allowed = negotiate_scope(client, scope)?;
                 let scope: Scope = allowed.join(" ").parse().map_err(|_| {
                     TokenError::new(ErrorCode::InvalidScope, "the scope is malformed")
                 })?;
