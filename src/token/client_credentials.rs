@@ -166,7 +166,9 @@ pub fn grant(
                 }
             }
             Output::Ok { pre_grant, .. } => {
-                let scope = pre_grant.scope.iter().map(str::to_string).collect();
+                // oxide-auth's scope is a set; keep the client's order for stable output.
+                let mut scope = allowed.clone();
+                scope.retain(|s| pre_grant.scope.iter().any(|g| g == s));
                 return Ok(Granted { scope, audience });
             }
             Output::Err(mut e) => {
