@@ -11,7 +11,7 @@ use crate::store::clients::{self, Client};
 #[derive(Debug, Subcommand)]
 pub enum ClientCommand {
     /// Register a client; prints its generated secret once
-    Create(CreateArgs),
+    Create(Box<CreateArgs>),
     /// List clients
     List {
         #[arg(long)]

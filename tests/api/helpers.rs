@@ -346,3 +346,81 @@ impl ServerProcess {
         }
     }
 }
+
+/// A token-endpoint answer.
+pub struct TokenResponse {
+    pub status: u16,
+    pub headers: actix_web::http::header::HeaderMap,
+    pub body: serde_json::Value,
+}
+
+impl TokenResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn token(&self) -> &str {
+        assert_eq!(self.status, 200, "{}", self.body);
+        self.body["access_token"].as_str().expect("access_token")
+    }
+}
+
+impl TestApp {
+    /// POSTs a form to /token, with HTTP Basic credentials when given.
+    pub async fn token(&self, form: &[(&str, &str)], basic: Option<(&str, &str)>) -> TokenResponse {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        self.token_raw(body, basic, "application/x-www-form-urlencoded")
+            .await
+    }
+
+    pub async fn token_raw(
+        &self,
+        body: String,
+        basic: Option<(&str, &str)>,
+        content_type: &str,
+    ) -> TokenResponse {
+        let mut req = self
+            .http
+            .post(self.url("/token"))
+            .insert_header(("Content-Type", content_type));
+        if let Some((id, secret)) = basic {
+            let enc =
+                |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+            let creds = base64::Engine::encode(
+                &base64::engine::general_purpose::STANDARD,
+                format!("{}:{}", enc(id), enc(secret)),
+            );
+            req = req.insert_header(("Authorization", format!("Basic {creds}")));
+        }
+        let mut res = req.send_body(body).await.expect("token request");
+        let bytes = res.body().await.expect("body");
+        TokenResponse {
+            status: res.status().as_u16(),
+            headers: res.headers().clone(),
+            body: serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+        }
+    }
+
+    /// Runs the CLI against this app's database and key directory.
+    pub fn cli(&self) -> Cli {
+        self.db.cli().env(
+            "PORTCULLIS_KEYS__DIRECTORY",
+            self.db.dir.path().join("keys").to_str().unwrap(),
+        )
+    }
+
+    /// Creates a client through the CLI and waits until the server's cache has it.
+    pub async fn create_client(&self, args: &[&str]) -> serde_json::Value {
+        let mut full = vec!["client", "create", "--json"];
+        full.extend_from_slice(args);
+        let created = self.cli().run(&full).ok().json();
+        self.state
+            .clients
+            .refresh()
+            .await
+            .expect("refresh client cache");
+        created
+    }
+}

@@ -11,3 +11,4 @@ mod health;
 mod helpers;
 mod keys;
 mod persistence;
+mod token;
