@@ -18,5 +18,6 @@ pub mod registry;
 pub mod secret;
 pub mod startup;
 pub mod store;
+pub mod sweep;
 pub mod telemetry;
 pub mod token;

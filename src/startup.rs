@@ -60,6 +60,7 @@ impl Application {
         keys.spawn_schedule();
         let clients = ClientRegistry::load(store.clone()).await?;
         clients.spawn_poll(Duration::from_millis(settings.cache.poll_interval_ms));
+        crate::sweep::spawn_sweeper(store.clone(), clock.clone());
         let discovery = Document::new(&metadata(&settings.issuer, &Capabilities::current()));
         let listener = TcpListener::bind(settings.bind)
             .with_context(|| format!("cannot listen on {}", settings.bind))?;

@@ -48,12 +48,28 @@ async fn both_metadata_documents_describe_this_issuer_byte_for_byte() {
                 assert_ne!(status, 404, "{name} is advertised but not served");
             }
         }
-        // Never advertise what is not built.
-        for absent in [
-            "authorization_endpoint",
-            "token_endpoint",
-            "userinfo_endpoint",
+        assert_eq!(doc["token_endpoint"], "https://id.example.test/token");
+        assert_eq!(
+            doc["grant_types_supported"],
+            serde_json::json!(["client_credentials"])
+        );
+        let methods = doc["token_endpoint_auth_methods_supported"]
+            .as_array()
+            .unwrap();
+        for m in [
+            "client_secret_basic",
+            "client_secret_post",
+            "private_key_jwt",
         ] {
+            assert!(methods.iter().any(|v| v == m), "{m} advertised");
+        }
+        let algs = doc["token_endpoint_auth_signing_alg_values_supported"]
+            .as_array()
+            .unwrap();
+        assert!(algs.iter().any(|a| a == "RS256"));
+        assert!(!algs.iter().any(|a| a == "none" || a == "HS256"));
+        // Never advertise what is not built.
+        for absent in ["authorization_endpoint", "userinfo_endpoint"] {
             assert!(
                 !obj.contains_key(absent),
                 "{absent} advertised before it exists"

@@ -561,3 +561,17 @@ async fn private_key_jwt_keys_can_come_from_a_jwks_uri() {
     let res = app.token(&assertion_form(&a), None).await;
     verify(&app, res.token(), API).await;
 }
+
+#[actix_web::test]
+async fn the_replay_store_forgets_expired_assertions() {
+    let app = spawn_app().await;
+    let mut conn = app.db.conn();
+    portcullis::store::assertion_jtis::insert(&mut conn, "c", "old", 1).unwrap();
+    portcullis::store::assertion_jtis::insert(&mut conn, "c", "live", i64::MAX).unwrap();
+    let deleted = portcullis::sweep::sweep(&app.state.store, app.state.clock.as_ref())
+        .await
+        .unwrap();
+    assert_eq!(deleted, 1);
+    // The live entry still blocks a replay.
+    assert!(portcullis::store::assertion_jtis::insert(&mut conn, "c", "live", i64::MAX).is_err());
+}
