@@ -1,106 +1,12 @@
 //! OAuth clients: what may be registered, and the checks that make a registration valid.
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::Serialize;
 
 use super::uri;
 
-/// The grants this server implements. The resource-owner password grant is deliberately
-/// absent (RFC 9700 §2.4: MUST NOT be used); implicit likewise (§2.1.2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum GrantType {
-    AuthorizationCode,
-    RefreshToken,
-    ClientCredentials,
-}
-
-impl GrantType {
-    pub const ALL: [GrantType; 3] = [
-        GrantType::AuthorizationCode,
-        GrantType::RefreshToken,
-        GrantType::ClientCredentials,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            GrantType::AuthorizationCode => "authorization_code",
-            GrantType::RefreshToken => "refresh_token",
-            GrantType::ClientCredentials => "client_credentials",
-        }
-    }
-}
-
-impl FromStr for GrantType {
-    type Err = ClientError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        GrantType::ALL
-            .into_iter()
-            .find(|g| g.as_str() == s)
-            .ok_or_else(|| ClientError::UnknownGrantType(s.to_string()))
-    }
-}
-
-impl fmt::Display for GrantType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// How a client authenticates at the token endpoint (`token_endpoint_auth_method`,
-/// OpenID Connect Dynamic Client Registration §2). Each client may use only its own.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AuthMethod {
-    ClientSecretBasic,
-    ClientSecretPost,
-    PrivateKeyJwt,
-    None,
-}
-
-impl AuthMethod {
-    pub const ALL: [AuthMethod; 4] = [
-        AuthMethod::ClientSecretBasic,
-        AuthMethod::ClientSecretPost,
-        AuthMethod::PrivateKeyJwt,
-        AuthMethod::None,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AuthMethod::ClientSecretBasic => "client_secret_basic",
-            AuthMethod::ClientSecretPost => "client_secret_post",
-            AuthMethod::PrivateKeyJwt => "private_key_jwt",
-            AuthMethod::None => "none",
-        }
-    }
-
-    /// Whether the method uses a shared secret that the server generates.
-    pub fn uses_secret(self) -> bool {
-        matches!(
-            self,
-            AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost
-        )
-    }
-}
-
-impl FromStr for AuthMethod {
-    type Err = ClientError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        AuthMethod::ALL
-            .into_iter()
-            .find(|m| m.as_str() == s)
-            .ok_or_else(|| ClientError::UnknownAuthMethod(s.to_string()))
-    }
-}
-
-impl fmt::Display for AuthMethod {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use super::auth_method::AuthMethod;
+pub use super::grant_type::GrantType;
+pub use super::jwks::check_public_jwks;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ClientError {
@@ -336,43 +242,6 @@ impl ClientSpec {
             jwks_uri: self.jwks_uri,
         })
     }
-}
-
-/// A client's registered key set: JSON with a non-empty `keys` array of public signature
-/// keys. A private member in it means the operator pasted the wrong file.
-pub fn check_public_jwks(jwks: &str) -> Result<(), ClientError> {
-    let bad = |m: &str| ClientError::InvalidJwks(m.to_string());
-    let value: serde_json::Value =
-        serde_json::from_str(jwks).map_err(|e| bad(&format!("not JSON: {e}")))?;
-    let keys = value["keys"]
-        .as_array()
-        .filter(|k| !k.is_empty())
-        .ok_or_else(|| bad("no `keys` array"))?;
-    for key in keys {
-        let obj = key
-            .as_object()
-            .ok_or_else(|| bad("a key is not an object"))?;
-        if ["d", "p", "q", "dp", "dq", "qi", "k"]
-            .iter()
-            .any(|m| obj.contains_key(*m))
-        {
-            return Err(bad(
-                "it contains private key material; register only the public keys",
-            ));
-        }
-        match obj.get("kty").and_then(|v| v.as_str()) {
-            Some("RSA") | Some("EC") => {}
-            _ => return Err(bad("every key needs kty RSA or EC")),
-        }
-        if obj
-            .get("use")
-            .and_then(|v| v.as_str())
-            .is_some_and(|u| u != "sig")
-        {
-            return Err(bad("keys must be signature keys (use: sig)"));
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
