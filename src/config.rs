@@ -165,6 +165,12 @@ pub struct TokenSettings {
     pub id_token_ttl_secs: i64,
     /// Tolerance for clocks of other parties (resource servers, clients).
     pub clock_skew_secs: i64,
+    /// A refresh token unused for this long expires (each rotation restarts the clock).
+    pub refresh_token_idle_secs: i64,
+    /// A refresh-token family ends this long after the login that started it.
+    pub refresh_token_absolute_secs: i64,
+    /// How long an SSO session lasts after sign-in.
+    pub session_ttl_secs: i64,
 }
 
 impl Default for TokenSettings {
@@ -173,6 +179,9 @@ impl Default for TokenSettings {
             access_token_ttl_secs: 600,
             id_token_ttl_secs: 600,
             clock_skew_secs: 60,
+            refresh_token_idle_secs: 14 * 24 * 3600,
+            refresh_token_absolute_secs: 30 * 24 * 3600,
+            session_ttl_secs: 8 * 3600,
         }
     }
 }

@@ -11,11 +11,16 @@ use sha2::{Digest, Sha256};
 pub const OPENID_CONFIGURATION_PATH: &str = "/.well-known/openid-configuration";
 pub const OAUTH_METADATA_PATH: &str = "/.well-known/oauth-authorization-server";
 pub const JWKS_PATH: &str = "/.well-known/jwks.json";
+pub const AUTHORIZE_PATH: &str = "/authorize";
 
 /// What this server implements. Each protocol feature adds its field here, its route in
 /// `startup`, and its metadata below.
 #[derive(Debug, Clone)]
 pub struct Capabilities {
+    pub authorize_path: &'static str,
+    pub userinfo_path: &'static str,
+    pub scopes: Vec<&'static str>,
+    pub claims: Vec<&'static str>,
     pub token_path: &'static str,
     pub grant_types: Vec<&'static str>,
     pub token_auth_methods: Vec<&'static str>,
@@ -25,12 +30,43 @@ pub struct Capabilities {
 impl Capabilities {
     pub fn current() -> Self {
         Self {
+            authorize_path: AUTHORIZE_PATH,
+            userinfo_path: crate::http::userinfo::USERINFO_PATH,
+            scopes: vec![
+                "openid",
+                "profile",
+                "email",
+                "address",
+                "phone",
+                "offline_access",
+            ],
+            claims: vec![
+                "sub",
+                "iss",
+                "aud",
+                "exp",
+                "iat",
+                "auth_time",
+                "nonce",
+                "acr",
+                "amr",
+                "azp",
+                "at_hash",
+                "sid",
+                "roles",
+                "name",
+                "preferred_username",
+                "updated_at",
+                "email",
+                "email_verified",
+            ],
             token_path: crate::http::token::TOKEN_PATH,
-            grant_types: vec!["client_credentials"],
+            grant_types: vec!["authorization_code", "refresh_token", "client_credentials"],
             token_auth_methods: vec![
                 "client_secret_basic",
                 "client_secret_post",
                 "private_key_jwt",
+                "none",
             ],
             token_auth_signing_algs: crate::token::assertion::SUPPORTED_ALGS.to_vec(),
         }

@@ -1,5 +1,6 @@
 //! The HTTP layer: thin actix-web handlers, middleware and pages.
 
+pub mod authorize;
 pub mod cacheable;
 pub mod discovery;
 pub mod headers;
@@ -8,3 +9,4 @@ pub mod jwks;
 pub mod pages;
 pub mod request_id;
 pub mod token;
+pub mod userinfo;

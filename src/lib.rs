@@ -4,6 +4,7 @@
 //! `http` (actix handlers) → `domain` (clients, users, tokens) → `store` (diesel).
 //! `cli` and `startup` wire them together; `config` and `telemetry` are shared.
 
+pub mod authorize;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -13,9 +14,12 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod keys;
+pub mod login;
 pub mod manage;
+pub mod oidc;
 pub mod registry;
 pub mod secret;
+pub mod session;
 pub mod startup;
 pub mod store;
 pub mod sweep;

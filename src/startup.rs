@@ -12,13 +12,18 @@ use anyhow::Context;
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
+use crate::discovery::AUTHORIZE_PATH;
 use crate::discovery::{
     Capabilities, Document, JWKS_PATH, OAUTH_METADATA_PATH, OPENID_CONFIGURATION_PATH, metadata,
 };
 use crate::domain::password::Passwords;
 use crate::http::token::TOKEN_PATH;
-use crate::http::{cacheable, discovery, headers, health, jwks, pages, request_id, token};
+use crate::http::userinfo::{self, USERINFO_PATH};
+use crate::http::{
+    authorize, cacheable, discovery, headers, health, jwks, pages, request_id, token,
+};
 use crate::keys::KeyManager;
+use crate::login::{LoginThrottle, PasswordChecker};
 use crate::registry::ClientRegistry;
 use crate::store::{Store, run_migrations};
 use crate::token::remote_jwks::RemoteJwks;
@@ -34,6 +39,8 @@ pub struct AppState {
     pub clients: Arc<ClientRegistry>,
     pub remote_jwks: RemoteJwks,
     pub discovery: Document,
+    pub login_throttle: LoginThrottle,
+    pub password_checker: PasswordChecker,
 }
 
 pub struct Application {
@@ -56,6 +63,10 @@ impl Application {
     ) -> anyhow::Result<Self> {
         let store = open_store(&settings).await?;
         let passwords = Passwords::new(&settings.passwords)?;
+        let password_checker = PasswordChecker::new(
+            passwords.clone(),
+            settings.passwords.max_concurrent_hashes as usize,
+        )?;
         let keys = KeyManager::start(store.clone(), &settings, clock.clone()).await?;
         keys.spawn_schedule();
         let clients = ClientRegistry::load(store.clone()).await?;
@@ -74,6 +85,8 @@ impl Application {
             clients,
             remote_jwks: RemoteJwks::default(),
             discovery,
+            login_throttle: LoginThrottle::default(),
+            password_checker,
         });
         let server = http_server(state.clone(), listener)?;
         Ok(Self {
@@ -147,6 +160,18 @@ fn http_server(state: web::Data<AppState>, listener: TcpListener) -> anyhow::Res
                 OAUTH_METADATA_PATH,
                 web::method(Method::OPTIONS).to(cacheable::preflight_handler),
             )
+            .service(
+                web::resource(AUTHORIZE_PATH)
+                    .route(web::get().to(authorize::authorize_handler))
+                    .route(web::post().to(authorize::authorize_handler)),
+            )
+            .route("/login", web::post().to(authorize::login_handler))
+            .service(
+                web::resource(USERINFO_PATH)
+                    .route(web::get().to(userinfo::userinfo_handler))
+                    .route(web::post().to(userinfo::userinfo_handler)),
+            )
+            .route("/consent", web::post().to(authorize::consent_handler))
             .service(
                 web::resource(TOKEN_PATH)
                     .app_data(web::PayloadConfig::new(16 * 1024))

@@ -12,11 +12,16 @@
 pub mod assertion_jtis;
 pub mod audit;
 pub mod clients;
+pub mod codes;
+pub mod consents;
 mod error;
 pub mod json;
 mod migrate;
 mod pool;
+pub mod refresh_tokens;
+pub mod revoked;
 pub mod schema;
+pub mod sessions;
 pub mod signing_keys;
 pub mod users;
 

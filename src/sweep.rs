@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::clock::Clock;
-use crate::store::{Store, StoreError, assertion_jtis};
+use crate::store::{Store, StoreError, assertion_jtis, codes, refresh_tokens, revoked, sessions};
 
 /// How often each instance sweeps. Deleting expired rows twice (from two instances) is
 /// harmless, so no coordination is needed.
@@ -15,7 +15,15 @@ pub const SWEEP_INTERVAL: Duration = Duration::from_secs(60);
 pub async fn sweep(store: &Store, clock: &dyn Clock) -> Result<usize, StoreError> {
     let now = clock.now();
     store
-        .run(move |c| assertion_jtis::delete_expired(c, now))
+        .run(move |c| {
+            Ok::<_, StoreError>(
+                assertion_jtis::delete_expired(c, now)?
+                    + codes::delete_expired(c, now)?
+                    + refresh_tokens::delete_expired(c, now)?
+                    + revoked::delete_expired(c, now)?
+                    + sessions::delete_expired(c, now)?,
+            )
+        })
         .await
 }
 

@@ -4,10 +4,13 @@
 pub mod access_token;
 pub mod assertion;
 pub mod authenticate;
+pub mod authorization_code;
 pub mod client_auth;
 pub mod client_credentials;
 pub mod error;
 pub mod form;
+pub mod refresh;
 pub mod remote_jwks;
+pub mod user_tokens;
 
 pub use error::{ErrorCode, TokenError};

@@ -64,6 +64,9 @@ const KEYS: &[(&str, Kind)] = &[
     ("tokens.access_token_ttl_secs", Kind::Int),
     ("tokens.id_token_ttl_secs", Kind::Int),
     ("tokens.clock_skew_secs", Kind::Int),
+    ("tokens.refresh_token_idle_secs", Kind::Int),
+    ("tokens.refresh_token_absolute_secs", Kind::Int),
+    ("tokens.session_ttl_secs", Kind::Int),
     ("cache.poll_interval_ms", Kind::Int),
 ];
 
@@ -211,6 +214,9 @@ mod tests {
                     (&"keys.jwks_max_age_secs", _) => "600",
                     (&"keys.refresh_interval_secs", _) => "10",
                     (&"cache.poll_interval_ms", _) => "500",
+                    (&"tokens.refresh_token_idle_secs", _) => "3600",
+                    (&"tokens.refresh_token_absolute_secs", _) => "7200",
+                    (&"tokens.session_ttl_secs", _) => "3600",
                     (_, Kind::Int) => "2",
                     (_, Kind::Str) => "x",
                 };

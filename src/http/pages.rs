@@ -38,3 +38,48 @@ pub async fn not_found_handler() -> HttpResponse {
         "There is nothing at this address.",
     )
 }
+
+#[derive(Template)]
+#[template(path = "login.html")]
+pub struct LoginPage<'a> {
+    pub client_name: &'a str,
+    pub params: &'a str,
+    pub csrf: &'a str,
+    pub username: &'a str,
+    pub error: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "consent.html")]
+pub struct ConsentPage<'a> {
+    pub client_name: &'a str,
+    pub scopes: Vec<String>,
+    pub username: &'a str,
+    pub params: &'a str,
+    pub csrf: &'a str,
+}
+
+/// The one inline script we serve: it submits the form_post response. Its hash is the
+/// only script the page's CSP allows.
+pub const FORM_POST_SCRIPT: &str = "document.forms[0].submit();";
+
+#[derive(Template)]
+#[template(path = "form_post.html")]
+pub struct FormPostPage<'a> {
+    pub action: &'a str,
+    pub fields: &'a [(String, String)],
+    pub script: &'static str,
+}
+
+/// Plain words for each scope on the consent page.
+pub fn describe_scope(scope: &str) -> String {
+    match scope {
+        "openid" => "Know who you are (your account identifier)".into(),
+        "profile" => "See your name and username".into(),
+        "email" => "See your email address".into(),
+        "address" => "See your postal address".into(),
+        "phone" => "See your phone number".into(),
+        "offline_access" => "Stay signed in to it while you are away".into(),
+        other => format!("Use the permission “{other}”"),
+    }
+}

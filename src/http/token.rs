@@ -10,7 +10,9 @@ use crate::token::access_token::{self, AccessTokenRequest};
 use crate::token::authenticate::Authenticator;
 use crate::token::error::no_store;
 use crate::token::form::TokenForm;
-use crate::token::{ErrorCode, TokenError, client_auth, client_credentials};
+use crate::token::{
+    ErrorCode, TokenError, authorization_code, client_auth, client_credentials, refresh,
+};
 
 pub const TOKEN_PATH: &str = "/token";
 
@@ -29,16 +31,16 @@ pub async fn token_handler(
         .get(header::AUTHORIZATION)
         .map(|v| v.to_str().unwrap_or("\u{0}"));
     let presented = client_auth::presented(authorization, &form)?;
-    match form.get("grant_type") {
+    let grant_type = match form.get("grant_type") {
         None => return Err(TokenError::invalid_request("grant_type is missing")),
-        Some("client_credentials") => {}
+        Some(g @ ("client_credentials" | "authorization_code" | "refresh_token")) => g,
         Some(_) => {
             return Err(TokenError::new(
                 ErrorCode::UnsupportedGrantType,
                 "this grant type is not supported",
             ));
         }
-    }
+    };
 
     let settings = &state.settings;
     let token_endpoint = format!("{}{TOKEN_PATH}", settings.issuer);
@@ -55,9 +57,27 @@ pub async fn token_handler(
     .authenticate(presented, req.peer_addr().map(|a| a.ip().to_string()))
     .await?;
 
+    let body = match grant_type {
+        "authorization_code" => authorization_code::redeem(&state, &client, &form).await?,
+        "refresh_token" => refresh::refresh(&state, &client, &form).await?,
+        _ => client_credentials_body(&state, &client, &form, &token_endpoint, now)?,
+    };
+    let mut res = HttpResponse::Ok().json(body);
+    no_store(&mut res);
+    Ok(res)
+}
+
+fn client_credentials_body(
+    state: &AppState,
+    client: &crate::store::clients::Client,
+    form: &TokenForm,
+    token_endpoint: &str,
+    now: crate::clock::UnixTime,
+) -> Result<serde_json::Value, TokenError> {
+    let settings = &state.settings;
     let granted = client_credentials::grant(
-        &client,
-        &token_endpoint,
+        client,
+        token_endpoint,
         form.get("scope"),
         form.all("resource"),
     )?;
@@ -71,6 +91,7 @@ pub async fn token_handler(
             scope: &granted.scope,
             now,
             ttl: settings.tokens.access_token_ttl_secs,
+            extra: Default::default(),
         },
     )
     .map_err(|e| {
@@ -86,9 +107,7 @@ pub async fn token_handler(
     if !granted.scope.is_empty() {
         body["scope"] = json!(granted.scope.join(" "));
     }
-    let mut res = HttpResponse::Ok().json(body);
-    no_store(&mut res);
-    Ok(res)
+    Ok(body)
 }
 
 /// Anything but POST (RFC 6749 §3.2: "The client MUST use the HTTP POST method").

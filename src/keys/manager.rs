@@ -150,6 +150,26 @@ impl KeyManager {
         });
     }
 
+    /// Verifies a JWT signed by one of our published keys (signature only: the caller
+    /// checks the claims it cares about). `alg: none` and foreign keys fail.
+    pub fn verify(&self, jwt: &str) -> Result<JwtPayload, KeyError> {
+        let set = self.current();
+        let header = josekit::jwt::decode_header(jwt).map_err(|e| KeyError::Jose(e.to_string()))?;
+        let kid = header
+            .claim("kid")
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| KeyError::Jose("no kid".into()))?;
+        if header.claim("alg").and_then(|v| v.as_str()) != Some(super::generate::ALG) {
+            return Err(KeyError::Jose("unexpected alg".into()));
+        }
+        let key = set
+            .get(kid)
+            .ok_or_else(|| KeyError::Jose("unknown kid".into()))?;
+        josekit::jwt::decode_with_verifier(jwt, key.verifier())
+            .map(|(payload, _)| payload)
+            .map_err(|e| KeyError::Jose(e.to_string()))
+    }
+
     /// Signs a JWT with the active key; the header gets `typ`, `alg` and `kid`.
     pub fn sign(&self, typ: &str, payload: &JwtPayload) -> Result<String, KeyError> {
         let set = self.current();

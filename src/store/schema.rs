@@ -89,6 +89,7 @@ diesel::table! {
         acr -> Nullable<Text>,
         created_at -> BigInt,
         expires_at -> BigInt,
+        amr -> Nullable<Text>,
     }
 }
 
@@ -106,6 +107,20 @@ diesel::table! {
         expires_at -> BigInt,
         consumed_at -> Nullable<BigInt>,
         revoked_at -> Nullable<BigInt>,
+        amr -> Nullable<Text>,
+        acr -> Nullable<Text>,
+        family_expires_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    redeemed_codes (code_hash) {
+        code_hash -> Binary,
+        client_id -> Text,
+        access_jti -> Text,
+        access_expires_at -> BigInt,
+        refresh_family_id -> Nullable<Text>,
+        expires_at -> BigInt,
     }
 }
 
@@ -177,4 +192,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     cache_versions,
     client_assertion_jtis,
+    redeemed_codes,
 );

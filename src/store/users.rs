@@ -109,6 +109,16 @@ pub fn find_by_username(
         .transpose()
 }
 
+pub fn find_by_id(conn: &mut DbConnection, id: &str) -> Result<Option<User>, StoreError> {
+    users::table
+        .find(id)
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(User::try_from)
+        .transpose()
+}
+
 pub fn list(conn: &mut DbConnection) -> Result<Vec<User>, StoreError> {
     users::table
         .order(users::username)

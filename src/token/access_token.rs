@@ -21,6 +21,8 @@ pub struct AccessTokenRequest<'a> {
     pub scope: &'a [String],
     pub now: UnixTime,
     pub ttl: i64,
+    /// Claims of the signed-in user: `auth_time`, `acr`, `roles`…
+    pub extra: serde_json::Map<String, Value>,
 }
 
 #[derive(Debug, Clone)]
@@ -58,6 +60,9 @@ pub fn issue(
     set("client_id", json!(req.client_id))?;
     if !req.scope.is_empty() {
         set("scope", json!(req.scope.join(" ")))?;
+    }
+    for (name, value) in &req.extra {
+        set(name, value.clone())?;
     }
     let token = keys.sign(TYP, &p)?;
     Ok(IssuedAccessToken {

@@ -1,0 +1,65 @@
+//! Authorization errors: an HTML page when redirecting would be unsafe (unknown client, bad
+//! redirect URI), otherwise a redirect to the validated redirect URI (RFC 6749 §4.1.2.1).
+
+use super::request::ResponseMode;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    InvalidRequest,
+    UnauthorizedClient,
+    AccessDenied,
+    UnsupportedResponseType,
+    InvalidScope,
+    ServerError,
+    TemporarilyUnavailable,
+    LoginRequired,
+    ConsentRequired,
+    InteractionRequired,
+    RequestNotSupported,
+    RequestUriNotSupported,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidRequest => "invalid_request",
+            ErrorCode::UnauthorizedClient => "unauthorized_client",
+            ErrorCode::AccessDenied => "access_denied",
+            ErrorCode::UnsupportedResponseType => "unsupported_response_type",
+            ErrorCode::InvalidScope => "invalid_scope",
+            ErrorCode::ServerError => "server_error",
+            ErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
+            ErrorCode::LoginRequired => "login_required",
+            ErrorCode::ConsentRequired => "consent_required",
+            ErrorCode::InteractionRequired => "interaction_required",
+            ErrorCode::RequestNotSupported => "request_not_supported",
+            ErrorCode::RequestUriNotSupported => "request_uri_not_supported",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthorizeError {
+    /// Shown to the user; never redirected.
+    Page {
+        title: &'static str,
+        message: String,
+    },
+    /// Sent back to the client at its (validated) redirect URI.
+    Redirect {
+        redirect_uri: String,
+        response_mode: ResponseMode,
+        state: Option<String>,
+        code: ErrorCode,
+        description: &'static str,
+    },
+}
+
+impl AuthorizeError {
+    pub fn page(title: &'static str, message: impl Into<String>) -> Self {
+        Self::Page {
+            title,
+            message: message.into(),
+        }
+    }
+}

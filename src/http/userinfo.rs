@@ -1,0 +1,143 @@
+//! UserInfo (OpenID Connect Core §5.3): GET or POST, the access token as a Bearer header or
+//! (POST) a form field (RFC 6750 §2). Errors per RFC 6750 §3.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::json;
+
+use crate::error::AppError;
+use crate::oidc::claims;
+use crate::startup::AppState;
+use crate::store::{revoked, users};
+use crate::token::access_token::TYP;
+
+pub const USERINFO_PATH: &str = "/userinfo";
+
+fn bearer_error(status: StatusCode, error: Option<&str>, description: &str) -> HttpResponse {
+    let challenge = match error {
+        Some(e) => format!(
+            "Bearer realm=\"portcullis\", error=\"{e}\", error_description=\"{description}\""
+        ),
+        None => "Bearer realm=\"portcullis\"".to_string(),
+    };
+    let mut res = HttpResponse::build(status).json(json!({
+        "error": error.unwrap_or("invalid_request"),
+        "error_description": description,
+    }));
+    if let Ok(v) = HeaderValue::from_str(&challenge) {
+        res.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    }
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+fn invalid_token(description: &str) -> HttpResponse {
+    bearer_error(StatusCode::UNAUTHORIZED, Some("invalid_token"), description)
+}
+
+pub async fn userinfo_handler(
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let header_token = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim().to_string());
+    let form_token = if req.method() == Method::POST {
+        url::form_urlencoded::parse(&body)
+            .find(|(k, _)| k == "access_token")
+            .map(|(_, v)| v.into_owned())
+    } else {
+        None
+    };
+    let token = match (header_token, form_token) {
+        (Some(_), Some(_)) => {
+            return Ok(bearer_error(
+                StatusCode::BAD_REQUEST,
+                Some("invalid_request"),
+                "use one way to send the token",
+            ));
+        }
+        (Some(t), None) | (None, Some(t)) => t,
+        (None, None) => {
+            return Ok(bearer_error(
+                StatusCode::UNAUTHORIZED,
+                None,
+                "an access token is required",
+            ));
+        }
+    };
+
+    let Ok(payload) = state.keys.verify(&token) else {
+        return Ok(invalid_token("the access token is invalid"));
+    };
+    let typ_ok = josekit::jwt::decode_header(&token)
+        .ok()
+        .and_then(|h| {
+            h.claim("typ")
+                .and_then(|t| t.as_str())
+                .map(|t| t.eq_ignore_ascii_case(TYP))
+        })
+        .unwrap_or(false);
+    let now = state.clock.now();
+    let claims = payload.claims_set();
+    let num = |n: &str| claims.get(n).and_then(|v| v.as_i64());
+    let issuer = state.settings.issuer.as_str();
+    let aud_ok = match claims.get("aud") {
+        Some(serde_json::Value::String(a)) => a == issuer,
+        Some(serde_json::Value::Array(list)) => list.iter().any(|a| a == issuer),
+        _ => false,
+    };
+    if !typ_ok || payload.issuer() != Some(issuer) || !aud_ok || num("exp").is_none_or(|e| e <= now)
+    {
+        return Ok(invalid_token("the access token is invalid or expired"));
+    }
+    let scope: Vec<&str> = claims
+        .get("scope")
+        .and_then(|v| v.as_str())
+        .unwrap_or("")
+        .split(' ')
+        .collect();
+    if !scope.contains(&"openid") {
+        return Ok(bearer_error(
+            StatusCode::FORBIDDEN,
+            Some("insufficient_scope"),
+            "the token lacks the openid scope",
+        ));
+    }
+    let (Some(sub), Some(jti)) = (
+        payload.subject().map(str::to_string),
+        claims
+            .get("jti")
+            .and_then(|v| v.as_str())
+            .map(str::to_string),
+    ) else {
+        return Ok(invalid_token("the access token is invalid"));
+    };
+    let (is_revoked, user) = state
+        .store
+        .run(move |c| {
+            Ok::<_, crate::store::StoreError>((
+                revoked::is_revoked(c, &jti)?,
+                users::find_by_id(c, &sub)?,
+            ))
+        })
+        .await?;
+    let Some(user) = user.filter(|u| !u.disabled && !is_revoked) else {
+        return Ok(invalid_token("the access token was revoked"));
+    };
+    let mut res = HttpResponse::Ok().json(claims::userinfo(&user, &scope));
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    Ok(res)
+}

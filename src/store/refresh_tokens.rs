@@ -1,0 +1,87 @@
+//! The `refresh_tokens` table: hashed, rotated on every use, linked by family so that a
+//! reused token revokes the whole family (RFC 9700 §4.14.2).
+
+use diesel::prelude::*;
+
+use super::schema::refresh_tokens;
+use super::{DbConnection, StoreError};
+use crate::clock::UnixTime;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = refresh_tokens)]
+pub struct RefreshRow {
+    pub token_hash: Vec<u8>,
+    pub family_id: String,
+    pub client_id: String,
+    pub user_id: Option<String>,
+    pub session_sid: Option<String>,
+    pub scope: String,
+    pub audience: Option<String>,
+    pub auth_time: Option<i64>,
+    pub issued_at: i64,
+    pub expires_at: i64,
+    pub consumed_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+    pub amr: Option<String>,
+    pub acr: Option<String>,
+    pub family_expires_at: Option<i64>,
+}
+
+pub fn insert(conn: &mut DbConnection, row: &RefreshRow) -> Result<(), StoreError> {
+    diesel::insert_into(refresh_tokens::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Marks a live token of this client used and returns it; `None` if it is unknown,
+/// expired, already used, revoked, or another client's.
+pub fn consume(
+    conn: &mut DbConnection,
+    hash: &[u8],
+    client_id: &str,
+    now: UnixTime,
+) -> Result<Option<RefreshRow>, StoreError> {
+    Ok(diesel::update(
+        refresh_tokens::table
+            .find(hash)
+            .filter(refresh_tokens::client_id.eq(client_id))
+            .filter(refresh_tokens::consumed_at.is_null())
+            .filter(refresh_tokens::revoked_at.is_null())
+            .filter(refresh_tokens::expires_at.gt(now)),
+    )
+    .set(refresh_tokens::consumed_at.eq(Some(now)))
+    .returning(refresh_tokens::all_columns)
+    .get_result(conn)
+    .optional()?)
+}
+
+pub fn find(conn: &mut DbConnection, hash: &[u8]) -> Result<Option<RefreshRow>, StoreError> {
+    Ok(refresh_tokens::table
+        .find(hash)
+        .select(RefreshRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Revokes every live token of a family; returns how many.
+pub fn revoke_family(
+    conn: &mut DbConnection,
+    family_id: &str,
+    now: UnixTime,
+) -> Result<usize, StoreError> {
+    Ok(diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::family_id.eq(family_id))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(Some(now)))
+    .execute(conn)?)
+}
+
+pub fn delete_expired(conn: &mut DbConnection, now: UnixTime) -> Result<usize, StoreError> {
+    Ok(
+        diesel::delete(refresh_tokens::table.filter(refresh_tokens::expires_at.le(now)))
+            .execute(conn)?,
+    )
+}

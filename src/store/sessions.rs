@@ -1,0 +1,52 @@
+//! The `sessions` table: SSO sessions, keyed by the SHA-256 of the cookie value.
+
+use diesel::prelude::*;
+
+use super::schema::sessions;
+use super::{DbConnection, StoreError};
+use crate::clock::UnixTime;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = sessions)]
+pub struct SessionRow {
+    pub id_hash: Vec<u8>,
+    /// The session id shown to clients (ID token `sid`); not the cookie value.
+    pub sid: String,
+    pub user_id: String,
+    pub auth_time: i64,
+    /// JSON array of authentication methods (RFC 8176), e.g. `["pwd"]`.
+    pub amr: String,
+    pub acr: Option<String>,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+}
+
+pub fn insert(conn: &mut DbConnection, row: &SessionRow) -> Result<(), StoreError> {
+    diesel::insert_into(sessions::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A live session by cookie hash.
+pub fn find_live(
+    conn: &mut DbConnection,
+    id_hash: &[u8],
+    now: UnixTime,
+) -> Result<Option<SessionRow>, StoreError> {
+    Ok(sessions::table
+        .find(id_hash)
+        .filter(sessions::expires_at.gt(now))
+        .select(SessionRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn delete(conn: &mut DbConnection, id_hash: &[u8]) -> Result<usize, StoreError> {
+    Ok(diesel::delete(sessions::table.find(id_hash)).execute(conn)?)
+}
+
+pub fn delete_expired(conn: &mut DbConnection, now: UnixTime) -> Result<usize, StoreError> {
+    Ok(diesel::delete(sessions::table.filter(sessions::expires_at.le(now))).execute(conn)?)
+}
