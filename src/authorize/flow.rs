@@ -21,7 +21,7 @@ pub enum Step {
     /// Show the sign-in form.
     Login,
     /// Show the consent page for the signed-in user.
-    Consent(Signed),
+    Consent(Box<Signed>),
     /// Send the browser back to the client (a code or an error).
     Deliver(Delivery),
 }
@@ -127,7 +127,7 @@ pub async fn proceed(
                     req.fail(ErrorCode::ConsentRequired, "the user must consent"),
                 ));
             }
-            return Ok(Step::Consent(signed));
+            return Ok(Step::Consent(Box::new(signed)));
         }
     }
     let code = issue_code(state, req, &signed).await?;

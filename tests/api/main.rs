@@ -1,6 +1,8 @@
 //! One integration-test binary: each module is one area, each test starts what it needs
 //! (the real server on a random port, the real CLI binary) against its own database.
 
+mod authorize_flow;
+mod browser;
 mod cli_clients;
 mod cli_users;
 mod concurrency;
@@ -11,4 +13,5 @@ mod health;
 mod helpers;
 mod keys;
 mod persistence;
+mod sso;
 mod token;
