@@ -78,10 +78,38 @@ pub fn metadata(issuer: &str, caps: &Capabilities) -> Value {
     let mut m = Map::new();
     m.insert("issuer".into(), json!(issuer));
     m.insert("jwks_uri".into(), json!(format!("{issuer}{JWKS_PATH}")));
+    let url = |path: &str| json!(format!("{issuer}{path}"));
+    m.insert("authorization_endpoint".into(), url(caps.authorize_path));
+    m.insert("token_endpoint".into(), url(caps.token_path));
+    m.insert("userinfo_endpoint".into(), url(caps.userinfo_path));
+    m.insert("response_types_supported".into(), json!(["code"]));
     m.insert(
-        "token_endpoint".into(),
-        json!(format!("{issuer}{}", caps.token_path)),
+        "response_modes_supported".into(),
+        json!(["query", "form_post"]),
     );
+    m.insert("subject_types_supported".into(), json!(["public"]));
+    m.insert(
+        "id_token_signing_alg_values_supported".into(),
+        json!([crate::keys::generate::ALG]),
+    );
+    m.insert("scopes_supported".into(), json!(caps.scopes));
+    m.insert("claims_supported".into(), json!(caps.claims));
+    m.insert("code_challenge_methods_supported".into(), json!(["S256"]));
+    m.insert(
+        "prompt_values_supported".into(),
+        json!(["none", "login", "consent", "select_account"]),
+    );
+    m.insert(
+        "acr_values_supported".into(),
+        json!([crate::session::ACR_PASSWORD]),
+    );
+    m.insert(
+        "authorization_response_iss_parameter_supported".into(),
+        json!(true),
+    );
+    m.insert("claims_parameter_supported".into(), json!(false));
+    m.insert("request_parameter_supported".into(), json!(false));
+    m.insert("request_uri_parameter_supported".into(), json!(false));
     m.insert("grant_types_supported".into(), json!(caps.grant_types));
     m.insert(
         "token_endpoint_auth_methods_supported".into(),

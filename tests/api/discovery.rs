@@ -48,28 +48,69 @@ async fn both_metadata_documents_describe_this_issuer_byte_for_byte() {
                 assert_ne!(status, 404, "{name} is advertised but not served");
             }
         }
-        assert_eq!(doc["token_endpoint"], "https://id.example.test/token");
+        // Checklist §2, for everything that is built.
         assert_eq!(
-            doc["grant_types_supported"],
-            serde_json::json!(["client_credentials"])
+            doc["authorization_endpoint"],
+            "https://id.example.test/authorize"
         );
-        let methods = doc["token_endpoint_auth_methods_supported"]
-            .as_array()
-            .unwrap();
+        assert_eq!(doc["token_endpoint"], "https://id.example.test/token");
+        assert_eq!(doc["userinfo_endpoint"], "https://id.example.test/userinfo");
+        let has = |field: &str, value: &str| {
+            doc[field]
+                .as_array()
+                .unwrap_or_else(|| panic!("{field} is an array"))
+                .iter()
+                .any(|v| v == value)
+        };
+        assert!(has("response_types_supported", "code"));
+        assert!(has("subject_types_supported", "public"));
+        assert!(has("id_token_signing_alg_values_supported", "RS256"));
+        for scope in [
+            "openid",
+            "profile",
+            "email",
+            "address",
+            "phone",
+            "offline_access",
+        ] {
+            assert!(has("scopes_supported", scope), "{scope}");
+        }
+        for scope in doc["scopes_supported"].as_array().unwrap() {
+            assert!(portcullis::domain::client::is_scope_token(
+                scope.as_str().unwrap()
+            ));
+        }
+        assert!(has("code_challenge_methods_supported", "S256"));
+        assert!(!has("code_challenge_methods_supported", "plain"));
         for m in [
             "client_secret_basic",
             "client_secret_post",
             "private_key_jwt",
+            "none",
         ] {
-            assert!(methods.iter().any(|v| v == m), "{m} advertised");
+            assert!(has("token_endpoint_auth_methods_supported", m), "{m}");
         }
-        let algs = doc["token_endpoint_auth_signing_alg_values_supported"]
-            .as_array()
-            .unwrap();
-        assert!(algs.iter().any(|a| a == "RS256"));
-        assert!(!algs.iter().any(|a| a == "none" || a == "HS256"));
-        // Never advertise what is not built.
-        for absent in ["authorization_endpoint", "userinfo_endpoint"] {
+        for g in ["authorization_code", "refresh_token", "client_credentials"] {
+            assert!(has("grant_types_supported", g), "{g}");
+        }
+        assert!(has("response_modes_supported", "form_post"));
+        assert!(has(
+            "token_endpoint_auth_signing_alg_values_supported",
+            "RS256"
+        ));
+        assert!(!has(
+            "token_endpoint_auth_signing_alg_values_supported",
+            "none"
+        ));
+        assert!(doc["claims_supported"].is_array());
+        assert_eq!(doc["authorization_response_iss_parameter_supported"], true);
+        // Not built, so not advertised.
+        for absent in [
+            "end_session_endpoint",
+            "revocation_endpoint",
+            "introspection_endpoint",
+            "registration_endpoint",
+        ] {
             assert!(
                 !obj.contains_key(absent),
                 "{absent} advertised before it exists"
