@@ -3,6 +3,7 @@
 
 mod authorize_flow;
 mod browser;
+mod chromium;
 mod cli_clients;
 mod cli_users;
 mod concurrency;
@@ -15,3 +16,4 @@ mod keys;
 mod persistence;
 mod sso;
 mod token;
+mod webdriver;

@@ -374,3 +374,69 @@ async fn refresh_tokens_rotate_narrow_and_detect_reuse() {
     let after = refresh(r3, None, "spa").await;
     assert_eq!(after.body["error"], "invalid_grant");
 }
+
+#[actix_web::test]
+async fn optional_parameters_of_the_certification_suite_are_accepted() {
+    let s = setup().await;
+    let mut b = Browser::new(&s.app);
+
+    // login_hint prefills the username.
+    let page = b.get(&spa_request(&[("login_hint", "alice")])).await;
+    assert!(page.body.contains("value=\"alice\""));
+    sign_in_and_consent(&mut b, &spa_request(&[])).await;
+
+    // No nonce: a code all the same, and no nonce in the ID token.
+    let ch = crate::authorize_flow::challenge(crate::authorize_flow::VERIFIER);
+    let no_nonce = format!(
+        "/authorize?{}",
+        query(&[
+            ("response_type", "code"),
+            ("client_id", "spa"),
+            ("redirect_uri", SPA_CB),
+            ("scope", "openid"),
+            ("state", "nn"),
+            ("code_challenge", &ch),
+            ("code_challenge_method", "S256"),
+        ])
+    );
+    let cb = sign_in_and_consent(&mut b, &no_nonce).await;
+    let (id, _) = id_token_of(&s, &cb["code"]).await;
+    assert!(id.get("nonce").is_none());
+
+    for extra in [
+        ("display", "page"),
+        ("display", "popup"),
+        ("ui_locales", "se"),
+        ("claims_locales", "se"),
+        ("acr_values", "1 2"),
+        ("claims", r#"{"userinfo":{"name":{"essential":true}}}"#),
+        ("extra", "foobar"),
+    ] {
+        let page = b.get(&spa_request(&[extra])).await;
+        assert_eq!(page.status, 303, "{extra:?}: {}", page.body);
+        assert!(page.callback().contains_key("code"), "{extra:?}");
+    }
+}
+
+#[actix_web::test]
+async fn refresh_tokens_expire_when_idle() {
+    let s = setup().await;
+    let mut b = Browser::new(&s.app);
+    let cb = sign_in_and_consent(&mut b, &spa_request(&[])).await;
+    let res = redeem_spa(&s.app, &cb["code"]).await;
+    let token = res.body["refresh_token"].as_str().unwrap().to_string();
+    s.clock
+        .advance(s.app.state.settings.tokens.refresh_token_idle_secs + 1);
+    let res = s
+        .app
+        .token(
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &token),
+                ("client_id", "spa"),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(res.body["error"], "invalid_grant");
+}

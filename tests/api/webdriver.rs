@@ -1,0 +1,187 @@
+//! A minimal W3C WebDriver client over awc, enough to drive Debian's chromedriver: start a
+//! session, navigate, type, click, run a script, take screenshots.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+
+pub struct Driver {
+    child: Child,
+    base: String,
+    session: String,
+    http: awc::Client,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts chromedriver and a headless Chromium session, or returns `None` (skipped)
+/// when they are not installed, unless `PORTCULLIS_TEST_REQUIRE_ALL=1`.
+pub async fn start(test: &str, mobile_width: Option<u32>) -> Option<Driver> {
+    if !std::path::Path::new(CHROMEDRIVER).exists() || !std::path::Path::new(CHROMIUM).exists() {
+        if std::env::var("PORTCULLIS_TEST_REQUIRE_ALL").as_deref() == Ok("1") {
+            panic!(
+                "Chromium is required (PORTCULLIS_TEST_REQUIRE_ALL=1): apt-get install chromium chromium-driver"
+            );
+        }
+        eprintln!("SKIPPED {test}: {CHROMIUM} or {CHROMEDRIVER} not installed");
+        return None;
+    }
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
+    let http = awc::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .finish();
+    let base = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if let Ok(res) = http.get(format!("{base}/status")).send().await {
+            if res.status().is_success() {
+                break;
+            }
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    let profile = tempfile::tempdir().unwrap();
+    let mut options = json!({
+        "binary": CHROMIUM,
+        "args": [
+            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+            "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--window-size=1280,900",
+            format!("--user-data-dir={}", profile.path().display()),
+        ],
+    });
+    if let Some(width) = mobile_width {
+        options["mobileEmulation"] =
+            json!({ "deviceMetrics": { "width": width, "height": 720, "pixelRatio": 2.0 } });
+    }
+    let caps = json!({ "capabilities": { "alwaysMatch": { "browserName": "chrome", "goog:chromeOptions": options } } });
+    let mut driver = Driver {
+        child,
+        base,
+        session: String::new(),
+        http,
+        _profile: profile,
+    };
+    let created = driver.call("POST", "/session", Some(caps)).await;
+    driver.session = created["sessionId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no WebDriver session: {created}"))
+        .to_string();
+    Some(driver)
+}
+
+impl Driver {
+    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let url = format!("{}{}", self.base, path);
+        let req = match method {
+            "POST" => self.http.post(url),
+            "DELETE" => self.http.delete(url),
+            _ => self.http.get(url),
+        };
+        let mut res = match body {
+            Some(b) => req.send_json(&b).await,
+            None if method == "POST" => req.send_json(&json!({})).await,
+            None => req.send().await,
+        }
+        .expect("WebDriver request");
+        let bytes = res.body().limit(32 << 20).await.expect("WebDriver body");
+        let v: Value = serde_json::from_slice(&bytes).expect("WebDriver JSON");
+        v["value"].clone()
+    }
+
+    fn path(&self, rest: &str) -> String {
+        format!("/session/{}{}", self.session, rest)
+    }
+
+    pub async fn goto(&self, url: &str) {
+        self.call("POST", &self.path("/url"), Some(json!({ "url": url })))
+            .await;
+    }
+
+    pub async fn current_url(&self) -> String {
+        self.call("GET", &self.path("/url"), None)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    pub async fn find(&self, css: &str) -> String {
+        let v = self
+            .call(
+                "POST",
+                &self.path("/element"),
+                Some(json!({ "using": "css selector", "value": css })),
+            )
+            .await;
+        if v.get("error").is_some() {
+            panic!("no element {css}: {v}");
+        }
+        v.as_object()
+            .and_then(|o| o.values().next())
+            .and_then(|v| v.as_str())
+            .unwrap_or_else(|| panic!("no element {css}: {v}"))
+            .to_string()
+    }
+
+    pub async fn type_into(&self, css: &str, text: &str) {
+        let el = self.find(css).await;
+        self.call(
+            "POST",
+            &self.path(&format!("/element/{el}/value")),
+            Some(json!({ "text": text })),
+        )
+        .await;
+    }
+
+    pub async fn click(&self, css: &str) {
+        let el = self.find(css).await;
+        self.call("POST", &self.path(&format!("/element/{el}/click")), None)
+            .await;
+    }
+
+    pub async fn script(&self, script: &str) -> Value {
+        self.call(
+            "POST",
+            &self.path("/execute/sync"),
+            Some(json!({ "script": script, "args": [] })),
+        )
+        .await
+    }
+
+    /// Saves a PNG screenshot of the viewport.
+    pub async fn screenshot(&self, path: &std::path::Path) {
+        let v = self.call("GET", &self.path("/screenshot"), None).await;
+        let png = base64::Engine::decode(
+            &base64::engine::general_purpose::STANDARD,
+            v.as_str().unwrap(),
+        )
+        .unwrap();
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, png).unwrap();
+    }
+
+    pub async fn quit(self) {
+        self.call("DELETE", &self.path(""), None).await;
+    }
+}
