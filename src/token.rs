@@ -7,6 +7,7 @@ pub mod authenticate;
 pub mod authorization_code;
 pub mod client_auth;
 pub mod client_credentials;
+pub mod code_flow;
 pub mod error;
 pub mod form;
 pub mod refresh;

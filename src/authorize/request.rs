@@ -282,15 +282,3 @@ pub fn validate(
     }
     Ok(req)
 }
-
-/// Checks a PKCE verifier against the challenge stored with a code (oxide-auth's extension).
-pub fn verify_pkce(stored: Option<&str>, verifier: Option<&str>, required: bool) -> bool {
-    use oxide_auth::primitives::grant::Value;
-    let pkce = if required {
-        Pkce::required()
-    } else {
-        Pkce::optional()
-    };
-    let method = stored.map(|s| Value::private(Some(s.to_string())));
-    pkce.verify(method, verifier.map(Cow::Borrowed)).is_ok()
-}

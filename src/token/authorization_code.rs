@@ -4,10 +4,10 @@
 
 use serde_json::Value;
 
+use super::code_flow;
 use super::form::TokenForm;
 use super::user_tokens::{self, Authentication, Grant, store_error};
 use super::{ErrorCode, TokenError};
-use crate::authorize::request::verify_pkce;
 use crate::domain::client::GrantType;
 use crate::domain::opaque;
 use crate::startup::AppState;
@@ -83,11 +83,7 @@ pub async fn redeem(
             "code_verifier sent but no code_challenge was made",
         ));
     }
-    if !verify_pkce(row.code_challenge.as_deref(), verifier, client.require_pkce) {
-        return Err(invalid_grant(
-            "the code_verifier does not match the code_challenge",
-        ));
-    }
+    let (machine, scope) = code_flow::check(&row, code, verifier, client.require_pkce)?;
     let user_id = row.user_id.clone();
     let user = state
         .store
@@ -96,12 +92,6 @@ pub async fn redeem(
         .map_err(store_error)?
         .filter(|u| !u.disabled)
         .ok_or_else(|| invalid_grant("the user of this code is no longer active"))?;
-    let scope: Vec<String> = row
-        .scope
-        .split(' ')
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect();
     let authn = Authentication {
         auth_time: row.auth_time,
         acr: row.acr.clone(),
@@ -125,6 +115,11 @@ pub async fn redeem(
         },
     )
     .await?;
+    code_flow::finish(
+        machine,
+        issued.body["access_token"].as_str().unwrap_or_default(),
+        issued.body["refresh_token"].as_str().map(str::to_string),
+    )?;
     let redeemed = RedeemedRow {
         code_hash: row.code_hash.clone(),
         client_id: client.id.clone(),
