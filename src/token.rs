@@ -11,6 +11,7 @@ pub mod code_flow;
 pub mod error;
 pub mod form;
 pub mod refresh;
+pub mod refresh_flow;
 pub mod remote_jwks;
 pub mod user_tokens;
 

@@ -5,13 +5,14 @@
 use serde_json::Value;
 
 use super::form::TokenForm;
+use super::refresh_flow;
 use super::user_tokens::{self, Authentication, Grant, store_error};
 use super::{ErrorCode, TokenError};
 use crate::domain::client::{GrantType, is_scope_token};
 use crate::domain::opaque;
 use crate::startup::AppState;
 use crate::store::clients::Client;
-use crate::store::{StoreError, refresh_tokens, users};
+use crate::store::{refresh_tokens, users};
 
 fn invalid_grant(d: &str) -> TokenError {
     TokenError::new(ErrorCode::InvalidGrant, d)
@@ -33,35 +34,21 @@ pub async fn refresh(
         .ok_or_else(|| TokenError::invalid_request("refresh_token is missing"))?;
     let now = state.clock.now();
     let hash = opaque::hash(token);
-    let client_id = client.id.clone();
-    let (row, reused) = state
+    // Look first, consume last: a request that fails its checks (a widened scope, say)
+    // leaves the token usable instead of burning it.
+    let lookup = hash.clone();
+    let row = state
         .store
-        .run(move |c| {
-            if let Some(row) = refresh_tokens::consume(c, &hash, &client_id, now)? {
-                return Ok::<_, StoreError>((Some(row), false));
-            }
-            match refresh_tokens::find(c, &hash)? {
-                Some(r)
-                    if r.client_id == client_id
-                        && (r.consumed_at.is_some() || r.revoked_at.is_some()) =>
-                {
-                    refresh_tokens::revoke_family(c, &r.family_id, now)?;
-                    Ok((None, true))
-                }
-                _ => Ok((None, false)),
-            }
-        })
+        .run(move |c| refresh_tokens::find(c, &lookup))
         .await
-        .map_err(store_error)?;
-    if reused {
-        tracing::warn!(client.id = %client.id, "refresh token reused; its family was revoked");
-        return Err(invalid_grant(
-            "the refresh token was already used; the grant is revoked",
-        ));
+        .map_err(store_error)?
+        .filter(|r| r.client_id == client.id)
+        .ok_or_else(|| invalid_grant("the refresh token is invalid or expired"))?;
+    if row.consumed_at.is_some() || row.revoked_at.is_some() {
+        return Err(reuse(state, &row.family_id, &client.id, now).await);
     }
-    let row = row.ok_or_else(|| invalid_grant("the refresh token is invalid or expired"))?;
     let family_end = row.family_expires_at.unwrap_or(row.expires_at);
-    if family_end <= now {
+    if row.expires_at <= now || family_end <= now {
         return Err(invalid_grant("the refresh token is invalid or expired"));
     }
     let granted: Vec<String> = row
@@ -70,25 +57,28 @@ pub async fn refresh(
         .filter(|s| !s.is_empty())
         .map(str::to_string)
         .collect();
-    // Narrowing is allowed, widening never (RFC 6749 §6).
-    let scope = match form.get("scope") {
-        None => granted.clone(),
-        Some(requested) => {
-            let mut scope = Vec::new();
-            for s in requested.split(' ').filter(|s| !s.is_empty()) {
-                if !is_scope_token(s) || !granted.iter().any(|g| g == s) {
-                    return Err(TokenError::new(
-                        ErrorCode::InvalidScope,
-                        "the scope exceeds the original grant",
-                    ));
-                }
-                if !scope.iter().any(|x: &String| x == s) {
-                    scope.push(s.to_string());
-                }
-            }
-            scope
+    if let Some(requested) = form.get("scope") {
+        if requested
+            .split(' ')
+            .any(|s| !s.is_empty() && !is_scope_token(s))
+        {
+            return Err(TokenError::new(
+                ErrorCode::InvalidScope,
+                "the scope is malformed",
+            ));
         }
-    };
+    }
+    let (machine, scope) = refresh_flow::check(&row, &client.id, token, form.get("scope"))?;
+    // Rotation: exactly one request can consume the token; a concurrent one is a reuse.
+    let client_id = client.id.clone();
+    let consumed = state
+        .store
+        .run(move |c| refresh_tokens::consume(c, &hash, &client_id, now))
+        .await
+        .map_err(store_error)?;
+    if consumed.is_none() {
+        return Err(reuse(state, &row.family_id, &client.id, now).await);
+    }
     let user_id = row.user_id.clone().unwrap_or_default();
     let user = state
         .store
@@ -120,5 +110,24 @@ pub async fn refresh(
         },
     )
     .await?;
+    refresh_flow::finish(
+        machine,
+        issued.body["access_token"].as_str().unwrap_or_default(),
+        issued.body["refresh_token"].as_str().map(str::to_string),
+    )?;
     Ok(issued.body)
+}
+
+/// A used or revoked refresh token came back: revoke its whole family (RFC 9700 §4.14.2).
+async fn reuse(state: &AppState, family: &str, client_id: &str, now: i64) -> TokenError {
+    tracing::warn!(client.id = %client_id, "refresh token reused; its family was revoked");
+    let family = family.to_string();
+    if let Err(e) = state
+        .store
+        .run(move |c| refresh_tokens::revoke_family(c, &family, now))
+        .await
+    {
+        return store_error(e);
+    }
+    invalid_grant("the refresh token was already used; the grant is revoked")
 }

@@ -357,6 +357,10 @@ async fn refresh_tokens_rotate_narrow_and_detect_reuse() {
     let r3 = narrowed.body["refresh_token"].as_str().unwrap().to_string();
     let widened = refresh(r3.clone(), Some("openid admin"), "spa").await;
     assert_eq!(widened.body["error"], "invalid_scope");
+    // A refused request does not burn the token.
+    let again = refresh(r3.clone(), None, "spa").await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    let r3 = again.body["refresh_token"].as_str().unwrap().to_string();
 
     // Another client presenting this token gets invalid_grant.
     let other = app
