@@ -153,3 +153,20 @@ pub async fn end(req: &HttpRequest, store: &Store) -> Result<(), StoreError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_session_cookie_is_http_only_lax_and_secure_under_https() {
+        let v = Secret::new("value".to_string());
+        let https = session_cookie(&v, "https://id.example.com", 60);
+        assert_eq!(https.http_only(), Some(true));
+        assert_eq!(https.same_site(), Some(SameSite::Lax));
+        assert_eq!(https.secure(), Some(true));
+        assert_eq!(https.path(), Some("/"));
+        let http = session_cookie(&v, "http://127.0.0.1:8080", 60);
+        assert_eq!(http.secure(), Some(false));
+    }
+}

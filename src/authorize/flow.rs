@@ -54,11 +54,16 @@ pub fn deliver_error(state: &AppState, err: &AuthorizeError) -> Option<Delivery>
     }
 }
 
-fn to_delivery(state: &AppState, err: AuthorizeError) -> Step {
-    match deliver_error(state, &err) {
-        Some(d) => Step::Deliver(d),
-        None => Step::Login,
-    }
+/// An error for the client, sent back to its (validated) redirect URI.
+fn refuse(state: &AppState, req: &AuthRequest, code: ErrorCode, description: &'static str) -> Step {
+    Step::Deliver(response::error(
+        &req.redirect_uri,
+        req.response_mode,
+        code,
+        description,
+        req.state.as_deref(),
+        &state.settings.issuer,
+    ))
 }
 
 /// The `sub` of an `id_token_hint` we issued (expired hints are fine, OIDC Core §3.1.2.1).
@@ -77,27 +82,26 @@ pub async fn proceed(
     fresh: Fresh,
 ) -> Result<Step, StoreError> {
     let now = state.clock.now();
-    if let Some(hint) = &req.id_token_hint {
-        if hinted_subject(state, hint).is_none() {
-            return Ok(to_delivery(
-                state,
-                req.fail(
+    let hinted = match &req.id_token_hint {
+        Some(hint) => match hinted_subject(state, hint) {
+            Some(sub) => Some(sub),
+            None => {
+                return Ok(refuse(
+                    state,
+                    req,
                     ErrorCode::InvalidRequest,
                     "id_token_hint is not a valid ID token of this issuer",
-                ),
-            ));
-        }
-    }
+                ));
+            }
+        },
+        None => None,
+    };
     let usable = signed.filter(|s| {
         if fresh.login {
             return true;
         }
         let too_old = req.max_age.is_some_and(|m| now - s.session.auth_time > m);
-        let other_user = req
-            .id_token_hint
-            .as_deref()
-            .and_then(|h| hinted_subject(state, h))
-            .is_some_and(|sub| sub != s.user.id);
+        let other_user = hinted.as_ref().is_some_and(|sub| *sub != s.user.id);
         !(req.has_prompt(Prompt::Login)
             || req.has_prompt(Prompt::SelectAccount)
             || too_old
@@ -105,9 +109,11 @@ pub async fn proceed(
     });
     let Some(signed) = usable else {
         if req.has_prompt(Prompt::None) {
-            return Ok(to_delivery(
+            return Ok(refuse(
                 state,
-                req.fail(ErrorCode::LoginRequired, "the user must sign in"),
+                req,
+                ErrorCode::LoginRequired,
+                "the user must sign in",
             ));
         }
         return Ok(Step::Login);
@@ -122,9 +128,11 @@ pub async fn proceed(
         let covered = req.scope.iter().all(|s| granted.contains(s));
         if req.has_prompt(Prompt::Consent) || !covered {
             if req.has_prompt(Prompt::None) {
-                return Ok(to_delivery(
+                return Ok(refuse(
                     state,
-                    req.fail(ErrorCode::ConsentRequired, "the user must consent"),
+                    req,
+                    ErrorCode::ConsentRequired,
+                    "the user must consent",
                 ));
             }
             return Ok(Step::Consent(Box::new(signed)));
