@@ -17,6 +17,8 @@ use crate::discovery::{
     Capabilities, Document, JWKS_PATH, OAUTH_METADATA_PATH, OPENID_CONFIGURATION_PATH, metadata,
 };
 use crate::domain::password::Passwords;
+use crate::http::introspect::{self, INTROSPECT_PATH};
+use crate::http::revoke::{self, REVOKE_PATH};
 use crate::http::token::TOKEN_PATH;
 use crate::http::userinfo::{self, USERINFO_PATH};
 use crate::http::{
@@ -25,6 +27,7 @@ use crate::http::{
 use crate::keys::KeyManager;
 use crate::login::{LoginThrottle, PasswordChecker};
 use crate::registry::ClientRegistry;
+use crate::revocations::Revocations;
 use crate::store::{Store, run_migrations};
 use crate::token::remote_jwks::RemoteJwks;
 
@@ -41,6 +44,7 @@ pub struct AppState {
     pub discovery: Document,
     pub login_throttle: LoginThrottle,
     pub password_checker: PasswordChecker,
+    pub revocations: Arc<Revocations>,
 }
 
 pub struct Application {
@@ -72,6 +76,16 @@ impl Application {
         let clients = ClientRegistry::load(store.clone()).await?;
         clients.spawn_poll(Duration::from_millis(settings.cache.poll_interval_ms));
         crate::sweep::spawn_sweeper(store.clone(), clock.clone());
+        let revocations = Revocations::load(
+            store.clone(),
+            keys.clone(),
+            clock.clone(),
+            settings.issuer.clone(),
+        )
+        .await?;
+        revocations.spawn_poll(Duration::from_millis(
+            settings.cache.poll_interval_ms.min(500),
+        ));
         let discovery = Document::new(&metadata(&settings.issuer, &Capabilities::current()));
         let listener = TcpListener::bind(settings.bind)
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
@@ -87,6 +101,7 @@ impl Application {
             discovery,
             login_throttle: LoginThrottle::default(),
             password_checker,
+            revocations,
         });
         let server = http_server(state.clone(), listener)?;
         Ok(Self {
@@ -166,6 +181,11 @@ fn http_server(state: web::Data<AppState>, listener: TcpListener) -> anyhow::Res
                     .route(web::post().to(authorize::authorize_handler)),
             )
             .route("/login", web::post().to(authorize::login_handler))
+            .route(REVOKE_PATH, web::post().to(revoke::revoke_handler))
+            .route(
+                INTROSPECT_PATH,
+                web::post().to(introspect::introspect_handler),
+            )
             .service(
                 web::resource(USERINFO_PATH)
                     .route(web::get().to(userinfo::userinfo_handler))

@@ -11,6 +11,7 @@
 
 pub mod assertion_jtis;
 pub mod audit;
+pub mod backchannel;
 pub mod clients;
 pub mod codes;
 pub mod consents;

@@ -10,6 +10,7 @@ pub mod client_credentials;
 pub mod code_flow;
 pub mod error;
 pub mod form;
+pub mod inspect;
 pub mod refresh;
 pub mod refresh_flow;
 pub mod remote_jwks;

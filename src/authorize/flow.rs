@@ -10,7 +10,7 @@ use crate::session::Signed;
 use crate::startup::AppState;
 use crate::store::StoreError;
 use crate::store::codes::{self, CodeRow};
-use crate::store::consents;
+use crate::store::{backchannel, consents};
 
 /// RFC 6749 §4.1.2 recommends at most 10 minutes; one is plenty for a redirect.
 pub const CODE_TTL_SECS: i64 = 60;
@@ -172,7 +172,18 @@ async fn issue_code(
         expires_at: now + CODE_TTL_SECS,
         amr: Some(signed.session.amr.clone()),
     };
-    state.store.run(move |c| codes::insert(c, &row)).await?;
+    let (sid, client_id, user_id) = (
+        signed.session.sid.clone(),
+        req.client.id.clone(),
+        signed.user.id.clone(),
+    );
+    state
+        .store
+        .run(move |c| {
+            codes::insert(c, &row)?;
+            backchannel::add_session_client(c, &sid, &client_id, &user_id, now)
+        })
+        .await?;
     Ok(code)
 }
 

@@ -78,6 +78,9 @@ pub struct CreateArgs {
     /// Do not ask users for consent (first-party clients)
     #[arg(long)]
     skip_consent: bool,
+    /// May introspect any token (resource servers)
+    #[arg(long)]
+    introspect: bool,
     /// Print {"client_id":…,"client_secret":…} as JSON
     #[arg(long)]
     json: bool,
@@ -109,6 +112,11 @@ pub fn run(cmd: ClientCommand, settings: &Settings) -> anyhow::Result<()> {
                 auth_method: a.auth_method,
                 jwks,
                 jwks_uri: a.jwks_uri,
+                permissions: if a.introspect {
+                    vec!["introspect".into()]
+                } else {
+                    Vec::new()
+                },
             };
             let (client, secret) =
                 with_conn(settings, |c| Ok(manage::create_client(c, spec, now)?))?;

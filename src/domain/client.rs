@@ -71,6 +71,8 @@ pub struct ClientSpec {
     /// A public JWK set (JSON) for private_key_jwt.
     pub jwks: Option<String>,
     pub jwks_uri: Option<String>,
+    /// Extra rights: `introspect` lets a resource server introspect any token.
+    pub permissions: Vec<String>,
 }
 
 /// A registration that passed every check; what the store writes.
@@ -92,6 +94,7 @@ pub struct ClientRegistration {
     pub auth_method: AuthMethod,
     pub jwks: Option<String>,
     pub jwks_uri: Option<String>,
+    pub permissions: Vec<String>,
 }
 
 /// RFC 6749 §3.3: `scope-token = 1*( %x21 / %x23-5B / %x5D-7E )`.
@@ -240,6 +243,7 @@ impl ClientSpec {
             auth_method,
             jwks: self.jwks,
             jwks_uri: self.jwks_uri,
+            permissions: self.permissions,
         })
     }
 }

@@ -42,20 +42,9 @@ pub async fn token_handler(
         }
     };
 
-    let settings = &state.settings;
-    let token_endpoint = format!("{}{TOKEN_PATH}", settings.issuer);
+    let token_endpoint = format!("{}{TOKEN_PATH}", state.settings.issuer);
     let now = state.clock.now();
-    let client = Authenticator {
-        registry: &state.clients,
-        store: &state.store,
-        remote_jwks: &state.remote_jwks,
-        issuer: &settings.issuer,
-        token_endpoint: &token_endpoint,
-        now,
-        skew: settings.tokens.clock_skew_secs,
-    }
-    .authenticate(presented, req.peer_addr().map(|a| a.ip().to_string()))
-    .await?;
+    let client = authenticate_client(&req, &state, presented).await?;
 
     let body = match grant_type {
         "authorization_code" => authorization_code::redeem(&state, &client, &form).await?,
@@ -108,6 +97,47 @@ fn client_credentials_body(
         body["scope"] = json!(granted.scope.join(" "));
     }
     Ok(body)
+}
+
+/// Checks the client's credentials (RFC 6749 §2.3), as the token, revocation and
+/// introspection endpoints all require. Assertions may be addressed to the token
+/// endpoint or the issuer.
+pub async fn authenticate_client(
+    req: &HttpRequest,
+    state: &AppState,
+    presented: client_auth::Presented,
+) -> Result<std::sync::Arc<crate::store::clients::Client>, TokenError> {
+    let settings = &state.settings;
+    let token_endpoint = format!("{}{TOKEN_PATH}", settings.issuer);
+    Authenticator {
+        registry: &state.clients,
+        store: &state.store,
+        remote_jwks: &state.remote_jwks,
+        issuer: &settings.issuer,
+        token_endpoint: &token_endpoint,
+        now: state.clock.now(),
+        skew: settings.tokens.clock_skew_secs,
+    }
+    .authenticate(presented, req.peer_addr().map(|a| a.ip().to_string()))
+    .await
+}
+
+/// Reads the form and the credentials of a client-authenticated POST.
+pub fn read_form(
+    req: &HttpRequest,
+    body: &[u8],
+) -> Result<(TokenForm, client_auth::Presented), TokenError> {
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    let form = TokenForm::parse(content_type, body)?;
+    let authorization = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .map(|v| v.to_str().unwrap_or("\u{0}"));
+    let presented = client_auth::presented(authorization, &form)?;
+    Ok((form, presented))
 }
 
 /// Anything but POST (RFC 6749 §3.2: "The client MUST use the HTTP POST method").

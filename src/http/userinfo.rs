@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::error::AppError;
 use crate::oidc::claims;
 use crate::startup::AppState;
-use crate::store::{revoked, users};
+use crate::store::users;
 use crate::token::access_token::TYP;
 
 pub const USERINFO_PATH: &str = "/userinfo";
@@ -120,15 +120,10 @@ pub async fn userinfo_handler(
     ) else {
         return Ok(invalid_token("the access token is invalid"));
     };
-    let (is_revoked, user) = state
-        .store
-        .run(move |c| {
-            Ok::<_, crate::store::StoreError>((
-                revoked::is_revoked(c, &jti)?,
-                users::find_by_id(c, &sub)?,
-            ))
-        })
-        .await?;
+    let is_revoked = state
+        .revocations
+        .is_revoked(&jti, claims.get("sid").and_then(|v| v.as_str()));
+    let user = state.store.run(move |c| users::find_by_id(c, &sub)).await?;
     let Some(user) = user.filter(|u| !u.disabled && !is_revoked) else {
         return Ok(invalid_token("the access token was revoked"));
     };

@@ -116,6 +116,10 @@ pub fn delete_user(
     now: UnixTime,
 ) -> Result<(), ManageError> {
     let username = normalize_username(username)?;
+    // End sessions first (back-channel logout); the delete's cascade removes the rest.
+    if let Some(u) = users::find_by_username(conn, &username)? {
+        users::end_sessions_and_grants(conn, &u.id, now)?;
+    }
     conn.transaction(|c| {
         let id = users::delete(c, &username)?
             .ok_or_else(|| ManageError::UserNotFound(username.clone()))?;

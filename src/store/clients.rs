@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::schema::{cache_versions, client_keys, clients};
+use super::schema::{cache_versions, client_keys, client_permissions, clients};
 use super::{DbConnection, StoreError, json};
 use crate::clock::UnixTime;
 use crate::domain::client::{AuthMethod, ClientRegistration, GrantType};
@@ -50,6 +50,8 @@ pub struct Client {
     /// private_key_jwt: the registered JWK set, or where to fetch it.
     pub jwks: Option<String>,
     pub jwks_uri: Option<String>,
+    /// Extra rights, e.g. `introspect` (any token, not only its own).
+    pub permissions: Vec<String>,
     pub created_at: UnixTime,
     pub updated_at: UnixTime,
 }
@@ -95,6 +97,7 @@ impl TryFrom<ClientRow> for Client {
             require_pkce: r.require_pkce,
             jwks: None,
             jwks_uri: None,
+            permissions: Vec::new(),
             created_at: r.created_at,
             updated_at: r.updated_at,
         })
@@ -140,6 +143,14 @@ pub fn insert(
             ))
             .execute(conn)?;
     }
+    for p in &reg.permissions {
+        diesel::insert_into(client_permissions::table)
+            .values((
+                client_permissions::client_id.eq(&reg.id),
+                client_permissions::permission.eq(p),
+            ))
+            .execute(conn)?;
+    }
     bump_version(conn)
 }
 
@@ -173,6 +184,17 @@ fn attach_keys(conn: &mut DbConnection, clients: &mut [Client]) -> Result<(), St
             c.jwks_uri = uri;
         }
     }
+    let perms: Vec<(String, String)> = client_permissions::table
+        .select((
+            client_permissions::client_id,
+            client_permissions::permission,
+        ))
+        .load(conn)?;
+    for (id, p) in perms {
+        if let Some(c) = clients.iter_mut().find(|c| c.id == id) {
+            c.permissions.push(p);
+        }
+    }
     Ok(())
 }
 
@@ -195,6 +217,10 @@ pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<Client>, StoreEr
         client.jwks = jwks;
         client.jwks_uri = uri;
     }
+    client.permissions = client_permissions::table
+        .filter(client_permissions::client_id.eq(id))
+        .select(client_permissions::permission)
+        .load(conn)?;
     Ok(Some(client))
 }
 

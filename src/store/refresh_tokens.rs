@@ -3,7 +3,8 @@
 
 use diesel::prelude::*;
 
-use super::schema::refresh_tokens;
+use super::revoked;
+use super::schema::{family_access_tokens, refresh_tokens};
 use super::{DbConnection, StoreError};
 use crate::clock::UnixTime;
 
@@ -64,24 +65,72 @@ pub fn find(conn: &mut DbConnection, hash: &[u8]) -> Result<Option<RefreshRow>, 
         .optional()?)
 }
 
-/// Revokes every live token of a family; returns how many.
+/// Revokes every live token of a family and the access tokens issued from it; returns
+/// how many refresh tokens.
 pub fn revoke_family(
     conn: &mut DbConnection,
     family_id: &str,
     now: UnixTime,
 ) -> Result<usize, StoreError> {
-    Ok(diesel::update(
+    let n = diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::family_id.eq(family_id))
             .filter(refresh_tokens::revoked_at.is_null()),
     )
     .set(refresh_tokens::revoked_at.eq(Some(now)))
-    .execute(conn)?)
+    .execute(conn)?;
+    let issued: Vec<(String, i64)> = family_access_tokens::table
+        .filter(family_access_tokens::family_id.eq(family_id))
+        .filter(family_access_tokens::expires_at.gt(now))
+        .select((family_access_tokens::jti, family_access_tokens::expires_at))
+        .load(conn)?;
+    for (jti, exp) in issued {
+        revoked::revoke(conn, &jti, exp, now)?;
+    }
+    Ok(n)
+}
+
+/// Revokes the refresh-token families started in a session (logout).
+pub fn revoke_session(
+    conn: &mut DbConnection,
+    sid: &str,
+    now: UnixTime,
+) -> Result<usize, StoreError> {
+    let families: Vec<String> = refresh_tokens::table
+        .filter(refresh_tokens::session_sid.eq(sid))
+        .select(refresh_tokens::family_id)
+        .distinct()
+        .load(conn)?;
+    let mut n = 0;
+    for f in families {
+        n += revoke_family(conn, &f, now)?;
+    }
+    Ok(n)
+}
+
+/// Remembers that an access token came from a family.
+pub fn record_access_token(
+    conn: &mut DbConnection,
+    jti: &str,
+    family_id: &str,
+    expires_at: UnixTime,
+) -> Result<(), StoreError> {
+    diesel::insert_into(family_access_tokens::table)
+        .values((
+            family_access_tokens::jti.eq(jti),
+            family_access_tokens::family_id.eq(family_id),
+            family_access_tokens::expires_at.eq(expires_at),
+        ))
+        .execute(conn)?;
+    Ok(())
 }
 
 pub fn delete_expired(conn: &mut DbConnection, now: UnixTime) -> Result<usize, StoreError> {
-    Ok(
-        diesel::delete(refresh_tokens::table.filter(refresh_tokens::expires_at.le(now)))
-            .execute(conn)?,
+    let tokens = diesel::delete(refresh_tokens::table.filter(refresh_tokens::expires_at.le(now)))
+        .execute(conn)?;
+    let issued = diesel::delete(
+        family_access_tokens::table.filter(family_access_tokens::expires_at.le(now)),
     )
+    .execute(conn)?;
+    Ok(tokens + issued)
 }

@@ -1,11 +1,30 @@
-//! The `revoked_tokens` table: access-token ids revoked before their `exp`, kept only until
-//! then, so the set stays small.
+//! Revocations: access-token ids (`revoked_tokens`) and ended sessions
+//! (`revoked_sessions`), each kept only until the tokens they block have expired, so the
+//! set stays small. Every write bumps `cache_versions.revocations` so instances (and the
+//! resource-server feed) pick it up.
 
 use diesel::prelude::*;
 
-use super::schema::revoked_tokens;
+use super::schema::{cache_versions, revoked_sessions, revoked_tokens};
 use super::{DbConnection, StoreError};
 use crate::clock::UnixTime;
+
+fn bump(conn: &mut DbConnection) -> Result<(), StoreError> {
+    diesel::update(cache_versions::table.find("revocations"))
+        .set(cache_versions::version.eq(cache_versions::version + 1))
+        .execute(conn)?;
+    Ok(())
+}
+
+fn ignore_duplicate(r: QueryResult<usize>) -> Result<bool, StoreError> {
+    match r {
+        Ok(n) => Ok(n > 0),
+        Err(e) => match StoreError::from(e) {
+            StoreError::Duplicate => Ok(false),
+            other => Err(other),
+        },
+    }
+}
 
 /// Records a revoked `jti`; revoking twice is not an error.
 pub fn revoke(
@@ -14,20 +33,41 @@ pub fn revoke(
     expires_at: UnixTime,
     now: UnixTime,
 ) -> Result<(), StoreError> {
-    match diesel::insert_into(revoked_tokens::table)
-        .values((
-            revoked_tokens::jti.eq(jti),
-            revoked_tokens::expires_at.eq(expires_at),
-            revoked_tokens::revoked_at.eq(now),
-        ))
-        .execute(conn)
-    {
-        Ok(_) => Ok(()),
-        Err(e) => match StoreError::from(e) {
-            StoreError::Duplicate => Ok(()),
-            other => Err(other),
-        },
+    let added = ignore_duplicate(
+        diesel::insert_into(revoked_tokens::table)
+            .values((
+                revoked_tokens::jti.eq(jti),
+                revoked_tokens::expires_at.eq(expires_at),
+                revoked_tokens::revoked_at.eq(now),
+            ))
+            .execute(conn),
+    )?;
+    if added {
+        bump(conn)?;
     }
+    Ok(())
+}
+
+/// Records an ended session: tokens carrying this `sid` are refused until `expires_at`.
+pub fn revoke_session(
+    conn: &mut DbConnection,
+    sid: &str,
+    expires_at: UnixTime,
+    now: UnixTime,
+) -> Result<(), StoreError> {
+    let added = ignore_duplicate(
+        diesel::insert_into(revoked_sessions::table)
+            .values((
+                revoked_sessions::sid.eq(sid),
+                revoked_sessions::expires_at.eq(expires_at),
+                revoked_sessions::revoked_at.eq(now),
+            ))
+            .execute(conn),
+    )?;
+    if added {
+        bump(conn)?;
+    }
+    Ok(())
 }
 
 pub fn is_revoked(conn: &mut DbConnection, jti: &str) -> Result<bool, StoreError> {
@@ -39,9 +79,35 @@ pub fn is_revoked(conn: &mut DbConnection, jti: &str) -> Result<bool, StoreError
         .is_some())
 }
 
+pub fn version(conn: &mut DbConnection) -> Result<i64, StoreError> {
+    Ok(cache_versions::table
+        .find("revocations")
+        .select(cache_versions::version)
+        .first(conn)?)
+}
+
+/// Every live revocation: `(jti, exp)` and `(sid, exp)`.
+#[expect(clippy::type_complexity, reason = "two plain lists of pairs")]
+pub fn live(
+    conn: &mut DbConnection,
+    now: UnixTime,
+) -> Result<(Vec<(String, i64)>, Vec<(String, i64)>), StoreError> {
+    let jtis = revoked_tokens::table
+        .filter(revoked_tokens::expires_at.gt(now))
+        .select((revoked_tokens::jti, revoked_tokens::expires_at))
+        .load(conn)?;
+    let sids = revoked_sessions::table
+        .filter(revoked_sessions::expires_at.gt(now))
+        .select((revoked_sessions::sid, revoked_sessions::expires_at))
+        .load(conn)?;
+    Ok((jtis, sids))
+}
+
 pub fn delete_expired(conn: &mut DbConnection, now: UnixTime) -> Result<usize, StoreError> {
     Ok(
         diesel::delete(revoked_tokens::table.filter(revoked_tokens::expires_at.le(now)))
-            .execute(conn)?,
+            .execute(conn)?
+            + diesel::delete(revoked_sessions::table.filter(revoked_sessions::expires_at.le(now)))
+                .execute(conn)?,
     )
 }

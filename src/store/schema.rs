@@ -174,6 +174,51 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    revoked_sessions (sid) {
+        sid -> Text,
+        expires_at -> BigInt,
+        revoked_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    family_access_tokens (jti) {
+        jti -> Text,
+        family_id -> Text,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    session_clients (sid, client_id) {
+        sid -> Text,
+        client_id -> Text,
+        user_id -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    backchannel_deliveries (id) {
+        id -> Text,
+        client_id -> Text,
+        user_id -> Text,
+        sid -> Text,
+        attempts -> BigInt,
+        next_attempt_at -> BigInt,
+        last_error -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    client_permissions (client_id, permission) {
+        client_id -> Text,
+        permission -> Text,
+    }
+}
+
 diesel::joinable!(client_keys -> clients (client_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(consents -> users (user_id));
@@ -193,4 +238,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     cache_versions,
     client_assertion_jtis,
     redeemed_codes,
+    revoked_sessions,
+    family_access_tokens,
+    session_clients,
+    backchannel_deliveries,
+    client_permissions,
 );

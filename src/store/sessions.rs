@@ -50,3 +50,26 @@ pub fn delete(conn: &mut DbConnection, id_hash: &[u8]) -> Result<usize, StoreErr
 pub fn delete_expired(conn: &mut DbConnection, now: UnixTime) -> Result<usize, StoreError> {
     Ok(diesel::delete(sessions::table.filter(sessions::expires_at.le(now))).execute(conn)?)
 }
+
+pub fn find_by_sid(conn: &mut DbConnection, sid: &str) -> Result<Option<SessionRow>, StoreError> {
+    Ok(sessions::table
+        .filter(sessions::sid.eq(sid))
+        .select(SessionRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn delete_by_sid(conn: &mut DbConnection, sid: &str) -> Result<usize, StoreError> {
+    Ok(diesel::delete(sessions::table.filter(sessions::sid.eq(sid))).execute(conn)?)
+}
+
+pub fn list_for_user(
+    conn: &mut DbConnection,
+    user_id: &str,
+) -> Result<Vec<SessionRow>, StoreError> {
+    Ok(sessions::table
+        .filter(sessions::user_id.eq(user_id))
+        .order(sessions::created_at)
+        .select(SessionRow::as_select())
+        .load(conn)?)
+}

@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::schema::{refresh_tokens, sessions, users};
+use super::schema::{refresh_tokens, users};
 use super::{DbConnection, StoreError, json};
 use crate::clock::UnixTime;
 use crate::domain::user::UserProfile;
@@ -173,21 +173,24 @@ pub fn delete(conn: &mut DbConnection, username: &str) -> Result<Option<String>,
     )
 }
 
-/// Ends every SSO session of the user and revokes their refresh tokens; returns the
-/// number of sessions ended.
+/// Ends every SSO session of the user (with back-channel logout) and revokes all their
+/// refresh tokens; returns the number of sessions ended.
 pub fn end_sessions_and_grants(
     conn: &mut DbConnection,
     user_id: &str,
     now: UnixTime,
 ) -> Result<usize, StoreError> {
-    let ended =
-        diesel::delete(sessions::table.filter(sessions::user_id.eq(user_id))).execute(conn)?;
-    diesel::update(
-        refresh_tokens::table
-            .filter(refresh_tokens::user_id.eq(user_id))
-            .filter(refresh_tokens::revoked_at.is_null()),
-    )
-    .set(refresh_tokens::revoked_at.eq(Some(now)))
-    .execute(conn)?;
+    // Tokens live at most a day (the configuration's upper bound), so blocking the
+    // sessions' ids that long covers every token they produced.
+    let ended = crate::logout::end_user_sessions(conn, user_id, now, now + 86_400)?;
+    let families: Vec<String> = refresh_tokens::table
+        .filter(refresh_tokens::user_id.eq(user_id))
+        .filter(refresh_tokens::revoked_at.is_null())
+        .select(refresh_tokens::family_id)
+        .distinct()
+        .load(conn)?;
+    for f in families {
+        super::refresh_tokens::revoke_family(conn, &f, now)?;
+    }
     Ok(ended)
 }

@@ -55,6 +55,9 @@ pub async fn redeem(
         .await
         .map_err(store_error)?;
     if let Some(r) = replayed {
+        if let Err(e) = state.revocations.refresh(false).await {
+            tracing::warn!(error = %e, "revocation list refresh failed");
+        }
         tracing::warn!(client.id = %client.id, access.jti = %r.access_jti, "authorization code replayed; its tokens were revoked");
         return Err(invalid_grant("the authorization code was already used"));
     }

@@ -129,5 +129,8 @@ async fn reuse(state: &AppState, family: &str, client_id: &str, now: i64) -> Tok
     {
         return store_error(e);
     }
+    if let Err(e) = state.revocations.refresh(false).await {
+        tracing::warn!(error = %e, "revocation list refresh failed");
+    }
     invalid_grant("the refresh token was already used; the grant is revoked")
 }

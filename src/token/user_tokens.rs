@@ -80,6 +80,10 @@ pub async fn issue(state: &AppState, g: Grant<'_>) -> Result<Issued, TokenError>
         extra.insert("acr".into(), json!(acr));
     }
     extra.insert("roles".into(), json!(g.user.roles));
+    // The session id lets resource servers drop the token when the session ends (feed).
+    if let Some(sid) = &g.authn.sid {
+        extra.insert("sid".into(), json!(sid));
+    }
     let aud = audience(state, g.client, g.scope);
     let access = access_token::issue(
         &state.keys,
@@ -153,6 +157,16 @@ pub async fn issue(state: &AppState, g: Grant<'_>) -> Result<Issued, TokenError>
             .await
             .map_err(store_error)?;
         body["refresh_token"] = json!(token.expose());
+        let (jti, exp, family) = (
+            access.jti.clone(),
+            now + access.expires_in,
+            family_id.clone(),
+        );
+        state
+            .store
+            .run(move |c| refresh_tokens::record_access_token(c, &jti, &family, exp))
+            .await
+            .map_err(store_error)?;
         refresh_family = Some(family_id);
     }
     Ok(Issued {

@@ -1,0 +1,187 @@
+//! The revocation list: revoked-but-unexpired access-token ids and ended session ids, held
+//! in memory for introspection and served to resource servers as a signed feed (polled
+//! with `ETag`, or streamed as Server-Sent Events). Every instance reloads it when
+//! `cache_versions.revocations` moves (checked every poll interval) and right after its
+//! own revocations, so a revocation anywhere reaches every feed within about a second.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use actix_web::web::Bytes;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use josekit::jwt::JwtPayload;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use tokio::sync::broadcast;
+
+use crate::clock::Clock;
+use crate::keys::KeyManager;
+use crate::store::{Store, StoreError, revoked};
+
+/// `typ` of the signed feed document.
+pub const FEED_TYP: &str = "revocation-list+jwt";
+/// A feed document is valid this long: a resource server that cannot refresh it within
+/// that time should fail closed.
+pub const FEED_TTL_SECS: i64 = 300;
+
+#[derive(Default)]
+pub struct Snapshot {
+    pub version: i64,
+    pub jtis: HashMap<String, i64>,
+    pub sids: HashMap<String, i64>,
+    /// The signed feed (compact JWS) and its ETag.
+    pub document: Bytes,
+    pub etag: String,
+}
+
+pub struct Revocations {
+    store: Store,
+    keys: Arc<KeyManager>,
+    clock: Arc<dyn Clock>,
+    issuer: String,
+    current: RwLock<Arc<Snapshot>>,
+    version: AtomicI64,
+    changes: broadcast::Sender<Arc<Snapshot>>,
+}
+
+impl Revocations {
+    pub async fn load(
+        store: Store,
+        keys: Arc<KeyManager>,
+        clock: Arc<dyn Clock>,
+        issuer: String,
+    ) -> Result<Arc<Self>, StoreError> {
+        let (changes, _) = broadcast::channel(16);
+        let r = Arc::new(Self {
+            store,
+            keys,
+            clock,
+            issuer,
+            current: RwLock::new(Arc::new(Snapshot::default())),
+            version: AtomicI64::new(i64::MIN),
+            changes,
+        });
+        r.refresh(true).await?;
+        Ok(r)
+    }
+
+    pub fn current(&self) -> Arc<Snapshot> {
+        match self.current.read() {
+            Ok(g) => g.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+
+    /// Whether a token with this `jti` (and session `sid`) is revoked: memory only.
+    pub fn is_revoked(&self, jti: &str, sid: Option<&str>) -> bool {
+        let snap = self.current();
+        let now = self.clock.now();
+        snap.jtis.get(jti).is_some_and(|exp| *exp > now)
+            || sid.is_some_and(|s| snap.sids.get(s).is_some_and(|exp| *exp > now))
+    }
+
+    /// New snapshots as they are published (for the streaming feed).
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Snapshot>> {
+        self.changes.subscribe()
+    }
+
+    /// Reloads if the version moved (or `force`, to re-sign before the document expires).
+    pub async fn refresh(&self, force: bool) -> Result<(), StoreError> {
+        let known = self.version.load(Ordering::Acquire);
+        let now = self.clock.now();
+        let loaded = self
+            .store
+            .run(move |c| {
+                let version = revoked::version(c)?;
+                if version == known && !force {
+                    return Ok(None);
+                }
+                let (jtis, sids) = revoked::live(c, now)?;
+                Ok::<_, StoreError>(Some((version, jtis, sids)))
+            })
+            .await?;
+        let Some((version, jtis, sids)) = loaded else {
+            return Ok(());
+        };
+        let document = self.sign(version, &jtis, &sids, now);
+        let etag = format!(
+            "\"{}\"",
+            URL_SAFE_NO_PAD.encode(&Sha256::digest(&document)[..18])
+        );
+        let snap = Arc::new(Snapshot {
+            version,
+            jtis: jtis.into_iter().collect(),
+            sids: sids.into_iter().collect(),
+            document,
+            etag,
+        });
+        {
+            let mut guard = match self.current.write() {
+                Ok(g) => g,
+                Err(p) => p.into_inner(),
+            };
+            if !force && guard.version > version && known != i64::MIN {
+                return Ok(());
+            }
+            *guard = snap.clone();
+            self.version.store(version, Ordering::Release);
+        }
+        let _ = self.changes.send(snap);
+        Ok(())
+    }
+
+    fn sign(
+        &self,
+        version: i64,
+        jtis: &[(String, i64)],
+        sids: &[(String, i64)],
+        now: i64,
+    ) -> Bytes {
+        let mut p = JwtPayload::new();
+        let claims = json!({
+            "iss": self.issuer,
+            "iat": now,
+            "exp": now + FEED_TTL_SECS,
+            "version": version,
+            "jtis": jtis.iter().map(|(j, e)| json!({ "jti": j, "exp": e })).collect::<Vec<_>>(),
+            "sids": sids.iter().map(|(s, e)| json!({ "sid": s, "exp": e })).collect::<Vec<_>>(),
+        });
+        if let Some(map) = claims.as_object() {
+            for (k, v) in map {
+                let _ = p.set_claim(k, Some(v.clone()));
+            }
+        }
+        match self.keys.sign(FEED_TYP, &p) {
+            Ok(jwt) => Bytes::from(jwt),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot sign the revocation feed");
+                Bytes::new()
+            }
+        }
+    }
+
+    /// Polls for changes; re-signs well before the document expires.
+    pub fn spawn_poll(self: &Arc<Self>, interval: Duration) {
+        let r = Arc::clone(self);
+        actix_web::rt::spawn(async move {
+            let mut tick = tokio::time::interval(interval);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut last_signed = r.clock.now();
+            loop {
+                tick.tick().await;
+                let now = r.clock.now();
+                let force = now - last_signed > FEED_TTL_SECS / 3;
+                match r.refresh(force).await {
+                    Ok(()) if force => last_signed = now,
+                    Ok(()) => {}
+                    Err(e) => {
+                        tracing::warn!(error = %e, "revocation list refresh failed; will retry")
+                    }
+                }
+            }
+        });
+    }
+}

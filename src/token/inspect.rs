@@ -1,0 +1,46 @@
+//! Reading our own access tokens back (revocation, introspection): signature by one of our
+//! keys, `typ: at+jwt`, our issuer. Expiry and revocation are the caller's questions.
+
+use serde_json::{Map, Value};
+
+use super::access_token::TYP;
+use crate::keys::KeyManager;
+
+#[derive(Debug, Clone)]
+pub struct AccessClaims {
+    pub claims: Map<String, Value>,
+}
+
+impl AccessClaims {
+    pub fn str(&self, name: &str) -> Option<&str> {
+        self.claims.get(name).and_then(Value::as_str)
+    }
+
+    pub fn num(&self, name: &str) -> Option<i64> {
+        self.claims.get(name).and_then(Value::as_i64)
+    }
+
+    pub fn audiences(&self) -> Vec<&str> {
+        match self.claims.get("aud") {
+            Some(Value::String(a)) => vec![a.as_str()],
+            Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// `None` for anything that is not an access token we issued.
+pub fn access_token(keys: &KeyManager, issuer: &str, token: &str) -> Option<AccessClaims> {
+    let header = josekit::jwt::decode_header(token).ok()?;
+    let typ = header.claim("typ").and_then(Value::as_str)?;
+    if !typ.eq_ignore_ascii_case(TYP) {
+        return None;
+    }
+    let payload = keys.verify(token).ok()?;
+    if payload.issuer() != Some(issuer) {
+        return None;
+    }
+    Some(AccessClaims {
+        claims: payload.claims_set().clone(),
+    })
+}
