@@ -213,6 +213,7 @@ mod tests {
             token_endpoint_auth_method: AuthMethod::ClientSecretBasic,
             jwks: None,
             jwks_uri: None,
+            permissions: vec![],
             created_at: 0,
             updated_at: 0,
         }
