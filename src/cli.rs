@@ -4,6 +4,7 @@
 mod client;
 mod keys;
 mod serve;
+mod session;
 mod stdin;
 mod user;
 
@@ -41,6 +42,9 @@ pub enum Command {
     /// Manage users
     #[command(subcommand)]
     User(user::UserCommand),
+    /// Manage SSO sessions
+    #[command(subcommand)]
+    Session(session::SessionCommand),
     /// Manage signing keys
     #[command(subcommand)]
     Keys(keys::KeysCommand),
@@ -64,6 +68,7 @@ pub fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Client(cmd) => client::run(cmd, &settings),
         Command::User(cmd) => user::run(cmd, &settings),
         Command::Keys(cmd) => keys::run(cmd, &settings),
+        Command::Session(cmd) => session::run(cmd, &settings),
     }
 }
 

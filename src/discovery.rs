@@ -112,6 +112,37 @@ pub fn metadata(issuer: &str, caps: &Capabilities) -> Value {
     m.insert("request_uri_parameter_supported".into(), json!(false));
     m.insert("grant_types_supported".into(), json!(caps.grant_types));
     m.insert(
+        "revocation_endpoint".into(),
+        url(crate::http::revoke::REVOKE_PATH),
+    );
+    m.insert(
+        "revocation_endpoint_auth_methods_supported".into(),
+        json!(caps.token_auth_methods),
+    );
+    m.insert(
+        "introspection_endpoint".into(),
+        url(crate::http::introspect::INTROSPECT_PATH),
+    );
+    m.insert(
+        "introspection_endpoint_auth_methods_supported".into(),
+        json!(caps.token_auth_methods),
+    );
+    m.insert(
+        "end_session_endpoint".into(),
+        url(crate::http::logout::LOGOUT_PATH),
+    );
+    m.insert("backchannel_logout_supported".into(), json!(true));
+    m.insert("backchannel_logout_session_supported".into(), json!(true));
+    // Not a registered name: our revocation feed for resource servers.
+    m.insert(
+        "portcullis_revocation_feed_endpoint".into(),
+        url(crate::http::feed::FEED_PATH),
+    );
+    m.insert(
+        "portcullis_revocation_stream_endpoint".into(),
+        url(crate::http::feed::STREAM_PATH),
+    );
+    m.insert(
         "token_endpoint_auth_methods_supported".into(),
         json!(caps.token_auth_methods),
     );

@@ -5,6 +5,7 @@
 //! `cli` and `startup` wire them together; `config` and `telemetry` are shared.
 
 pub mod authorize;
+pub mod backchannel;
 pub mod cli;
 pub mod clock;
 pub mod config;

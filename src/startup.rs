@@ -10,6 +10,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, guard, web};
 use anyhow::Context;
 
+use crate::backchannel::Backchannel;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::discovery::AUTHORIZE_PATH;
@@ -17,7 +18,9 @@ use crate::discovery::{
     Capabilities, Document, JWKS_PATH, OAUTH_METADATA_PATH, OPENID_CONFIGURATION_PATH, metadata,
 };
 use crate::domain::password::Passwords;
+use crate::http::feed::{self, FEED_PATH, STREAM_PATH};
 use crate::http::introspect::{self, INTROSPECT_PATH};
+use crate::http::logout::{self, LOGOUT_PATH};
 use crate::http::revoke::{self, REVOKE_PATH};
 use crate::http::token::TOKEN_PATH;
 use crate::http::userinfo::{self, USERINFO_PATH};
@@ -45,6 +48,7 @@ pub struct AppState {
     pub login_throttle: LoginThrottle,
     pub password_checker: PasswordChecker,
     pub revocations: Arc<Revocations>,
+    pub backchannel: Arc<Backchannel>,
 }
 
 pub struct Application {
@@ -86,6 +90,14 @@ impl Application {
         revocations.spawn_poll(Duration::from_millis(
             settings.cache.poll_interval_ms.min(500),
         ));
+        let backchannel = Backchannel::new(
+            store.clone(),
+            keys.clone(),
+            clients.clone(),
+            clock.clone(),
+            settings.issuer.clone(),
+        );
+        backchannel.spawn();
         let discovery = Document::new(&metadata(&settings.issuer, &Capabilities::current()));
         let listener = TcpListener::bind(settings.bind)
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
@@ -102,6 +114,7 @@ impl Application {
             login_throttle: LoginThrottle::default(),
             password_checker,
             revocations,
+            backchannel,
         });
         let server = http_server(state.clone(), listener)?;
         Ok(Self {
@@ -182,6 +195,13 @@ fn http_server(state: web::Data<AppState>, listener: TcpListener) -> anyhow::Res
             )
             .route("/login", web::post().to(authorize::login_handler))
             .route(REVOKE_PATH, web::post().to(revoke::revoke_handler))
+            .route(FEED_PATH, web::get().to(feed::feed_handler))
+            .route(STREAM_PATH, web::get().to(feed::stream_handler))
+            .service(
+                web::resource(LOGOUT_PATH)
+                    .route(web::get().to(logout::logout_handler))
+                    .route(web::post().to(logout::logout_handler)),
+            )
             .route(
                 INTROSPECT_PATH,
                 web::post().to(introspect::introspect_handler),

@@ -83,3 +83,14 @@ pub fn describe_scope(scope: &str) -> String {
         other => format!("Use the permission “{other}”"),
     }
 }
+
+#[derive(Template)]
+#[template(path = "logout_confirm.html")]
+pub struct LogoutConfirmPage<'a> {
+    pub username: &'a str,
+    pub csrf: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "logged_out.html")]
+pub struct LoggedOutPage;

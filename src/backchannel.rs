@@ -1,0 +1,196 @@
+//! Back-Channel Logout 1.0 deliveries: queued in the database with the session's end,
+//! sent from the background (never delaying the user's logout), retried with exponential
+//! backoff, and claimed with a lease so that one instance sends each delivery.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use josekit::jwt::JwtPayload;
+use serde_json::{Value, json};
+use tokio::sync::Notify;
+
+use crate::clock::Clock;
+use crate::domain::opaque;
+use crate::keys::{KeyError, KeyManager};
+use crate::registry::ClientRegistry;
+use crate::store::audit::{self, AuditEvent};
+use crate::store::backchannel::{self, Delivery};
+use crate::store::{Store, StoreError};
+
+/// The event member of a logout token (Back-Channel Logout §2.4).
+pub const EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
+pub const TYP: &str = "logout+jwt";
+/// Logout tokens are short-lived: the RP must accept them within this window.
+pub const LOGOUT_TOKEN_TTL_SECS: i64 = 120;
+/// Attempts before a delivery is abandoned (and audited); backoff doubles up to an hour.
+pub const MAX_ATTEMPTS: i64 = 12;
+const LEASE_SECS: i64 = 30;
+const TIMEOUT: Duration = Duration::from_secs(5);
+
+pub struct Backchannel {
+    store: Store,
+    keys: Arc<KeyManager>,
+    clients: Arc<ClientRegistry>,
+    clock: Arc<dyn Clock>,
+    issuer: String,
+    wake: Notify,
+}
+
+impl std::fmt::Debug for Backchannel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Backchannel")
+    }
+}
+
+/// The logout token for one client and session (§2.4): no `nonce`, `typ: logout+jwt`.
+pub fn logout_token(
+    keys: &KeyManager,
+    issuer: &str,
+    d: &Delivery,
+    now: i64,
+) -> Result<String, KeyError> {
+    let mut p = JwtPayload::new();
+    let claims = json!({
+        "iss": issuer,
+        "aud": d.client_id,
+        "iat": now,
+        "exp": now + LOGOUT_TOKEN_TTL_SECS,
+        "jti": opaque::identifier(),
+        "sub": d.user_id,
+        "sid": d.sid,
+        "events": { EVENT: {} },
+    });
+    if let Value::Object(map) = claims {
+        for (k, v) in map {
+            p.set_claim(&k, Some(v))
+                .map_err(|e| KeyError::Jose(e.to_string()))?;
+        }
+    }
+    keys.sign(TYP, &p)
+}
+
+impl Backchannel {
+    pub fn new(
+        store: Store,
+        keys: Arc<KeyManager>,
+        clients: Arc<ClientRegistry>,
+        clock: Arc<dyn Clock>,
+        issuer: String,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            store,
+            keys,
+            clients,
+            clock,
+            issuer,
+            wake: Notify::new(),
+        })
+    }
+
+    /// Asks the worker to look for due deliveries now.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    pub fn spawn(self: &Arc<Self>) {
+        let me = Arc::clone(self);
+        actix_web::rt::spawn(async move {
+            loop {
+                if let Err(e) = me.deliver_due().await {
+                    tracing::warn!(error = %e, "back-channel logout deliveries failed; will retry");
+                }
+                tokio::select! {
+                    _ = me.wake.notified() => {}
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                }
+            }
+        });
+    }
+
+    /// Sends every delivery that is due; returns how many succeeded.
+    pub async fn deliver_due(&self) -> Result<usize, StoreError> {
+        let now = self.clock.now();
+        let due = self
+            .store
+            .run(move |c| backchannel::due(c, now, 50))
+            .await?;
+        let mut sent = 0;
+        for d in due {
+            let (id, seen) = (d.id.clone(), d.next_attempt_at);
+            let claimed = self
+                .store
+                .run(move |c| backchannel::claim(c, &id, seen, now, LEASE_SECS))
+                .await?;
+            if !claimed {
+                continue;
+            }
+            match self.send(&d, now).await {
+                Ok(()) => {
+                    let id = d.id.clone();
+                    self.store.run(move |c| backchannel::delete(c, &id)).await?;
+                    sent += 1;
+                }
+                Err(reason) => self.failed(&d, now, reason).await?,
+            }
+        }
+        Ok(sent)
+    }
+
+    async fn send(&self, d: &Delivery, now: i64) -> Result<(), String> {
+        let client = self
+            .clients
+            .get(&d.client_id)
+            .ok_or("the client no longer exists")?;
+        let uri = client
+            .backchannel_logout_uri
+            .clone()
+            .ok_or("the client no longer has a back-channel logout URI")?;
+        let token = logout_token(&self.keys, &self.issuer, d, now).map_err(|e| e.to_string())?;
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("logout_token", &token)
+            .finish();
+        let res = awc::Client::builder()
+            .timeout(TIMEOUT)
+            .disable_redirects()
+            .finish()
+            .post(&uri)
+            .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
+            .send_body(body)
+            .await
+            .map_err(|e| format!("POST failed: {e}"))?;
+        if res.status().is_success() {
+            Ok(())
+        } else {
+            Err(format!("the client answered {}", res.status()))
+        }
+    }
+
+    async fn failed(&self, d: &Delivery, now: i64, reason: String) -> Result<(), StoreError> {
+        let attempts = d.attempts + 1;
+        let id = d.id.clone();
+        let (client_id, user_id) = (d.client_id.clone(), d.user_id.clone());
+        tracing::info!(client.id = %client_id, attempts, reason = %reason, "back-channel logout delivery failed");
+        self.store
+            .run(move |c| {
+                if attempts >= MAX_ATTEMPTS {
+                    backchannel::delete(c, &id)?;
+                    audit::record(
+                        c,
+                        &AuditEvent {
+                            event: "backchannel.abandoned",
+                            actor: "system",
+                            client_id: Some(&client_id),
+                            user_id: Some(&user_id),
+                            details: json!({ "attempts": attempts, "reason": reason }),
+                            ..Default::default()
+                        },
+                        now,
+                    )
+                } else {
+                    let backoff = 1i64 << attempts.min(12);
+                    backchannel::reschedule(c, &id, attempts, now + backoff.min(3600), &reason)
+                }
+            })
+            .await
+    }
+}
