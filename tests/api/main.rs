@@ -13,6 +13,7 @@ mod discovery;
 mod health;
 mod helpers;
 mod keys;
+mod logout;
 mod persistence;
 mod sso;
 mod token;
