@@ -1,5 +1,6 @@
 //! `POST /introspect` (RFC 7662). Callers authenticate as clients. A client sees its own
-//! tokens and tokens addressed to it; a client with the `introspect` permission sees all.
+//! tokens and tokens whose `aud` is its client id (a resource server registered as a
+//! client); a client with the `introspect` permission sees all.
 //! Access tokens are answered from the signature and the in-memory revocation list, with
 //! no database read; refresh tokens need one.
 
@@ -24,9 +25,7 @@ fn inactive() -> Value {
 fn may_see(caller: &Client, client_id: Option<&str>, audiences: &[&str]) -> bool {
     caller.permissions.iter().any(|p| p == "introspect")
         || client_id == Some(caller.id.as_str())
-        || audiences
-            .iter()
-            .any(|a| *a == caller.id || caller.audiences.iter().any(|own| own == a))
+        || audiences.contains(&caller.id.as_str())
 }
 
 pub async fn introspect_handler(

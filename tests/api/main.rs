@@ -15,6 +15,7 @@ mod helpers;
 mod keys;
 mod logout;
 mod persistence;
+mod revocation;
 mod sso;
 mod token;
 mod webdriver;
