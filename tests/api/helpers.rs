@@ -331,6 +331,12 @@ impl ServerProcess {
         format!("http://{}{}", self.address, path)
     }
 
+    /// SIGKILL: the process dies mid-work, as in a crash.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// SIGTERM, then wait for a graceful exit.
     pub fn stop(mut self) -> StoppedServer {
         let pid = self.child.id().to_string();

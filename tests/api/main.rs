@@ -2,6 +2,7 @@
 //! (the real server on a random port, the real CLI binary) against its own database.
 
 mod authorize_flow;
+mod backchannel_restart;
 mod browser;
 mod chromium;
 mod cli_clients;
