@@ -1,0 +1,54 @@
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+
+/// Why a request was refused; each maps to an RFC 6750 §3 answer.
+#[derive(Debug, thiserror::Error)]
+pub enum GuardError {
+    /// No bearer token (RFC 6750 §3.1: no error code, just the challenge).
+    #[error("an access token is required")]
+    Missing,
+    #[error("the access token is invalid: {0}")]
+    Invalid(&'static str),
+    #[error("the access token was revoked")]
+    Revoked,
+    #[error("the access token lacks `{0}`")]
+    InsufficientScope(String),
+    #[error("cannot reach the issuer: {0}")]
+    Issuer(String),
+    #[error("the guard is not configured in this application")]
+    NotConfigured,
+}
+
+impl ResponseError for GuardError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            GuardError::Missing | GuardError::Invalid(_) | GuardError::Revoked => {
+                StatusCode::UNAUTHORIZED
+            }
+            GuardError::InsufficientScope(_) => StatusCode::FORBIDDEN,
+            GuardError::Issuer(_) => StatusCode::SERVICE_UNAVAILABLE,
+            GuardError::NotConfigured => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let challenge = match self {
+            GuardError::Missing => "Bearer".to_string(),
+            GuardError::Invalid(_) | GuardError::Revoked => {
+                format!("Bearer error=\"invalid_token\", error_description=\"{self}\"")
+            }
+            GuardError::InsufficientScope(s) => {
+                format!("Bearer error=\"insufficient_scope\", scope=\"{s}\"")
+            }
+            GuardError::Issuer(_) | GuardError::NotConfigured => String::new(),
+        };
+        let mut res = HttpResponse::build(self.status_code()).finish();
+        if let Ok(v) = HeaderValue::from_str(&challenge) {
+            if !challenge.is_empty() {
+                res.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+            }
+        }
+        res
+    }
+}

@@ -1,0 +1,130 @@
+//! Following the issuer's revocation feed: a signed list of revoked token ids and ended
+//! sessions, polled with `If-None-Match`, so revoked tokens are refused without a call to
+//! the issuer per request.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::GuardError;
+use crate::verify::{Guard, client, now};
+
+#[derive(Debug, Default)]
+pub(crate) struct Revoked {
+    pub version: i64,
+    pub jtis: HashMap<String, i64>,
+    pub sids: HashMap<String, i64>,
+}
+
+impl Revoked {
+    pub fn contains(&self, jti: Option<&str>, sid: Option<&str>, now: i64) -> bool {
+        jti.and_then(|j| self.jtis.get(j))
+            .is_some_and(|exp| *exp > now)
+            || sid
+                .and_then(|s| self.sids.get(s))
+                .is_some_and(|exp| *exp > now)
+    }
+}
+
+fn entries(v: &Value, key: &str) -> HashMap<String, i64> {
+    v.as_array()
+        .map(|l| {
+            l.iter()
+                .filter_map(|e| Some((e[key].as_str()?.to_string(), e["exp"].as_i64()?)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+impl Guard {
+    /// Fetches the feed once; returns whether the list changed.
+    pub async fn refresh_revocations(&self) -> Result<bool, GuardError> {
+        let Some(uri) = self.0.feed_uri.clone() else {
+            return Ok(false);
+        };
+        let etag = self.0.feed_etag.lock().ok().and_then(|e| e.clone());
+        let mut req = client().get(&uri);
+        if let Some(e) = &etag {
+            req = req.insert_header(("If-None-Match", e.as_str()));
+        }
+        let mut res = req
+            .send()
+            .await
+            .map_err(|e| GuardError::Issuer(format!("feed: {e}")))?;
+        if res.status().as_u16() == 304 {
+            return Ok(false);
+        }
+        if !res.status().is_success() {
+            return Err(GuardError::Issuer(format!(
+                "feed answered {}",
+                res.status()
+            )));
+        }
+        let new_etag = res
+            .headers()
+            .get("etag")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let body = res
+            .body()
+            .limit(8 << 20)
+            .await
+            .map_err(|e| GuardError::Issuer(format!("feed: {e}")))?;
+        let jwt = std::str::from_utf8(&body)
+            .map_err(|_| GuardError::Issuer("feed is not text".into()))?;
+        let header = josekit::jwt::decode_header(jwt)
+            .map_err(|_| GuardError::Issuer("feed is not a JWT".into()))?;
+        if header.claim("typ").and_then(Value::as_str) != Some("revocation-list+jwt") {
+            return Err(GuardError::Issuer("feed has the wrong typ".into()));
+        }
+        let kid = header
+            .claim("kid")
+            .and_then(Value::as_str)
+            .ok_or_else(|| GuardError::Issuer("feed has no kid".into()))?;
+        let verifier = self.verifier(kid).await?;
+        let (payload, _) = josekit::jwt::decode_with_verifier(jwt, &*verifier)
+            .map_err(|_| GuardError::Issuer("feed signature is invalid".into()))?;
+        let claims = payload.claims_set();
+        if claims.get("iss").and_then(Value::as_str) != Some(self.0.config.issuer.as_str()) {
+            return Err(GuardError::Issuer("feed from another issuer".into()));
+        }
+        if claims
+            .get("exp")
+            .and_then(Value::as_i64)
+            .is_none_or(|e| e <= now())
+        {
+            return Err(GuardError::Issuer("feed document expired".into()));
+        }
+        let version = claims.get("version").and_then(Value::as_i64).unwrap_or(0);
+        // Never go back to an older list (a replayed document).
+        if version < self.revoked().version {
+            return Ok(false);
+        }
+        let list = Revoked {
+            version,
+            jtis: entries(&claims["jtis"], "jti"),
+            sids: entries(&claims["sids"], "sid"),
+        };
+        if let Ok(mut g) = self.0.revoked.write() {
+            *g = Arc::new(list);
+        }
+        if let Ok(mut e) = self.0.feed_etag.lock() {
+            *e = new_etag;
+        }
+        Ok(true)
+    }
+
+    /// Polls the feed every `revocation_poll` in the background (actix runtime).
+    pub fn follow_revocations(&self) {
+        let guard = self.clone();
+        actix_web::rt::spawn(async move {
+            loop {
+                if let Err(e) = guard.refresh_revocations().await {
+                    tracing::warn!(error = %e, "revocation feed refresh failed");
+                }
+                actix_web::rt::time::sleep(guard.0.config.revocation_poll).await;
+            }
+        });
+    }
+}

@@ -1,0 +1,11 @@
+#![doc = include_str!("../README.md")]
+
+mod error;
+mod extract;
+mod feed;
+mod keys;
+mod verify;
+
+pub use error::GuardError;
+pub use extract::{Authenticated, Name, RequireRole, RequireScope};
+pub use verify::{Claims, Guard, GuardConfig};

@@ -1,0 +1,269 @@
+//! Offline verification of access tokens: signature by one of the issuer's published
+//! keys, `typ: at+jwt` (RFC 9068), `iss`, `aud`, `exp`/`nbf` with leeway, and the
+//! revocation feed.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde_json::{Map, Value};
+
+use crate::GuardError;
+use crate::feed::Revoked;
+use crate::keys::{self, KeySet};
+
+#[derive(Debug, Clone)]
+pub struct GuardConfig {
+    /// The issuer, exactly as in its discovery document.
+    pub issuer: String,
+    /// This service's identifier, which tokens must carry in `aud`.
+    pub audience: String,
+    /// Tolerance for clock differences on `exp` and `nbf`.
+    pub leeway: Duration,
+    /// Least time between two JWKS fetches caused by unknown key ids.
+    pub refetch_interval: Duration,
+    /// How often to poll the revocation feed (if the issuer has one).
+    pub revocation_poll: Duration,
+}
+
+impl GuardConfig {
+    pub fn new(issuer: impl Into<String>, audience: impl Into<String>) -> Self {
+        Self {
+            issuer: issuer.into(),
+            audience: audience.into(),
+            leeway: Duration::from_secs(60),
+            refetch_interval: Duration::from_secs(30),
+            revocation_poll: Duration::from_secs(1),
+        }
+    }
+}
+
+/// What a verified token says.
+#[derive(Debug, Clone)]
+pub struct Claims {
+    pub sub: String,
+    pub client_id: Option<String>,
+    pub scope: Vec<String>,
+    pub roles: Vec<String>,
+    pub jti: Option<String>,
+    pub sid: Option<String>,
+    /// Every claim, for anything else.
+    pub all: Map<String, Value>,
+}
+
+impl Claims {
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scope.iter().any(|s| s == scope)
+    }
+
+    pub fn has_role(&self, role: &str) -> bool {
+        self.roles.iter().any(|r| r == role)
+    }
+}
+
+pub(crate) struct Inner {
+    pub config: GuardConfig,
+    pub jwks_uri: String,
+    pub feed_uri: Option<String>,
+    pub keys: RwLock<Arc<KeySet>>,
+    pub last_refetch: Mutex<Option<Instant>>,
+    pub fetches: AtomicUsize,
+    pub revoked: RwLock<Arc<Revoked>>,
+    pub feed_etag: Mutex<Option<String>>,
+}
+
+/// Cheap to clone; share one per process (e.g. as `web::Data<Guard>`).
+#[derive(Clone)]
+pub struct Guard(pub(crate) Arc<Inner>);
+
+pub(crate) fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+pub(crate) fn client() -> awc::Client {
+    awc::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .finish()
+}
+
+impl Guard {
+    /// Reads the issuer's discovery document and keys.
+    pub async fn discover(config: GuardConfig) -> Result<Self, GuardError> {
+        let url = format!("{}/.well-known/openid-configuration", config.issuer);
+        let mut res = client()
+            .get(&url)
+            .send()
+            .await
+            .map_err(|e| GuardError::Issuer(format!("discovery: {e}")))?;
+        let doc: Value = res
+            .json()
+            .limit(1 << 20)
+            .await
+            .map_err(|e| GuardError::Issuer(format!("discovery: {e}")))?;
+        if doc["issuer"].as_str() != Some(config.issuer.as_str()) {
+            return Err(GuardError::Issuer("discovery names another issuer".into()));
+        }
+        let jwks_uri = doc["jwks_uri"]
+            .as_str()
+            .ok_or_else(|| GuardError::Issuer("discovery has no jwks_uri".into()))?
+            .to_string();
+        let feed_uri = doc["portcullis_revocation_feed_endpoint"]
+            .as_str()
+            .map(str::to_string);
+        let keys = keys::fetch(&client(), &jwks_uri).await?;
+        Ok(Guard(Arc::new(Inner {
+            config,
+            jwks_uri,
+            feed_uri,
+            keys: RwLock::new(Arc::new(keys)),
+            last_refetch: Mutex::new(None),
+            fetches: AtomicUsize::new(1),
+            revoked: RwLock::new(Arc::new(Revoked::default())),
+            feed_etag: Mutex::new(None),
+        })))
+    }
+
+    /// How many times the JWKS was fetched (for monitoring and tests).
+    pub fn jwks_fetches(&self) -> usize {
+        self.0.fetches.load(Ordering::Relaxed)
+    }
+
+    fn keys(&self) -> Arc<KeySet> {
+        match self.0.keys.read() {
+            Ok(g) => g.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+
+    /// Fetches the JWKS again unless that happened less than `refetch_interval` ago.
+    async fn refetch(&self) -> Result<bool, GuardError> {
+        {
+            let mut last = self
+                .0
+                .last_refetch
+                .lock()
+                .map_err(|_| GuardError::NotConfigured)?;
+            if last.is_some_and(|t| t.elapsed() < self.0.config.refetch_interval) {
+                return Ok(false);
+            }
+            *last = Some(Instant::now());
+        }
+        let fresh = keys::fetch(&client(), &self.0.jwks_uri).await?;
+        self.0.fetches.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut g) = self.0.keys.write() {
+            *g = Arc::new(fresh);
+        }
+        Ok(true)
+    }
+
+    /// The verifier for `kid`, fetching the JWKS again when the key is new to us or our
+    /// copy is older than its `max-age`.
+    pub(crate) async fn verifier(
+        &self,
+        kid: &str,
+    ) -> Result<Arc<dyn josekit::jws::JwsVerifier>, GuardError> {
+        let set = self.keys();
+        if set.fetched_at.elapsed() > set.max_age {
+            self.refetch().await.ok();
+        }
+        if let Some(v) = self.keys().by_kid.get(kid) {
+            return Ok(v.clone());
+        }
+        self.refetch().await?;
+        self.keys()
+            .by_kid
+            .get(kid)
+            .cloned()
+            .ok_or(GuardError::Invalid("signed by an unknown key"))
+    }
+
+    /// Verifies an access token and returns its claims.
+    pub async fn verify(&self, token: &str) -> Result<Claims, GuardError> {
+        let header =
+            josekit::jwt::decode_header(token).map_err(|_| GuardError::Invalid("not a JWT"))?;
+        let typ = header
+            .claim("typ")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if !typ.eq_ignore_ascii_case("at+jwt") {
+            return Err(GuardError::Invalid("not an access token (typ)"));
+        }
+        let kid = header
+            .claim("kid")
+            .and_then(Value::as_str)
+            .ok_or(GuardError::Invalid("no kid"))?
+            .to_string();
+        let verifier = self.verifier(&kid).await?;
+        let (payload, _) = josekit::jwt::decode_with_verifier(token, &*verifier)
+            .map_err(|_| GuardError::Invalid("bad signature"))?;
+        let all = payload.claims_set().clone();
+        let cfg = &self.0.config;
+        let leeway = cfg.leeway.as_secs() as i64;
+        let now = now();
+        if all.get("iss").and_then(Value::as_str) != Some(cfg.issuer.as_str()) {
+            return Err(GuardError::Invalid("wrong issuer"));
+        }
+        let aud_ok = match all.get("aud") {
+            Some(Value::String(a)) => *a == cfg.audience,
+            Some(Value::Array(l)) => l.iter().any(|a| a.as_str() == Some(cfg.audience.as_str())),
+            _ => false,
+        };
+        if !aud_ok {
+            return Err(GuardError::Invalid("not for this audience"));
+        }
+        let exp = all
+            .get("exp")
+            .and_then(Value::as_i64)
+            .ok_or(GuardError::Invalid("no exp"))?;
+        if exp + leeway <= now {
+            return Err(GuardError::Invalid("expired"));
+        }
+        if all
+            .get("nbf")
+            .and_then(Value::as_i64)
+            .is_some_and(|n| n - leeway > now)
+        {
+            return Err(GuardError::Invalid("not yet valid"));
+        }
+        let str_claim = |n: &str| all.get(n).and_then(Value::as_str).map(str::to_string);
+        let jti = str_claim("jti");
+        let sid = str_claim("sid");
+        if self.revoked().contains(jti.as_deref(), sid.as_deref(), now) {
+            return Err(GuardError::Revoked);
+        }
+        Ok(Claims {
+            sub: str_claim("sub").ok_or(GuardError::Invalid("no sub"))?,
+            client_id: str_claim("client_id"),
+            scope: str_claim("scope")
+                .map(|s| {
+                    s.split(' ')
+                        .filter(|x| !x.is_empty())
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            roles: all
+                .get("roles")
+                .and_then(Value::as_array)
+                .map(|l| {
+                    l.iter()
+                        .filter_map(|r| r.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            jti,
+            sid,
+            all,
+        })
+    }
+
+    pub(crate) fn revoked(&self) -> Arc<Revoked> {
+        match self.0.revoked.read() {
+            Ok(g) => g.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+}

@@ -1,0 +1,323 @@
+//! The guard against a fake issuer: discovery, a JWKS that changes, a revocation feed.
+
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use actix_web::{App, HttpResponse, test, web};
+use josekit::jws::alg::rsassa::RsassaJwsSigner;
+use josekit::jws::{JwsHeader, RS256};
+use josekit::jwt::JwtPayload;
+use portcullis_guard::{Authenticated, Guard, GuardConfig, GuardError, Name, RequireScope};
+use serde_json::{Value, json};
+
+struct Key {
+    signer: RsassaJwsSigner,
+    public: Value,
+}
+
+fn key(kid: &str) -> Key {
+    let pair = RS256.generate_key_pair(2048).unwrap();
+    let mut public = pair.to_jwk_public_key();
+    public.set_key_id(kid);
+    public.set_algorithm("RS256");
+    public.set_key_use("sig");
+    let mut signer = RS256.signer_from_der(pair.to_der_private_key()).unwrap();
+    signer.set_key_id(kid);
+    Key {
+        signer,
+        public: serde_json::from_str(&public.to_string()).unwrap(),
+    }
+}
+
+#[derive(Default)]
+struct Fake {
+    jwks: Vec<Value>,
+    fetches: usize,
+    feed: String,
+}
+
+struct Issuer {
+    base: String,
+    state: Arc<Mutex<Fake>>,
+}
+
+async fn issuer() -> Issuer {
+    let state: Arc<Mutex<Fake>> = Arc::default();
+    let s = state.clone();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let b = base.clone();
+    let server = actix_web::HttpServer::new(move || {
+        let (s1, s2, b) = (s.clone(), s.clone(), b.clone());
+        App::new()
+            .route(
+                "/.well-known/openid-configuration",
+                web::get().to(move || {
+                    let b = b.clone();
+                    async move {
+                        HttpResponse::Ok().json(json!({
+                            "issuer": b,
+                            "jwks_uri": format!("{b}/jwks"),
+                            "portcullis_revocation_feed_endpoint": format!("{b}/feed"),
+                        }))
+                    }
+                }),
+            )
+            .route(
+                "/jwks",
+                web::get().to(move || {
+                    let s = s1.clone();
+                    async move {
+                        let mut f = s.lock().unwrap();
+                        f.fetches += 1;
+                        HttpResponse::Ok()
+                            .insert_header(("Cache-Control", "public, max-age=300"))
+                            .json(json!({ "keys": f.jwks }))
+                    }
+                }),
+            )
+            .route(
+                "/feed",
+                web::get().to(move || {
+                    let s = s2.clone();
+                    async move {
+                        HttpResponse::Ok()
+                            .content_type("application/jwt")
+                            .body(s.lock().unwrap().feed.clone())
+                    }
+                }),
+            )
+    })
+    .workers(1)
+    .listen(listener)
+    .unwrap();
+    actix_web::rt::spawn(server.run());
+    Issuer { base, state }
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+fn sign(key: &Key, typ: &str, claims: Value) -> String {
+    let mut header = JwsHeader::new();
+    header.set_token_type(typ);
+    let payload = JwtPayload::from_map(claims.as_object().unwrap().clone()).unwrap();
+    josekit::jwt::encode_with_signer(&payload, &header, &key.signer).unwrap()
+}
+
+fn claims(iss: &str) -> Value {
+    json!({
+        "iss": iss, "sub": "alice", "aud": "https://orders.example", "iat": now(),
+        "exp": now() + 600, "jti": "j-1", "client_id": "web", "scope": "openid orders.read",
+        "roles": ["admin"], "sid": "s-1",
+    })
+}
+
+async fn guard_for(iss: &Issuer) -> Guard {
+    Guard::discover(GuardConfig::new(iss.base.clone(), "https://orders.example"))
+        .await
+        .unwrap()
+}
+
+#[actix_web::test]
+async fn old_and_new_keys_both_verify_during_a_rotation() {
+    let iss = issuer().await;
+    let (old, new) = (key("old"), key("new"));
+    iss.state.lock().unwrap().jwks = vec![old.public.clone(), new.public.clone()];
+    let guard = guard_for(&iss).await;
+    for k in [&old, &new] {
+        let c = guard
+            .verify(&sign(k, "at+jwt", claims(&iss.base)))
+            .await
+            .unwrap();
+        assert_eq!(c.sub, "alice");
+        assert!(c.has_scope("orders.read") && c.has_role("admin"));
+    }
+    assert_eq!(guard.jwks_fetches(), 1);
+}
+
+#[actix_web::test]
+async fn an_unknown_kid_triggers_exactly_one_refetch() {
+    let iss = issuer().await;
+    let (k1, k2, k3) = (key("k1"), key("k2"), key("k3"));
+    iss.state.lock().unwrap().jwks = vec![k1.public.clone()];
+    let guard = guard_for(&iss).await;
+    assert_eq!(guard.jwks_fetches(), 1);
+    // The issuer publishes k2; a token signed with it makes the guard look again, once.
+    iss.state.lock().unwrap().jwks.push(k2.public.clone());
+    guard
+        .verify(&sign(&k2, "at+jwt", claims(&iss.base)))
+        .await
+        .unwrap();
+    assert_eq!(guard.jwks_fetches(), 2);
+    assert_eq!(iss.state.lock().unwrap().fetches, 2);
+    // A made-up kid right after does not cause another fetch.
+    let err = guard
+        .verify(&sign(&k3, "at+jwt", claims(&iss.base)))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, GuardError::Invalid(_)));
+    assert_eq!(iss.state.lock().unwrap().fetches, 2);
+    guard
+        .verify(&sign(&k2, "at+jwt", claims(&iss.base)))
+        .await
+        .unwrap();
+    assert_eq!(iss.state.lock().unwrap().fetches, 2);
+}
+
+#[actix_web::test]
+async fn every_claim_rule_is_enforced() {
+    let iss = issuer().await;
+    let k = key("k");
+    iss.state.lock().unwrap().jwks = vec![k.public.clone()];
+    let guard = guard_for(&iss).await;
+    let mut cases: Vec<(String, Value)> = Vec::new();
+    let with = |f: &dyn Fn(&mut Value)| {
+        let mut c = claims(&iss.base);
+        f(&mut c);
+        c
+    };
+    cases.push((
+        "at+jwt".into(),
+        with(&|c| c["iss"] = json!("https://elsewhere")),
+    ));
+    cases.push((
+        "at+jwt".into(),
+        with(&|c| c["aud"] = json!("https://other-api")),
+    ));
+    cases.push(("at+jwt".into(), with(&|c| c["exp"] = json!(now() - 120))));
+    cases.push(("at+jwt".into(), with(&|c| c["nbf"] = json!(now() + 600))));
+    cases.push((
+        "at+jwt".into(),
+        with(&|c| {
+            c.as_object_mut().unwrap().remove("exp");
+        }),
+    ));
+    cases.push(("JWT".into(), claims(&iss.base)));
+    for (typ, c) in cases {
+        assert!(
+            guard.verify(&sign(&k, &typ, c.clone())).await.is_err(),
+            "{typ} {c}"
+        );
+    }
+    // Within the leeway.
+    let c = with(&|c| c["exp"] = json!(now() - 30));
+    guard.verify(&sign(&k, "at+jwt", c)).await.unwrap();
+    assert!(guard.verify("not.a.jwt").await.is_err());
+}
+
+#[actix_web::test]
+async fn revoked_tokens_and_sessions_from_the_feed_are_refused() {
+    let iss = issuer().await;
+    let k = key("k");
+    iss.state.lock().unwrap().jwks = vec![k.public.clone()];
+    let guard = guard_for(&iss).await;
+    let token = sign(&k, "at+jwt", claims(&iss.base));
+    guard.verify(&token).await.unwrap();
+
+    let feed = |version: i64, jtis: Value, sids: Value| {
+        sign(
+            &k,
+            "revocation-list+jwt",
+            json!({
+                "iss": iss.base, "iat": now(), "exp": now() + 300, "version": version,
+                "jtis": jtis, "sids": sids,
+            }),
+        )
+    };
+    iss.state.lock().unwrap().feed =
+        feed(1, json!([{ "jti": "j-1", "exp": now() + 600 }]), json!([]));
+    assert!(guard.refresh_revocations().await.unwrap());
+    assert!(matches!(
+        guard.verify(&token).await,
+        Err(GuardError::Revoked)
+    ));
+
+    // An ended session blocks its tokens too; an older list is ignored.
+    let other = sign(&k, "at+jwt", {
+        let mut c = claims(&iss.base);
+        c["jti"] = json!("j-2");
+        c
+    });
+    iss.state.lock().unwrap().feed =
+        feed(2, json!([]), json!([{ "sid": "s-1", "exp": now() + 600 }]));
+    guard.refresh_revocations().await.unwrap();
+    assert!(matches!(
+        guard.verify(&other).await,
+        Err(GuardError::Revoked)
+    ));
+    iss.state.lock().unwrap().feed = feed(1, json!([]), json!([]));
+    assert!(!guard.refresh_revocations().await.unwrap());
+    assert!(guard.verify(&other).await.is_err());
+}
+
+struct OrdersWrite;
+impl Name for OrdersWrite {
+    const NAME: &'static str = "orders.write";
+}
+struct OrdersRead;
+impl Name for OrdersRead {
+    const NAME: &'static str = "orders.read";
+}
+
+#[actix_web::test]
+async fn the_extractors_answer_per_rfc6750() {
+    let iss = issuer().await;
+    let k = key("k");
+    iss.state.lock().unwrap().jwks = vec![k.public.clone()];
+    let guard = web::Data::new(guard_for(&iss).await);
+    let app = test::init_service(
+        App::new()
+            .app_data(guard)
+            .route(
+                "/me",
+                web::get().to(|u: Authenticated| async move { u.0.sub }),
+            )
+            .route(
+                "/read",
+                web::get().to(|_: RequireScope<OrdersRead>| async { "ok" }),
+            )
+            .route(
+                "/write",
+                web::get().to(|_: RequireScope<OrdersWrite>| async { "ok" }),
+            ),
+    )
+    .await;
+    let token = sign(&k, "at+jwt", claims(&iss.base));
+    let call = |path: &str, auth: Option<String>| {
+        let mut req = test::TestRequest::get().uri(path);
+        if let Some(a) = auth {
+            req = req.insert_header(("Authorization", a));
+        }
+        req.to_request()
+    };
+    let res = test::call_service(&app, call("/me", None)).await;
+    assert_eq!(res.status(), 401);
+    assert_eq!(res.headers().get("www-authenticate").unwrap(), "Bearer");
+    let res = test::call_service(&app, call("/me", Some("Bearer garbage".into()))).await;
+    assert_eq!(res.status(), 401);
+    assert!(
+        res.headers()
+            .get("www-authenticate")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .contains("invalid_token")
+    );
+    let res = test::call_service(&app, call("/read", Some(format!("Bearer {token}")))).await;
+    assert_eq!(res.status(), 200);
+    let res = test::call_service(&app, call("/write", Some(format!("Bearer {token}")))).await;
+    assert_eq!(res.status(), 403);
+    assert!(
+        res.headers()
+            .get("www-authenticate")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .contains("insufficient_scope")
+    );
+}
