@@ -194,7 +194,12 @@ fn http_server(state: web::Data<AppState>, listener: TcpListener) -> anyhow::Res
                     .route(web::post().to(authorize::authorize_handler)),
             )
             .route("/login", web::post().to(authorize::login_handler))
-            .route(REVOKE_PATH, web::post().to(revoke::revoke_handler))
+            .service(
+                web::resource(REVOKE_PATH)
+                    .route(web::post().to(revoke::revoke_handler))
+                    .route(web::method(Method::OPTIONS).to(token::token_preflight_handler))
+                    .default_service(web::to(token::token_method_not_allowed_handler)),
+            )
             .route(FEED_PATH, web::get().to(feed::feed_handler))
             .route(STREAM_PATH, web::get().to(feed::stream_handler))
             .service(
@@ -202,9 +207,10 @@ fn http_server(state: web::Data<AppState>, listener: TcpListener) -> anyhow::Res
                     .route(web::get().to(logout::logout_handler))
                     .route(web::post().to(logout::logout_handler)),
             )
-            .route(
-                INTROSPECT_PATH,
-                web::post().to(introspect::introspect_handler),
+            .service(
+                web::resource(INTROSPECT_PATH)
+                    .route(web::post().to(introspect::introspect_handler))
+                    .default_service(web::to(token::token_method_not_allowed_handler)),
             )
             .service(
                 web::resource(USERINFO_PATH)

@@ -11,6 +11,7 @@ mod concurrency;
 mod config_errors;
 mod demo;
 mod discovery;
+mod guard_e2e;
 mod health;
 mod helpers;
 mod keys;
