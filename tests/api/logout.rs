@@ -341,3 +341,58 @@ async fn doubtful_logout_requests_never_redirect() {
         .await;
     assert_eq!(page.location(), POST_LOGOUT);
 }
+
+#[actix_web::test]
+async fn operators_can_list_and_end_sessions_and_disabling_a_user_logs_them_out_everywhere() {
+    let s = setup().await;
+    let (bc_url, received) = backchannel_receiver(Arc::new(Mutex::new(200))).await;
+    rp_client(&s, &bc_url).await;
+    let first = sign_in(&s).await;
+    let second = sign_in(&s).await;
+
+    let listed = s
+        .app
+        .cli()
+        .run(&["session", "list", "--user", "alice", "--json"])
+        .ok()
+        .json();
+    let sids: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["sid"].as_str().unwrap())
+        .collect();
+    assert_eq!(sids.len(), 2);
+    assert!(sids.contains(&first.id_claims["sid"].as_str().unwrap()));
+
+    // Ending one session from the CLI: its client hears about it through the running server.
+    let sid = first.id_claims["sid"].as_str().unwrap();
+    s.app.cli().run(&["session", "revoke", sid]).ok();
+    let token = wait_for(|| received.lock().unwrap().first().cloned()).await;
+    assert_eq!(decode(&s.app, &token).await.1["sid"], sid);
+    let out = s.app.cli().run(&["session", "revoke", sid]);
+    assert_ne!(out.status, 0, "already ended");
+
+    // Disabling the user ends the other session too, and its refresh token dies.
+    s.app.cli().run(&["user", "disable", "alice"]).ok();
+    wait_for(|| (received.lock().unwrap().len() >= 2).then_some(())).await;
+    let res = s
+        .app
+        .token(
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &second.refresh),
+                ("client_id", "rp"),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(res.body["error"], "invalid_grant");
+    let listed = s
+        .app
+        .cli()
+        .run(&["session", "list", "--user", "alice", "--json"])
+        .ok()
+        .json();
+    assert_eq!(listed, serde_json::json!([]));
+}
