@@ -126,22 +126,31 @@ impl Driver {
             .to_string()
     }
 
+    /// The element matching `css`, waiting up to ten seconds for it to appear (a click
+    /// may still be navigating).
     pub async fn find(&self, css: &str) -> String {
-        let v = self
-            .call(
-                "POST",
-                &self.path("/element"),
-                Some(json!({ "using": "css selector", "value": css })),
-            )
-            .await;
-        if v.get("error").is_some() {
-            panic!("no element {css}: {v}");
+        let mut last = Value::Null;
+        for _ in 0..100 {
+            let v = self
+                .call(
+                    "POST",
+                    &self.path("/element"),
+                    Some(json!({ "using": "css selector", "value": css })),
+                )
+                .await;
+            if v.get("error").is_none() {
+                if let Some(id) = v
+                    .as_object()
+                    .and_then(|o| o.values().next())
+                    .and_then(|v| v.as_str())
+                {
+                    return id.to_string();
+                }
+            }
+            last = v;
+            actix_web::rt::time::sleep(Duration::from_millis(100)).await;
         }
-        v.as_object()
-            .and_then(|o| o.values().next())
-            .and_then(|v| v.as_str())
-            .unwrap_or_else(|| panic!("no element {css}: {v}"))
-            .to_string()
+        panic!("no element {css}: {last}");
     }
 
     pub async fn type_into(&self, css: &str, text: &str) {
