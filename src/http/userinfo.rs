@@ -7,10 +7,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
 use crate::error::AppError;
-use crate::oidc::claims;
+use crate::oidc::claims as oidc_claims;
 use crate::startup::AppState;
 use crate::store::users;
-use crate::token::access_token::TYP;
+use crate::token::inspect;
 
 pub const USERINFO_PATH: &str = "/userinfo";
 
@@ -74,36 +74,15 @@ pub async fn userinfo_handler(
         }
     };
 
-    let Ok(payload) = state.keys.verify(&token) else {
+    let issuer = state.settings.issuer.as_str();
+    let Some(claims) = inspect::access_token(&state.keys, issuer, &token) else {
         return Ok(invalid_token("the access token is invalid"));
     };
-    let typ_ok = josekit::jwt::decode_header(&token)
-        .ok()
-        .and_then(|h| {
-            h.claim("typ")
-                .and_then(|t| t.as_str())
-                .map(|t| t.eq_ignore_ascii_case(TYP))
-        })
-        .unwrap_or(false);
     let now = state.clock.now();
-    let claims = payload.claims_set();
-    let num = |n: &str| claims.get(n).and_then(|v| v.as_i64());
-    let issuer = state.settings.issuer.as_str();
-    let aud_ok = match claims.get("aud") {
-        Some(serde_json::Value::String(a)) => a == issuer,
-        Some(serde_json::Value::Array(list)) => list.iter().any(|a| a == issuer),
-        _ => false,
-    };
-    if !typ_ok || payload.issuer() != Some(issuer) || !aud_ok || num("exp").is_none_or(|e| e <= now)
-    {
+    if !claims.audiences().contains(&issuer) || claims.num("exp").is_none_or(|e| e <= now) {
         return Ok(invalid_token("the access token is invalid or expired"));
     }
-    let scope: Vec<&str> = claims
-        .get("scope")
-        .and_then(|v| v.as_str())
-        .unwrap_or("")
-        .split(' ')
-        .collect();
+    let scope: Vec<&str> = claims.str("scope").unwrap_or("").split(' ').collect();
     if !scope.contains(&"openid") {
         return Ok(bearer_error(
             StatusCode::FORBIDDEN,
@@ -111,23 +90,15 @@ pub async fn userinfo_handler(
             "the token lacks the openid scope",
         ));
     }
-    let (Some(sub), Some(jti)) = (
-        payload.subject().map(str::to_string),
-        claims
-            .get("jti")
-            .and_then(|v| v.as_str())
-            .map(str::to_string),
-    ) else {
+    let (Some(sub), Some(jti)) = (claims.str("sub").map(str::to_string), claims.str("jti")) else {
         return Ok(invalid_token("the access token is invalid"));
     };
-    let is_revoked = state
-        .revocations
-        .is_revoked(&jti, claims.get("sid").and_then(|v| v.as_str()));
+    let is_revoked = state.revocations.is_revoked(jti, claims.str("sid"));
     let user = state.store.run(move |c| users::find_by_id(c, &sub)).await?;
     let Some(user) = user.filter(|u| !u.disabled && !is_revoked) else {
         return Ok(invalid_token("the access token was revoked"));
     };
-    let mut res = HttpResponse::Ok().json(claims::userinfo(&user, &scope));
+    let mut res = HttpResponse::Ok().json(oidc_claims::userinfo(&user, &scope));
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res.headers_mut().insert(
