@@ -28,6 +28,7 @@ pub struct Settings {
     pub keys: KeySettings,
     pub tokens: TokenSettings,
     pub cache: CacheSettings,
+    pub sweep: SweepSettings,
 }
 
 impl Default for Settings {
@@ -41,6 +42,7 @@ impl Default for Settings {
             keys: KeySettings::default(),
             tokens: TokenSettings::default(),
             cache: CacheSettings::default(),
+            sweep: SweepSettings::default(),
         }
     }
 }
@@ -202,6 +204,26 @@ impl Default for CacheSettings {
     }
 }
 
+/// Expiry sweeps (deleting rows that no longer matter).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SweepSettings {
+    pub interval_secs: u64,
+    /// Rows per delete statement: bounds how long each statement holds its locks.
+    pub batch_size: i64,
+    pub audit_retention_days: i64,
+}
+
+impl Default for SweepSettings {
+    fn default() -> Self {
+        Self {
+            interval_secs: 60,
+            batch_size: 1000,
+            audit_retention_days: 90,
+        }
+    }
+}
+
 impl TokenSettings {
     /// How long after its last signature a key must stay published.
     pub fn signature_lifetime(&self) -> i64 {
@@ -250,7 +272,99 @@ impl Settings {
                 "must be at least 1",
             ));
         }
+        if !(10..=60_000).contains(&self.cache.poll_interval_ms) {
+            return Err(invalid(
+                "cache.poll_interval_ms",
+                "must be between 10 and 60000",
+            ));
+        }
+        if self.sweep.interval_secs == 0 || !(1..=100_000).contains(&self.sweep.batch_size) {
+            return Err(invalid(
+                "sweep",
+                "interval_secs must be at least 1 and batch_size between 1 and 100000",
+            ));
+        }
+        if self.sweep.audit_retention_days < 1 {
+            return Err(invalid("sweep.audit_retention_days", "must be at least 1"));
+        }
+        self.validate_keys()?;
+        self.validate_tokens()?;
         Ok(warnings)
+    }
+
+    fn validate_keys(&self) -> Result<(), ConfigError> {
+        let k = &self.keys;
+        if let Some(kek) = &k.encryption_key {
+            crate::keys::sealed::Kek::from_base64(kek.expose()).map_err(|_| {
+                invalid(
+                    "keys.encryption_key",
+                    &format!(
+                        "must be 32 random bytes in base64, for example {}",
+                        crate::keys::sealed::Kek::generate().to_base64().expose()
+                    ),
+                )
+            })?;
+        }
+        if ![2048, 3072, 4096].contains(&k.rsa_bits) {
+            return Err(invalid("keys.rsa_bits", "must be 2048, 3072 or 4096"));
+        }
+        if k.jwks_max_age_secs < 0 {
+            return Err(invalid("keys.jwks_max_age_secs", "must not be negative"));
+        }
+        if k.refresh_interval_secs == 0 {
+            return Err(invalid("keys.refresh_interval_secs", "must be at least 1"));
+        }
+        if k.prepublish_secs < k.jwks_max_age_secs + k.refresh_interval_secs as i64 {
+            return Err(invalid(
+                "keys.prepublish_secs",
+                "must be at least keys.jwks_max_age_secs + keys.refresh_interval_secs, or \
+                 verifiers could meet a token signed by a key missing from their cached JWKS",
+            ));
+        }
+        if k.rotation_period_secs <= k.prepublish_secs {
+            return Err(invalid(
+                "keys.rotation_period_secs",
+                "must be longer than keys.prepublish_secs",
+            ));
+        }
+        Ok(())
+    }
+
+    fn validate_tokens(&self) -> Result<(), ConfigError> {
+        let t = &self.tokens;
+        for (key, v) in [
+            ("tokens.access_token_ttl_secs", t.access_token_ttl_secs),
+            ("tokens.id_token_ttl_secs", t.id_token_ttl_secs),
+        ] {
+            if !(1..=86_400).contains(&v) {
+                return Err(invalid(key, "must be between 1 and 86400 seconds"));
+            }
+        }
+        for (key, v) in [
+            ("tokens.refresh_token_idle_secs", t.refresh_token_idle_secs),
+            (
+                "tokens.refresh_token_absolute_secs",
+                t.refresh_token_absolute_secs,
+            ),
+            ("tokens.session_ttl_secs", t.session_ttl_secs),
+        ] {
+            if !(60..=366 * 86_400).contains(&v) {
+                return Err(invalid(key, "must be between 60 seconds and 366 days"));
+            }
+        }
+        if t.refresh_token_idle_secs > t.refresh_token_absolute_secs {
+            return Err(invalid(
+                "tokens.refresh_token_idle_secs",
+                "must not exceed tokens.refresh_token_absolute_secs",
+            ));
+        }
+        if !(0..=600).contains(&t.clock_skew_secs) {
+            return Err(invalid(
+                "tokens.clock_skew_secs",
+                "must be between 0 and 600",
+            ));
+        }
+        Ok(())
     }
 }
 

@@ -14,6 +14,7 @@ pub mod discovery;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod invalidation;
 pub mod keys;
 pub mod login;
 pub mod logout;

@@ -75,14 +75,21 @@ impl ClientRegistry {
         Ok(())
     }
 
-    /// Polls for changes every `interval` until the runtime stops.
-    pub fn spawn_poll(self: &Arc<Self>, interval: Duration) {
+    /// Reloads when woken (a change notification) or every `interval` (the safety net).
+    pub fn spawn_poll(
+        self: &Arc<Self>,
+        interval: Duration,
+        wakers: Arc<crate::invalidation::Wakers>,
+    ) {
         let registry = Arc::clone(self);
         actix_web::rt::spawn(async move {
             let mut tick = tokio::time::interval(interval);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
-                tick.tick().await;
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = wakers.clients.notified() => {}
+                }
                 if let Err(e) = registry.refresh().await {
                     tracing::warn!(error = %e, "client cache refresh failed; will retry");
                 }

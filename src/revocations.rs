@@ -164,14 +164,21 @@ impl Revocations {
     }
 
     /// Polls for changes; re-signs well before the document expires.
-    pub fn spawn_poll(self: &Arc<Self>, interval: Duration) {
+    pub fn spawn_poll(
+        self: &Arc<Self>,
+        interval: Duration,
+        wakers: Arc<crate::invalidation::Wakers>,
+    ) {
         let r = Arc::clone(self);
         actix_web::rt::spawn(async move {
             let mut tick = tokio::time::interval(interval);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             let mut last_signed = r.clock.now();
             loop {
-                tick.tick().await;
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = wakers.revocations.notified() => {}
+                }
                 let now = r.clock.now();
                 let force = now - last_signed > FEED_TTL_SECS / 3;
                 match r.refresh(force).await {

@@ -27,6 +27,7 @@ use crate::http::userinfo::{self, USERINFO_PATH};
 use crate::http::{
     authorize, cacheable, discovery, headers, health, jwks, pages, request_id, token,
 };
+use crate::invalidation::Wakers;
 use crate::keys::KeyManager;
 use crate::login::{LoginThrottle, PasswordChecker};
 use crate::registry::ClientRegistry;
@@ -49,6 +50,8 @@ pub struct AppState {
     pub password_checker: PasswordChecker,
     pub revocations: Arc<Revocations>,
     pub backchannel: Arc<Backchannel>,
+    /// Kept here so the LISTEN thread lives as long as the application.
+    pub wakers: Arc<Wakers>,
 }
 
 pub struct Application {
@@ -76,10 +79,20 @@ impl Application {
             settings.passwords.max_concurrent_hashes as usize,
         )?;
         let keys = KeyManager::start(store.clone(), &settings, clock.clone()).await?;
-        keys.spawn_schedule();
+        let wakers = Arc::new(Wakers::default());
+        crate::invalidation::spawn_listener(&settings.database, &wakers);
+        keys.spawn_schedule(wakers.clone());
         let clients = ClientRegistry::load(store.clone()).await?;
-        clients.spawn_poll(Duration::from_millis(settings.cache.poll_interval_ms));
-        crate::sweep::spawn_sweeper(store.clone(), clock.clone());
+        clients.spawn_poll(
+            Duration::from_millis(settings.cache.poll_interval_ms),
+            wakers.clone(),
+        );
+        crate::sweep::spawn_sweeper(
+            store.clone(),
+            clock.clone(),
+            crate::sweep::SweepPolicy::from(&settings),
+            Duration::from_secs(settings.sweep.interval_secs),
+        );
         let revocations = Revocations::load(
             store.clone(),
             keys.clone(),
@@ -87,9 +100,10 @@ impl Application {
             settings.issuer.clone(),
         )
         .await?;
-        revocations.spawn_poll(Duration::from_millis(
-            settings.cache.poll_interval_ms.min(500),
-        ));
+        revocations.spawn_poll(
+            Duration::from_millis(settings.cache.poll_interval_ms.min(500)),
+            wakers.clone(),
+        );
         let backchannel = Backchannel::new(
             store.clone(),
             keys.clone(),
@@ -115,6 +129,7 @@ impl Application {
             password_checker,
             revocations,
             backchannel,
+            wakers,
         });
         let server = http_server(state.clone(), listener)?;
         Ok(Self {

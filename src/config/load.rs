@@ -68,6 +68,9 @@ const KEYS: &[(&str, Kind)] = &[
     ("tokens.refresh_token_absolute_secs", Kind::Int),
     ("tokens.session_ttl_secs", Kind::Int),
     ("cache.poll_interval_ms", Kind::Int),
+    ("sweep.interval_secs", Kind::Int),
+    ("sweep.batch_size", Kind::Int),
+    ("sweep.audit_retention_days", Kind::Int),
 ];
 
 /// Short names operators expect from other servers (`DATABASE_URL`) and that the

@@ -134,16 +134,20 @@ impl KeyManager {
         self.refresh().await
     }
 
-    /// Runs [`KeyManager::maintain`] every refresh interval until the runtime stops.
-    pub fn spawn_schedule(self: &Arc<Self>) {
+    /// Runs [`KeyManager::maintain`] every refresh interval, and reloads at once when
+    /// another instance (or the CLI) changed the keys.
+    pub fn spawn_schedule(self: &Arc<Self>, wakers: Arc<crate::invalidation::Wakers>) {
         let manager = Arc::clone(self);
         actix_web::rt::spawn(async move {
             let mut tick = tokio::time::interval(manager.refresh_interval);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             tick.tick().await;
             loop {
-                tick.tick().await;
-                if let Err(e) = manager.maintain().await {
+                let result = tokio::select! {
+                    _ = tick.tick() => manager.maintain().await,
+                    _ = wakers.keys.notified() => manager.refresh().await,
+                };
+                if let Err(e) = result {
                     tracing::warn!(error = %e, "signing key maintenance failed; will retry");
                 }
             }

@@ -134,6 +134,7 @@ impl Rotator<'_> {
                 signing_keys::delete_pending(c, now)?;
             }
             signing_keys::insert(c, &row)?;
+            crate::invalidation::notify(c, crate::invalidation::Topic::Keys)?;
             if let Some(prev) = previous {
                 if revoke_previous {
                     signing_keys::delete(c, &prev.kid)?;

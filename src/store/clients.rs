@@ -159,7 +159,7 @@ fn bump_version(conn: &mut DbConnection) -> Result<(), StoreError> {
     diesel::update(cache_versions::table.find("clients"))
         .set(cache_versions::version.eq(cache_versions::version + 1))
         .execute(conn)?;
-    Ok(())
+    crate::invalidation::notify(conn, crate::invalidation::Topic::Clients)
 }
 
 /// The current version of the client table (see `bump_version`).

@@ -13,7 +13,7 @@ fn bump(conn: &mut DbConnection) -> Result<(), StoreError> {
     diesel::update(cache_versions::table.find("revocations"))
         .set(cache_versions::version.eq(cache_versions::version + 1))
         .execute(conn)?;
-    Ok(())
+    crate::invalidation::notify(conn, crate::invalidation::Topic::Revocations)
 }
 
 fn ignore_duplicate(r: QueryResult<usize>) -> Result<bool, StoreError> {

@@ -61,7 +61,11 @@ async fn pending_back_channel_deliveries_survive_a_crash() {
         ))
         .execute(&mut conn)
         .unwrap();
-    backchannel::add_session_client(&mut conn, "sid-crash", "rp", &user_id, 1).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    backchannel::add_session_client(&mut conn, "sid-crash", "rp", &user_id, now).unwrap();
 
     let first = ServerProcess::start(cli(&db), &["serve"]);
     let out = cli(&db).run(&["session", "revoke", "sid-crash"]).ok();

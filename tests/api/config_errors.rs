@@ -66,6 +66,33 @@ fn invalid_values_name_the_key_and_the_problem() {
             "1",
             &["`passwords`", "argon2"],
         ),
+        (
+            "PORTCULLIS_KEYS__ENCRYPTION_KEY",
+            "short",
+            &["`keys.encryption_key`", "32 random bytes"],
+        ),
+        ("PORTCULLIS_KEYS__RSA_BITS", "1024", &["`keys.rsa_bits`"]),
+        (
+            "PORTCULLIS_KEYS__PREPUBLISH_SECS",
+            "60",
+            &["`keys.prepublish_secs`", "jwks_max_age_secs"],
+        ),
+        (
+            "PORTCULLIS_TOKENS__ACCESS_TOKEN_TTL_SECS",
+            "0",
+            &["`tokens.access_token_ttl_secs`"],
+        ),
+        (
+            "PORTCULLIS_TOKENS__REFRESH_TOKEN_IDLE_SECS",
+            "99999999",
+            &["`tokens.refresh_token_idle_secs`"],
+        ),
+        (
+            "PORTCULLIS_CACHE__POLL_INTERVAL_MS",
+            "1",
+            &["`cache.poll_interval_ms`"],
+        ),
+        ("PORTCULLIS_SWEEP__BATCH_SIZE", "0", &["`sweep`"]),
     ];
     for (var, value, expected) in cases {
         let (_d, cli) = cli_in_temp();
