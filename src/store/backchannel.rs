@@ -22,14 +22,18 @@ pub fn add_session_client(
         .optional()?
         .is_some();
     if !exists {
-        let r = diesel::insert_into(session_clients::table)
-            .values((
-                session_clients::sid.eq(sid),
-                session_clients::client_id.eq(client_id),
-                session_clients::user_id.eq(user_id),
-                session_clients::created_at.eq(now),
-            ))
-            .execute(conn);
+        // In a savepoint: a concurrent insert of the same pair must not abort the
+        // caller's transaction on PostgreSQL.
+        let r = conn.transaction(|conn| {
+            diesel::insert_into(session_clients::table)
+                .values((
+                    session_clients::sid.eq(sid),
+                    session_clients::client_id.eq(client_id),
+                    session_clients::user_id.eq(user_id),
+                    session_clients::created_at.eq(now),
+                ))
+                .execute(conn)
+        });
         match r.map_err(StoreError::from) {
             Ok(_) | Err(StoreError::Duplicate) => {}
             Err(e) => return Err(e),

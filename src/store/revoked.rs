@@ -16,6 +16,15 @@ fn bump(conn: &mut DbConnection) -> Result<(), StoreError> {
     crate::invalidation::notify(conn, crate::invalidation::Topic::Revocations)
 }
 
+/// Runs an insert in a savepoint so that a duplicate key neither fails the caller nor
+/// (on PostgreSQL) aborts the surrounding transaction.
+fn insert_once(
+    conn: &mut DbConnection,
+    insert: impl FnOnce(&mut DbConnection) -> QueryResult<usize>,
+) -> Result<bool, StoreError> {
+    ignore_duplicate(conn.transaction(insert))
+}
+
 fn ignore_duplicate(r: QueryResult<usize>) -> Result<bool, StoreError> {
     match r {
         Ok(n) => Ok(n > 0),
@@ -33,15 +42,15 @@ pub fn revoke(
     expires_at: UnixTime,
     now: UnixTime,
 ) -> Result<(), StoreError> {
-    let added = ignore_duplicate(
+    let added = insert_once(conn, |conn| {
         diesel::insert_into(revoked_tokens::table)
             .values((
                 revoked_tokens::jti.eq(jti),
                 revoked_tokens::expires_at.eq(expires_at),
                 revoked_tokens::revoked_at.eq(now),
             ))
-            .execute(conn),
-    )?;
+            .execute(conn)
+    })?;
     if added {
         bump(conn)?;
     }
@@ -55,15 +64,15 @@ pub fn revoke_session(
     expires_at: UnixTime,
     now: UnixTime,
 ) -> Result<(), StoreError> {
-    let added = ignore_duplicate(
+    let added = insert_once(conn, |conn| {
         diesel::insert_into(revoked_sessions::table)
             .values((
                 revoked_sessions::sid.eq(sid),
                 revoked_sessions::expires_at.eq(expires_at),
                 revoked_sessions::revoked_at.eq(now),
             ))
-            .execute(conn),
-    )?;
+            .execute(conn)
+    })?;
     if added {
         bump(conn)?;
     }

@@ -62,18 +62,35 @@ fn unescape(s: &str) -> String {
 }
 
 pub struct Browser<'a> {
-    app: &'a TestApp,
+    /// Where requests go: `http://host:port`. Tests of several instances change it
+    /// between steps; cookies stay.
+    pub base: String,
     http: awc::Client,
     pub cookies: HashMap<String, String>,
+    _app: std::marker::PhantomData<&'a TestApp>,
 }
 
 impl<'a> Browser<'a> {
     pub fn new(app: &'a TestApp) -> Self {
+        Self::at(format!("http://{}", app.address))
+    }
+
+    pub fn at(base: String) -> Self {
         Self {
-            app,
+            base,
             http: awc::Client::builder().disable_redirects().finish(),
             cookies: HashMap::new(),
+            _app: std::marker::PhantomData,
         }
+    }
+
+    /// Sends the next requests to another instance.
+    pub fn switch_to(&mut self, app: &TestApp) {
+        self.base = format!("http://{}", app.address);
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
     }
 
     fn cookie_header(&self) -> String {
@@ -121,7 +138,7 @@ impl<'a> Browser<'a> {
     }
 
     pub async fn get(&mut self, path_and_query: &str) -> Page {
-        let req = self.http.get(self.app.url(path_and_query));
+        let req = self.http.get(self.url(path_and_query));
         self.send(req, None).await
     }
 
@@ -129,7 +146,7 @@ impl<'a> Browser<'a> {
         let body = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(form)
             .finish();
-        let req = self.http.post(self.app.url(path));
+        let req = self.http.post(self.url(path));
         self.send(req, Some(body)).await
     }
 

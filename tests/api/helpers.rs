@@ -157,6 +157,13 @@ pub async fn spawn_app_on(db: TestDb) -> TestApp {
 
 /// Starts the server with explicit settings (from `db.settings()`, adjusted) and clock.
 pub async fn spawn_app_with(db: TestDb, settings: Settings, clock: Arc<dyn Clock>) -> TestApp {
+    // `PORTCULLIS_TEST_LOG=debug cargo test …` shows the servers' logs.
+    if let Ok(level) = std::env::var("PORTCULLIS_TEST_LOG") {
+        portcullis::telemetry::init(&portcullis::config::LogSettings {
+            format: portcullis::config::LogFormat::Human,
+            level,
+        });
+    }
     let app = Application::build_with_clock(settings, clock)
         .await
         .expect("build app");

@@ -7,6 +7,7 @@ mod browser;
 mod chromium;
 mod cli_clients;
 mod cli_users;
+mod cluster;
 mod concurrency;
 mod config_errors;
 mod demo;
