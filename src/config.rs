@@ -65,7 +65,7 @@ impl Default for DatabaseSettings {
         Self {
             url: DatabaseUrl::new("sqlite://data/portcullis.db"),
             pool_size: 16,
-            connect_timeout_secs: 5,
+            connect_timeout_secs: 2,
             sqlite_busy_timeout_ms: 5000,
         }
     }

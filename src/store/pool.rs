@@ -133,7 +133,10 @@ impl Store {
             // exit handlers. Connections open on first use and stay warm while used.
             .min_idle(Some(0))
             .connection_timeout(Duration::from_secs(settings.connect_timeout_secs))
-            .test_on_check_out(false)
+            // PostgreSQL connections can die under us (a restart, a failover): check each
+            // one as it leaves the pool so a dead one is replaced instead of failing a
+            // request. A local SQLite file cannot go away.
+            .test_on_check_out(backend == "postgres")
             .error_handler(Box::new(LogErrors))
             .build_unchecked(manager);
         drop(first);

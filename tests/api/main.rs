@@ -17,6 +17,7 @@ mod health;
 mod helpers;
 mod keys;
 mod logout;
+mod outage;
 mod persistence;
 mod revocation;
 mod sso;
