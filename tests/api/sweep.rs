@@ -1,0 +1,179 @@
+//! Expiry sweeps keep tables flat.
+
+use std::sync::Arc;
+
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+use portcullis::clock::ManualClock;
+use portcullis::store::{DbConnection, assertion_jtis, audit, revoked};
+use portcullis::sweep::{SweepPolicy, sweep};
+
+use crate::authorize_flow::{PASSWORD, SPA_CB, VERIFIER, challenge, query};
+use crate::browser::Browser;
+use crate::helpers::{TestDb, spawn_app_with};
+
+const T0: i64 = 1_900_000_000;
+const TABLES: [&str; 11] = [
+    "authorization_codes",
+    "redeemed_codes",
+    "refresh_tokens",
+    "family_access_tokens",
+    "revoked_tokens",
+    "revoked_sessions",
+    "sessions",
+    "client_assertion_jtis",
+    "session_clients",
+    "audit_log",
+    "consents",
+];
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+fn count(conn: &mut DbConnection, table: &str) -> i64 {
+    diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
+        .get_result::<Count>(conn)
+        .unwrap()
+        .n
+}
+
+#[actix_web::test]
+async fn expired_rows_go_in_small_batches_and_live_ones_stay() {
+    let db = TestDb::sqlite();
+    let mut settings = db.settings();
+    settings.sweep.batch_size = 7;
+    let clock = ManualClock::at(T0);
+    let app = spawn_app_with(db, settings, Arc::new(clock.clone())).await;
+    let mut conn = app.db.conn();
+    for i in 0..30 {
+        assertion_jtis::insert(&mut conn, "c", &format!("old-{i}"), T0 - 1).unwrap();
+        revoked::revoke(&mut conn, &format!("jti-{i}"), T0 - 1, T0 - 100).unwrap();
+        revoked::revoke_session(&mut conn, &format!("sid-{i}"), T0 - 1, T0 - 100).unwrap();
+        audit::record(
+            &mut conn,
+            &audit::AuditEvent {
+                event: "old",
+                actor: "test",
+                ..Default::default()
+            },
+            T0 - 100 * 86_400,
+        )
+        .unwrap();
+    }
+    for i in 0..3 {
+        assertion_jtis::insert(&mut conn, "c", &format!("live-{i}"), T0 + 60).unwrap();
+        revoked::revoke(&mut conn, &format!("live-jti-{i}"), T0 + 60, T0).unwrap();
+        audit::record(
+            &mut conn,
+            &audit::AuditEvent {
+                event: "recent",
+                actor: "test",
+                ..Default::default()
+            },
+            T0,
+        )
+        .unwrap();
+    }
+    let policy = SweepPolicy::from(&app.state.settings);
+    let deleted = sweep(&app.state.store, &clock, policy)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(deleted >= 120, "{deleted}");
+    assert_eq!(count(&mut conn, "client_assertion_jtis"), 3);
+    assert_eq!(count(&mut conn, "revoked_tokens"), 3);
+    assert_eq!(count(&mut conn, "revoked_sessions"), 0);
+    assert!(count(&mut conn, "audit_log") >= 3);
+    assert!(
+        audit::recent(&mut conn, 1000)
+            .unwrap()
+            .iter()
+            .all(|e| e.event != "old")
+    );
+}
+
+#[actix_web::test]
+async fn table_sizes_stay_flat_over_a_sustained_run() {
+    let db = TestDb::sqlite();
+    let mut settings = db.settings();
+    settings.tokens.access_token_ttl_secs = 60;
+    settings.tokens.id_token_ttl_secs = 60;
+    settings.tokens.refresh_token_idle_secs = 120;
+    settings.tokens.refresh_token_absolute_secs = 300;
+    settings.tokens.session_ttl_secs = 300;
+    settings.sweep.audit_retention_days = 1;
+    let clock = ManualClock::at(T0);
+    let app = spawn_app_with(db, settings, Arc::new(clock.clone())).await;
+    app.create_client(&[
+        "--name",
+        "App",
+        "--id",
+        "app",
+        "--public",
+        "--grant-type",
+        "authorization_code",
+        "refresh_token",
+        "--redirect-uri",
+        SPA_CB,
+    ])
+    .await;
+    app.cli()
+        .run_with_stdin(
+            &["user", "create", "--username", "alice", "--password-stdin"],
+            PASSWORD,
+        )
+        .ok();
+    let ch = challenge(VERIFIER);
+    let url = format!(
+        "/authorize?{}",
+        query(&[
+            ("response_type", "code"),
+            ("client_id", "app"),
+            ("redirect_uri", SPA_CB),
+            ("scope", "openid offline_access"),
+            ("state", "s"),
+            ("code_challenge", &ch),
+            ("code_challenge_method", "S256"),
+        ])
+    );
+    let policy = SweepPolicy::from(&app.state.settings);
+    let mut totals = Vec::new();
+    for _round in 0..8 {
+        // A day of use: sign in, redeem, refresh, revoke, reuse a code.
+        let mut b = Browser::new(&app);
+        let cb = crate::authorize_flow::sign_in_and_consent(&mut b, &url).await;
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", cb["code"].as_str()),
+            ("redirect_uri", SPA_CB),
+            ("client_id", "app"),
+            ("code_verifier", VERIFIER),
+        ];
+        let res = app.token(&form, None).await;
+        let mut refresh = res.body["refresh_token"].as_str().unwrap().to_string();
+        for _ in 0..3 {
+            let r = app
+                .token(
+                    &[
+                        ("grant_type", "refresh_token"),
+                        ("refresh_token", &refresh),
+                        ("client_id", "app"),
+                    ],
+                    None,
+                )
+                .await;
+            refresh = r.body["refresh_token"].as_str().unwrap().to_string();
+        }
+        app.token(&form, None).await; // replayed code: revocations
+        clock.advance(2 * 86_400);
+        sweep(&app.state.store, &clock, policy).await.unwrap();
+        let mut conn = app.db.conn();
+        totals.push(TABLES.iter().map(|t| count(&mut conn, t)).sum::<i64>());
+    }
+    // After each day everything expired is gone: the total does not grow.
+    let first = totals[1];
+    assert!(totals.iter().skip(1).all(|t| *t <= first), "{totals:?}");
+}
