@@ -356,3 +356,46 @@ async fn futures_join(apps: &[TestApp]) -> Vec<Vec<u8>> {
     }
     out
 }
+
+#[actix_web::test]
+async fn instances_starting_together_migrate_once() {
+    let Some(db) = TestDb::postgres("instances_starting_together_migrate_once") else {
+        return;
+    };
+    let kek = Kek::generate().to_base64().expose().clone();
+    let settings = |dir: &tempfile::TempDir| {
+        let mut s = db.settings();
+        s.keys.directory = dir.path().join("keys");
+        s.keys.encryption_key = Some(Secret::new(kek.clone()));
+        s
+    };
+    let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let (a, b, c) = tokio::join!(
+        portcullis::startup::Application::build(settings(&dirs[0])),
+        portcullis::startup::Application::build(settings(&dirs[1])),
+        portcullis::startup::Application::build(settings(&dirs[2])),
+    );
+    let apps = [a.unwrap(), b.unwrap(), c.unwrap()];
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut conn = db.conn();
+    let migrations = diesel::RunQueryDsl::get_result::<Count>(
+        diesel::sql_query("SELECT COUNT(*) AS n FROM __diesel_schema_migrations"),
+        &mut conn,
+    )
+    .unwrap()
+    .n;
+    let dirs_on_disk = std::fs::read_dir(format!(
+        "{}/migrations/postgres",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+    .count() as i64;
+    assert_eq!(migrations, dirs_on_disk);
+    let keys = portcullis::store::signing_keys::list(&mut conn).unwrap();
+    assert_eq!(keys.len(), 1, "one first key, not three");
+    drop(apps);
+}
