@@ -3,6 +3,7 @@
 
 mod authorize_flow;
 mod backchannel_restart;
+mod bench_harness;
 mod browser;
 mod chromium;
 mod cli_clients;
