@@ -4,8 +4,6 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::Semaphore;
-
 use crate::clock::UnixTime;
 use crate::domain::opaque;
 use crate::domain::password::Passwords;
@@ -79,26 +77,66 @@ impl LoginThrottle {
     }
 }
 
-/// Verifies passwords with at most N hashes in flight (each holds argon2's memory).
+struct Job {
+    stored: String,
+    password: Secret<String>,
+    reply: tokio::sync::oneshot::Sender<bool>,
+}
+
+/// Verifies passwords on a fixed set of worker threads (one per permitted concurrent
+/// hash), each reusing its own argon2 memory: the executor never blocks, concurrency and
+/// memory stay bounded, and unknown users cost what known users cost.
 pub struct PasswordChecker {
     passwords: Passwords,
-    permits: Arc<Semaphore>,
-    /// A hash of a random password with the configured parameters: unknown users are
-    /// verified against it so they cost what known users cost.
-    dummy_hash: String,
+    jobs: std::sync::mpsc::Sender<Job>,
+    /// A hash of a random password with the configured parameters, for unknown users.
+    /// Made on first use, off the start-up path.
+    dummy_hash: tokio::sync::OnceCell<String>,
 }
 
 impl PasswordChecker {
     pub fn new(
         passwords: Passwords,
-        max_concurrent: usize,
+        workers: usize,
     ) -> Result<Self, crate::domain::password::PasswordError> {
-        let dummy_hash = passwords.hash(&opaque::generate(16))?;
+        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for i in 0..workers.max(1) {
+            let (queue, passwords) = (queue.clone(), passwords.clone());
+            std::thread::Builder::new()
+                .name(format!("portcullis-argon2-{i}"))
+                .spawn(move || {
+                    let mut memory = Vec::new();
+                    loop {
+                        let job = match queue.lock() {
+                            Ok(q) => q.recv(),
+                            Err(_) => return,
+                        };
+                        let Ok(job) = job else { return }; // the checker is gone
+                        let ok = passwords.verify_in(&job.password, &job.stored, &mut memory);
+                        let _ = job.reply.send(ok);
+                    }
+                })
+                .map_err(|e| crate::domain::password::PasswordError::Hashing(e.to_string()))?;
+        }
         Ok(Self {
             passwords,
-            permits: Arc::new(Semaphore::new(max_concurrent.max(1))),
-            dummy_hash,
+            jobs,
+            dummy_hash: tokio::sync::OnceCell::new(),
         })
+    }
+
+    async fn dummy_hash(&self) -> Result<String, StoreError> {
+        let passwords = self.passwords.clone();
+        self.dummy_hash
+            .get_or_try_init(|| async move {
+                tokio::task::spawn_blocking(move || passwords.hash(&opaque::generate(16)))
+                    .await
+                    .map_err(|_| StoreError::TaskFailed)?
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))
+            })
+            .await
+            .cloned()
     }
 
     /// The user, if the username exists, is enabled and the password matches.
@@ -112,19 +150,19 @@ impl PasswordChecker {
         let user = store
             .run(move |c| users::find_by_username(c, &name))
             .await?;
-        let hash = user
-            .as_ref()
-            .map(|u| u.password_hash.clone())
-            .unwrap_or_else(|| self.dummy_hash.clone());
-        let _permit = self
-            .permits
-            .acquire()
-            .await
+        let stored = match &user {
+            Some(u) => u.password_hash.clone(),
+            None => self.dummy_hash().await?,
+        };
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.jobs
+            .send(Job {
+                stored,
+                password,
+                reply,
+            })
             .map_err(|_| StoreError::TaskFailed)?;
-        let passwords = self.passwords.clone();
-        let ok = tokio::task::spawn_blocking(move || passwords.verify(&password, &hash))
-            .await
-            .map_err(|_| StoreError::TaskFailed)?;
+        let ok = answer.await.map_err(|_| StoreError::TaskFailed)?;
         Ok(user.filter(|u| ok && !u.disabled))
     }
 }

@@ -157,8 +157,22 @@ impl KeyManager {
     /// Verifies a JWT signed by one of our published keys (signature only: the caller
     /// checks the claims it cares about). `alg: none` and foreign keys fail.
     pub fn verify(&self, jwt: &str) -> Result<JwtPayload, KeyError> {
+        self.verify_typed(jwt, None)
+    }
+
+    /// [`KeyManager::verify`], also requiring the header's `typ` (case-insensitive).
+    pub fn verify_typed(&self, jwt: &str, typ: Option<&str>) -> Result<JwtPayload, KeyError> {
         let set = self.current();
         let header = josekit::jwt::decode_header(jwt).map_err(|e| KeyError::Jose(e.to_string()))?;
+        if let Some(expected) = typ {
+            let actual = header
+                .claim("typ")
+                .and_then(|v| v.as_str())
+                .unwrap_or_default();
+            if !actual.eq_ignore_ascii_case(expected) {
+                return Err(KeyError::Jose("unexpected typ".into()));
+            }
+        }
         let kid = header
             .claim("kid")
             .and_then(|v| v.as_str())

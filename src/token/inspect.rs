@@ -31,12 +31,7 @@ impl AccessClaims {
 
 /// `None` for anything that is not an access token we issued.
 pub fn access_token(keys: &KeyManager, issuer: &str, token: &str) -> Option<AccessClaims> {
-    let header = josekit::jwt::decode_header(token).ok()?;
-    let typ = header.claim("typ").and_then(Value::as_str)?;
-    if !typ.eq_ignore_ascii_case(TYP) {
-        return None;
-    }
-    let payload = keys.verify(token).ok()?;
+    let payload = keys.verify_typed(token, Some(TYP)).ok()?;
     if payload.issuer() != Some(issuer) {
         return None;
     }
