@@ -174,6 +174,21 @@ pub struct LoginForm {
 
 const EXPIRED: &str = "This sign-in form has expired. Go back to the application and start again.";
 
+/// The authorization request a sign-in or consent form carries, once its CSRF token is
+/// checked and the request is validated again (the form is just another request).
+fn form_request(
+    req: &HttpRequest,
+    state: &AppState,
+    csrf: Option<&str>,
+    params: &str,
+) -> Result<AuthRequest, Box<HttpResponse>> {
+    if !session::csrf_ok(req, csrf) {
+        return Err(Box::new(page_error("Form expired", EXPIRED)));
+    }
+    validate(&Params::parse(params), |id| state.clients.get(id))
+        .map_err(|e| Box::new(handle_invalid(state, e)))
+}
+
 /// POST /login: the sign-in form.
 pub async fn login_handler(
     req: HttpRequest,
@@ -181,12 +196,9 @@ pub async fn login_handler(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    if !session::csrf_ok(&req, form.csrf.as_deref()) {
-        return Ok(page_error("Form expired", EXPIRED));
-    }
-    let auth = match validate(&Params::parse(&form.params), |id| state.clients.get(id)) {
+    let auth = match form_request(&req, &state, form.csrf.as_deref(), &form.params) {
         Ok(a) => a,
-        Err(e) => return Ok(handle_invalid(&state, e)),
+        Err(res) => return Ok(*res),
     };
     let render = Render {
         req: &req,
@@ -271,12 +283,9 @@ pub async fn consent_handler(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    if !session::csrf_ok(&req, form.csrf.as_deref()) {
-        return Ok(page_error("Form expired", EXPIRED));
-    }
-    let auth = match validate(&Params::parse(&form.params), |id| state.clients.get(id)) {
+    let auth = match form_request(&req, &state, form.csrf.as_deref(), &form.params) {
         Ok(a) => a,
-        Err(e) => return Ok(handle_invalid(&state, e)),
+        Err(res) => return Ok(*res),
     };
     let Some(signed) = session::current(&req, &state.store, state.clock.now()).await? else {
         return Ok(page_error("Signed out", EXPIRED));

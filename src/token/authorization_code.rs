@@ -16,7 +16,7 @@ use crate::store::codes::{self, RedeemedRow};
 use crate::store::{StoreError, refresh_tokens, revoked, users};
 
 fn invalid_grant(d: &str) -> TokenError {
-    TokenError::new(ErrorCode::InvalidGrant, d)
+    TokenError::invalid_grant(d)
 }
 
 pub async fn redeem(
@@ -98,11 +98,7 @@ pub async fn redeem(
     let authn = Authentication {
         auth_time: row.auth_time,
         acr: row.acr.clone(),
-        amr: row
-            .amr
-            .as_deref()
-            .and_then(|a| serde_json::from_str(a).ok())
-            .unwrap_or_default(),
+        amr: user_tokens::parse_amr(row.amr.as_deref()),
         sid: row.session_sid.clone(),
     };
     let issued = user_tokens::issue(

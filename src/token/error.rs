@@ -70,6 +70,10 @@ impl TokenError {
         Self::new(ErrorCode::InvalidRequest, d)
     }
 
+    pub fn invalid_grant(d: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidGrant, d)
+    }
+
     pub fn invalid_client(d: impl Into<String>) -> Self {
         Self::new(ErrorCode::InvalidClient, d)
     }

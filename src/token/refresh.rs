@@ -15,7 +15,7 @@ use crate::store::clients::Client;
 use crate::store::{refresh_tokens, users};
 
 fn invalid_grant(d: &str) -> TokenError {
-    TokenError::new(ErrorCode::InvalidGrant, d)
+    TokenError::invalid_grant(d)
 }
 
 pub async fn refresh(
@@ -90,11 +90,7 @@ pub async fn refresh(
     let authn = Authentication {
         auth_time: row.auth_time.unwrap_or(row.issued_at),
         acr: row.acr.clone(),
-        amr: row
-            .amr
-            .as_deref()
-            .and_then(|a| serde_json::from_str(a).ok())
-            .unwrap_or_default(),
+        amr: user_tokens::parse_amr(row.amr.as_deref()),
         sid: row.session_sid.clone(),
     };
     let issued = user_tokens::issue(

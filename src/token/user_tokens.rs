@@ -28,6 +28,14 @@ pub struct Authentication {
     pub sid: Option<String>,
 }
 
+/// The stored `amr` (a JSON array); a malformed value reads as none rather than failing
+/// the exchange.
+pub fn parse_amr(stored: Option<&str>) -> Vec<String> {
+    stored
+        .and_then(|a| serde_json::from_str(a).ok())
+        .unwrap_or_default()
+}
+
 pub struct Issued {
     pub body: Value,
     pub access_jti: String,
