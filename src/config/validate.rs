@@ -1,0 +1,179 @@
+//! The checks serde's types cannot express: shapes, ranges and relations between keys.
+//! Each error names the key and the problem.
+
+use super::{ConfigError, Settings};
+
+impl Settings {
+    /// Checks what serde's types cannot: the issuer's shape, ranges, parameter sets.
+    pub fn validate(&self) -> Result<Vec<String>, ConfigError> {
+        let mut warnings = Vec::new();
+        if let Some(w) = validate_issuer(&self.issuer)? {
+            warnings.push(w);
+        }
+        self.database.url.kind()?;
+        if !(1..=1000).contains(&self.database.pool_size) {
+            return Err(invalid("database.pool_size", "must be between 1 and 1000"));
+        }
+        if self.database.connect_timeout_secs == 0 {
+            return Err(invalid(
+                "database.connect_timeout_secs",
+                "must be at least 1",
+            ));
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
+            return Err(invalid(
+                "log.level",
+                "is not a tracing filter (try `info` or `portcullis=debug`)",
+            ));
+        }
+        let p = &self.passwords;
+        if let Err(e) = argon2::Params::new(
+            p.argon2_memory_kib,
+            p.argon2_iterations,
+            p.argon2_parallelism,
+            None,
+        ) {
+            return Err(invalid(
+                "passwords",
+                &format!("invalid argon2 parameters: {e}"),
+            ));
+        }
+        if p.max_concurrent_hashes == 0 {
+            return Err(invalid(
+                "passwords.max_concurrent_hashes",
+                "must be at least 1",
+            ));
+        }
+        if !(10..=60_000).contains(&self.cache.poll_interval_ms) {
+            return Err(invalid(
+                "cache.poll_interval_ms",
+                "must be between 10 and 60000",
+            ));
+        }
+        if self.sweep.interval_secs == 0 || !(1..=100_000).contains(&self.sweep.batch_size) {
+            return Err(invalid(
+                "sweep",
+                "interval_secs must be at least 1 and batch_size between 1 and 100000",
+            ));
+        }
+        if self.sweep.audit_retention_days < 1 {
+            return Err(invalid("sweep.audit_retention_days", "must be at least 1"));
+        }
+        self.validate_keys()?;
+        self.validate_tokens()?;
+        Ok(warnings)
+    }
+
+    fn validate_keys(&self) -> Result<(), ConfigError> {
+        let k = &self.keys;
+        if let Some(kek) = &k.encryption_key {
+            crate::keys::sealed::Kek::from_base64(kek.expose()).map_err(|_| {
+                invalid(
+                    "keys.encryption_key",
+                    &format!(
+                        "must be 32 random bytes in base64, for example {}",
+                        crate::keys::sealed::Kek::generate().to_base64().expose()
+                    ),
+                )
+            })?;
+        }
+        if ![2048, 3072, 4096].contains(&k.rsa_bits) {
+            return Err(invalid("keys.rsa_bits", "must be 2048, 3072 or 4096"));
+        }
+        if k.jwks_max_age_secs < 0 {
+            return Err(invalid("keys.jwks_max_age_secs", "must not be negative"));
+        }
+        if k.refresh_interval_secs == 0 {
+            return Err(invalid("keys.refresh_interval_secs", "must be at least 1"));
+        }
+        if k.prepublish_secs < k.jwks_max_age_secs + k.refresh_interval_secs as i64 {
+            return Err(invalid(
+                "keys.prepublish_secs",
+                "must be at least keys.jwks_max_age_secs + keys.refresh_interval_secs, or \
+                 verifiers could meet a token signed by a key missing from their cached JWKS",
+            ));
+        }
+        if k.rotation_period_secs <= k.prepublish_secs {
+            return Err(invalid(
+                "keys.rotation_period_secs",
+                "must be longer than keys.prepublish_secs",
+            ));
+        }
+        Ok(())
+    }
+
+    fn validate_tokens(&self) -> Result<(), ConfigError> {
+        let t = &self.tokens;
+        for (key, v) in [
+            ("tokens.access_token_ttl_secs", t.access_token_ttl_secs),
+            ("tokens.id_token_ttl_secs", t.id_token_ttl_secs),
+        ] {
+            if !(1..=86_400).contains(&v) {
+                return Err(invalid(key, "must be between 1 and 86400 seconds"));
+            }
+        }
+        for (key, v) in [
+            ("tokens.refresh_token_idle_secs", t.refresh_token_idle_secs),
+            (
+                "tokens.refresh_token_absolute_secs",
+                t.refresh_token_absolute_secs,
+            ),
+            ("tokens.session_ttl_secs", t.session_ttl_secs),
+        ] {
+            if !(60..=366 * 86_400).contains(&v) {
+                return Err(invalid(key, "must be between 60 seconds and 366 days"));
+            }
+        }
+        if t.refresh_token_idle_secs > t.refresh_token_absolute_secs {
+            return Err(invalid(
+                "tokens.refresh_token_idle_secs",
+                "must not exceed tokens.refresh_token_absolute_secs",
+            ));
+        }
+        if !(0..=600).contains(&t.clock_skew_secs) {
+            return Err(invalid(
+                "tokens.clock_skew_secs",
+                "must be between 0 and 600",
+            ));
+        }
+        Ok(())
+    }
+}
+
+pub(super) fn invalid(key: &str, message: &str) -> ConfigError {
+    ConfigError::Invalid {
+        key: key.to_string(),
+        message: message.to_string(),
+    }
+}
+
+/// OpenID Connect Discovery §3 / RFC 8414 §2: the issuer is an `https` URL with no query or
+/// fragment. Plain `http` is accepted only on loopback, for development, with a warning.
+/// A trailing slash is refused because every endpoint URL is built by appending a path.
+pub(super) fn validate_issuer(issuer: &str) -> Result<Option<String>, ConfigError> {
+    let url = url::Url::parse(issuer)
+        .map_err(|e| invalid("issuer", &format!("is not an absolute URL ({e})")))?;
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(invalid("issuer", "must not have a query or a fragment"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(invalid("issuer", "must not contain credentials"));
+    }
+    if issuer.ends_with('/') {
+        return Err(invalid("issuer", "must not end with `/`"));
+    }
+    match url.scheme() {
+        "https" => Ok(None),
+        "http" if crate::domain::uri::is_loopback(&url) => Ok(Some(format!(
+            "issuer {issuer} is plain http: acceptable on loopback for development only"
+        ))),
+        "http" => Err(invalid(
+            "issuer",
+            "must use https unless its host is loopback (localhost, 127.0.0.1, [::1])",
+        )),
+        other => Err(invalid(
+            "issuer",
+            &format!("has scheme `{other}`; expected https"),
+        )),
+    }
+}
