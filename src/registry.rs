@@ -66,11 +66,17 @@ impl ClientRegistry {
                 .into_iter()
                 .map(|c| (c.id.clone(), Arc::new(c)))
                 .collect();
-            match self.clients.write() {
-                Ok(mut g) => *g = Arc::new(map),
-                Err(p) => *p.into_inner() = Arc::new(map),
+            let mut guard = match self.clients.write() {
+                Ok(g) => g,
+                Err(p) => p.into_inner(),
+            };
+            // Two refreshes may overlap (the poll or a notification, and an explicit one):
+            // never let the slower one put back an older snapshot. Versions only grow.
+            let current = self.version.load(Ordering::Acquire);
+            if current == i64::MIN || version > current {
+                *guard = Arc::new(map);
+                self.version.store(version, Ordering::Release);
             }
-            self.version.store(version, Ordering::Release);
         }
         Ok(())
     }

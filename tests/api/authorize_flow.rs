@@ -519,7 +519,7 @@ async fn unsafe_redirects_get_an_error_page_instead() {
     }
     // With exactly one registered URI, redirect_uri may be omitted.
     let page = b.get(&base("first", None)).await;
-    assert!(page.is_login());
+    assert!(page.is_login(), "{}: {}", page.status, page.body);
 }
 
 #[actix_web::test]
