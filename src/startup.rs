@@ -208,7 +208,11 @@ fn http_server(state: web::Data<AppState>, listener: TcpListener) -> anyhow::Res
                     .route(web::get().to(authorize::authorize_handler))
                     .route(web::post().to(authorize::authorize_handler)),
             )
-            .route("/login", web::post().to(authorize::login_handler))
+            .service(
+                web::resource("/login")
+                    .app_data(authorize::form_config())
+                    .route(web::post().to(authorize::login_handler)),
+            )
             .service(
                 web::resource(REVOKE_PATH)
                     .route(web::post().to(revoke::revoke_handler))
@@ -232,7 +236,11 @@ fn http_server(state: web::Data<AppState>, listener: TcpListener) -> anyhow::Res
                     .route(web::get().to(userinfo::userinfo_handler))
                     .route(web::post().to(userinfo::userinfo_handler)),
             )
-            .route("/consent", web::post().to(authorize::consent_handler))
+            .service(
+                web::resource("/consent")
+                    .app_data(authorize::form_config())
+                    .route(web::post().to(authorize::consent_handler)),
+            )
             .service(
                 web::resource(TOKEN_PATH)
                     .app_data(web::PayloadConfig::new(16 * 1024))

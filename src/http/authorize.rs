@@ -31,6 +31,20 @@ fn page_error(title: &str, message: &str) -> HttpResponse {
     no_store(pages::error_page(StatusCode::BAD_REQUEST, title, message))
 }
 
+/// A sign-in or consent form that does not parse (fields missing, not form-encoded) gets
+/// our HTML error page rather than actix's plain-text one.
+pub fn form_config() -> web::FormConfig {
+    web::FormConfig::default()
+        .limit(16 * 1024)
+        .error_handler(|err, _req| {
+            let res = page_error(
+                "Invalid form",
+                "The form was incomplete. Go back to the application and start again.",
+            );
+            actix_web::error::InternalError::from_response(err, res).into()
+        })
+}
+
 /// Sends the browser on: a 303 (never 307 after a POST, RFC 9700 §4.12) or a form_post page.
 fn deliver(delivery: Delivery) -> HttpResponse {
     match delivery {

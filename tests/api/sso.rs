@@ -244,6 +244,23 @@ async fn forms_need_their_csrf_token_and_pages_carry_security_headers() {
         "no JavaScript on the sign-in page"
     );
 
+    // Malformed forms get the HTML error page and change nothing.
+    for (path, form) in [
+        ("/login", vec![("csrf", "x")]),
+        ("/consent", vec![("params", "client_id=spa")]),
+        ("/login", vec![]),
+    ] {
+        let page = b.post(path, &form).await;
+        assert_eq!(page.status, 400, "{path} {form:?}");
+        assert!(
+            page.header("content-type")
+                .unwrap()
+                .starts_with("text/html")
+        );
+        assert!(page.body.contains("Invalid form"), "{}", page.body);
+    }
+    assert!(!b.cookies.contains_key("portcullis_session"));
+
     let params = login.field("params").unwrap();
     let page = b
         .post(
