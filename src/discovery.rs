@@ -53,7 +53,6 @@ impl Capabilities {
                 "azp",
                 "at_hash",
                 "sid",
-                "roles",
                 "name",
                 "preferred_username",
                 "updated_at",
@@ -125,7 +124,12 @@ pub fn metadata(issuer: &str, caps: &Capabilities) -> Value {
     );
     m.insert(
         "introspection_endpoint_auth_methods_supported".into(),
-        json!(caps.token_auth_methods),
+        json!(
+            caps.token_auth_methods
+                .iter()
+                .filter(|m| **m != "none")
+                .collect::<Vec<_>>()
+        ),
     );
     m.insert(
         "end_session_endpoint".into(),

@@ -8,6 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 
 use super::token::{authenticate_client, read_form};
+use crate::domain::client::AuthMethod;
 use crate::domain::opaque;
 use crate::startup::AppState;
 use crate::store::clients::Client;
@@ -34,6 +35,13 @@ pub async fn introspect_handler(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, TokenError> {
     let (form, presented) = read_form(&req, &body)?;
+    // RFC 7662 §2.1: the endpoint is protected; a public client, which proves nothing
+    // about itself, may not ask.
+    if presented.method() == AuthMethod::None {
+        return Err(TokenError::invalid_client(
+            "introspection needs client authentication",
+        ));
+    }
     let caller = authenticate_client(&req, &state, presented).await?;
     let token = form
         .get("token")

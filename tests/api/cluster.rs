@@ -241,6 +241,16 @@ async fn revocations_and_client_changes_reach_every_instance_within_a_second() {
             actix_web::rt::time::sleep(Duration::from_millis(20)).await;
         }
     }
+    // ...both clients: the resource server too (its introspection answers, not 401).
+    for app in [b, c] {
+        while introspect(app, "x", &rs).await.get("active").is_none() {
+            assert!(
+                started.elapsed() < Duration::from_secs(1),
+                "client creation not seen in time"
+            );
+            actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
     eprintln!(
         "client creation seen everywhere after {} ms",
         started.elapsed().as_millis()

@@ -116,6 +116,11 @@ async fn both_metadata_documents_describe_this_issuer_byte_for_byte() {
         ] {
             assert!(obj.contains_key(present), "{present}");
         }
+        assert!(!has(
+            "introspection_endpoint_auth_methods_supported",
+            "none"
+        ));
+        assert!(has("revocation_endpoint_auth_methods_supported", "none"));
         assert_eq!(doc["backchannel_logout_supported"], true);
         assert_eq!(doc["backchannel_logout_session_supported"], true);
         assert!(doc["portcullis_revocation_feed_endpoint"].is_string());

@@ -111,6 +111,18 @@ async fn revoking_an_access_token_makes_it_inactive_and_feeds_resource_servers()
     assert_eq!(own["active"], true);
     let (status, _) = post(&app, "/introspect", &[("token", &token)], None).await;
     assert_eq!(status, 401, "callers authenticate");
+    let (status, body) = post(
+        &app,
+        "/introspect",
+        &[("token", &token), ("client_id", "svc-a")],
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client")),
+        "not with auth method none"
+    );
 
     // Another client cannot revoke it (200 all the same, RFC 7009 §2.2).
     let (status, _) = post(&app, "/revoke", &[("token", &token)], Some(("svc-b", &b))).await;
