@@ -190,4 +190,24 @@ mod tests {
         t.succeeded("alice");
         assert_eq!(t.wait("alice", "9.9.9.9", 100), 0);
     }
+
+    #[test]
+    fn one_ip_trying_many_accounts_is_slowed_down_too() {
+        let t = LoginThrottle::default();
+        for n in 0..FREE_FAILURES_PER_IP {
+            let account = format!("user{n}");
+            assert_eq!(t.wait(&account, "6.6.6.6", 100), 0);
+            t.failed(&account, "6.6.6.6", 100);
+        }
+        assert_eq!(
+            t.wait("fresh-account", "6.6.6.6", 100),
+            1,
+            "the IP is throttled"
+        );
+        assert_eq!(
+            t.wait("fresh-account", "7.7.7.7", 100),
+            0,
+            "other IPs are not"
+        );
+    }
 }

@@ -297,6 +297,29 @@ async fn every_error_is_shaped_per_rfc6749() {
         .await;
     assert_error(&res, 400, "invalid_request");
 
+    // CORS preflight for browser clients.
+    let res = app
+        .http
+        .request(actix_web::http::Method::OPTIONS, app.url("/token"))
+        .insert_header(("Origin", "https://spa.example"))
+        .insert_header(("Access-Control-Request-Method", "POST"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 204);
+    assert_eq!(
+        res.headers().get("access-control-allow-origin").unwrap(),
+        "*"
+    );
+    assert!(
+        res.headers()
+            .get("access-control-allow-methods")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .contains("POST")
+    );
+
     let mut res = app.http.get(app.url("/token")).send().await.unwrap();
     assert_eq!(res.status().as_u16(), 405);
     assert_eq!(res.headers().get("cache-control").unwrap(), "no-store");
