@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use portcullis::config::PasswordSettings;
 use portcullis::domain::password::Passwords;
-use portcullis::secret::Secret;
+use portcullis::domain::secret::Secret;
 
 fn main() {
     let mut args = std::env::args().skip(1);

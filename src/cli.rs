@@ -2,6 +2,7 @@
 //! comes from the settings (`PORTCULLIS_DATABASE_URL`, `--config`).
 
 mod client;
+pub mod demo;
 mod keys;
 mod serve;
 mod session;

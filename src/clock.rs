@@ -58,3 +58,16 @@ pub fn rfc3339(ts: UnixTime) -> String {
         .and_then(|t| t.format(&Rfc3339).ok())
         .unwrap_or_else(|| ts.to_string())
 }
+
+/// A timestamp of ours as the `chrono` value oxide-auth's primitives carry.
+pub fn to_chrono(ts: UnixTime) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp(ts, 0).unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC)
+}
+
+/// The `until` of a grant handed to an oxide-auth machine. oxide-auth compares `until`
+/// with the wall clock, but whether a code or refresh token is still live is decided
+/// against the injected [`Clock`] before the machine runs (so tests can move time); the
+/// grant the machine sees therefore carries no expiry of its own.
+pub fn machine_grant_until() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::<chrono::Utc>::MAX_UTC
+}

@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 pub use database_url::{DatabaseKind, DatabaseUrl};
 
-use crate::secret::Secret;
+use crate::domain::secret::Secret;
 pub use load::{ConfigError, Loaded, load};
 use validate::invalid;
 
@@ -31,6 +31,7 @@ pub struct Settings {
     pub tokens: TokenSettings,
     pub cache: CacheSettings,
     pub sweep: SweepSettings,
+    pub features: Features,
 }
 
 impl Default for Settings {
@@ -45,6 +46,7 @@ impl Default for Settings {
             tokens: TokenSettings::default(),
             cache: CacheSettings::default(),
             sweep: SweepSettings::default(),
+            features: Features::default(),
         }
     }
 }
@@ -222,6 +224,27 @@ impl Default for SweepSettings {
             interval_secs: 60,
             batch_size: 1000,
             audit_retention_days: 90,
+        }
+    }
+}
+
+/// Optional capabilities an operator may switch off (`[features]`,
+/// `PORTCULLIS_FEATURES__<NAME>`). A capability that is off registers no route and is not
+/// advertised in discovery (see `endpoints`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Features {
+    /// The signed revocation feed and its Server-Sent Events stream, for resource servers.
+    pub revocation_feed: bool,
+    /// Token introspection (RFC 7662).
+    pub introspection: bool,
+}
+
+impl Default for Features {
+    fn default() -> Self {
+        Self {
+            revocation_feed: true,
+            introspection: true,
         }
     }
 }

@@ -1,8 +1,11 @@
-//! The HTTP layer: thin actix-web handlers, middleware and pages.
+//! The HTTP layer: thin actix-web handlers (parse, call a rule, map the decision to a
+//! response), middleware, cookies, pages, routes, and the one error-to-response mapping.
 
 pub mod authorize;
 pub mod cacheable;
+pub mod cookies;
 pub mod discovery;
+pub mod error;
 pub mod feed;
 pub mod headers;
 pub mod health;
@@ -10,7 +13,9 @@ pub mod introspect;
 pub mod jwks;
 pub mod logout;
 pub mod pages;
+pub mod params;
 pub mod request_id;
 pub mod revoke;
+pub mod routes;
 pub mod token;
 pub mod userinfo;

@@ -1,31 +1,31 @@
 //! Portcullis: an OAuth 2.0 / OpenID Connect authorization server.
 //!
-//! Layers, each depending only on the ones below it:
-//! `http` (actix handlers) → `domain` (clients, users, tokens) → `store` (diesel).
-//! `cli` and `startup` wire them together; `config` and `telemetry` are shared.
+//! Layers, each depending only on the ones below it (DESIGN.md, decision 13):
+//! - `http`: actix-web handlers, extractors, pages, the one error-to-response mapping;
+//! - `authorize`, `token`, `oidc`, `session`, `revocation`: protocol rules as plain
+//!   functions over protocol types, with unit tests beside them;
+//! - `domain`: protocol values and entities (scopes, redirect URIs, PKCE, clients, users);
+//! - `keys`: signing keys, their rotation and the in-memory key set;
+//! - `store`: diesel over SQLite or PostgreSQL, and the in-memory caches in front of it.
+//!
+//! `startup` and `state` wire them together; `background` runs the periodic work;
+//! `cli` and `manage` are the operator's side; `config`, `clock` and `telemetry` are shared.
 
 pub mod authorize;
-pub mod backchannel;
+pub mod background;
 pub mod cli;
 pub mod clock;
 pub mod config;
-pub mod demo;
-pub mod discovery;
 pub mod domain;
-pub mod error;
+pub mod endpoints;
 pub mod http;
-pub mod invalidation;
 pub mod keys;
-pub mod login;
-pub mod logout;
 pub mod manage;
 pub mod oidc;
-pub mod registry;
-pub mod revocations;
-pub mod secret;
+pub mod revocation;
 pub mod session;
 pub mod startup;
+pub mod state;
 pub mod store;
-pub mod sweep;
 pub mod telemetry;
 pub mod token;

@@ -7,8 +7,8 @@ mod users;
 pub use clients::{create_client, delete_client, rotate_client_secret};
 pub use users::{create_user, delete_user, set_password, set_user_disabled};
 
-use crate::domain::client::ClientError;
 use crate::domain::password::PasswordError;
+use crate::domain::registration::ClientError;
 use crate::domain::user::UserError;
 use crate::store::StoreError;
 

@@ -1,5 +1,7 @@
 //! Storage: diesel over SQLite or PostgreSQL through one code path ([`DbConnection`]),
-//! a connection pool, and one module per table.
+//! a connection pool, one module per table, the grant storage behind the token rules
+//! ([`grants`]), and the in-memory client registry in front of it all. Nothing here
+//! imports a layer above the store.
 //!
 //! Rules every query here follows:
 //! - queries return `Result<_, StoreError>`; "not found" is an `Option`, never a swallowed
@@ -12,16 +14,20 @@
 pub mod assertion_jtis;
 pub mod audit;
 pub mod backchannel;
+pub mod client_registry;
 pub mod clients;
 pub mod codes;
 pub mod consents;
 mod error;
+pub mod grants;
 pub mod json;
 mod migrate;
+pub mod notify;
 mod pool;
 pub mod refresh_tokens;
 pub mod revoked;
 pub mod schema;
+pub mod session_end;
 pub mod sessions;
 pub mod signing_keys;
 pub mod users;

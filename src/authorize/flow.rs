@@ -1,21 +1,104 @@
 //! What happens to a valid authorization request: sign-in if needed, consent if needed,
-//! then a single-use code. `prompt`, `max_age` and `id_token_hint` decide whether the
-//! current session may be used silently.
+//! then a single-use code (RFC 6749 §4.1.2). `prompt`, `max_age` and `id_token_hint`
+//! decide whether the current session may be used silently (OIDC Core §3.1.2.1–§3.1.2.6).
+//! [`decide`] is the rule, with no I/O; [`proceed`] loads what it needs and carries the
+//! decision out.
 
-use crate::authorize::error::{AuthorizeError, ErrorCode};
-use crate::authorize::request::{AuthRequest, Prompt};
-use crate::authorize::response::{self, Delivery};
+use super::error::ErrorCode;
+use super::request::{AuthRequest, Prompt};
+use super::response::{self, Delivery};
+use crate::clock::UnixTime;
 use crate::domain::opaque;
-use crate::session::Signed;
-use crate::startup::AppState;
+use crate::domain::scope::Scope;
+use crate::domain::secret::Secret;
+use crate::keys::KeySet;
+use crate::oidc::id_token;
+use crate::session::sso::Signed;
 use crate::store::StoreError;
-use crate::store::codes::{self, CodeRow};
-use crate::store::{backchannel, consents};
+use crate::store::codes::CodeRow;
+use crate::store::grants::GrantStore;
 
-/// RFC 6749 §4.1.2 recommends at most 10 minutes; one is plenty for a redirect.
+/// RFC 6749 §4.1.2 recommends at most 10 minutes; one is plenty for a redirect. Checked
+/// against the injected clock when the code is redeemed.
 pub const CODE_TTL_SECS: i64 = 60;
 /// Codes carry 256 bits of randomness (certification asks for ≥128).
 pub const CODE_BYTES: usize = 32;
+
+/// Flags from the forms that just ran: a fresh sign-in satisfies `prompt=login` and
+/// `max_age`; a fresh consent satisfies `prompt=consent`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Fresh {
+    pub login: bool,
+    pub consent: bool,
+}
+
+/// The decision for one authorization request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Show the sign-in form.
+    Login,
+    /// Show the consent page for the signed-in user.
+    Consent,
+    /// Issue a code for the signed-in user.
+    Issue,
+    /// Send an error back to the client's (validated) redirect URI.
+    Refuse(ErrorCode, &'static str),
+}
+
+/// What the browser's session says, for the decision.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionFacts<'a> {
+    pub user_id: &'a str,
+    pub auth_time: UnixTime,
+}
+
+/// The rule. `hinted` is the `sub` of a valid `id_token_hint` (`Err` if the hint was
+/// present but not one of our ID tokens); `consented` what the user already granted the
+/// client.
+pub fn decide(
+    req: &AuthRequest,
+    session: Option<SessionFacts<'_>>,
+    hinted: Result<Option<&str>, ()>,
+    consented: &Scope,
+    fresh: Fresh,
+    now: UnixTime,
+) -> Decision {
+    let Ok(hinted) = hinted else {
+        return Decision::Refuse(
+            ErrorCode::InvalidRequest,
+            "id_token_hint is not a valid ID token of this issuer",
+        );
+    };
+    // OIDC Core §3.1.2.1: prompt=login and select_account ask for a sign-in; max_age
+    // bounds the age of the last one; a hint for another user cannot use this session.
+    let usable = session.filter(|s| {
+        if fresh.login {
+            return true;
+        }
+        let too_old = req.max_age.is_some_and(|m| now - s.auth_time > m);
+        let other_user = hinted.is_some_and(|sub| sub != s.user_id);
+        !(req.has_prompt(Prompt::Login)
+            || req.has_prompt(Prompt::SelectAccount)
+            || too_old
+            || other_user)
+    });
+    if usable.is_none() {
+        if req.has_prompt(Prompt::None) {
+            return Decision::Refuse(ErrorCode::LoginRequired, "the user must sign in");
+        }
+        return Decision::Login;
+    }
+    if !req.client.skip_consent && !fresh.consent {
+        let covered = req.scope.is_subset_of(consented);
+        if req.has_prompt(Prompt::Consent) || !covered {
+            if req.has_prompt(Prompt::None) {
+                return Decision::Refuse(ErrorCode::ConsentRequired, "the user must consent");
+            }
+            return Decision::Consent;
+        }
+    }
+    Decision::Issue
+}
 
 pub enum Step {
     /// Show the sign-in form.
@@ -26,189 +109,105 @@ pub enum Step {
     Deliver(Delivery),
 }
 
-/// Flags from the forms that just ran: a fresh sign-in satisfies `prompt=login` and
-/// `max_age`; a fresh consent satisfies `prompt=consent`.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Fresh {
-    pub login: bool,
-    pub consent: bool,
-}
-
-pub fn deliver_error(state: &AppState, err: &AuthorizeError) -> Option<Delivery> {
-    match err {
-        AuthorizeError::Redirect {
-            redirect_uri,
-            response_mode,
-            state: st,
-            code,
-            description,
-        } => Some(response::error(
-            redirect_uri,
-            *response_mode,
-            *code,
-            description,
-            st.as_deref(),
-            &state.settings.issuer,
-        )),
-        AuthorizeError::Page { .. } => None,
-    }
-}
-
-/// An error for the client, sent back to its (validated) redirect URI.
-fn refuse(state: &AppState, req: &AuthRequest, code: ErrorCode, description: &'static str) -> Step {
-    Step::Deliver(response::error(
-        &req.redirect_uri,
+/// An error for the client, sent back to its (validated) redirect URI with `iss`.
+pub fn refusal(req: &AuthRequest, issuer: &str, code: ErrorCode, description: &str) -> Delivery {
+    response::error(
+        req.redirect_uri.as_str(),
         req.response_mode,
         code,
         description,
         req.state.as_deref(),
-        &state.settings.issuer,
-    ))
+        issuer,
+    )
 }
 
-/// The `sub` of an `id_token_hint` we issued (expired hints are fine, OIDC Core §3.1.2.1).
-fn hinted_subject(state: &AppState, hint: &str) -> Option<String> {
-    let payload = state.keys.verify(hint).ok()?;
-    if payload.issuer() != Some(state.settings.issuer.as_str()) {
-        return None;
-    }
-    payload.subject().map(str::to_string)
-}
-
-pub async fn proceed(
-    state: &AppState,
+/// Loads the consent and verifies the hint, decides, and carries the decision out.
+pub fn proceed(
+    keys: &KeySet,
+    issuer: &str,
+    store: &mut impl GrantStore,
     req: &AuthRequest,
     signed: Option<Signed>,
     fresh: Fresh,
+    now: UnixTime,
 ) -> Result<Step, StoreError> {
-    let now = state.clock.now();
-    let hinted = match &req.id_token_hint {
-        Some(hint) => match hinted_subject(state, hint) {
-            Some(sub) => Some(sub),
-            None => {
-                return Ok(refuse(
-                    state,
-                    req,
-                    ErrorCode::InvalidRequest,
-                    "id_token_hint is not a valid ID token of this issuer",
-                ));
-            }
-        },
-        None => None,
+    let hint = match &req.id_token_hint {
+        Some(h) => id_token::verify_hint(keys, issuer, h).ok_or(()).map(Some),
+        None => Ok(None),
     };
-    let usable = signed.filter(|s| {
-        if fresh.login {
-            return true;
+    let consented = match &signed {
+        Some(s) if !req.client.skip_consent && !fresh.consent => {
+            store.consent(&s.user.id, &req.client.id)?
         }
-        let too_old = req.max_age.is_some_and(|m| now - s.session.auth_time > m);
-        let other_user = hinted.as_ref().is_some_and(|sub| *sub != s.user.id);
-        !(req.has_prompt(Prompt::Login)
-            || req.has_prompt(Prompt::SelectAccount)
-            || too_old
-            || other_user)
+        _ => Scope::default(),
+    };
+    let facts = signed.as_ref().map(|s| SessionFacts {
+        user_id: &s.user.id,
+        auth_time: s.session.auth_time,
     });
-    let Some(signed) = usable else {
-        if req.has_prompt(Prompt::None) {
-            return Ok(refuse(
-                state,
-                req,
-                ErrorCode::LoginRequired,
-                "the user must sign in",
-            ));
+    let hinted = hint.as_ref().map(|h| h.as_ref().map(|h| h.sub.as_str()));
+    let decision = decide(req, facts, hinted.map_err(|_| ()), &consented, fresh, now);
+    Ok(match (decision, signed) {
+        (Decision::Refuse(code, description), _) => {
+            Step::Deliver(refusal(req, issuer, code, description))
         }
-        return Ok(Step::Login);
-    };
-
-    if !req.client.skip_consent && !fresh.consent {
-        let (user_id, client_id) = (signed.user.id.clone(), req.client.id.clone());
-        let granted = state
-            .store
-            .run(move |c| consents::granted(c, &user_id, &client_id))
-            .await?;
-        let covered = req.scope.iter().all(|s| granted.contains(s));
-        if req.has_prompt(Prompt::Consent) || !covered {
-            if req.has_prompt(Prompt::None) {
-                return Ok(refuse(
-                    state,
-                    req,
-                    ErrorCode::ConsentRequired,
-                    "the user must consent",
-                ));
-            }
-            return Ok(Step::Consent(Box::new(signed)));
+        (Decision::Login, _) | (_, None) => Step::Login,
+        (Decision::Consent, Some(s)) => Step::Consent(Box::new(s)),
+        (Decision::Issue, Some(s)) => {
+            let code = issue_code(store, req, &s, now)?;
+            Step::Deliver(response::success(
+                req.redirect_uri.as_str(),
+                req.response_mode,
+                code.expose(),
+                req.state.as_deref(),
+                issuer,
+            ))
         }
-    }
-    let code = issue_code(state, req, &signed).await?;
-    Ok(Step::Deliver(response::success(
-        &req.redirect_uri,
-        req.response_mode,
-        code.expose(),
-        req.state.as_deref(),
-        &state.settings.issuer,
-    )))
+    })
 }
 
 /// Stores a new code (hashed) bound to everything the token request must match.
-async fn issue_code(
-    state: &AppState,
+fn issue_code(
+    store: &mut impl GrantStore,
     req: &AuthRequest,
     signed: &Signed,
-) -> Result<crate::secret::Secret<String>, StoreError> {
-    let now = state.clock.now();
+    now: UnixTime,
+) -> Result<Secret<String>, StoreError> {
     let code = opaque::generate(CODE_BYTES);
-    let row = CodeRow {
-        code_hash: opaque::hash(code.expose()),
-        client_id: req.client.id.clone(),
-        user_id: signed.user.id.clone(),
-        session_sid: Some(signed.session.sid.clone()),
-        redirect_uri: req.redirect_uri.clone(),
-        scope: req.scope.join(" "),
-        nonce: req.nonce.clone(),
-        code_challenge: req.pkce.clone(),
-        code_challenge_method: req.pkce.as_ref().map(|_| "S256".to_string()),
-        auth_time: signed.session.auth_time,
-        acr: signed.session.acr.clone(),
-        created_at: now,
-        expires_at: now + CODE_TTL_SECS,
-        amr: Some(signed.session.amr.clone()),
-    };
-    let (sid, client_id, user_id) = (
-        signed.session.sid.clone(),
-        req.client.id.clone(),
-        signed.user.id.clone(),
-    );
-    state
-        .store
-        .run(move |c| {
-            codes::insert(c, &row)?;
-            backchannel::add_session_client(c, &sid, &client_id, &user_id, now)
-        })
-        .await?;
+    store.insert_code(
+        &CodeRow {
+            code_hash: opaque::hash(code.expose()),
+            client_id: req.client.id.to_string(),
+            user_id: signed.user.id.clone(),
+            session_sid: Some(signed.session.sid.clone()),
+            redirect_uri: req.redirect_uri.to_string(),
+            scope: req.scope.to_string(),
+            nonce: req.nonce.clone(),
+            code_challenge: req.pkce.as_ref().map(|c| c.stored().to_string()),
+            code_challenge_method: req.pkce.as_ref().map(|_| "S256".to_string()),
+            auth_time: signed.session.auth_time,
+            acr: signed.session.acr.clone(),
+            created_at: now,
+            expires_at: now + CODE_TTL_SECS,
+            amr: Some(signed.session.amr.clone()),
+        },
+        now,
+    )?;
     Ok(code)
 }
 
 /// Records that the user granted these scopes to the client (added to earlier grants).
-pub async fn remember_consent(
-    state: &AppState,
+pub fn remember_consent(
+    store: &mut impl GrantStore,
     req: &AuthRequest,
     signed: &Signed,
+    now: UnixTime,
 ) -> Result<(), StoreError> {
-    let now = state.clock.now();
-    let (user_id, client_id, scope) = (
-        signed.user.id.clone(),
-        req.client.id.clone(),
-        req.scope.clone(),
-    );
-    state
-        .store
-        .run(move |c| {
-            let mut granted = consents::granted(c, &user_id, &client_id)?;
-            for s in scope {
-                if !granted.contains(&s) {
-                    granted.push(s);
-                }
-            }
-            consents::save(c, &user_id, &client_id, &granted, now)
-        })
-        .await
+    let granted = store.consent(&signed.user.id, &req.client.id)?;
+    store.save_consent(
+        &signed.user.id,
+        &req.client.id,
+        &granted.union(&req.scope),
+        now,
+    )
 }

@@ -2,15 +2,14 @@
 //! and redirect URI are known good, every error is a page; after that, errors go back to
 //! the client.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use oxide_auth::code_grant::extensions::Pkce;
-
 use super::error::{AuthorizeError, ErrorCode};
-use crate::domain::client::{GrantType, is_scope_token};
-use crate::store::clients::Client;
+use crate::domain::client::{Client, GrantType};
+use crate::domain::pkce::CodeChallenge;
+use crate::domain::redirect_uri::{self, RedirectUri, Resolution};
+use crate::domain::scope::Scope;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ResponseMode {
@@ -30,14 +29,14 @@ pub enum Prompt {
 #[derive(Debug, Clone)]
 pub struct AuthRequest {
     pub client: Arc<Client>,
-    pub redirect_uri: String,
+    pub redirect_uri: RedirectUri,
     pub response_mode: ResponseMode,
     /// Requested scopes the client may have, in request order.
-    pub scope: Vec<String>,
+    pub scope: Scope,
     pub state: Option<String>,
     pub nonce: Option<String>,
-    /// oxide-auth's encoding of the PKCE challenge (method and value), stored with the code.
-    pub pkce: Option<String>,
+    /// The PKCE challenge, stored with the code.
+    pub pkce: Option<CodeChallenge>,
     pub prompt: Vec<Prompt>,
     pub max_age: Option<i64>,
     pub login_hint: Option<String>,
@@ -52,12 +51,12 @@ impl AuthRequest {
     }
 
     pub fn wants_openid(&self) -> bool {
-        self.scope.iter().any(|s| s == "openid")
+        self.scope.is_openid()
     }
 
     fn error(&self, code: ErrorCode, description: &'static str) -> AuthorizeError {
         AuthorizeError::Redirect {
-            redirect_uri: self.redirect_uri.clone(),
+            redirect_uri: self.redirect_uri.to_string(),
             response_mode: self.response_mode,
             state: self.state.clone(),
             code,
@@ -101,6 +100,17 @@ impl Params {
     }
 }
 
+/// The refusal text for an authorization request's PKCE parameters.
+fn pkce_description(e: crate::domain::pkce::PkceError) -> &'static str {
+    use crate::domain::pkce::PkceError;
+    match e {
+        PkceError::MethodWithoutChallenge => "code_challenge_method without code_challenge",
+        PkceError::NotS256 => "code_challenge_method must be S256",
+        PkceError::MalformedChallenge => "code_challenge is malformed",
+        _ => "this client must use PKCE (code_challenge with S256)",
+    }
+}
+
 /// Validates the request against the client registry (`lookup`).
 pub fn validate(
     params: &Params,
@@ -120,22 +130,22 @@ pub fn validate(
     })?;
     // RFC 6749 §3.1.2.3 and RFC 9700 §2.1: exact string comparison; omitted only when
     // exactly one is registered.
-    let redirect_uri = match params.get("redirect_uri") {
-        Some(uri) if client.redirect_uris.iter().any(|r| r == uri) => uri.to_string(),
-        Some(_) => {
-            return Err(AuthorizeError::page(
-                "Invalid redirect",
-                "The address this application asked to return to is not registered for it.",
-            ));
-        }
-        None if client.redirect_uris.len() == 1 => client.redirect_uris[0].clone(),
-        None => {
-            return Err(AuthorizeError::page(
-                "Invalid request",
-                "The application did not say where to return to (redirect_uri is missing).",
-            ));
-        }
-    };
+    let redirect_uri =
+        match redirect_uri::resolve(&client.redirect_uris, params.get("redirect_uri")) {
+            Resolution::Matched(uri) => uri.clone(),
+            Resolution::NotRegistered => {
+                return Err(AuthorizeError::page(
+                    "Invalid redirect",
+                    "The address this application asked to return to is not registered for it.",
+                ));
+            }
+            Resolution::Missing => {
+                return Err(AuthorizeError::page(
+                    "Invalid request",
+                    "The application did not say where to return to (redirect_uri is missing).",
+                ));
+            }
+        };
     let response_mode = match params.get("response_mode") {
         None | Some("query") => ResponseMode::Query,
         Some("form_post") => ResponseMode::FormPost,
@@ -145,7 +155,7 @@ pub fn validate(
         client,
         redirect_uri,
         response_mode,
-        scope: Vec::new(),
+        scope: Scope::default(),
         state: params.get("state").map(str::to_string),
         nonce: params.get("nonce").map(str::to_string),
         pkce: None,
@@ -186,11 +196,7 @@ pub fn validate(
             ));
         }
     }
-    if !req
-        .client
-        .grant_types
-        .contains(&GrantType::AuthorizationCode)
-    {
+    if !req.client.may_use(GrantType::AuthorizationCode) {
         return Err(req.error(
             ErrorCode::UnauthorizedClient,
             "this client may not use the authorization code flow",
@@ -201,15 +207,9 @@ pub fn validate(
     let requested = params
         .get("scope")
         .ok_or_else(|| req.error(ErrorCode::InvalidScope, "scope is missing"))?;
-    let mut scope = Vec::new();
-    for s in requested.split(' ').filter(|s| !s.is_empty()) {
-        if !is_scope_token(s) {
-            return Err(req.error(ErrorCode::InvalidScope, "the scope is malformed"));
-        }
-        if req.client.scopes.iter().any(|c| c == s) && !scope.iter().any(|x| x == s) {
-            scope.push(s.to_string());
-        }
-    }
+    let scope = Scope::parse(requested)
+        .map_err(|_| req.error(ErrorCode::InvalidScope, "the scope is malformed"))?
+        .intersect(&req.client.scopes);
     if scope.is_empty() {
         return Err(req.error(
             ErrorCode::InvalidScope,
@@ -220,42 +220,12 @@ pub fn validate(
 
     // PKCE (RFC 7636, RFC 9700 §2.1.1): S256 only; required of public clients and clients
     // registered with require_pkce.
-    let method = params.get("code_challenge_method");
-    let challenge = params.get("code_challenge");
-    if method.is_some() && challenge.is_none() {
-        return Err(req.error(
-            ErrorCode::InvalidRequest,
-            "code_challenge_method without code_challenge",
-        ));
-    }
-    if challenge.is_some() && method != Some("S256") {
-        return Err(req.error(
-            ErrorCode::InvalidRequest,
-            "code_challenge_method must be S256",
-        ));
-    }
-    if let Some(c) = challenge {
-        let ok = (43..=128).contains(&c.len())
-            && c.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'));
-        if !ok {
-            return Err(req.error(ErrorCode::InvalidRequest, "code_challenge is malformed"));
-        }
-    }
-    let pkce = if req.client.require_pkce {
-        Pkce::required()
-    } else {
-        Pkce::optional()
-    };
-    req.pkce = pkce
-        .challenge(method.map(Cow::Borrowed), challenge.map(Cow::Borrowed))
-        .map_err(|()| {
-            req.error(
-                ErrorCode::InvalidRequest,
-                "this client must use PKCE (code_challenge with S256)",
-            )
-        })?
-        .and_then(|v| v.into_private_value().ok().flatten());
+    req.pkce = CodeChallenge::from_request(
+        params.get("code_challenge_method"),
+        params.get("code_challenge"),
+        req.client.require_pkce,
+    )
+    .map_err(|e| req.error(ErrorCode::InvalidRequest, pkce_description(e)))?;
 
     if let Some(p) = params.get("prompt") {
         for value in p.split(' ').filter(|s| !s.is_empty()) {

@@ -4,9 +4,10 @@ use serde_json::json;
 use super::{print_json, with_conn};
 use crate::clock::{Clock, SystemClock, rfc3339};
 use crate::config::Settings;
-use crate::domain::client::ClientSpec;
+use crate::domain::client::Client;
+use crate::domain::registration::ClientSpec;
 use crate::manage;
-use crate::store::clients::{self, Client};
+use crate::store::clients;
 
 #[derive(Debug, Subcommand)]
 pub enum ClientCommand {
@@ -206,21 +207,42 @@ fn show(c: &Client) {
         c.token_endpoint_auth_method
     );
     println!("grant types:               {}", list(&grants));
-    println!("redirect URIs:             {}", list(&c.redirect_uris));
+    println!(
+        "redirect URIs:             {}",
+        list(
+            &c.redirect_uris
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+        )
+    );
     println!(
         "post-logout redirect URIs: {}",
-        list(&c.post_logout_redirect_uris)
+        list(
+            &c.post_logout_redirect_uris
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+        )
     );
     println!(
         "back-channel logout URI:   {}",
         c.backchannel_logout_uri.as_deref().unwrap_or("-")
     );
-    println!("scopes:                    {}", list(&c.scopes));
+    println!("scopes:                    {}", list(&c.scopes.to_vec()));
     println!(
         "default audience:          {}",
-        c.default_audience.as_deref().unwrap_or("-")
+        c.default_audience.as_ref().map_or("-", |a| a.as_str())
     );
-    println!("allowed audiences:         {}", list(&c.audiences));
+    println!(
+        "allowed audiences:         {}",
+        list(
+            &c.audiences
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+        )
+    );
     if let Some(u) = &c.jwks_uri {
         println!("JWKS URI:                  {u}");
     }

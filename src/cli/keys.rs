@@ -4,7 +4,7 @@ use serde::Serialize;
 use super::{print_json, with_conn};
 use crate::clock::{Clock, SystemClock, rfc3339};
 use crate::config::Settings;
-use crate::keys::lifecycle::{self, KeyState};
+use crate::keys::lifecycle::{self, KeyState, KeyTimes};
 use crate::keys::manager::policy;
 use crate::keys::rotation::{Rotated, Rotator};
 use crate::keys::sealed::resolve_kek;
@@ -41,7 +41,7 @@ struct KeyView {
 }
 
 fn views(rows: &[SigningKeyRow], now: i64) -> Vec<KeyView> {
-    let times: Vec<_> = rows.iter().map(SigningKeyRow::times).collect();
+    let times: Vec<_> = rows.iter().map(KeyTimes::from).collect();
     rows.iter()
         .zip(&times)
         .map(|(r, t)| KeyView {

@@ -1,7 +1,7 @@
 use clap::Args;
 
+use super::demo;
 use crate::config::Settings;
-use crate::demo;
 use crate::startup::Application;
 
 #[derive(Debug, Args)]

@@ -58,7 +58,7 @@ pub fn run(cmd: SessionCommand, settings: &Settings) -> anyhow::Result<()> {
             let queued = with_conn(settings, |c| {
                 let s = sessions::find_by_sid(c, &sid)?
                     .ok_or_else(|| anyhow::anyhow!("no session with id `{sid}`"))?;
-                let queued = crate::logout::end_session(c, &sid, now, block_until)?;
+                let queued = crate::store::session_end::end_session(c, &sid, now, block_until)?;
                 audit::record(
                     c,
                     &AuditEvent {

@@ -2,7 +2,7 @@ use std::io::Read;
 
 use anyhow::{Context, bail};
 
-use crate::secret::Secret;
+use crate::domain::secret::Secret;
 
 /// Reads a password from standard input (`--password-stdin`): everything up to EOF, minus
 /// one trailing newline, so both `echo pw |` and a file work. Never echoed or logged.

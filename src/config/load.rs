@@ -37,6 +37,7 @@ pub struct Loaded {
 enum Kind {
     Str,
     Int,
+    Bool,
 }
 
 /// Every settable key and how an environment string converts to it. A unit test checks
@@ -71,6 +72,8 @@ const KEYS: &[(&str, Kind)] = &[
     ("sweep.interval_secs", Kind::Int),
     ("sweep.batch_size", Kind::Int),
     ("sweep.audit_retention_days", Kind::Int),
+    ("features.revocation_feed", Kind::Bool),
+    ("features.introspection", Kind::Bool),
 ];
 
 /// Short names operators expect from other servers (`DATABASE_URL`) and that the
@@ -162,6 +165,14 @@ fn convert(var: &str, raw: &str, kind: Kind) -> Result<Value, ConfigError> {
                 var: var.to_string(),
                 message: format!("expected an integer, got `{raw}`"),
             }),
+        Kind::Bool => match raw.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" => Ok(Value::Boolean(true)),
+            "false" | "0" | "no" | "off" => Ok(Value::Boolean(false)),
+            _ => Err(ConfigError::Env {
+                var: var.to_string(),
+                message: format!("expected true or false, got `{raw}`"),
+            }),
+        },
     }
 }
 
@@ -221,6 +232,7 @@ mod tests {
                     (&"tokens.refresh_token_absolute_secs", _) => "7200",
                     (&"tokens.session_ttl_secs", _) => "3600",
                     (_, Kind::Int) => "2",
+                    (_, Kind::Bool) => "false",
                     (_, Kind::Str) => "x",
                 };
                 (var, value.to_string())

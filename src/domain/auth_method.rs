@@ -3,7 +3,7 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
-use super::client::ClientError;
+use super::registration::ClientError;
 
 /// How a client authenticates at the token endpoint (`token_endpoint_auth_method`,
 /// OpenID Connect Dynamic Client Registration §2). Each client may use only its own.

@@ -1,338 +1,125 @@
-//! OAuth clients: what may be registered, and the checks that make a registration valid.
+//! A registered OAuth client (RFC 6749 §2) as every rule sees it. The store maps its rows
+//! to this; registration (what an operator may ask for) is in `registration`.
 
 use serde::Serialize;
 
-use super::uri;
+use super::audience::Audience;
+use super::client_id::ClientId;
+use super::redirect_uri::RedirectUri;
+use super::scope::Scope;
+use crate::clock::UnixTime;
 
 pub use super::auth_method::AuthMethod;
 pub use super::grant_type::GrantType;
-pub use super::jwks::check_public_jwks;
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum ClientError {
-    #[error("client id `{0}` is invalid: use 1-128 characters from A-Z a-z 0-9 . _ ~ -")]
-    InvalidId(String),
-    #[error("client name must be 1-200 printable characters")]
-    InvalidName,
-    #[error(
-        "unknown grant type `{0}` (expected authorization_code, refresh_token or client_credentials)"
-    )]
-    UnknownGrantType(String),
-    #[error(
-        "unknown auth method `{0}` (expected client_secret_basic, client_secret_post, private_key_jwt or none)"
-    )]
-    UnknownAuthMethod(String),
-    #[error("at least one --grant-type is required")]
-    NoGrantType,
-    #[error("{field} `{uri}` is invalid: {problem}")]
-    InvalidUri {
-        field: &'static str,
-        uri: String,
-        problem: &'static str,
-    },
-    #[error("the authorization_code grant needs at least one --redirect-uri")]
-    MissingRedirectUri,
-    #[error("--redirect-uri is only meaningful with the authorization_code grant")]
-    RedirectWithoutCodeGrant,
-    #[error("refresh_token is issued only with the authorization_code grant; add it too")]
-    RefreshWithoutCode,
-    #[error("a public client cannot use client_credentials: it has no credentials")]
-    PublicClientCredentials,
-    #[error(
-        "scope `{0}` is invalid: scope tokens are printable ASCII without spaces, quotes or backslashes (RFC 6749 §3.3)"
-    )]
-    InvalidScope(String),
-    #[error("a public client authenticates with `none`; a confidential client cannot")]
-    AuthMethodMismatch,
-    #[error("private_key_jwt needs the client's public keys: --jwks FILE or --jwks-uri URL")]
-    PrivateKeyJwtNeedsKeys,
-    #[error("--jwks and --jwks-uri are only for private_key_jwt clients, and only one of them")]
-    UnexpectedKeys,
-    #[error("the JWK set is invalid: {0}")]
-    InvalidJwks(String),
-}
+/// The permission that lets a resource server introspect any token, not only the ones
+/// issued to it or addressed to it (RFC 7662 §4 leaves the policy to the server).
+pub const PERMISSION_INTROSPECT: &str = "introspect";
 
-/// What an operator asks for when registering a client.
-#[derive(Debug, Clone, Default)]
-pub struct ClientSpec {
-    pub id: Option<String>,
+#[derive(Clone, Serialize)]
+pub struct Client {
+    pub id: ClientId,
     pub name: String,
     pub public: bool,
-    pub grant_types: Vec<String>,
-    pub redirect_uris: Vec<String>,
-    pub post_logout_redirect_uris: Vec<String>,
-    pub backchannel_logout_uri: Option<String>,
-    pub scopes: Vec<String>,
-    pub audience: Option<String>,
-    /// Further audiences the client may request with `resource` (RFC 8707).
-    pub allowed_audiences: Vec<String>,
-    pub skip_consent: bool,
-    pub auth_method: Option<String>,
-    /// A public JWK set (JSON) for private_key_jwt.
-    pub jwks: Option<String>,
-    pub jwks_uri: Option<String>,
-    /// Extra rights: `introspect` lets a resource server introspect any token.
-    pub permissions: Vec<String>,
-}
-
-/// A registration that passed every check; what the store writes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ClientRegistration {
-    pub id: String,
-    pub name: String,
-    pub public: bool,
+    /// SHA-256 of the client secret; never serialized, never in `Debug`.
+    #[serde(skip)]
+    pub secret_hash: Option<Vec<u8>>,
     pub grant_types: Vec<GrantType>,
-    pub redirect_uris: Vec<String>,
-    pub post_logout_redirect_uris: Vec<String>,
+    pub redirect_uris: Vec<RedirectUri>,
+    pub post_logout_redirect_uris: Vec<RedirectUri>,
     pub backchannel_logout_uri: Option<String>,
-    pub scopes: Vec<String>,
-    pub audiences: Vec<String>,
-    pub default_audience: Option<String>,
+    /// Everything this client may ask for.
+    pub scopes: Scope,
+    /// Every audience it may ask for with `resource` (RFC 8707).
+    pub audiences: Vec<Audience>,
+    pub default_audience: Option<Audience>,
     pub skip_consent: bool,
-    /// RFC 9700 §2.1.1: PKCE is required of every public client.
     pub require_pkce: bool,
-    pub auth_method: AuthMethod,
+    pub token_endpoint_auth_method: AuthMethod,
+    /// private_key_jwt: the registered JWK set, or where to fetch it.
     pub jwks: Option<String>,
     pub jwks_uri: Option<String>,
+    /// Extra rights, e.g. [`PERMISSION_INTROSPECT`].
     pub permissions: Vec<String>,
+    pub created_at: UnixTime,
+    pub updated_at: UnixTime,
 }
 
-/// RFC 6749 §3.3: `scope-token = 1*( %x21 / %x23-5B / %x5D-7E )`.
-pub fn is_scope_token(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b))
-}
-
-/// Client ids travel in URLs and Basic credentials: keep them to RFC 3986 unreserved.
-pub fn is_client_id(s: &str) -> bool {
-    (1..=128).contains(&s.len())
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'~' | b'-'))
-}
-
-fn dedup<T: PartialEq>(items: Vec<T>) -> Vec<T> {
-    let mut out = Vec::with_capacity(items.len());
-    for item in items {
-        if !out.contains(&item) {
-            out.push(item);
-        }
-    }
-    out
-}
-
-fn check_uris(
-    field: &'static str,
-    uris: &[String],
-    check: fn(&str) -> Result<(), uri::UriProblem>,
-) -> Result<(), ClientError> {
-    for u in uris {
-        check(u).map_err(|problem| ClientError::InvalidUri {
-            field,
-            uri: u.clone(),
-            problem,
-        })?;
-    }
-    Ok(())
-}
-
-impl ClientSpec {
-    /// Validates the request; `generated_id` is used when no id was given.
-    pub fn validate(self, generated_id: String) -> Result<ClientRegistration, ClientError> {
-        let id = self.id.unwrap_or(generated_id);
-        if !is_client_id(&id) {
-            return Err(ClientError::InvalidId(id));
-        }
-        let name = self.name.trim().to_string();
-        if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
-            return Err(ClientError::InvalidName);
-        }
-        let grant_types = dedup(
-            self.grant_types
-                .iter()
-                .map(|g| g.parse())
-                .collect::<Result<Vec<GrantType>, _>>()?,
-        );
-        if grant_types.is_empty() {
-            return Err(ClientError::NoGrantType);
-        }
-        let code = grant_types.contains(&GrantType::AuthorizationCode);
-        if self.public && grant_types.contains(&GrantType::ClientCredentials) {
-            return Err(ClientError::PublicClientCredentials);
-        }
-        if grant_types.contains(&GrantType::RefreshToken) && !code {
-            return Err(ClientError::RefreshWithoutCode);
-        }
-        let redirect_uris = dedup(self.redirect_uris);
-        check_uris("redirect URI", &redirect_uris, uri::check_redirect_uri)?;
-        if code && redirect_uris.is_empty() {
-            return Err(ClientError::MissingRedirectUri);
-        }
-        if !code && !redirect_uris.is_empty() {
-            return Err(ClientError::RedirectWithoutCodeGrant);
-        }
-        let post_logout_redirect_uris = dedup(self.post_logout_redirect_uris);
-        check_uris(
-            "post-logout redirect URI",
-            &post_logout_redirect_uris,
-            uri::check_redirect_uri,
-        )?;
-        if let Some(u) = &self.backchannel_logout_uri {
-            check_uris(
-                "back-channel logout URI",
-                std::slice::from_ref(u),
-                uri::check_https_uri,
-            )?;
-        }
-        let mut scopes = dedup(
-            self.scopes
-                .iter()
-                .flat_map(|s| s.split(' '))
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .collect(),
-        );
-        if let Some(bad) = scopes.iter().find(|s| !is_scope_token(s)) {
-            return Err(ClientError::InvalidScope(bad.clone()));
-        }
-        if scopes.is_empty() && code {
-            scopes = ["openid", "profile", "email"].map(String::from).to_vec();
-            if grant_types.contains(&GrantType::RefreshToken) {
-                scopes.push("offline_access".into());
-            }
-        }
-        let mut audiences: Vec<String> = self.audience.iter().cloned().collect();
-        audiences.extend(self.allowed_audiences);
-        let audiences = dedup(audiences);
-        check_uris("audience", &audiences, uri::check_resource_uri)?;
-        let auth_method = match self.auth_method.as_deref() {
-            Some(m) => m.parse()?,
-            None if self.public => AuthMethod::None,
-            None => AuthMethod::ClientSecretBasic,
-        };
-        if self.public != (auth_method == AuthMethod::None) {
-            return Err(ClientError::AuthMethodMismatch);
-        }
-        match (auth_method, &self.jwks, &self.jwks_uri) {
-            (AuthMethod::PrivateKeyJwt, None, None) => {
-                return Err(ClientError::PrivateKeyJwtNeedsKeys);
-            }
-            (AuthMethod::PrivateKeyJwt, Some(_), Some(_)) => {
-                return Err(ClientError::UnexpectedKeys);
-            }
-            (AuthMethod::PrivateKeyJwt, Some(jwks), None) => check_public_jwks(jwks)?,
-            (AuthMethod::PrivateKeyJwt, None, Some(u)) => {
-                check_uris("JWKS URI", std::slice::from_ref(u), uri::check_https_uri)?
-            }
-            (_, None, None) => {}
-            _ => return Err(ClientError::UnexpectedKeys),
-        }
-        Ok(ClientRegistration {
-            id,
-            name,
-            public: self.public,
-            grant_types,
-            redirect_uris,
-            post_logout_redirect_uris,
-            backchannel_logout_uri: self.backchannel_logout_uri,
-            scopes,
-            audiences,
-            default_audience: self.audience,
-            skip_consent: self.skip_consent,
-            require_pkce: self.public,
-            auth_method,
-            jwks: self.jwks,
-            jwks_uri: self.jwks_uri,
-            permissions: self.permissions,
-        })
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("id", &self.id)
+            .field("public", &self.public)
+            .finish_non_exhaustive()
     }
 }
 
+impl Client {
+    pub fn may_use(&self, grant: GrantType) -> bool {
+        self.grant_types.contains(&grant)
+    }
+
+    pub fn has_permission(&self, permission: &str) -> bool {
+        self.permissions.iter().any(|p| p == permission)
+    }
+}
+
+/// Fixtures for unit tests of the rules: a client of each common shape.
 #[cfg(test)]
-mod tests {
+pub mod fixtures {
     use super::*;
 
-    fn spec() -> ClientSpec {
-        ClientSpec {
-            name: "App".into(),
-            grant_types: vec!["authorization_code".into()],
-            redirect_uris: vec!["https://app.example.com/cb".into()],
-            ..Default::default()
+    pub fn confidential_web_app() -> Client {
+        Client {
+            id: ClientId::from_stored("web".into()),
+            name: "Web".into(),
+            public: false,
+            secret_hash: None,
+            grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
+            redirect_uris: vec![RedirectUri::from_stored("https://app.example/cb".into())],
+            post_logout_redirect_uris: vec![RedirectUri::from_stored(
+                "https://app.example/bye".into(),
+            )],
+            backchannel_logout_uri: None,
+            scopes: Scope::parse("openid profile email offline_access").unwrap(),
+            audiences: vec![],
+            default_audience: None,
+            skip_consent: false,
+            require_pkce: false,
+            token_endpoint_auth_method: AuthMethod::ClientSecretBasic,
+            jwks: None,
+            jwks_uri: None,
+            permissions: vec![],
+            created_at: 0,
+            updated_at: 0,
         }
     }
 
-    #[test]
-    fn a_confidential_code_client_gets_defaults() {
-        let c = spec().validate("gen".into()).unwrap();
-        assert_eq!(c.id, "gen");
-        assert_eq!(c.auth_method, AuthMethod::ClientSecretBasic);
-        assert_eq!(c.scopes, ["openid", "profile", "email"]);
-        assert!(!c.require_pkce);
-    }
-
-    #[test]
-    fn a_public_client_requires_pkce_and_no_secret() {
-        let c = ClientSpec {
+    pub fn public_spa() -> Client {
+        Client {
+            id: ClientId::from_stored("spa".into()),
             public: true,
-            ..spec()
+            require_pkce: true,
+            token_endpoint_auth_method: AuthMethod::None,
+            redirect_uris: vec![RedirectUri::from_stored("https://spa.example/cb".into())],
+            ..confidential_web_app()
         }
-        .validate("g".into())
-        .unwrap();
-        assert!(c.require_pkce);
-        assert_eq!(c.auth_method, AuthMethod::None);
     }
 
-    #[test]
-    fn bad_registrations_are_refused() {
-        let cases: Vec<(ClientSpec, &str)> = vec![
-            (
-                ClientSpec {
-                    grant_types: vec!["password".into()],
-                    ..spec()
-                },
-                "unknown grant type",
-            ),
-            (
-                ClientSpec {
-                    redirect_uris: vec!["/cb".into()],
-                    ..spec()
-                },
-                "absolute",
-            ),
-            (
-                ClientSpec {
-                    redirect_uris: vec![],
-                    ..spec()
-                },
-                "redirect-uri",
-            ),
-            (
-                ClientSpec {
-                    public: true,
-                    grant_types: vec!["client_credentials".into()],
-                    redirect_uris: vec![],
-                    ..spec()
-                },
-                "public client",
-            ),
-            (
-                ClientSpec {
-                    id: Some("has space".into()),
-                    ..spec()
-                },
-                "client id",
-            ),
-            (
-                ClientSpec {
-                    scopes: vec!["ok \"bad\"".into()],
-                    ..spec()
-                },
-                "scope",
-            ),
-        ];
-        for (s, expected) in cases {
-            let e = s.validate("g".into()).unwrap_err().to_string();
-            assert!(e.contains(expected), "{e}");
+    pub fn service() -> Client {
+        Client {
+            id: ClientId::from_stored("svc".into()),
+            name: "Svc".into(),
+            grant_types: vec![GrantType::ClientCredentials],
+            redirect_uris: vec![],
+            post_logout_redirect_uris: vec![],
+            scopes: Scope::parse("a.read a.write").unwrap(),
+            audiences: vec![
+                Audience::from_trusted("https://api.a"),
+                Audience::from_trusted("https://api.b"),
+            ],
+            default_audience: Some(Audience::from_trusted("https://api.a")),
+            ..confidential_web_app()
         }
     }
 }

@@ -3,7 +3,7 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
-use super::client::ClientError;
+use super::registration::ClientError;
 
 /// The grants this server implements. The resource-owner password grant is deliberately
 /// absent (RFC 9700 §2.4: MUST NOT be used); implicit likewise (§2.1.2).

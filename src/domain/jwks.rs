@@ -1,6 +1,6 @@
 //! Client-registered JWK sets (private_key_jwt).
 
-use super::client::ClientError;
+use super::registration::ClientError;
 
 /// A client's registered key set: JSON with a non-empty `keys` array of public signature
 /// keys. A private member in it means the operator pasted the wrong file.

@@ -10,7 +10,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::secret::Secret;
+use crate::domain::secret::Secret;
 
 /// Bytes of randomness in a client secret: 256 bits.
 pub const CLIENT_SECRET_BYTES: usize = 32;

@@ -5,7 +5,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::{Algorithm, Argon2, Params, Version};
 
 use crate::config::PasswordSettings;
-use crate::secret::Secret;
+use crate::domain::secret::Secret;
 
 /// NIST SP 800-63B §5.1.1.2: at least 8 characters. The upper bound keeps a single
 /// request from making us hash megabytes.

@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 
+use crate::clock::UnixTime;
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum UserError {
     #[error("username `{0}` is invalid: use 1-64 characters from a-z 0-9 . _ @ + -")]
@@ -12,6 +14,33 @@ pub enum UserError {
     InvalidName,
     #[error("role `{0}` is invalid: use 1-64 characters from a-z A-Z 0-9 : . _ -")]
     InvalidRole(String),
+}
+
+/// A person who signs in, as every rule sees them. The store maps its rows to this.
+#[derive(Clone, Serialize)]
+pub struct User {
+    /// The stable, opaque subject identifier (`sub`).
+    pub id: String,
+    pub username: String,
+    pub email: Option<String>,
+    pub email_verified: bool,
+    pub display_name: Option<String>,
+    #[serde(skip)]
+    pub password_hash: String,
+    pub roles: Vec<String>,
+    pub disabled: bool,
+    pub created_at: UnixTime,
+    pub updated_at: UnixTime,
+    pub password_changed_at: UnixTime,
+}
+
+impl std::fmt::Debug for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, Clone, Default)]

@@ -6,26 +6,22 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine;
 use serde::Deserialize;
-use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use super::cookies;
+use super::error::{AppError, no_store_page as no_store};
 use super::pages::{self, ConsentPage, FormPostPage, LoginPage};
+use super::params;
 use crate::authorize::error::ErrorCode;
 use crate::authorize::flow::{self, Fresh, Step};
 use crate::authorize::request::{Params, validate};
-use crate::authorize::response::Delivery;
+use crate::authorize::response::{self, Delivery};
 use crate::authorize::{AuthRequest, AuthorizeError};
-use crate::error::AppError;
-use crate::secret::Secret;
-use crate::session::{self, Signed};
-use crate::startup::AppState;
-use crate::store::audit::{self, AuditEvent};
-
-fn no_store(mut res: HttpResponse) -> HttpResponse {
-    res.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    res
-}
+use crate::domain::secret::Secret;
+use crate::session::login::{self, Attempt, SignIn};
+use crate::session::sso::{self, Signed};
+use crate::state::AppState;
+use crate::store::grants::DbGrants;
 
 fn page_error(title: &str, message: &str) -> HttpResponse {
     no_store(pages::error_page(StatusCode::BAD_REQUEST, title, message))
@@ -78,15 +74,25 @@ fn deliver(delivery: Delivery) -> HttpResponse {
     }
 }
 
+/// An invalid request: our page when redirecting would be unsafe, otherwise an error
+/// sent back to the validated redirect URI with `iss` (RFC 6749 §4.1.2.1, RFC 9207).
 fn handle_invalid(state: &AppState, err: AuthorizeError) -> HttpResponse {
-    match flow::deliver_error(state, &err) {
-        Some(d) => deliver(d),
-        None => match err {
-            AuthorizeError::Page { title, message } => page_error(title, &message),
-            AuthorizeError::Redirect { .. } => {
-                page_error("Invalid request", "The request is invalid.")
-            }
-        },
+    match err {
+        AuthorizeError::Page { title, message } => page_error(title, &message),
+        AuthorizeError::Redirect {
+            redirect_uri,
+            response_mode,
+            state: st,
+            code,
+            description,
+        } => deliver(response::error(
+            &redirect_uri,
+            response_mode,
+            code,
+            description,
+            st.as_deref(),
+            state.issuer(),
+        )),
     }
 }
 
@@ -98,7 +104,7 @@ struct Render<'a> {
 
 impl Render<'_> {
     fn login(&self, username: &str, error: Option<&str>, status: StatusCode) -> HttpResponse {
-        let (csrf, cookie) = session::csrf_token(self.req, &self.state.settings.issuer);
+        let (csrf, cookie) = cookies::csrf_token(self.req, self.state.issuer());
         let username = if username.is_empty() {
             self.auth.login_hint.as_deref().unwrap_or("")
         } else {
@@ -121,17 +127,12 @@ impl Render<'_> {
     }
 
     fn consent(&self, signed: &Signed) -> HttpResponse {
-        let (csrf, cookie) = session::csrf_token(self.req, &self.state.settings.issuer);
+        let (csrf, cookie) = cookies::csrf_token(self.req, self.state.issuer());
         let mut res = pages::render(
             StatusCode::OK,
             &ConsentPage {
                 client_name: &self.auth.client.name,
-                scopes: self
-                    .auth
-                    .scope
-                    .iter()
-                    .map(|s| pages::describe_scope(s))
-                    .collect(),
+                scopes: self.auth.scope.iter().map(pages::describe_scope).collect(),
                 username: &signed.user.username,
                 params: &self.auth.params,
                 csrf: &csrf,
@@ -152,24 +153,53 @@ impl Render<'_> {
     }
 }
 
+/// Runs the authorization decision (`authorize::flow`) on one pooled connection.
+async fn proceed(
+    state: &AppState,
+    auth: &AuthRequest,
+    signed: Option<Signed>,
+    fresh: Fresh,
+) -> Result<Step, AppError> {
+    let (keys, issuer, now) = (
+        state.keys.current(),
+        state.settings.issuer.clone(),
+        state.now(),
+    );
+    let auth = auth.clone();
+    Ok(state
+        .store
+        .run(move |c| {
+            flow::proceed(
+                &keys,
+                &issuer,
+                &mut DbGrants::new(c),
+                &auth,
+                signed,
+                fresh,
+                now,
+            )
+        })
+        .await?)
+}
+
+/// The browser's live session, if any.
+async fn current_session(req: &HttpRequest, state: &AppState) -> Result<Option<Signed>, AppError> {
+    Ok(sso::current(&state.store, cookies::session_value(req), state.now()).await?)
+}
+
 /// GET or POST /authorize.
 pub async fn authorize_handler(
     req: HttpRequest,
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let encoded = if req.method() == actix_web::http::Method::POST {
-        String::from_utf8_lossy(&body).into_owned()
-    } else {
-        req.query_string().to_string()
-    };
-    let params = Params::parse(&encoded);
+    let params = Params::parse(&params::encoded(&req, &body));
     let auth = match validate(&params, |id| state.clients.get(id)) {
         Ok(a) => a,
         Err(e) => return Ok(handle_invalid(&state, e)),
     };
-    let signed = session::current(&req, &state.store, state.clock.now()).await?;
-    let step = flow::proceed(&state, &auth, signed, Fresh::default()).await?;
+    let signed = current_session(&req, &state).await?;
+    let step = proceed(&state, &auth, signed, Fresh::default()).await?;
     Ok(Render {
         req: &req,
         state: &state,
@@ -196,7 +226,7 @@ fn form_request(
     csrf: Option<&str>,
     params: &str,
 ) -> Result<AuthRequest, Box<HttpResponse>> {
-    if !session::csrf_ok(req, csrf) {
+    if !cookies::csrf_ok(req, csrf) {
         return Err(Box::new(page_error("Form expired", EXPIRED)));
     }
     validate(&Params::parse(params), |id| state.clients.get(id))
@@ -219,67 +249,46 @@ pub async fn login_handler(
         state: &state,
         auth: &auth,
     };
-    let now = state.clock.now();
     let ip = req
         .peer_addr()
         .map(|a| a.ip().to_string())
         .unwrap_or_default();
-    let account = form.username.trim().to_ascii_lowercase();
-    let wait = state.login_throttle.wait(&account, &ip, now);
-    if wait > 0 {
-        let msg = format!("Too many failed attempts. Try again in {wait} seconds.");
-        return Ok(render.login(&form.username, Some(&msg), StatusCode::TOO_MANY_REQUESTS));
-    }
-    let user = state
-        .password_checker
-        .check(&state.store, &form.username, Secret::new(form.password))
-        .await?;
-    let Some(user) = user else {
-        state.login_throttle.failed(&account, &ip, now);
-        record(
-            &state,
-            "login.failed",
-            None,
-            &auth.client.id,
-            &ip,
-            json!({ "username": account }),
-        )
-        .await;
-        return Ok(render.login(
-            &form.username,
-            Some("The username or password is not correct."),
-            StatusCode::OK,
-        ));
-    };
-    state.login_throttle.succeeded(&account);
-    record(
-        &state,
-        "login.succeeded",
-        Some(&user.id),
-        &auth.client.id,
-        &ip,
-        json!({}),
-    )
-    .await;
     let ttl = state.settings.tokens.session_ttl_secs;
-    let (cookie_value, row) = session::start(&state.store, &user, now, ttl).await?;
-    let signed = Signed { session: row, user };
-    let step = flow::proceed(
-        &state,
-        &auth,
-        Some(signed),
-        Fresh {
-            login: true,
-            consent: false,
+    let outcome = login::sign_in(
+        &state.password_checker,
+        &state.login_throttle,
+        &state.store,
+        Attempt {
+            username: &form.username,
+            password: Secret::new(form.password),
+            ip: &ip,
+            client_id: &auth.client.id,
         },
+        ttl,
+        state.now(),
     )
     .await?;
+    let (signed, cookie_value) = match outcome {
+        SignIn::Throttled(wait) => {
+            let msg = format!("Too many failed attempts. Try again in {wait} seconds.");
+            return Ok(render.login(&form.username, Some(&msg), StatusCode::TOO_MANY_REQUESTS));
+        }
+        SignIn::Failed => {
+            return Ok(render.login(
+                &form.username,
+                Some("The username or password is not correct."),
+                StatusCode::OK,
+            ));
+        }
+        SignIn::SignedIn(signed, cookie_value) => (*signed, cookie_value),
+    };
+    let fresh = Fresh {
+        login: true,
+        consent: false,
+    };
+    let step = proceed(&state, &auth, Some(signed), fresh).await?;
     let mut res = render.step(step);
-    let _ = res.add_cookie(&session::session_cookie(
-        &cookie_value,
-        &state.settings.issuer,
-        ttl,
-    ));
+    let _ = res.add_cookie(&cookies::session_cookie(&cookie_value, state.issuer(), ttl));
     Ok(res)
 }
 
@@ -301,64 +310,27 @@ pub async fn consent_handler(
         Ok(a) => a,
         Err(res) => return Ok(*res),
     };
-    let Some(signed) = session::current(&req, &state.store, state.clock.now()).await? else {
+    let Some(signed) = current_session(&req, &state).await? else {
         return Ok(page_error("Signed out", EXPIRED));
     };
     if form.decision != "allow" {
         let err = auth.fail(ErrorCode::AccessDenied, "the user denied the request");
         return Ok(handle_invalid(&state, err));
     }
-    flow::remember_consent(&state, &auth, &signed).await?;
-    let step = flow::proceed(
-        &state,
-        &auth,
-        Some(signed),
-        Fresh {
-            login: true,
-            consent: true,
-        },
-    )
-    .await?;
+    let (remembered, who, now) = (auth.clone(), signed.clone(), state.now());
+    state
+        .store
+        .run(move |c| flow::remember_consent(&mut DbGrants::new(c), &remembered, &who, now))
+        .await?;
+    let fresh = Fresh {
+        login: true,
+        consent: true,
+    };
+    let step = proceed(&state, &auth, Some(signed), fresh).await?;
     Ok(Render {
         req: &req,
         state: &state,
         auth: &auth,
     }
     .step(step))
-}
-
-async fn record(
-    state: &AppState,
-    event: &'static str,
-    user_id: Option<&str>,
-    client_id: &str,
-    ip: &str,
-    details: serde_json::Value,
-) {
-    let now = state.clock.now();
-    let (user_id, client_id, ip) = (
-        user_id.map(str::to_string),
-        client_id.to_string(),
-        ip.to_string(),
-    );
-    let result = state
-        .store
-        .run(move |c| {
-            audit::record(
-                c,
-                &AuditEvent {
-                    event,
-                    actor: "user",
-                    user_id: user_id.as_deref(),
-                    client_id: Some(&client_id),
-                    ip: Some(&ip),
-                    details,
-                },
-                now,
-            )
-        })
-        .await;
-    if let Err(e) = result {
-        tracing::warn!(error = %e, "cannot write the audit log");
-    }
 }

@@ -3,7 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::cacheable;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub async fn discovery_handler(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let doc = &state.discovery;

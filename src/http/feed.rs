@@ -12,10 +12,8 @@ use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use tokio::sync::{broadcast, mpsc};
 
-use crate::startup::AppState;
+use crate::state::AppState;
 
-pub const FEED_PATH: &str = "/revocations";
-pub const STREAM_PATH: &str = "/revocations/stream";
 /// A comment line every so often keeps proxies from closing an idle stream.
 const HEARTBEAT: Duration = Duration::from_secs(15);
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// How long readiness waits for a database connection before answering 503.
 const READY_TIMEOUT: Duration = Duration::from_secs(2);

@@ -1,33 +1,17 @@
-//! `POST /introspect` (RFC 7662). Callers authenticate as clients. A client sees its own
-//! tokens and tokens whose `aud` is its client id (a resource server registered as a
-//! client); a client with the `introspect` permission sees all.
-//! Access tokens are answered from the signature and the in-memory revocation list, with
-//! no database read; refresh tokens need one.
+//! `POST /introspect` (RFC 7662): the caller authenticates as a confidential client; the
+//! answer comes from `token::introspection`. Access tokens are answered from the
+//! signature and the in-memory revocation list, with no database read; refresh tokens
+//! need one.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::{Value, json};
 
+use super::error::no_store;
 use super::token::{authenticate_client, read_form};
 use crate::domain::client::AuthMethod;
 use crate::domain::opaque;
-use crate::startup::AppState;
-use crate::store::clients::Client;
+use crate::state::AppState;
 use crate::store::refresh_tokens;
-use crate::token::error::no_store;
-use crate::token::user_tokens::store_error;
-use crate::token::{TokenError, inspect};
-
-pub const INTROSPECT_PATH: &str = "/introspect";
-
-fn inactive() -> Value {
-    json!({ "active": false })
-}
-
-fn may_see(caller: &Client, client_id: Option<&str>, audiences: &[&str]) -> bool {
-    caller.permissions.iter().any(|p| p == "introspect")
-        || client_id == Some(caller.id.as_str())
-        || audiences.contains(&caller.id.as_str())
-}
+use crate::token::{TokenError, inspect, introspection};
 
 pub async fn introspect_handler(
     req: HttpRequest,
@@ -47,68 +31,22 @@ pub async fn introspect_handler(
         .get("token")
         .ok_or_else(|| TokenError::invalid_request("token is missing"))?
         .to_string();
-    let now = state.clock.now();
-    let issuer = &state.settings.issuer;
-
-    let answer = if let Some(c) = inspect::access_token(&state.keys, issuer, &token) {
-        let live = c.num("exp").is_some_and(|e| e > now) && c.num("nbf").is_none_or(|n| n <= now);
-        let revoked = c
-            .str("jti")
-            .is_none_or(|j| state.revocations.is_revoked(j, c.str("sid")));
-        if live && !revoked && may_see(&caller, c.str("client_id"), &c.audiences()) {
-            let mut out = json!({ "active": true, "token_type": "Bearer" });
-            for name in [
-                "scope",
-                "client_id",
-                "exp",
-                "iat",
-                "nbf",
-                "sub",
-                "aud",
-                "iss",
-                "jti",
-                "sid",
-                "auth_time",
-                "acr",
-                "roles",
-            ] {
-                if let Some(v) = c.claims.get(name) {
-                    out[name] = v.clone();
-                }
-            }
-            out
-        } else {
-            inactive()
+    let now = state.now();
+    let keys = state.keys.current();
+    let answer = match inspect::access_token(&keys, state.issuer(), &token) {
+        Some(claims) => {
+            let revoked = claims
+                .str("jti")
+                .is_none_or(|j| state.revocations.is_revoked(j, claims.str("sid")));
+            introspection::access_token(&caller, &claims, revoked, now)
         }
-    } else {
-        let hash = opaque::hash(&token);
-        let row = state
-            .store
-            .run(move |c| refresh_tokens::find(c, &hash))
-            .await
-            .map_err(store_error)?;
-        match row {
-            Some(r)
-                if r.consumed_at.is_none()
-                    && r.revoked_at.is_none()
-                    && r.expires_at > now
-                    && may_see(&caller, Some(&r.client_id), &[]) =>
-            {
-                let mut out = json!({
-                    "active": true,
-                    "token_type": "refresh_token",
-                    "client_id": r.client_id,
-                    "scope": r.scope,
-                    "exp": r.expires_at,
-                    "iat": r.issued_at,
-                    "iss": issuer,
-                });
-                if let Some(u) = r.user_id {
-                    out["sub"] = json!(u);
-                }
-                out
-            }
-            _ => inactive(),
+        None => {
+            let hash = opaque::hash(&token);
+            let row = state
+                .store
+                .run(move |c| refresh_tokens::find(c, &hash))
+                .await?;
+            introspection::refresh_token(&caller, row.as_ref(), state.issuer(), now)
         }
     };
     let mut res = HttpResponse::Ok().json(answer);

@@ -1,36 +1,31 @@
-//! `POST /token` (RFC 6749 §3.2). The handler only wires the request to the rules in
-//! `crate::token`; every answer, success or error, is `no-store`.
+//! `POST /token` (RFC 6749 §3.2). The handler reads the form and the credentials,
+//! authenticates the client and calls the grant's rule in `crate::token`; every answer,
+//! success or error, is `no-store`.
+
+use std::sync::Arc;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
-use crate::startup::AppState;
-use crate::token::access_token::{self, AccessTokenRequest};
+use super::error::no_store;
+use crate::domain::client::Client;
+use crate::endpoints::Endpoint;
+use crate::state::AppState;
+use crate::store::grants::DbGrants;
 use crate::token::authenticate::Authenticator;
-use crate::token::error::no_store;
+use crate::token::authorization_code::{self, CodeExchange};
 use crate::token::form::TokenForm;
-use crate::token::{
-    ErrorCode, TokenError, authorization_code, client_auth, client_credentials, refresh,
-};
-
-pub const TOKEN_PATH: &str = "/token";
+use crate::token::issue::Issuer;
+use crate::token::refresh::{self, RefreshExchange};
+use crate::token::{ErrorCode, TokenError, client_auth, client_credentials};
 
 pub async fn token_handler(
     req: HttpRequest,
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, TokenError> {
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok());
-    let form = TokenForm::parse(content_type, &body)?;
-    let authorization = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .map(|v| v.to_str().unwrap_or("\u{0}"));
-    let presented = client_auth::presented(authorization, &form)?;
+    let (form, presented) = read_form(&req, &body)?;
     let grant_type = match form.get("grant_type") {
         None => return Err(TokenError::invalid_request("grant_type is missing")),
         Some(g @ ("client_credentials" | "authorization_code" | "refresh_token")) => g,
@@ -41,62 +36,70 @@ pub async fn token_handler(
             ));
         }
     };
-
-    let token_endpoint = format!("{}{TOKEN_PATH}", state.settings.issuer);
-    let now = state.clock.now();
     let client = authenticate_client(&req, &state, presented).await?;
-
     let body = match grant_type {
-        "authorization_code" => authorization_code::redeem(&state, &client, &form).await?,
-        "refresh_token" => refresh::refresh(&state, &client, &form).await?,
-        _ => client_credentials_body(&state, &client, &form, &token_endpoint, now)?,
+        "authorization_code" => {
+            let exchange = CodeExchange::from_form(&form)?;
+            with_grants(&state, move |ctx, grants, now| {
+                authorization_code::exchange(ctx, grants, &client, &exchange, now)
+            })
+            .await?
+        }
+        "refresh_token" => {
+            let exchange = RefreshExchange::from_form(&form)?;
+            with_grants(&state, move |ctx, grants, now| {
+                refresh::exchange(ctx, grants, &client, &exchange, now)
+            })
+            .await?
+        }
+        // The hot path: memory and one signature, no database.
+        _ => client_credentials::exchange(
+            &Issuer {
+                keys: &state.keys.current(),
+                issuer: state.issuer(),
+                tokens: &state.settings.tokens,
+            },
+            &client,
+            &Endpoint::Token.url(state.issuer()),
+            form.get("scope"),
+            form.all("resource"),
+            state.now(),
+        )?,
     };
     let mut res = HttpResponse::Ok().json(body);
     no_store(&mut res);
     Ok(res)
 }
 
-fn client_credentials_body(
-    state: &AppState,
-    client: &crate::store::clients::Client,
-    form: &TokenForm,
-    token_endpoint: &str,
-    now: crate::clock::UnixTime,
-) -> Result<serde_json::Value, TokenError> {
-    let settings = &state.settings;
-    let granted = client_credentials::grant(
-        client,
-        token_endpoint,
-        form.get("scope"),
-        form.all("resource"),
-    )?;
-    let issued = access_token::issue(
-        &state.keys,
-        &AccessTokenRequest {
-            issuer: &settings.issuer,
-            subject: &client.id,
-            client_id: &client.id,
-            audience: &granted.audience,
-            scope: &granted.scope,
-            now,
-            ttl: settings.tokens.access_token_ttl_secs,
-            extra: Default::default(),
-        },
-    )
-    .map_err(|e| {
-        tracing::error!(error = %e, "access token signing failed");
-        TokenError::new(ErrorCode::ServerError, "the token could not be issued")
-    })?;
-
-    let mut body = json!({
-        "access_token": issued.token,
-        "token_type": "Bearer",
-        "expires_in": issued.expires_in,
-    });
-    if !granted.scope.is_empty() {
-        body["scope"] = json!(granted.scope.join(" "));
+/// Runs a grant that needs the database on one pooled connection, off the executor
+/// (its signatures included), then publishes any revocation it wrote.
+async fn with_grants<F>(state: &AppState, rule: F) -> Result<serde_json::Value, TokenError>
+where
+    F: FnOnce(&Issuer<'_>, &mut DbGrants<'_>, i64) -> Result<serde_json::Value, TokenError>
+        + Send
+        + 'static,
+{
+    let keys = state.keys.current();
+    let issuer = state.settings.issuer.clone();
+    let tokens = state.settings.tokens.clone();
+    let now = state.now();
+    let (result, revoked) = state
+        .store
+        .run(move |c| {
+            let mut grants = DbGrants::new(c);
+            let ctx = Issuer {
+                keys: &keys,
+                issuer: &issuer,
+                tokens: &tokens,
+            };
+            let result = rule(&ctx, &mut grants, now);
+            Ok::<_, crate::store::StoreError>((result, grants.revoked_anything()))
+        })
+        .await?;
+    if revoked {
+        state.publish_revocations().await;
     }
-    Ok(body)
+    result
 }
 
 /// Checks the client's credentials (RFC 6749 §2.3), as the token, revocation and
@@ -106,16 +109,16 @@ pub async fn authenticate_client(
     req: &HttpRequest,
     state: &AppState,
     presented: client_auth::Presented,
-) -> Result<std::sync::Arc<crate::store::clients::Client>, TokenError> {
+) -> Result<Arc<Client>, TokenError> {
     let settings = &state.settings;
-    let token_endpoint = format!("{}{TOKEN_PATH}", settings.issuer);
+    let token_endpoint = Endpoint::Token.url(&settings.issuer);
     Authenticator {
         registry: &state.clients,
         store: &state.store,
         remote_jwks: &state.remote_jwks,
         issuer: &settings.issuer,
         token_endpoint: &token_endpoint,
-        now: state.clock.now(),
+        now: state.now(),
         skew: settings.tokens.clock_skew_secs,
     }
     .authenticate(presented, req.peer_addr().map(|a| a.ip().to_string()))

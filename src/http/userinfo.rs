@@ -6,13 +6,11 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
-use crate::error::AppError;
+use super::error::AppError;
 use crate::oidc::claims as oidc_claims;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::users;
 use crate::token::inspect;
-
-pub const USERINFO_PATH: &str = "/userinfo";
 
 fn bearer_error(status: StatusCode, error: Option<&str>, description: &str) -> HttpResponse {
     let challenge = match error {
@@ -75,7 +73,7 @@ pub async fn userinfo_handler(
     };
 
     let issuer = state.settings.issuer.as_str();
-    let Some(claims) = inspect::access_token(&state.keys, issuer, &token) else {
+    let Some(claims) = inspect::access_token(&state.keys.current(), issuer, &token) else {
         return Ok(invalid_token("the access token is invalid"));
     };
     let now = state.clock.now();

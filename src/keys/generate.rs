@@ -10,7 +10,7 @@ use josekit::jws::RS256;
 use rsa::pkcs8::EncodePrivateKey;
 use sha2::{Digest, Sha256};
 
-use crate::secret::Secret;
+use crate::domain::secret::Secret;
 
 /// The signing algorithm of every key we generate (OpenID Connect requires RS256 support).
 pub const ALG: &str = "RS256";

@@ -1,10 +1,11 @@
 //! The in-memory view of the keys: what request paths read instead of the database.
 
-use actix_web::web::Bytes;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use josekit::jws::RS256;
+use bytes::Bytes;
 use josekit::jws::alg::rsassa::{RsassaJwsSigner, RsassaJwsVerifier};
+use josekit::jws::{JwsHeader, RS256};
+use josekit::jwt::JwtPayload;
 use sha2::{Digest, Sha256};
 
 use super::lifecycle::{self, KeyTimes};
@@ -81,14 +82,14 @@ impl KeySet {
             keys.push(SigningKey {
                 kid: row.kid.clone(),
                 alg: row.alg.clone(),
-                times: row.times(),
+                times: KeyTimes::from(row),
                 signer,
                 verifier,
             });
         }
         let published: Vec<serde_json::Value> = rows
             .iter()
-            .filter(|r| r.times().is_published(now))
+            .filter(|r| KeyTimes::from(*r).is_published(now))
             .filter_map(|r| serde_json::from_str(&r.public_jwk).ok())
             .collect();
         let mut set = Self::build(keys, published);
@@ -135,5 +136,66 @@ impl KeySet {
     /// A strong ETag of [`KeySet::jwks`].
     pub fn etag(&self) -> &str {
         &self.etag
+    }
+
+    /// Signs a JWT with the key active at `now`; the header gets `typ`, `alg` and `kid`
+    /// (RFC 8725 §3.11: explicit typing, so one kind of token cannot pass for another).
+    pub fn sign(&self, typ: &str, payload: &JwtPayload, now: UnixTime) -> Result<String, KeyError> {
+        let key = self.active(now).ok_or(KeyError::NoActiveKey)?;
+        let signer = key.signer().ok_or(KeyError::NoActiveKey)?;
+        let mut header = JwsHeader::new();
+        header.set_token_type(typ);
+        header.set_key_id(&key.kid);
+        josekit::jwt::encode_with_signer(payload, &header, signer)
+            .map_err(|e| KeyError::Jose(e.to_string()))
+    }
+
+    /// Verifies a JWT signed by one of these keys (signature only: the caller checks the
+    /// claims it cares about), also requiring the header's `typ` (case-insensitive) when
+    /// given. `alg: none`, other algorithms and unknown keys fail (RFC 8725 §3.1).
+    pub fn verify_typed(&self, jwt: &str, typ: Option<&str>) -> Result<JwtPayload, KeyError> {
+        let header = josekit::jwt::decode_header(jwt).map_err(|e| KeyError::Jose(e.to_string()))?;
+        if let Some(expected) = typ {
+            let actual = header
+                .claim("typ")
+                .and_then(|v| v.as_str())
+                .unwrap_or_default();
+            if !actual.eq_ignore_ascii_case(expected) {
+                return Err(KeyError::Jose("unexpected typ".into()));
+            }
+        }
+        let kid = header
+            .claim("kid")
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| KeyError::Jose("no kid".into()))?;
+        if header.claim("alg").and_then(|v| v.as_str()) != Some(super::generate::ALG) {
+            return Err(KeyError::Jose("unexpected alg".into()));
+        }
+        let key = self
+            .get(kid)
+            .ok_or_else(|| KeyError::Jose("unknown kid".into()))?;
+        josekit::jwt::decode_with_verifier(jwt, key.verifier())
+            .map(|(payload, _)| payload)
+            .map_err(|e| KeyError::Jose(e.to_string()))
+    }
+
+    /// A key set with one fresh key, active from `now`, that lives only in memory: for
+    /// unit tests of the rules that sign and verify.
+    #[cfg(test)]
+    pub fn ephemeral(now: UnixTime) -> Self {
+        let kek = Kek::generate();
+        let key = super::generate::generate(2048).expect("key generation");
+        let row = SigningKeyRow {
+            private_key_sealed: Some(kek.seal(&key.kid, key.private_der.expose()).expect("seal")),
+            kid: key.kid,
+            alg: key.alg.to_string(),
+            public_jwk: key.public_jwk,
+            generation: 1,
+            created_at: now - 1,
+            activates_at: now - 1,
+            retires_at: None,
+            expires_at: None,
+        };
+        Self::load(&[row], &kek, now).expect("load")
     }
 }

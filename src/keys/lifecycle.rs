@@ -14,6 +14,7 @@
 use serde::Serialize;
 
 use crate::clock::UnixTime;
+use crate::store::signing_keys::SigningKeyRow;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyTimes {
@@ -24,6 +25,18 @@ pub struct KeyTimes {
     pub activates_at: UnixTime,
     pub retires_at: Option<UnixTime>,
     pub expires_at: Option<UnixTime>,
+}
+
+impl From<&SigningKeyRow> for KeyTimes {
+    fn from(r: &SigningKeyRow) -> Self {
+        KeyTimes {
+            generation: r.generation,
+            created_at: r.created_at,
+            activates_at: r.activates_at,
+            retires_at: r.retires_at,
+            expires_at: r.expires_at,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -1,7 +1,6 @@
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use josekit::jws::JwsHeader;
 use josekit::jwt::JwtPayload;
 
 use super::generate::GenerateError;
@@ -136,9 +135,9 @@ impl KeyManager {
 
     /// Runs [`KeyManager::maintain`] every refresh interval, and reloads at once when
     /// another instance (or the CLI) changed the keys.
-    pub fn spawn_schedule(self: &Arc<Self>, wakers: Arc<crate::invalidation::Wakers>) {
+    pub fn spawn_schedule(self: &Arc<Self>, wakers: Arc<crate::store::notify::Wakers>) {
         let manager = Arc::clone(self);
-        actix_web::rt::spawn(async move {
+        tokio::task::spawn_local(async move {
             let mut tick = tokio::time::interval(manager.refresh_interval);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             tick.tick().await;
@@ -162,41 +161,11 @@ impl KeyManager {
 
     /// [`KeyManager::verify`], also requiring the header's `typ` (case-insensitive).
     pub fn verify_typed(&self, jwt: &str, typ: Option<&str>) -> Result<JwtPayload, KeyError> {
-        let set = self.current();
-        let header = josekit::jwt::decode_header(jwt).map_err(|e| KeyError::Jose(e.to_string()))?;
-        if let Some(expected) = typ {
-            let actual = header
-                .claim("typ")
-                .and_then(|v| v.as_str())
-                .unwrap_or_default();
-            if !actual.eq_ignore_ascii_case(expected) {
-                return Err(KeyError::Jose("unexpected typ".into()));
-            }
-        }
-        let kid = header
-            .claim("kid")
-            .and_then(|v| v.as_str())
-            .ok_or_else(|| KeyError::Jose("no kid".into()))?;
-        if header.claim("alg").and_then(|v| v.as_str()) != Some(super::generate::ALG) {
-            return Err(KeyError::Jose("unexpected alg".into()));
-        }
-        let key = set
-            .get(kid)
-            .ok_or_else(|| KeyError::Jose("unknown kid".into()))?;
-        josekit::jwt::decode_with_verifier(jwt, key.verifier())
-            .map(|(payload, _)| payload)
-            .map_err(|e| KeyError::Jose(e.to_string()))
+        self.current().verify_typed(jwt, typ)
     }
 
     /// Signs a JWT with the active key; the header gets `typ`, `alg` and `kid`.
     pub fn sign(&self, typ: &str, payload: &JwtPayload) -> Result<String, KeyError> {
-        let set = self.current();
-        let key = set.active(self.clock.now()).ok_or(KeyError::NoActiveKey)?;
-        let signer = key.signer().ok_or(KeyError::NoActiveKey)?;
-        let mut header = JwsHeader::new();
-        header.set_token_type(typ);
-        header.set_key_id(&key.kid);
-        josekit::jwt::encode_with_signer(payload, &header, signer)
-            .map_err(|e| KeyError::Jose(e.to_string()))
+        self.current().sign(typ, payload, self.clock.now())
     }
 }

@@ -46,7 +46,7 @@ impl Rotator<'_> {
         now: UnixTime,
     ) -> Result<Option<String>, KeyError> {
         let rows = signing_keys::list(conn)?;
-        let times: Vec<KeyTimes> = rows.iter().map(SigningKeyRow::times).collect();
+        let times: Vec<KeyTimes> = rows.iter().map(KeyTimes::from).collect();
         let created = match due_activation(&times, now, &self.policy) {
             Some(at) => match self.create(conn, &rows, at, now, false)? {
                 Rotated::Created { kid, .. } => Some(kid),
@@ -78,7 +78,7 @@ impl Rotator<'_> {
                 activates_at: p.activates_at,
             });
         }
-        let at = if rows.iter().any(|r| !r.times().is_expired(now)) {
+        let at = if rows.iter().any(|r| !KeyTimes::from(r).is_expired(now)) {
             now + self.policy.prepublish
         } else {
             now
@@ -114,7 +114,7 @@ impl Rotator<'_> {
         let sealed = self.kek.seal(&key.kid, key.private_der.expose())?;
         let previous = rows
             .iter()
-            .filter(|r| !r.times().is_expired(now))
+            .filter(|r| !KeyTimes::from(*r).is_expired(now))
             .max_by_key(|r| r.generation);
         let generation = rows.iter().map(|r| r.generation).max().unwrap_or(0) + 1;
         let row = SigningKeyRow {
@@ -134,7 +134,7 @@ impl Rotator<'_> {
                 signing_keys::delete_pending(c, now)?;
             }
             signing_keys::insert(c, &row)?;
-            crate::invalidation::notify(c, crate::invalidation::Topic::Keys)?;
+            crate::store::notify::notify(c, crate::store::notify::Topic::Keys)?;
             if let Some(prev) = previous {
                 if revoke_previous {
                     signing_keys::delete(c, &prev.kid)?;

@@ -14,7 +14,7 @@ use openssl::symm::{Cipher, decrypt_aead, encrypt_aead};
 use rand::RngCore;
 
 use crate::config::KeySettings;
-use crate::secret::Secret;
+use crate::domain::secret::Secret;
 
 /// Format version of a sealed blob: `1 || nonce(12) || tag(16) || ciphertext`.
 /// Never reuse a version number for another layout.

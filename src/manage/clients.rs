@@ -3,11 +3,12 @@ use serde_json::json;
 
 use super::{CLI_ACTOR, ManageError};
 use crate::clock::UnixTime;
-use crate::domain::client::ClientSpec;
+use crate::domain::client::Client;
 use crate::domain::opaque::{self, CLIENT_SECRET_BYTES};
-use crate::secret::Secret;
+use crate::domain::registration::ClientSpec;
+use crate::domain::secret::Secret;
 use crate::store::audit::{self, AuditEvent};
-use crate::store::clients::{self, Client};
+use crate::store::clients;
 use crate::store::{DbConnection, StoreError};
 
 /// Registers a client. A client that authenticates with a shared secret gets a generated
@@ -25,7 +26,7 @@ pub fn create_client(
     let hash = secret.as_ref().map(|s| opaque::hash(s.expose()));
     let client = conn.transaction(|c| {
         clients::insert(c, &reg, hash, now).map_err(|e| match e {
-            StoreError::Duplicate => ManageError::DuplicateClient(reg.id.clone()),
+            StoreError::Duplicate => ManageError::DuplicateClient(reg.id.to_string()),
             other => other.into(),
         })?;
         audit::record(
@@ -39,7 +40,7 @@ pub fn create_client(
             },
             now,
         )?;
-        clients::find(c, &reg.id)?.ok_or_else(|| ManageError::ClientNotFound(reg.id.clone()))
+        clients::find(c, &reg.id)?.ok_or_else(|| ManageError::ClientNotFound(reg.id.to_string()))
     })?;
     Ok((client, secret))
 }

@@ -5,10 +5,11 @@ use super::{CLI_ACTOR, ManageError};
 use crate::clock::UnixTime;
 use crate::domain::opaque;
 use crate::domain::password::Passwords;
+use crate::domain::secret::Secret;
+use crate::domain::user::User;
 use crate::domain::user::{UserSpec, normalize_username};
-use crate::secret::Secret;
 use crate::store::audit::{self, AuditEvent};
-use crate::store::users::{self, User};
+use crate::store::users;
 use crate::store::{DbConnection, StoreError};
 
 fn record(

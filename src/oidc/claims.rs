@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::store::users::User;
+use crate::domain::user::User;
 
 pub fn userinfo(user: &User, scope: &[&str]) -> Map<String, Value> {
     let mut m = Map::new();

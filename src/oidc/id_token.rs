@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::clock::UnixTime;
-use crate::keys::{KeyError, KeyManager};
+use crate::keys::{KeyError, KeySet};
 
 pub struct IdTokenRequest<'a> {
     pub issuer: &'a str,
@@ -25,13 +25,16 @@ pub struct IdTokenRequest<'a> {
     pub ttl: i64,
 }
 
+/// The `typ` of our ID tokens (OIDC Core leaves it open; RFC 7519 §5.1 suggests `JWT`).
+pub const TYP: &str = "JWT";
+
 /// `at_hash`: the left half of the SHA-256 of the access token, base64url (RS256's hash).
 pub fn at_hash(access_token: &str) -> String {
     let digest = Sha256::digest(access_token.as_bytes());
     URL_SAFE_NO_PAD.encode(&digest[..16])
 }
 
-pub fn issue(keys: &KeyManager, r: &IdTokenRequest<'_>) -> Result<String, KeyError> {
+pub fn issue(keys: &KeySet, r: &IdTokenRequest<'_>) -> Result<String, KeyError> {
     let mut p = JwtPayload::new();
     let mut set = |name: &str, value: Value| {
         p.set_claim(name, Some(value))
@@ -57,11 +60,110 @@ pub fn issue(keys: &KeyManager, r: &IdTokenRequest<'_>) -> Result<String, KeyErr
     if let Some(s) = r.sid {
         set("sid", json!(s))?;
     }
-    keys.sign("JWT", &p)
+    keys.sign(TYP, &p, r.now)
+}
+
+/// What an `id_token_hint` tells us: whose session it was, which one, for which client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hint {
+    pub sub: String,
+    pub sid: Option<String>,
+    pub client_id: String,
+}
+
+/// Reads an `id_token_hint`: an ID token we issued (our signature, our issuer). Expired
+/// hints are fine (OIDC Core §3.1.2.1, RP-Initiated Logout §2: the RP may send an expired
+/// one); `alg: none`, foreign keys and other issuers are not.
+pub fn verify_hint(keys: &KeySet, issuer: &str, hint: &str) -> Option<Hint> {
+    let payload = keys.verify_typed(hint, None).ok()?;
+    if payload.issuer() != Some(issuer) {
+        return None;
+    }
+    let claims = payload.claims_set();
+    let client_id = claims
+        .get("azp")
+        .and_then(|v| v.as_str())
+        .or_else(|| match claims.get("aud") {
+            Some(Value::String(a)) => Some(a.as_str()),
+            Some(Value::Array(l)) => l.first().and_then(|v| v.as_str()),
+            _ => None,
+        })?
+        .to_string();
+    Some(Hint {
+        sub: payload.subject()?.to_string(),
+        sid: claims
+            .get("sid")
+            .and_then(|v| v.as_str())
+            .map(str::to_string),
+        client_id,
+    })
 }
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    fn request<'a>(now: UnixTime) -> IdTokenRequest<'a> {
+        IdTokenRequest {
+            issuer: "https://id.example",
+            subject: "user-1",
+            client_id: "web",
+            auth_time: now - 10,
+            nonce: Some("n-0S6"),
+            acr: None,
+            amr: vec!["pwd".into()],
+            sid: Some("sid-1"),
+            access_token: "at",
+            now,
+            ttl: 300,
+        }
+    }
+
+    #[test]
+    fn an_id_token_hint_of_ours_names_its_user_session_and_client() {
+        let keys = KeySet::ephemeral(1_000);
+        let token = issue(&keys, &request(1_000)).unwrap();
+        let hint = verify_hint(&keys, "https://id.example", &token).unwrap();
+        assert_eq!(
+            hint,
+            Hint {
+                sub: "user-1".into(),
+                sid: Some("sid-1".into()),
+                client_id: "web".into()
+            }
+        );
+    }
+
+    #[test]
+    fn an_expired_id_token_hint_is_still_accepted() {
+        // Issued in 1970, expired for decades: still names the session (verify_hint never
+        // looks at `exp`).
+        let keys = KeySet::ephemeral(0);
+        let token = issue(&keys, &request(100)).unwrap();
+        assert!(verify_hint(&keys, "https://id.example", &token).is_some());
+    }
+
+    #[test]
+    fn a_hint_signed_by_another_key_or_unsigned_or_of_another_issuer_is_refused() {
+        let ours = KeySet::ephemeral(1_000);
+        let theirs = KeySet::ephemeral(1_000);
+        let foreign = issue(&theirs, &request(1_000)).unwrap();
+        assert_eq!(verify_hint(&ours, "https://id.example", &foreign), None);
+
+        let genuine = issue(&ours, &request(1_000)).unwrap();
+        assert_eq!(verify_hint(&ours, "https://other.example", &genuine), None);
+
+        // The same claims with `alg: none` and no signature (RFC 8725 §2.1).
+        let mut parts = genuine.split('.');
+        let header = URL_SAFE_NO_PAD.decode(parts.next().unwrap()).unwrap();
+        let mut header: Value = serde_json::from_slice(&header).unwrap();
+        header["alg"] = json!("none");
+        let header = URL_SAFE_NO_PAD.encode(header.to_string());
+        let unsigned = format!("{header}.{}.", parts.next().unwrap());
+        assert_eq!(verify_hint(&ours, "https://id.example", &unsigned), None);
+        assert_eq!(verify_hint(&ours, "https://id.example", "not a jwt"), None);
+    }
+
     #[test]
     fn at_hash_matches_the_oidc_example() {
         // OpenID Connect Core, Appendix A.3.

@@ -1,12 +1,15 @@
 //! The `clients` table.
 
-use diesel::prelude::*;
-use serde::Serialize;
-
 use super::schema::{cache_versions, client_keys, client_permissions, clients};
 use super::{DbConnection, StoreError, json};
 use crate::clock::UnixTime;
-use crate::domain::client::{AuthMethod, ClientRegistration, GrantType};
+use crate::domain::audience::Audience;
+use crate::domain::client::Client;
+use crate::domain::client_id::ClientId;
+use crate::domain::redirect_uri::RedirectUri;
+use crate::domain::registration::ClientRegistration;
+use crate::domain::scope::Scope;
+use diesel::prelude::*;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = clients)]
@@ -29,42 +32,6 @@ struct ClientRow {
     updated_at: i64,
 }
 
-/// A registered client as the rest of the server sees it.
-#[derive(Clone, Serialize)]
-pub struct Client {
-    pub id: String,
-    pub name: String,
-    pub public: bool,
-    #[serde(skip)]
-    pub secret_hash: Option<Vec<u8>>,
-    pub grant_types: Vec<GrantType>,
-    pub redirect_uris: Vec<String>,
-    pub post_logout_redirect_uris: Vec<String>,
-    pub backchannel_logout_uri: Option<String>,
-    pub scopes: Vec<String>,
-    pub audiences: Vec<String>,
-    pub default_audience: Option<String>,
-    pub skip_consent: bool,
-    pub require_pkce: bool,
-    pub token_endpoint_auth_method: AuthMethod,
-    /// private_key_jwt: the registered JWK set, or where to fetch it.
-    pub jwks: Option<String>,
-    pub jwks_uri: Option<String>,
-    /// Extra rights, e.g. `introspect` (any token, not only its own).
-    pub permissions: Vec<String>,
-    pub created_at: UnixTime,
-    pub updated_at: UnixTime,
-}
-
-impl std::fmt::Debug for Client {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Client")
-            .field("id", &self.id)
-            .field("public", &self.public)
-            .finish_non_exhaustive()
-    }
-}
-
 impl TryFrom<ClientRow> for Client {
     type Error = StoreError;
     fn try_from(r: ClientRow) -> Result<Self, StoreError> {
@@ -77,22 +44,33 @@ impl TryFrom<ClientRow> for Client {
             .token_endpoint_auth_method
             .parse()
             .map_err(|e| StoreError::Corrupt(format!("clients.token_endpoint_auth_method: {e}")))?;
+        let uris = |column: &str, text: &str| -> Result<Vec<RedirectUri>, StoreError> {
+            Ok(json::decode(column, text)?
+                .into_iter()
+                .map(RedirectUri::from_stored)
+                .collect())
+        };
+        let scopes = Scope::from_tokens(json::decode("clients.scopes", &r.scopes)?)
+            .map_err(|e| StoreError::Corrupt(format!("clients.scopes: {e}")))?;
         Ok(Client {
             grant_types,
             token_endpoint_auth_method,
-            redirect_uris: json::decode("clients.redirect_uris", &r.redirect_uris)?,
-            post_logout_redirect_uris: json::decode(
+            redirect_uris: uris("clients.redirect_uris", &r.redirect_uris)?,
+            post_logout_redirect_uris: uris(
                 "clients.post_logout_redirect_uris",
                 &r.post_logout_redirect_uris,
             )?,
-            scopes: json::decode("clients.scopes", &r.scopes)?,
-            audiences: json::decode("clients.audiences", &r.audiences)?,
-            id: r.id,
+            scopes,
+            audiences: json::decode("clients.audiences", &r.audiences)?
+                .into_iter()
+                .map(Audience::from_trusted)
+                .collect(),
+            id: ClientId::from_stored(r.id),
             name: r.name,
             public: r.is_public,
             secret_hash: r.secret_hash,
             backchannel_logout_uri: r.backchannel_logout_uri,
-            default_audience: r.default_audience,
+            default_audience: r.default_audience.map(Audience::from_trusted),
             skip_consent: r.skip_consent,
             require_pkce: r.require_pkce,
             jwks: None,
@@ -113,7 +91,7 @@ pub fn insert(
 ) -> Result<(), StoreError> {
     let grant_types: Vec<String> = reg.grant_types.iter().map(|g| g.to_string()).collect();
     let row = ClientRow {
-        id: reg.id.clone(),
+        id: reg.id.to_string(),
         name: reg.name.clone(),
         is_public: reg.public,
         secret_hash,
@@ -121,9 +99,9 @@ pub fn insert(
         post_logout_redirect_uris: json::encode(&reg.post_logout_redirect_uris),
         backchannel_logout_uri: reg.backchannel_logout_uri.clone(),
         grant_types: json::encode(&grant_types),
-        scopes: json::encode(&reg.scopes),
+        scopes: json::encode(&reg.scopes.to_vec()),
         audiences: json::encode(&reg.audiences),
-        default_audience: reg.default_audience.clone(),
+        default_audience: reg.default_audience.as_ref().map(|a| a.to_string()),
         skip_consent: reg.skip_consent,
         require_pkce: reg.require_pkce,
         token_endpoint_auth_method: reg.auth_method.to_string(),
@@ -136,7 +114,7 @@ pub fn insert(
     if reg.jwks.is_some() || reg.jwks_uri.is_some() {
         diesel::insert_into(client_keys::table)
             .values((
-                client_keys::client_id.eq(&reg.id),
+                client_keys::client_id.eq(reg.id.as_str()),
                 client_keys::jwks.eq(&reg.jwks),
                 client_keys::jwks_uri.eq(&reg.jwks_uri),
                 client_keys::updated_at.eq(now),
@@ -146,7 +124,7 @@ pub fn insert(
     for p in &reg.permissions {
         diesel::insert_into(client_permissions::table)
             .values((
-                client_permissions::client_id.eq(&reg.id),
+                client_permissions::client_id.eq(reg.id.as_str()),
                 client_permissions::permission.eq(p),
             ))
             .execute(conn)?;
@@ -159,7 +137,7 @@ fn bump_version(conn: &mut DbConnection) -> Result<(), StoreError> {
     diesel::update(cache_versions::table.find("clients"))
         .set(cache_versions::version.eq(cache_versions::version + 1))
         .execute(conn)?;
-    crate::invalidation::notify(conn, crate::invalidation::Topic::Clients)
+    crate::store::notify::notify(conn, crate::store::notify::Topic::Clients)
 }
 
 /// The current version of the client table (see `bump_version`).
@@ -179,7 +157,7 @@ fn attach_keys(conn: &mut DbConnection, clients: &mut [Client]) -> Result<(), St
         ))
         .load(conn)?;
     for (id, jwks, uri) in rows {
-        if let Some(c) = clients.iter_mut().find(|c| c.id == id) {
+        if let Some(c) = clients.iter_mut().find(|c| c.id == id.as_str()) {
             c.jwks = jwks;
             c.jwks_uri = uri;
         }
@@ -191,7 +169,7 @@ fn attach_keys(conn: &mut DbConnection, clients: &mut [Client]) -> Result<(), St
         ))
         .load(conn)?;
     for (id, p) in perms {
-        if let Some(c) = clients.iter_mut().find(|c| c.id == id) {
+        if let Some(c) = clients.iter_mut().find(|c| c.id == id.as_str()) {
             c.permissions.push(p);
         }
     }

@@ -3,7 +3,7 @@
 
 use super::StoreError;
 
-pub fn encode(list: &[String]) -> String {
+pub fn encode<T: serde::Serialize>(list: &[T]) -> String {
     serde_json::to_string(list).unwrap_or_else(|_| "[]".into())
 }
 

@@ -13,7 +13,7 @@ fn bump(conn: &mut DbConnection) -> Result<(), StoreError> {
     diesel::update(cache_versions::table.find("revocations"))
         .set(cache_versions::version.eq(cache_versions::version + 1))
         .execute(conn)?;
-    crate::invalidation::notify(conn, crate::invalidation::Topic::Revocations)
+    crate::store::notify::notify(conn, crate::store::notify::Topic::Revocations)
 }
 
 /// Runs an insert in a savepoint so that a duplicate key neither fails the caller nor

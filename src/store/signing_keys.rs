@@ -5,7 +5,6 @@ use diesel::prelude::*;
 use super::schema::signing_keys;
 use super::{DbConnection, StoreError};
 use crate::clock::UnixTime;
-use crate::keys::lifecycle::KeyTimes;
 
 #[derive(Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = signing_keys)]
@@ -27,18 +26,6 @@ impl std::fmt::Debug for SigningKeyRow {
             .field("kid", &self.kid)
             .field("generation", &self.generation)
             .finish_non_exhaustive()
-    }
-}
-
-impl SigningKeyRow {
-    pub fn times(&self) -> KeyTimes {
-        KeyTimes {
-            generation: self.generation,
-            created_at: self.created_at,
-            activates_at: self.activates_at,
-            retires_at: self.retires_at,
-            expires_at: self.expires_at,
-        }
     }
 }
 

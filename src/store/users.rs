@@ -1,12 +1,10 @@
 //! The `users` table and what hangs off a user (sessions, refresh tokens).
 
-use diesel::prelude::*;
-use serde::Serialize;
-
 use super::schema::{refresh_tokens, users};
 use super::{DbConnection, StoreError, json};
 use crate::clock::UnixTime;
-use crate::domain::user::UserProfile;
+use crate::domain::user::{User, UserProfile};
+use diesel::prelude::*;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = users)]
@@ -22,32 +20,6 @@ struct UserRow {
     created_at: i64,
     updated_at: i64,
     password_changed_at: i64,
-}
-
-#[derive(Clone, Serialize)]
-pub struct User {
-    /// The stable, opaque subject identifier (`sub`).
-    pub id: String,
-    pub username: String,
-    pub email: Option<String>,
-    pub email_verified: bool,
-    pub display_name: Option<String>,
-    #[serde(skip)]
-    pub password_hash: String,
-    pub roles: Vec<String>,
-    pub disabled: bool,
-    pub created_at: UnixTime,
-    pub updated_at: UnixTime,
-    pub password_changed_at: UnixTime,
-}
-
-impl std::fmt::Debug for User {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("User")
-            .field("id", &self.id)
-            .field("username", &self.username)
-            .finish_non_exhaustive()
-    }
 }
 
 impl TryFrom<UserRow> for User {
@@ -182,7 +154,7 @@ pub fn end_sessions_and_grants(
 ) -> Result<usize, StoreError> {
     // Tokens live at most a day (the configuration's upper bound), so blocking the
     // sessions' ids that long covers every token they produced.
-    let ended = crate::logout::end_user_sessions(conn, user_id, now, now + 86_400)?;
+    let ended = super::session_end::end_user_sessions(conn, user_id, now, now + 86_400)?;
     let families: Vec<String> = refresh_tokens::table
         .filter(refresh_tokens::user_id.eq(user_id))
         .filter(refresh_tokens::revoked_at.is_null())

@@ -6,8 +6,10 @@ use josekit::jwt::JwtPayload;
 use serde_json::{Value, json};
 
 use crate::clock::UnixTime;
+use crate::domain::audience::Audience;
 use crate::domain::opaque;
-use crate::keys::{KeyError, KeyManager};
+use crate::domain::scope::Scope;
+use crate::keys::{KeyError, KeySet};
 
 /// RFC 9068 §2.1: the media type of a JWT access token, without `application/`.
 pub const TYP: &str = "at+jwt";
@@ -17,8 +19,8 @@ pub struct AccessTokenRequest<'a> {
     /// The client id for client credentials; the user's id when a user is present.
     pub subject: &'a str,
     pub client_id: &'a str,
-    pub audience: &'a [String],
-    pub scope: &'a [String],
+    pub audience: &'a [Audience],
+    pub scope: &'a Scope,
     pub now: UnixTime,
     pub ttl: i64,
     /// Claims of the signed-in user: `auth_time`, `acr`, `roles`…
@@ -33,17 +35,14 @@ pub struct IssuedAccessToken {
 }
 
 /// A single audience is a string, several an array (RFC 7519 §4.1.3).
-pub fn audience_claim(audience: &[String]) -> Value {
+pub fn audience_claim(audience: &[Audience]) -> Value {
     match audience {
-        [one] => json!(one),
-        many => json!(many),
+        [one] => json!(one.as_str()),
+        many => json!(many.iter().map(Audience::as_str).collect::<Vec<_>>()),
     }
 }
 
-pub fn issue(
-    keys: &KeyManager,
-    req: &AccessTokenRequest<'_>,
-) -> Result<IssuedAccessToken, KeyError> {
+pub fn issue(keys: &KeySet, req: &AccessTokenRequest<'_>) -> Result<IssuedAccessToken, KeyError> {
     let jti = opaque::identifier();
     let mut p = JwtPayload::new();
     let mut set = |name: &str, value: Value| {
@@ -59,12 +58,12 @@ pub fn issue(
     set("jti", json!(jti))?;
     set("client_id", json!(req.client_id))?;
     if !req.scope.is_empty() {
-        set("scope", json!(req.scope.join(" ")))?;
+        set("scope", json!(req.scope.to_string()))?;
     }
     for (name, value) in &req.extra {
         set(name, value.clone())?;
     }
-    let token = keys.sign(TYP, &p)?;
+    let token = keys.sign(TYP, &p, req.now)?;
     Ok(IssuedAccessToken {
         token,
         jti,

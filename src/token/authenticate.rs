@@ -12,10 +12,10 @@ use super::remote_jwks::RemoteJwks;
 use super::{ErrorCode, TokenError};
 use crate::clock::UnixTime;
 use crate::domain::client::AuthMethod;
+use crate::domain::client::Client;
 use crate::domain::opaque;
-use crate::registry::ClientRegistry;
 use crate::store::audit::{self, AuditEvent};
-use crate::store::clients::Client;
+use crate::store::client_registry::ClientRegistry;
 use crate::store::{Store, StoreError, assertion_jtis};
 
 pub struct Authenticator<'a> {

@@ -8,7 +8,7 @@ use base64::engine::general_purpose::STANDARD;
 use super::TokenError;
 use super::form::TokenForm;
 use crate::domain::client::AuthMethod;
-use crate::secret::Secret;
+use crate::domain::secret::Secret;
 
 /// RFC 7523 §2.2.
 pub const JWT_BEARER_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";

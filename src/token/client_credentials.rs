@@ -8,19 +8,24 @@ use std::borrow::Cow;
 
 use oxide_auth::code_grant::client_credentials::{ClientCredentials, Input, Output, Request};
 use oxide_auth::code_grant::error::AccessTokenErrorType;
-use oxide_auth::endpoint::Scope;
+use oxide_auth::endpoint::Scope as MachineScope;
 use oxide_auth::primitives::registrar::{BoundClient, ExactUrl, PreGrant, RegisteredUrl};
 
+use serde_json::{Value, json};
+
+use super::access_token::{self, AccessTokenRequest};
+use super::issue::{Issuer, server_error};
 use super::{ErrorCode, TokenError};
-use crate::domain::client::{GrantType, is_scope_token};
-use crate::domain::uri;
-use crate::store::clients::Client;
+use crate::clock::UnixTime;
+use crate::domain::audience::{self, Audience};
+use crate::domain::client::{Client, GrantType};
+use crate::domain::scope::Scope;
 
 /// What the grant yields: the scope and audience of the access token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Granted {
-    pub scope: Vec<String>,
-    pub audience: Vec<String>,
+    pub scope: Scope,
+    pub audience: Vec<Audience>,
 }
 
 /// The request as oxide-auth sees it: credentials were checked before, so they are
@@ -50,30 +55,17 @@ impl Request for Authenticated<'_> {
 
 /// RFC 6749 §3.3 and §4.4.2: requested scopes must all be allowed; none requested means
 /// the client's full allowed set.
-pub fn negotiate_scope(
-    client: &Client,
-    requested: Option<&str>,
-) -> Result<Vec<String>, TokenError> {
+pub fn negotiate_scope(client: &Client, requested: Option<&str>) -> Result<Scope, TokenError> {
     let Some(requested) = requested else {
         return Ok(client.scopes.clone());
     };
-    let mut scope: Vec<String> = Vec::new();
-    for token in requested.split(' ').filter(|s| !s.is_empty()) {
-        if !is_scope_token(token) {
-            return Err(TokenError::new(
-                ErrorCode::InvalidScope,
-                "the scope is malformed",
-            ));
-        }
-        if !client.scopes.iter().any(|s| s == token) {
-            return Err(TokenError::new(
-                ErrorCode::InvalidScope,
-                "a requested scope is not allowed for this client",
-            ));
-        }
-        if !scope.iter().any(|s| s == token) {
-            scope.push(token.to_string());
-        }
+    let scope = Scope::parse(requested)
+        .map_err(|_| TokenError::new(ErrorCode::InvalidScope, "the scope is malformed"))?;
+    if !scope.is_subset_of(&client.scopes) {
+        return Err(TokenError::new(
+            ErrorCode::InvalidScope,
+            "a requested scope is not allowed for this client",
+        ));
     }
     Ok(scope)
 }
@@ -83,35 +75,13 @@ pub fn negotiate_scope(
 pub fn negotiate_audience(
     client: &Client,
     resources: &[String],
-) -> Result<Vec<String>, TokenError> {
-    if resources.is_empty() {
-        return match &client.default_audience {
-            Some(a) => Ok(vec![a.clone()]),
-            None => Err(TokenError::new(
-                ErrorCode::InvalidTarget,
-                "this client has no default audience; send a resource parameter",
-            )),
-        };
-    }
-    let mut audience = Vec::new();
-    for r in resources {
-        if uri::check_resource_uri(r).is_err() {
-            return Err(TokenError::new(
-                ErrorCode::InvalidTarget,
-                "resource must be an absolute URI without a fragment",
-            ));
-        }
-        if !client.audiences.contains(r) {
-            return Err(TokenError::new(
-                ErrorCode::InvalidTarget,
-                "the requested resource is not allowed for this client",
-            ));
-        }
-        if !audience.contains(r) {
-            audience.push(r.clone());
-        }
-    }
-    Ok(audience)
+) -> Result<Vec<Audience>, TokenError> {
+    audience::select(
+        &client.audiences,
+        client.default_audience.as_ref(),
+        resources,
+    )
+    .map_err(|e| TokenError::new(ErrorCode::InvalidTarget, e.to_string()))
 }
 
 /// Runs the grant for an authenticated client.
@@ -121,7 +91,7 @@ pub fn grant(
     scope: Option<&str>,
     resources: &[String],
 ) -> Result<Granted, TokenError> {
-    if !client.grant_types.contains(&GrantType::ClientCredentials) {
+    if !client.may_use(GrantType::ClientCredentials) {
         return Err(TokenError::new(
             ErrorCode::UnauthorizedClient,
             "this client may not use the client_credentials grant",
@@ -154,7 +124,7 @@ pub fn grant(
                 extensions: Default::default(),
             },
             Output::Negotiate { bound_client, .. } => {
-                let scope: Scope = allowed.join(" ").parse().map_err(|_| {
+                let scope: MachineScope = allowed.to_string().parse().map_err(|_| {
                     TokenError::new(ErrorCode::InvalidScope, "the scope is malformed")
                 })?;
                 Input::Negotiated {
@@ -166,10 +136,12 @@ pub fn grant(
                 }
             }
             Output::Ok { pre_grant, .. } => {
-                // oxide-auth's scope is a set; keep the client's order for stable output.
-                let mut scope = allowed.clone();
-                scope.retain(|s| pre_grant.scope.iter().any(|g| g == s));
-                return Ok(Granted { scope, audience });
+                // oxide-auth's scope is a set; keep the requested order for stable output.
+                let issued = Scope::from_tokens(pre_grant.scope.iter()).unwrap_or_default();
+                return Ok(Granted {
+                    scope: allowed.intersect(&issued),
+                    audience,
+                });
             }
             Output::Err(mut e) => {
                 let code = match e.description().map(|d| d.kind()) {
@@ -190,49 +162,65 @@ pub fn grant(
     }
 }
 
+/// The whole grant: negotiation, then an RFC 9068 access token for the client itself
+/// (`sub` = `client_id`, RFC 9068 §2.2). No database: the signature is the whole cost.
+pub fn exchange(
+    ctx: &Issuer<'_>,
+    client: &Client,
+    token_endpoint: &str,
+    scope: Option<&str>,
+    resources: &[String],
+    now: UnixTime,
+) -> Result<Value, TokenError> {
+    let granted = grant(client, token_endpoint, scope, resources)?;
+    let issued = access_token::issue(
+        ctx.keys,
+        &AccessTokenRequest {
+            issuer: ctx.issuer,
+            subject: &client.id,
+            client_id: &client.id,
+            audience: &granted.audience,
+            scope: &granted.scope,
+            now,
+            ttl: ctx.tokens.access_token_ttl_secs,
+            extra: Default::default(),
+        },
+    )
+    .map_err(server_error)?;
+    let mut body = json!({
+        "access_token": issued.token,
+        "token_type": "Bearer",
+        "expires_in": issued.expires_in,
+    });
+    if !granted.scope.is_empty() {
+        body["scope"] = json!(granted.scope.to_string());
+    }
+    Ok(body)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::client::AuthMethod;
+    use crate::domain::client::fixtures;
 
     fn client() -> Client {
-        Client {
-            id: "svc".into(),
-            name: "Svc".into(),
-            public: false,
-            secret_hash: None,
-            grant_types: vec![GrantType::ClientCredentials],
-            redirect_uris: vec![],
-            post_logout_redirect_uris: vec![],
-            backchannel_logout_uri: None,
-            scopes: vec!["a.read".into(), "a.write".into()],
-            audiences: vec!["https://api.a".into(), "https://api.b".into()],
-            default_audience: Some("https://api.a".into()),
-            skip_consent: false,
-            require_pkce: false,
-            token_endpoint_auth_method: AuthMethod::ClientSecretBasic,
-            jwks: None,
-            jwks_uri: None,
-            permissions: vec![],
-            created_at: 0,
-            updated_at: 0,
-        }
+        fixtures::service()
     }
 
     const TOKEN: &str = "https://id.example/token";
 
     #[test]
-    fn defaults_and_subsets() {
+    fn client_credentials_scope_and_audience_default_to_the_clients_and_may_be_narrowed() {
         let g = grant(&client(), TOKEN, None, &[]).unwrap();
-        assert_eq!(g.scope, ["a.read", "a.write"]);
-        assert_eq!(g.audience, ["https://api.a"]);
+        assert_eq!(g.scope.to_string(), "a.read a.write");
+        assert_eq!(g.audience, [Audience::from_trusted("https://api.a")]);
         let g = grant(&client(), TOKEN, Some("a.write"), &["https://api.b".into()]).unwrap();
-        assert_eq!(g.scope, ["a.write"]);
-        assert_eq!(g.audience, ["https://api.b"]);
+        assert_eq!(g.scope.to_string(), "a.write");
+        assert_eq!(g.audience, [Audience::from_trusted("https://api.b")]);
     }
 
     #[test]
-    fn refusals_carry_the_rfc_codes() {
+    fn client_credentials_refusals_carry_the_rfc_codes() {
         let code = |r: Result<Granted, TokenError>| r.unwrap_err().code;
         assert_eq!(
             code(grant(&client(), TOKEN, Some("admin"), &[])),

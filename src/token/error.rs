@@ -1,10 +1,7 @@
-//! Token-endpoint errors, exactly as RFC 6749 §5.2 (and RFC 8707 §2) define them, mapped to
-//! HTTP in one place.
+//! Token-endpoint errors, exactly as RFC 6749 §5.2 (and RFC 8707 §2) define them. The
+//! mapping to HTTP is in `http::error`.
 
-use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderValue};
-use actix_web::{HttpResponse, ResponseError};
-use serde_json::json;
+use crate::store::StoreError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {
@@ -77,6 +74,16 @@ impl TokenError {
     pub fn invalid_client(d: impl Into<String>) -> Self {
         Self::new(ErrorCode::InvalidClient, d)
     }
+
+    /// The HTTP status RFC 6749 §5.2 gives this error.
+    pub fn status(&self) -> u16 {
+        match self.code {
+            ErrorCode::InvalidClient => 401,
+            ErrorCode::TemporarilyUnavailable => 503,
+            ErrorCode::ServerError => 500,
+            _ => 400,
+        }
+    }
 }
 
 /// RFC 6749 §5.2: `error_description` may only hold %x20-21 / %x23-5B / %x5D-7E.
@@ -89,41 +96,15 @@ pub fn sanitize(text: &str) -> String {
         .collect()
 }
 
-/// Every token-endpoint response, success or error, carries these (RFC 6749 §5.1).
-pub fn no_store(res: &mut HttpResponse) {
-    let h = res.headers_mut();
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
-    );
-}
-
-impl ResponseError for TokenError {
-    fn status_code(&self) -> StatusCode {
-        match self.code {
-            ErrorCode::InvalidClient => StatusCode::UNAUTHORIZED,
-            ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
-            ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
-            _ => StatusCode::BAD_REQUEST,
+/// A database failure during a token request: `temporarily_unavailable` (503) when the
+/// database cannot be reached, otherwise an opaque `server_error` whose cause is logged.
+impl From<StoreError> for TokenError {
+    fn from(e: StoreError) -> Self {
+        if e.is_unavailable() {
+            TokenError::new(ErrorCode::TemporarilyUnavailable, "try again shortly")
+        } else {
+            super::issue::server_error(e)
         }
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        let mut res = HttpResponse::build(self.status_code()).json(json!({
-            "error": self.code.as_str(),
-            "error_description": self.description,
-        }));
-        no_store(&mut res);
-        // RFC 6749 §5.2: invalid_client is 401 with a challenge for the scheme clients use.
-        if self.code == ErrorCode::InvalidClient {
-            res.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Basic realm=\"portcullis\", charset=\"UTF-8\""),
-            );
-        }
-        res
     }
 }
 

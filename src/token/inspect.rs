@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::access_token::TYP;
-use crate::keys::KeyManager;
+use crate::keys::KeySet;
 
 #[derive(Debug, Clone)]
 pub struct AccessClaims {
@@ -30,7 +30,7 @@ impl AccessClaims {
 }
 
 /// `None` for anything that is not an access token we issued.
-pub fn access_token(keys: &KeyManager, issuer: &str, token: &str) -> Option<AccessClaims> {
+pub fn access_token(keys: &KeySet, issuer: &str, token: &str) -> Option<AccessClaims> {
     let payload = keys.verify_typed(token, Some(TYP)).ok()?;
     if payload.issuer() != Some(issuer) {
         return None;

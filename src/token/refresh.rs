@@ -1,101 +1,112 @@
 //! The refresh-token grant (RFC 6749 §6) with rotation and reuse detection (RFC 9700
 //! §4.14.2): each use returns a new token of the same family; presenting a token that was
-//! already used revokes the family.
+//! already used revokes the family and every access token issued from it.
 
 use serde_json::Value;
 
 use super::form::TokenForm;
-use super::refresh_flow;
-use super::user_tokens::{self, Authentication, Grant, store_error};
+use super::issue::{self, Authentication, Issuer, UserGrant};
+use super::refresh_flow::{self, Presented};
 use super::{ErrorCode, TokenError};
-use crate::domain::client::{GrantType, is_scope_token};
+use crate::clock::UnixTime;
+use crate::domain::client::{Client, GrantType};
 use crate::domain::opaque;
-use crate::startup::AppState;
-use crate::store::clients::Client;
-use crate::store::{refresh_tokens, users};
+use crate::domain::scope::Scope;
+use crate::store::grants::GrantStore;
+
+/// The parameters of a refresh request (RFC 6749 §6).
+#[derive(Debug, Clone, Default)]
+pub struct RefreshExchange {
+    pub refresh_token: String,
+    pub scope: Option<Scope>,
+}
+
+impl RefreshExchange {
+    pub fn from_form(form: &TokenForm) -> Result<Self, TokenError> {
+        let refresh_token = form
+            .get("refresh_token")
+            .ok_or_else(|| TokenError::invalid_request("refresh_token is missing"))?
+            .to_string();
+        let scope = form
+            .get("scope")
+            .map(Scope::parse)
+            .transpose()
+            .map_err(|_| TokenError::new(ErrorCode::InvalidScope, "the scope is malformed"))?;
+        Ok(Self {
+            refresh_token,
+            scope,
+        })
+    }
+}
 
 fn invalid_grant(d: &str) -> TokenError {
     TokenError::invalid_grant(d)
 }
 
-pub async fn refresh(
-    state: &AppState,
+/// A used or revoked refresh token came back: revoke its whole family.
+fn reuse(store: &mut impl GrantStore, family: &str, client: &Client, now: UnixTime) -> TokenError {
+    tracing::warn!(client.id = %client.id, "refresh token reused; its family was revoked");
+    if let Err(e) = store.revoke_family(family, now) {
+        return e.into();
+    }
+    invalid_grant("the refresh token was already used; the grant is revoked")
+}
+
+pub fn exchange(
+    ctx: &Issuer<'_>,
+    store: &mut impl GrantStore,
     client: &Client,
-    form: &TokenForm,
+    req: &RefreshExchange,
+    now: UnixTime,
 ) -> Result<Value, TokenError> {
-    if !client.grant_types.contains(&GrantType::RefreshToken) {
+    if !client.may_use(GrantType::RefreshToken) {
         return Err(TokenError::new(
             ErrorCode::UnauthorizedClient,
             "this client may not use the refresh_token grant",
         ));
     }
-    let token = form
-        .get("refresh_token")
-        .ok_or_else(|| TokenError::invalid_request("refresh_token is missing"))?;
-    let now = state.clock.now();
-    let hash = opaque::hash(token);
-    // Look first, consume last: a request that fails its checks (a widened scope, say)
-    // leaves the token usable instead of burning it.
-    let lookup = hash.clone();
-    let row = state
-        .store
-        .run(move |c| refresh_tokens::find(c, &lookup))
-        .await
-        .map_err(store_error)?
-        .filter(|r| r.client_id == client.id)
+    let hash = opaque::hash(&req.refresh_token);
+    // Another client's token is simply invalid here (RFC 6749 §5.2): it is neither
+    // consumed nor revoked by a client that may have stolen it.
+    let row = store
+        .find_refresh(&hash)?
+        .filter(|r| client.id == r.client_id.as_str())
         .ok_or_else(|| invalid_grant("the refresh token is invalid or expired"))?;
     if row.consumed_at.is_some() || row.revoked_at.is_some() {
-        return Err(reuse(state, &row.family_id, &client.id, now).await);
+        return Err(reuse(store, &row.family_id, client, now));
     }
     let family_end = row.family_expires_at.unwrap_or(row.expires_at);
     if row.expires_at <= now || family_end <= now {
         return Err(invalid_grant("the refresh token is invalid or expired"));
     }
-    let granted: Vec<String> = row
-        .scope
-        .split(' ')
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect();
-    if let Some(requested) = form.get("scope") {
-        if requested
-            .split(' ')
-            .any(|s| !s.is_empty() && !is_scope_token(s))
-        {
-            return Err(TokenError::new(
-                ErrorCode::InvalidScope,
-                "the scope is malformed",
-            ));
-        }
-    }
-    let (machine, scope) = refresh_flow::check(&row, &client.id, token, form.get("scope"))?;
+    let granted =
+        Scope::parse(&row.scope).map_err(|_| invalid_grant("the stored grant is malformed"))?;
+    let (machine, scope) = refresh_flow::check(
+        &row,
+        &Presented {
+            client_id: &client.id,
+            token: &req.refresh_token,
+            scope: req.scope.as_ref(),
+        },
+    )?;
     // Rotation: exactly one request can consume the token; a concurrent one is a reuse.
-    let client_id = client.id.clone();
-    let consumed = state
-        .store
-        .run(move |c| refresh_tokens::consume(c, &hash, &client_id, now))
-        .await
-        .map_err(store_error)?;
-    if consumed.is_none() {
-        return Err(reuse(state, &row.family_id, &client.id, now).await);
+    if store.consume_refresh(&hash, &client.id, now)?.is_none() {
+        return Err(reuse(store, &row.family_id, client, now));
     }
-    let user_id = row.user_id.clone().unwrap_or_default();
-    let user = state
-        .store
-        .run(move |c| users::find_by_id(c, &user_id))
-        .await
-        .map_err(store_error)?
+    let user = store
+        .find_user(row.user_id.as_deref().unwrap_or_default())?
         .filter(|u| !u.disabled)
         .ok_or_else(|| invalid_grant("the user of this grant is no longer active"))?;
     let authn = Authentication {
         auth_time: row.auth_time.unwrap_or(row.issued_at),
         acr: row.acr.clone(),
-        amr: user_tokens::parse_amr(row.amr.as_deref()),
+        amr: issue::parse_amr(row.amr.as_deref()),
         sid: row.session_sid.clone(),
     };
-    let issued = user_tokens::issue(
-        state,
-        Grant {
+    let issued = issue::issue(
+        ctx,
+        store,
+        UserGrant {
             client,
             user: &user,
             scope: &scope,
@@ -104,29 +115,13 @@ pub async fn refresh(
             nonce: None,
             family: Some((row.family_id.clone(), family_end)),
         },
-    )
-    .await?;
+        now,
+    )?;
     refresh_flow::finish(
         machine,
         issued.body["access_token"].as_str().unwrap_or_default(),
         issued.body["refresh_token"].as_str().map(str::to_string),
+        issued.access_expires_at,
     )?;
     Ok(issued.body)
-}
-
-/// A used or revoked refresh token came back: revoke its whole family (RFC 9700 §4.14.2).
-async fn reuse(state: &AppState, family: &str, client_id: &str, now: i64) -> TokenError {
-    tracing::warn!(client.id = %client_id, "refresh token reused; its family was revoked");
-    let family = family.to_string();
-    if let Err(e) = state
-        .store
-        .run(move |c| refresh_tokens::revoke_family(c, &family, now))
-        .await
-    {
-        return store_error(e);
-    }
-    if let Err(e) = state.revocations.refresh(false).await {
-        tracing::warn!(error = %e, "revocation list refresh failed");
-    }
-    invalid_grant("the refresh token was already used; the grant is revoked")
 }

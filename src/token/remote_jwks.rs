@@ -65,6 +65,6 @@ async fn fetch(uri: &str) -> Result<String, String> {
         .await
         .map_err(|e| format!("cannot read {uri}: {e}"))?;
     let text = String::from_utf8(body.to_vec()).map_err(|_| format!("{uri} is not UTF-8"))?;
-    crate::domain::client::check_public_jwks(&text).map_err(|e| format!("{uri}: {e}"))?;
+    crate::domain::jwks::check_public_jwks(&text).map_err(|e| format!("{uri}: {e}"))?;
     Ok(text)
 }

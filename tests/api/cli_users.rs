@@ -1,7 +1,7 @@
 use diesel::prelude::*;
 use portcullis::config::PasswordSettings;
 use portcullis::domain::password::Passwords;
-use portcullis::secret::Secret;
+use portcullis::domain::secret::Secret;
 use portcullis::store::schema::{refresh_tokens, sessions};
 use portcullis::store::users;
 

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use portcullis::clock::{Clock, ManualClock, SystemClock};
+use portcullis::domain::secret::Secret;
 use portcullis::keys::sealed::Kek;
-use portcullis::secret::Secret;
 use serde_json::json;
 
 use crate::authorize_flow::{PASSWORD, SPA_CB, VERIFIER, challenge, query};

@@ -1,6 +1,6 @@
 use diesel::prelude::*;
 use diesel::sql_types::Text;
-use portcullis::domain::client::ClientSpec;
+use portcullis::domain::registration::ClientSpec;
 use portcullis::manage;
 use portcullis::store::{Store, clients, run_migrations};
 

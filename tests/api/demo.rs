@@ -1,7 +1,7 @@
 use portcullis::config::DatabaseSettings;
 use portcullis::domain::opaque;
 use portcullis::domain::password::Passwords;
-use portcullis::secret::Secret;
+use portcullis::domain::secret::Secret;
 use portcullis::store::{clients, connect_once, users};
 
 use crate::helpers::{Cli, ServerProcess};

@@ -81,7 +81,7 @@ async fn both_metadata_documents_describe_this_issuer_byte_for_byte() {
             assert!(has("scopes_supported", scope), "{scope}");
         }
         for scope in doc["scopes_supported"].as_array().unwrap() {
-            assert!(portcullis::domain::client::is_scope_token(
+            assert!(portcullis::domain::scope::is_scope_token(
                 scope.as_str().unwrap()
             ));
         }

@@ -12,8 +12,8 @@ use std::sync::Arc;
 
 use actix_web::web;
 use portcullis::clock::{Clock, SystemClock};
-use portcullis::startup::{AppState, Application};
 use portcullis::store::{DbConnection, connect_once};
+use portcullis::{startup::Application, state::AppState};
 use rand::Rng;
 
 /// argon2 parameters that keep tests fast; production defaults are exercised by unit tests

@@ -4,9 +4,9 @@ use std::sync::Arc;
 
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
+use portcullis::background::sweep::{SweepPolicy, sweep};
 use portcullis::clock::ManualClock;
 use portcullis::store::{DbConnection, assertion_jtis, audit, revoked};
-use portcullis::sweep::{SweepPolicy, sweep};
 
 use crate::authorize_flow::{PASSWORD, SPA_CB, VERIFIER, challenge, query};
 use crate::browser::Browser;

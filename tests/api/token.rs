@@ -591,10 +591,11 @@ async fn the_replay_store_forgets_expired_assertions() {
     let mut conn = app.db.conn();
     portcullis::store::assertion_jtis::insert(&mut conn, "c", "old", 1).unwrap();
     portcullis::store::assertion_jtis::insert(&mut conn, "c", "live", i64::MAX).unwrap();
-    let policy = portcullis::sweep::SweepPolicy::from(&app.state.settings);
-    let deleted = portcullis::sweep::sweep(&app.state.store, app.state.clock.as_ref(), policy)
-        .await
-        .unwrap();
+    let policy = portcullis::background::sweep::SweepPolicy::from(&app.state.settings);
+    let deleted =
+        portcullis::background::sweep::sweep(&app.state.store, app.state.clock.as_ref(), policy)
+            .await
+            .unwrap();
     assert!(deleted.unwrap() >= 1);
     // The live entry still blocks a replay.
     assert!(portcullis::store::assertion_jtis::insert(&mut conn, "c", "live", i64::MAX).is_err());

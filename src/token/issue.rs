@@ -1,26 +1,37 @@
 //! The tokens a user's grant yields (authorization code and refresh): an RFC 9068 access
-//! token with the user's claims, an ID token when `openid` was granted, and a rotated
-//! refresh token when the client may refresh.
+//! token with the user's claims, an ID token when `openid` was granted (OIDC Core
+//! §3.1.3.3), and a rotated refresh token when the client may refresh (RFC 6749 §6).
 
 use serde_json::{Map, Value, json};
 
 use super::access_token::{self, AccessTokenRequest};
 use super::{ErrorCode, TokenError};
 use crate::clock::UnixTime;
-use crate::domain::client::GrantType;
+use crate::config::TokenSettings;
+use crate::domain::audience::Audience;
+use crate::domain::client::{Client, GrantType};
 use crate::domain::opaque;
+use crate::domain::scope::Scope;
+use crate::domain::user::User;
+use crate::keys::KeySet;
 use crate::oidc::id_token::{self, IdTokenRequest};
-use crate::startup::AppState;
-use crate::store::StoreError;
-use crate::store::clients::Client;
-use crate::store::refresh_tokens::{self, RefreshRow};
-use crate::store::users::User;
+use crate::store::grants::GrantStore;
+use crate::store::refresh_tokens::RefreshRow;
 
 /// Refresh tokens carry 256 bits of randomness.
 pub const REFRESH_TOKEN_BYTES: usize = 32;
 
+/// What signs tokens and how long they live: the same for every grant.
+#[derive(Clone, Copy)]
+pub struct Issuer<'a> {
+    pub keys: &'a KeySet,
+    /// The configured issuer, byte for byte (DESIGN.md decision 9).
+    pub issuer: &'a str,
+    pub tokens: &'a TokenSettings,
+}
+
 /// What the sign-in established, carried by codes and refresh tokens.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Authentication {
     pub auth_time: UnixTime,
     pub acr: Option<String>,
@@ -36,6 +47,20 @@ pub fn parse_amr(stored: Option<&str>) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// A user's grant, ready to be turned into tokens.
+pub struct UserGrant<'a> {
+    pub client: &'a Client,
+    pub user: &'a User,
+    /// Scope of this access token (may be narrower than the grant on refresh).
+    pub scope: &'a Scope,
+    /// Scope of the whole grant, kept by the refresh token.
+    pub granted_scope: &'a Scope,
+    pub authn: &'a Authentication,
+    pub nonce: Option<&'a str>,
+    /// The refresh family to continue, and its absolute end; `None` starts one.
+    pub family: Option<(String, UnixTime)>,
+}
+
 pub struct Issued {
     pub body: Value,
     pub access_jti: String,
@@ -48,40 +73,23 @@ pub fn server_error(e: impl std::fmt::Display) -> TokenError {
     TokenError::new(ErrorCode::ServerError, "the token could not be issued")
 }
 
-pub fn store_error(e: StoreError) -> TokenError {
-    if e.is_unavailable() {
-        TokenError::new(ErrorCode::TemporarilyUnavailable, "try again shortly")
-    } else {
-        server_error(e)
-    }
-}
-
 /// Access-token audience for a user's token: the client's default audience, and this
 /// issuer when `openid` was granted so the token works at UserInfo.
-fn audience(state: &AppState, client: &Client, scope: &[String]) -> Vec<String> {
-    let mut aud: Vec<String> = client.default_audience.iter().cloned().collect();
-    if scope.iter().any(|s| s == "openid") || aud.is_empty() {
-        aud.push(state.settings.issuer.clone());
+fn audience(issuer: &str, client: &Client, scope: &Scope) -> Vec<Audience> {
+    let mut aud: Vec<Audience> = client.default_audience.iter().cloned().collect();
+    if scope.is_openid() || aud.is_empty() {
+        aud.push(Audience::from_trusted(issuer));
     }
     aud
 }
 
-pub struct Grant<'a> {
-    pub client: &'a Client,
-    pub user: &'a User,
-    /// Scope of this access token (may be narrower than the grant on refresh).
-    pub scope: &'a [String],
-    /// Scope of the whole grant, kept by the refresh token.
-    pub granted_scope: &'a [String],
-    pub authn: &'a Authentication,
-    pub nonce: Option<&'a str>,
-    /// The refresh family to continue, and its absolute end; `None` starts one.
-    pub family: Option<(String, UnixTime)>,
-}
-
-pub async fn issue(state: &AppState, g: Grant<'_>) -> Result<Issued, TokenError> {
-    let now = state.clock.now();
-    let settings = &state.settings;
+pub fn issue(
+    ctx: &Issuer<'_>,
+    store: &mut impl GrantStore,
+    g: UserGrant<'_>,
+    now: UnixTime,
+) -> Result<Issued, TokenError> {
+    let tokens = ctx.tokens;
     let mut extra = Map::new();
     extra.insert("auth_time".into(), json!(g.authn.auth_time));
     if let Some(acr) = &g.authn.acr {
@@ -92,17 +100,17 @@ pub async fn issue(state: &AppState, g: Grant<'_>) -> Result<Issued, TokenError>
     if let Some(sid) = &g.authn.sid {
         extra.insert("sid".into(), json!(sid));
     }
-    let aud = audience(state, g.client, g.scope);
+    let aud = audience(ctx.issuer, g.client, g.scope);
     let access = access_token::issue(
-        &state.keys,
+        ctx.keys,
         &AccessTokenRequest {
-            issuer: &settings.issuer,
+            issuer: ctx.issuer,
             subject: &g.user.id,
             client_id: &g.client.id,
             audience: &aud,
             scope: g.scope,
             now,
-            ttl: settings.tokens.access_token_ttl_secs,
+            ttl: tokens.access_token_ttl_secs,
             extra,
         },
     )
@@ -111,13 +119,13 @@ pub async fn issue(state: &AppState, g: Grant<'_>) -> Result<Issued, TokenError>
         "access_token": access.token,
         "token_type": "Bearer",
         "expires_in": access.expires_in,
-        "scope": g.scope.join(" "),
+        "scope": g.scope.to_string(),
     });
-    if g.scope.iter().any(|s| s == "openid") {
+    if g.scope.is_openid() {
         let id_token = id_token::issue(
-            &state.keys,
+            ctx.keys,
             &IdTokenRequest {
-                issuer: &settings.issuer,
+                issuer: ctx.issuer,
                 subject: &g.user.id,
                 client_id: &g.client.id,
                 auth_time: g.authn.auth_time,
@@ -127,60 +135,47 @@ pub async fn issue(state: &AppState, g: Grant<'_>) -> Result<Issued, TokenError>
                 sid: g.authn.sid.as_deref(),
                 access_token: &access.token,
                 now,
-                ttl: settings.tokens.id_token_ttl_secs,
+                ttl: tokens.id_token_ttl_secs,
             },
         )
         .map_err(server_error)?;
         body["id_token"] = json!(id_token);
     }
+    let access_expires_at = now + access.expires_in;
     let mut refresh_family = None;
-    if g.client.grant_types.contains(&GrantType::RefreshToken) {
+    if g.client.may_use(GrantType::RefreshToken) {
         let (family_id, family_end) = g.family.unwrap_or_else(|| {
             (
                 opaque::identifier(),
-                now + settings.tokens.refresh_token_absolute_secs,
+                now + tokens.refresh_token_absolute_secs,
             )
         });
         let token = opaque::generate(REFRESH_TOKEN_BYTES);
         let row = RefreshRow {
             token_hash: opaque::hash(token.expose()),
             family_id: family_id.clone(),
-            client_id: g.client.id.clone(),
+            client_id: g.client.id.to_string(),
             user_id: Some(g.user.id.clone()),
             session_sid: g.authn.sid.clone(),
-            scope: g.granted_scope.join(" "),
+            scope: g.granted_scope.to_string(),
             audience: None,
             auth_time: Some(g.authn.auth_time),
             issued_at: now,
-            expires_at: (now + settings.tokens.refresh_token_idle_secs).min(family_end),
+            expires_at: (now + tokens.refresh_token_idle_secs).min(family_end),
             consumed_at: None,
             revoked_at: None,
             amr: Some(json!(g.authn.amr).to_string()),
             acr: g.authn.acr.clone(),
             family_expires_at: Some(family_end),
         };
-        state
-            .store
-            .run(move |c| refresh_tokens::insert(c, &row))
-            .await
-            .map_err(store_error)?;
+        store.insert_refresh(&row, &access.jti, access_expires_at)?;
         body["refresh_token"] = json!(token.expose());
-        let (jti, exp, family) = (
-            access.jti.clone(),
-            now + access.expires_in,
-            family_id.clone(),
-        );
-        state
-            .store
-            .run(move |c| refresh_tokens::record_access_token(c, &jti, &family, exp))
-            .await
-            .map_err(store_error)?;
         refresh_family = Some(family_id);
     }
     Ok(Issued {
         body,
         access_jti: access.jti,
-        access_expires_at: now + access.expires_in,
+        access_expires_at,
         refresh_family,
     })
 }

@@ -9,9 +9,9 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use actix_web::web::Bytes;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use bytes::Bytes;
 use josekit::jwt::JwtPayload;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -167,10 +167,10 @@ impl Revocations {
     pub fn spawn_poll(
         self: &Arc<Self>,
         interval: Duration,
-        wakers: Arc<crate::invalidation::Wakers>,
+        wakers: Arc<crate::store::notify::Wakers>,
     ) {
         let r = Arc::clone(self);
-        actix_web::rt::spawn(async move {
+        tokio::task::spawn_local(async move {
             let mut tick = tokio::time::interval(interval);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             let mut last_signed = r.clock.now();

@@ -11,10 +11,10 @@ use tokio::sync::Notify;
 
 use crate::clock::Clock;
 use crate::domain::opaque;
-use crate::keys::{KeyError, KeyManager};
-use crate::registry::ClientRegistry;
+use crate::keys::{KeyError, KeyManager, KeySet};
 use crate::store::audit::{self, AuditEvent};
 use crate::store::backchannel::{self, Delivery};
+use crate::store::client_registry::ClientRegistry;
 use crate::store::{Store, StoreError};
 
 /// The event member of a logout token (Back-Channel Logout §2.4).
@@ -44,7 +44,7 @@ impl std::fmt::Debug for Backchannel {
 
 /// The logout token for one client and session (§2.4): no `nonce`, `typ: logout+jwt`.
 pub fn logout_token(
-    keys: &KeyManager,
+    keys: &KeySet,
     issuer: &str,
     d: &Delivery,
     now: i64,
@@ -66,7 +66,7 @@ pub fn logout_token(
                 .map_err(|e| KeyError::Jose(e.to_string()))?;
         }
     }
-    keys.sign(TYP, &p)
+    keys.sign(TYP, &p, now)
 }
 
 impl Backchannel {
@@ -94,7 +94,7 @@ impl Backchannel {
 
     pub fn spawn(self: &Arc<Self>) {
         let me = Arc::clone(self);
-        actix_web::rt::spawn(async move {
+        tokio::task::spawn_local(async move {
             loop {
                 if let Err(e) = me.deliver_due().await {
                     tracing::warn!(error = %e, "back-channel logout deliveries failed; will retry");
@@ -145,7 +145,8 @@ impl Backchannel {
             .backchannel_logout_uri
             .clone()
             .ok_or("the client no longer has a back-channel logout URI")?;
-        let token = logout_token(&self.keys, &self.issuer, d, now).map_err(|e| e.to_string())?;
+        let token =
+            logout_token(&self.keys.current(), &self.issuer, d, now).map_err(|e| e.to_string())?;
         let body = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("logout_token", &token)
             .finish();

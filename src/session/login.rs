@@ -4,11 +4,14 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use super::sso::{self, Signed};
 use crate::clock::UnixTime;
 use crate::domain::opaque;
 use crate::domain::password::Passwords;
-use crate::secret::Secret;
-use crate::store::users::{self, User};
+use crate::domain::secret::Secret;
+use crate::domain::user::User;
+use crate::store::audit::{self, AuditEvent};
+use crate::store::users;
 use crate::store::{Store, StoreError};
 
 /// Failures allowed per account before delays start, and per client IP (a shared NAT
@@ -164,6 +167,110 @@ impl PasswordChecker {
             .map_err(|_| StoreError::TaskFailed)?;
         let ok = answer.await.map_err(|_| StoreError::TaskFailed)?;
         Ok(user.filter(|u| ok && !u.disabled))
+    }
+}
+
+/// How a sign-in attempt ended.
+pub enum SignIn {
+    /// Too many recent failures for this account or address: try again in this many
+    /// seconds. The password was not checked.
+    Throttled(i64),
+    /// Unknown user, wrong password or disabled account (not said which).
+    Failed,
+    /// A new session, and the cookie value that names it.
+    SignedIn(Box<Signed>, Secret<String>),
+}
+
+/// Who is signing in, from where, for which client.
+pub struct Attempt<'a> {
+    pub username: &'a str,
+    pub password: Secret<String>,
+    pub ip: &'a str,
+    pub client_id: &'a str,
+}
+
+/// The password sign-in: throttle, check, audit, and start a session on success.
+pub async fn sign_in(
+    checker: &PasswordChecker,
+    throttle: &LoginThrottle,
+    store: &Store,
+    attempt: Attempt<'_>,
+    session_ttl: i64,
+    now: UnixTime,
+) -> Result<SignIn, StoreError> {
+    let account = attempt.username.trim().to_ascii_lowercase();
+    let wait = throttle.wait(&account, attempt.ip, now);
+    if wait > 0 {
+        return Ok(SignIn::Throttled(wait));
+    }
+    let user = checker
+        .check(store, attempt.username, attempt.password)
+        .await?;
+    let Some(user) = user else {
+        throttle.failed(&account, attempt.ip, now);
+        record(
+            store,
+            "login.failed",
+            None,
+            attempt.client_id,
+            attempt.ip,
+            serde_json::json!({ "username": account }),
+            now,
+        )
+        .await;
+        return Ok(SignIn::Failed);
+    };
+    throttle.succeeded(&account);
+    record(
+        store,
+        "login.succeeded",
+        Some(&user.id),
+        attempt.client_id,
+        attempt.ip,
+        serde_json::json!({}),
+        now,
+    )
+    .await;
+    let (cookie_value, session) = sso::start(store, &user, now, session_ttl).await?;
+    Ok(SignIn::SignedIn(
+        Box::new(Signed { session, user }),
+        cookie_value,
+    ))
+}
+
+/// Best effort: an audit failure must not change the answer.
+async fn record(
+    store: &Store,
+    event: &'static str,
+    user_id: Option<&str>,
+    client_id: &str,
+    ip: &str,
+    details: serde_json::Value,
+    now: UnixTime,
+) {
+    let (user_id, client_id, ip) = (
+        user_id.map(str::to_string),
+        client_id.to_string(),
+        ip.to_string(),
+    );
+    let result = store
+        .run(move |c| {
+            audit::record(
+                c,
+                &AuditEvent {
+                    event,
+                    actor: "user",
+                    user_id: user_id.as_deref(),
+                    client_id: Some(&client_id),
+                    ip: Some(&ip),
+                    details,
+                },
+                now,
+            )
+        })
+        .await;
+    if let Err(e) = result {
+        tracing::warn!(error = %e, "cannot write the audit log");
     }
 }
 

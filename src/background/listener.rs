@@ -1,73 +1,15 @@
-//! Cross-instance cache invalidation. Writers bump a version in `cache_versions` and, on
-//! PostgreSQL, `NOTIFY portcullis_cache` in the same transaction; every instance LISTENs
-//! on a dedicated connection and wakes the matching cache at once. The caches also poll
-//! their version on an interval, which covers missed notifications and reconnects, and is
-//! the whole mechanism on SQLite (one process, no NOTIFY).
+//! The PostgreSQL LISTEN side of cross-instance cache invalidation (the NOTIFY side is
+//! `store::notify`): a dedicated connection on its own thread wakes the matching cache
+//! as soon as another instance commits a change.
 
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use diesel::pg::PgConnection;
-use diesel::sql_types::Text;
 use diesel::{Connection, RunQueryDsl};
-use tokio::sync::Notify;
 
 use crate::config::{DatabaseKind, DatabaseSettings};
-use crate::store::{DbConnection, StoreError};
-
-pub const CHANNEL: &str = "portcullis_cache";
-
-/// What changed; the payload of a notification.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Topic {
-    Clients,
-    Revocations,
-    Keys,
-}
-
-impl Topic {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Topic::Clients => "clients",
-            Topic::Revocations => "revocations",
-            Topic::Keys => "keys",
-        }
-    }
-}
-
-/// Tells other instances that `topic` changed (delivered when the transaction commits).
-pub fn notify(conn: &mut DbConnection, topic: Topic) -> Result<(), StoreError> {
-    if let DbConnection::Postgres(pg) = conn {
-        diesel::sql_query("SELECT pg_notify($1, $2)")
-            .bind::<Text, _>(CHANNEL)
-            .bind::<Text, _>(topic.as_str())
-            .execute(pg)?;
-    }
-    Ok(())
-}
-
-/// Wake-ups for each cache; the listener (or a local writer) calls them.
-#[derive(Default)]
-pub struct Wakers {
-    pub clients: Notify,
-    pub revocations: Notify,
-    pub keys: Notify,
-}
-
-impl Wakers {
-    pub fn wake(&self, topic: Option<Topic>) {
-        match topic {
-            Some(Topic::Clients) => self.clients.notify_one(),
-            Some(Topic::Revocations) => self.revocations.notify_one(),
-            Some(Topic::Keys) => self.keys.notify_one(),
-            None => {
-                self.clients.notify_one();
-                self.revocations.notify_one();
-                self.keys.notify_one();
-            }
-        }
-    }
-}
+use crate::store::notify::{CHANNEL, Topic, Wakers};
 
 /// Starts the LISTEN thread on PostgreSQL (nothing on SQLite). It reconnects by itself
 /// and, after each (re)connect, wakes every cache for a full refresh. It ends when the
@@ -105,12 +47,7 @@ pub fn spawn_listener(db: &DatabaseSettings, wakers: &Arc<Wakers>) {
                     let Some(w) = weak.upgrade() else { return };
                     for n in conn.notifications_iter() {
                         match n {
-                            Ok(n) => w.wake(match n.payload.as_str() {
-                                "clients" => Some(Topic::Clients),
-                                "revocations" => Some(Topic::Revocations),
-                                "keys" => Some(Topic::Keys),
-                                _ => None,
-                            }),
+                            Ok(n) => w.wake(Topic::parse(&n.payload)),
                             Err(e) => {
                                 tracing::warn!(error = %e, "cache listener lost its connection; reconnecting");
                                 break 'listen;

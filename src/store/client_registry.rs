@@ -9,7 +9,8 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use crate::store::clients::{self, Client};
+use crate::domain::client::Client;
+use crate::store::clients;
 use crate::store::{Store, StoreError};
 
 type ClientMap = HashMap<String, Arc<Client>>;
@@ -64,7 +65,7 @@ impl ClientRegistry {
         if let Some((version, list)) = loaded {
             let map: ClientMap = list
                 .into_iter()
-                .map(|c| (c.id.clone(), Arc::new(c)))
+                .map(|c| (c.id.to_string(), Arc::new(c)))
                 .collect();
             let mut guard = match self.clients.write() {
                 Ok(g) => g,
@@ -85,10 +86,10 @@ impl ClientRegistry {
     pub fn spawn_poll(
         self: &Arc<Self>,
         interval: Duration,
-        wakers: Arc<crate::invalidation::Wakers>,
+        wakers: Arc<crate::store::notify::Wakers>,
     ) {
         let registry = Arc::clone(self);
-        actix_web::rt::spawn(async move {
+        tokio::task::spawn_local(async move {
             let mut tick = tokio::time::interval(interval);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {

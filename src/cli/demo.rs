@@ -8,12 +8,12 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 
 use crate::clock::UnixTime;
-use crate::domain::client::ClientSpec;
 use crate::domain::opaque;
 use crate::domain::password::Passwords;
+use crate::domain::registration::ClientSpec;
+use crate::domain::secret::Secret;
 use crate::domain::user::UserSpec;
 use crate::manage::{self, ManageError};
-use crate::secret::Secret;
 use crate::store::{DbConnection, clients, users};
 
 pub const SERVICE_CLIENT_ID: &str = "demo-service";

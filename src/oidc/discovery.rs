@@ -1,37 +1,32 @@
 //! Authorization-server metadata (OpenID Connect Discovery 1.0, RFC 8414), generated from
-//! one [`Capabilities`] value — the same one that decides which routes exist — so we never
-//! advertise an endpoint or feature that is not built.
+//! the endpoint list (`endpoints`) — the same one that decides which routes exist — and
+//! one [`Capabilities`] value, so we never advertise an endpoint or feature that is off or
+//! not built.
 
-use actix_web::web::Bytes;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use bytes::Bytes;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
-pub const OPENID_CONFIGURATION_PATH: &str = "/.well-known/openid-configuration";
-pub const OAUTH_METADATA_PATH: &str = "/.well-known/oauth-authorization-server";
-pub const JWKS_PATH: &str = "/.well-known/jwks.json";
-pub const AUTHORIZE_PATH: &str = "/authorize";
+use crate::config::Features;
+use crate::endpoints::{self, Endpoint};
 
-/// What this server implements. Each protocol feature adds its field here, its route in
-/// `startup`, and its metadata below.
+/// What this server implements besides its endpoints.
 #[derive(Debug, Clone)]
 pub struct Capabilities {
-    pub authorize_path: &'static str,
-    pub userinfo_path: &'static str,
+    pub features: Features,
     pub scopes: Vec<&'static str>,
     pub claims: Vec<&'static str>,
-    pub token_path: &'static str,
     pub grant_types: Vec<&'static str>,
     pub token_auth_methods: Vec<&'static str>,
     pub token_auth_signing_algs: Vec<&'static str>,
 }
 
 impl Capabilities {
-    pub fn current() -> Self {
+    pub fn current(features: &Features) -> Self {
         Self {
-            authorize_path: AUTHORIZE_PATH,
-            userinfo_path: crate::http::userinfo::USERINFO_PATH,
+            features: features.clone(),
             scopes: vec![
                 "openid",
                 "profile",
@@ -59,7 +54,6 @@ impl Capabilities {
                 "email",
                 "email_verified",
             ],
-            token_path: crate::http::token::TOKEN_PATH,
             grant_types: vec!["authorization_code", "refresh_token", "client_credentials"],
             token_auth_methods: vec![
                 "client_secret_basic",
@@ -76,11 +70,13 @@ impl Capabilities {
 pub fn metadata(issuer: &str, caps: &Capabilities) -> Value {
     let mut m = Map::new();
     m.insert("issuer".into(), json!(issuer));
-    m.insert("jwks_uri".into(), json!(format!("{issuer}{JWKS_PATH}")));
-    let url = |path: &str| json!(format!("{issuer}{path}"));
-    m.insert("authorization_endpoint".into(), url(caps.authorize_path));
-    m.insert("token_endpoint".into(), url(caps.token_path));
-    m.insert("userinfo_endpoint".into(), url(caps.userinfo_path));
+    // Every endpoint that is on, under its registered metadata name.
+    for endpoint in endpoints::enabled(&caps.features) {
+        if let Some(name) = endpoint.metadata_name() {
+            m.insert(name.into(), json!(endpoint.url(issuer)));
+        }
+    }
+    let on = |e: Endpoint| e.enabled(&caps.features);
     m.insert("response_types_supported".into(), json!(["code"]));
     m.insert(
         "response_modes_supported".into(),
@@ -100,7 +96,7 @@ pub fn metadata(issuer: &str, caps: &Capabilities) -> Value {
     );
     m.insert(
         "acr_values_supported".into(),
-        json!([crate::session::ACR_PASSWORD]),
+        json!([crate::session::sso::ACR_PASSWORD]),
     );
     m.insert(
         "authorization_response_iss_parameter_supported".into(),
@@ -110,42 +106,26 @@ pub fn metadata(issuer: &str, caps: &Capabilities) -> Value {
     m.insert("request_parameter_supported".into(), json!(false));
     m.insert("request_uri_parameter_supported".into(), json!(false));
     m.insert("grant_types_supported".into(), json!(caps.grant_types));
-    m.insert(
-        "revocation_endpoint".into(),
-        url(crate::http::revoke::REVOKE_PATH),
-    );
-    m.insert(
-        "revocation_endpoint_auth_methods_supported".into(),
-        json!(caps.token_auth_methods),
-    );
-    m.insert(
-        "introspection_endpoint".into(),
-        url(crate::http::introspect::INTROSPECT_PATH),
-    );
-    m.insert(
-        "introspection_endpoint_auth_methods_supported".into(),
-        json!(
-            caps.token_auth_methods
-                .iter()
-                .filter(|m| **m != "none")
-                .collect::<Vec<_>>()
-        ),
-    );
-    m.insert(
-        "end_session_endpoint".into(),
-        url(crate::http::logout::LOGOUT_PATH),
-    );
+    if on(Endpoint::Revoke) {
+        m.insert(
+            "revocation_endpoint_auth_methods_supported".into(),
+            json!(caps.token_auth_methods),
+        );
+    }
+    if on(Endpoint::Introspect) {
+        // RFC 7662 §2.1: the endpoint is protected; a public client proves nothing.
+        m.insert(
+            "introspection_endpoint_auth_methods_supported".into(),
+            json!(
+                caps.token_auth_methods
+                    .iter()
+                    .filter(|m| **m != "none")
+                    .collect::<Vec<_>>()
+            ),
+        );
+    }
     m.insert("backchannel_logout_supported".into(), json!(true));
     m.insert("backchannel_logout_session_supported".into(), json!(true));
-    // Not a registered name: our revocation feed for resource servers.
-    m.insert(
-        "portcullis_revocation_feed_endpoint".into(),
-        url(crate::http::feed::FEED_PATH),
-    );
-    m.insert(
-        "portcullis_revocation_stream_endpoint".into(),
-        url(crate::http::feed::STREAM_PATH),
-    );
     m.insert(
         "token_endpoint_auth_methods_supported".into(),
         json!(caps.token_auth_methods),
@@ -181,11 +161,46 @@ mod tests {
 
     #[test]
     fn metadata_uses_the_issuer_byte_for_byte() {
-        let m = metadata("https://id.example.com/tenant", &Capabilities::current());
+        let m = metadata(
+            "https://id.example.com/tenant",
+            &Capabilities::current(&Features::default()),
+        );
         assert_eq!(m["issuer"], "https://id.example.com/tenant");
         assert_eq!(
             m["jwks_uri"],
             "https://id.example.com/tenant/.well-known/jwks.json"
         );
+    }
+
+    #[test]
+    fn switched_off_features_are_not_advertised() {
+        let on = metadata(
+            "https://id.example",
+            &Capabilities::current(&Features::default()),
+        );
+        assert_eq!(
+            on["introspection_endpoint"],
+            "https://id.example/introspect"
+        );
+        assert_eq!(
+            on["portcullis_revocation_feed_endpoint"],
+            "https://id.example/revocations"
+        );
+        let off = metadata(
+            "https://id.example",
+            &Capabilities::current(&Features {
+                revocation_feed: false,
+                introspection: false,
+            }),
+        );
+        for member in [
+            "introspection_endpoint",
+            "introspection_endpoint_auth_methods_supported",
+            "portcullis_revocation_feed_endpoint",
+            "portcullis_revocation_stream_endpoint",
+        ] {
+            assert!(off.get(member).is_none(), "{member}");
+        }
+        assert_eq!(off["revocation_endpoint"], "https://id.example/revoke");
     }
 }

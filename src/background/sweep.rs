@@ -131,7 +131,7 @@ pub async fn sweep(
 }
 
 pub fn spawn_sweeper(store: Store, clock: Arc<dyn Clock>, policy: SweepPolicy, interval: Duration) {
-    actix_web::rt::spawn(async move {
+    tokio::task::spawn_local(async move {
         let mut tick = tokio::time::interval(interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {

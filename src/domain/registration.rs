@@ -1,0 +1,341 @@
+//! Registering a client: what an operator may ask for, and the checks that make a
+//! registration valid (RFC 6749 §2, RFC 7591 §2 for the metadata names, RFC 9700 §2.1).
+
+use serde::Serialize;
+
+use super::audience::Audience;
+use super::auth_method::AuthMethod;
+use super::client_id::{ClientId, is_client_id};
+use super::grant_type::GrantType;
+use super::jwks::check_public_jwks;
+use super::redirect_uri::RedirectUri;
+use super::scope::Scope;
+use super::uri;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ClientError {
+    #[error("client id `{0}` is invalid: use 1-128 characters from A-Z a-z 0-9 . _ ~ -")]
+    InvalidId(String),
+    #[error("client name must be 1-200 printable characters")]
+    InvalidName,
+    #[error(
+        "unknown grant type `{0}` (expected authorization_code, refresh_token or client_credentials)"
+    )]
+    UnknownGrantType(String),
+    #[error(
+        "unknown auth method `{0}` (expected client_secret_basic, client_secret_post, private_key_jwt or none)"
+    )]
+    UnknownAuthMethod(String),
+    #[error("at least one --grant-type is required")]
+    NoGrantType,
+    #[error("{field} `{uri}` is invalid: {problem}")]
+    InvalidUri {
+        field: &'static str,
+        uri: String,
+        problem: &'static str,
+    },
+    #[error("the authorization_code grant needs at least one --redirect-uri")]
+    MissingRedirectUri,
+    #[error("--redirect-uri is only meaningful with the authorization_code grant")]
+    RedirectWithoutCodeGrant,
+    #[error("refresh_token is issued only with the authorization_code grant; add it too")]
+    RefreshWithoutCode,
+    #[error("a public client cannot use client_credentials: it has no credentials")]
+    PublicClientCredentials,
+    #[error(
+        "scope `{0}` is invalid: scope tokens are printable ASCII without spaces, quotes or backslashes (RFC 6749 §3.3)"
+    )]
+    InvalidScope(String),
+    #[error("a public client authenticates with `none`; a confidential client cannot")]
+    AuthMethodMismatch,
+    #[error("private_key_jwt needs the client's public keys: --jwks FILE or --jwks-uri URL")]
+    PrivateKeyJwtNeedsKeys,
+    #[error("--jwks and --jwks-uri are only for private_key_jwt clients, and only one of them")]
+    UnexpectedKeys,
+    #[error("the JWK set is invalid: {0}")]
+    InvalidJwks(String),
+}
+
+/// What an operator asks for when registering a client.
+#[derive(Debug, Clone, Default)]
+pub struct ClientSpec {
+    pub id: Option<String>,
+    pub name: String,
+    pub public: bool,
+    pub grant_types: Vec<String>,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub backchannel_logout_uri: Option<String>,
+    pub scopes: Vec<String>,
+    pub audience: Option<String>,
+    /// Further audiences the client may request with `resource` (RFC 8707).
+    pub allowed_audiences: Vec<String>,
+    pub skip_consent: bool,
+    pub auth_method: Option<String>,
+    /// A public JWK set (JSON) for private_key_jwt.
+    pub jwks: Option<String>,
+    pub jwks_uri: Option<String>,
+    /// Extra rights: `introspect` lets a resource server introspect any token.
+    pub permissions: Vec<String>,
+}
+
+/// A registration that passed every check; what the store writes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClientRegistration {
+    pub id: ClientId,
+    pub name: String,
+    pub public: bool,
+    pub grant_types: Vec<GrantType>,
+    pub redirect_uris: Vec<RedirectUri>,
+    pub post_logout_redirect_uris: Vec<RedirectUri>,
+    pub backchannel_logout_uri: Option<String>,
+    pub scopes: Scope,
+    pub audiences: Vec<Audience>,
+    pub default_audience: Option<Audience>,
+    pub skip_consent: bool,
+    /// RFC 9700 §2.1.1: PKCE is required of every public client.
+    pub require_pkce: bool,
+    pub auth_method: AuthMethod,
+    pub jwks: Option<String>,
+    pub jwks_uri: Option<String>,
+    pub permissions: Vec<String>,
+}
+
+fn dedup<T: PartialEq>(items: Vec<T>) -> Vec<T> {
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        if !out.contains(&item) {
+            out.push(item);
+        }
+    }
+    out
+}
+
+fn check_uris(
+    field: &'static str,
+    uris: &[String],
+    check: fn(&str) -> Result<(), uri::UriProblem>,
+) -> Result<(), ClientError> {
+    for u in uris {
+        check(u).map_err(|problem| ClientError::InvalidUri {
+            field,
+            uri: u.clone(),
+            problem,
+        })?;
+    }
+    Ok(())
+}
+
+/// Parses each URI with `parse`, naming the field in the error.
+fn parse_uris<T>(
+    field: &'static str,
+    uris: Vec<String>,
+    parse: fn(&str) -> Result<T, uri::UriProblem>,
+) -> Result<Vec<T>, ClientError> {
+    uris.iter()
+        .map(|u| {
+            parse(u).map_err(|problem| ClientError::InvalidUri {
+                field,
+                uri: u.clone(),
+                problem,
+            })
+        })
+        .collect()
+}
+
+impl ClientSpec {
+    /// Validates the request; `generated_id` is used when no id was given.
+    pub fn validate(self, generated_id: String) -> Result<ClientRegistration, ClientError> {
+        let id = self.id.unwrap_or(generated_id);
+        if !is_client_id(&id) {
+            return Err(ClientError::InvalidId(id));
+        }
+        let id = ClientId::from_stored(id);
+        let name = self.name.trim().to_string();
+        if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
+            return Err(ClientError::InvalidName);
+        }
+        let grant_types = dedup(
+            self.grant_types
+                .iter()
+                .map(|g| g.parse())
+                .collect::<Result<Vec<GrantType>, _>>()?,
+        );
+        if grant_types.is_empty() {
+            return Err(ClientError::NoGrantType);
+        }
+        let code = grant_types.contains(&GrantType::AuthorizationCode);
+        if self.public && grant_types.contains(&GrantType::ClientCredentials) {
+            return Err(ClientError::PublicClientCredentials);
+        }
+        if grant_types.contains(&GrantType::RefreshToken) && !code {
+            return Err(ClientError::RefreshWithoutCode);
+        }
+        let redirect_uris = parse_uris(
+            "redirect URI",
+            dedup(self.redirect_uris),
+            RedirectUri::register,
+        )?;
+        if code && redirect_uris.is_empty() {
+            return Err(ClientError::MissingRedirectUri);
+        }
+        if !code && !redirect_uris.is_empty() {
+            return Err(ClientError::RedirectWithoutCodeGrant);
+        }
+        let post_logout_redirect_uris = parse_uris(
+            "post-logout redirect URI",
+            dedup(self.post_logout_redirect_uris),
+            RedirectUri::register,
+        )?;
+        if let Some(u) = &self.backchannel_logout_uri {
+            check_uris(
+                "back-channel logout URI",
+                std::slice::from_ref(u),
+                uri::check_https_uri,
+            )?;
+        }
+        let mut scopes =
+            Scope::from_tokens(&self.scopes).map_err(|bad| ClientError::InvalidScope(bad.0))?;
+        if scopes.is_empty() && code {
+            let mut defaults = vec!["openid", "profile", "email"];
+            if grant_types.contains(&GrantType::RefreshToken) {
+                defaults.push(super::scope::OFFLINE_ACCESS);
+            }
+            scopes =
+                Scope::from_tokens(defaults).map_err(|bad| ClientError::InvalidScope(bad.0))?;
+        }
+        let mut audiences: Vec<String> = self.audience.iter().cloned().collect();
+        audiences.extend(self.allowed_audiences);
+        let audiences = parse_uris("audience", dedup(audiences), Audience::parse)?;
+        let default_audience = self.audience.as_deref().map(Audience::from_trusted);
+        let auth_method = match self.auth_method.as_deref() {
+            Some(m) => m.parse()?,
+            None if self.public => AuthMethod::None,
+            None => AuthMethod::ClientSecretBasic,
+        };
+        if self.public != (auth_method == AuthMethod::None) {
+            return Err(ClientError::AuthMethodMismatch);
+        }
+        match (auth_method, &self.jwks, &self.jwks_uri) {
+            (AuthMethod::PrivateKeyJwt, None, None) => {
+                return Err(ClientError::PrivateKeyJwtNeedsKeys);
+            }
+            (AuthMethod::PrivateKeyJwt, Some(_), Some(_)) => {
+                return Err(ClientError::UnexpectedKeys);
+            }
+            (AuthMethod::PrivateKeyJwt, Some(jwks), None) => check_public_jwks(jwks)?,
+            (AuthMethod::PrivateKeyJwt, None, Some(u)) => {
+                check_uris("JWKS URI", std::slice::from_ref(u), uri::check_https_uri)?
+            }
+            (_, None, None) => {}
+            _ => return Err(ClientError::UnexpectedKeys),
+        }
+        Ok(ClientRegistration {
+            id,
+            name,
+            public: self.public,
+            grant_types,
+            redirect_uris,
+            post_logout_redirect_uris,
+            backchannel_logout_uri: self.backchannel_logout_uri,
+            scopes,
+            audiences,
+            default_audience,
+            skip_consent: self.skip_consent,
+            require_pkce: self.public,
+            auth_method,
+            jwks: self.jwks,
+            jwks_uri: self.jwks_uri,
+            permissions: self.permissions,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> ClientSpec {
+        ClientSpec {
+            name: "App".into(),
+            grant_types: vec!["authorization_code".into()],
+            redirect_uris: vec!["https://app.example.com/cb".into()],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_confidential_code_client_gets_defaults() {
+        let c = spec().validate("gen".into()).unwrap();
+        assert_eq!(c.id.as_str(), "gen");
+        assert_eq!(c.auth_method, AuthMethod::ClientSecretBasic);
+        assert_eq!(c.scopes.to_string(), "openid profile email");
+        assert!(!c.require_pkce);
+    }
+
+    #[test]
+    fn a_public_client_requires_pkce_and_no_secret() {
+        let c = ClientSpec {
+            public: true,
+            ..spec()
+        }
+        .validate("g".into())
+        .unwrap();
+        assert!(c.require_pkce);
+        assert_eq!(c.auth_method, AuthMethod::None);
+    }
+
+    #[test]
+    fn bad_registrations_are_refused() {
+        let cases: Vec<(ClientSpec, &str)> = vec![
+            (
+                ClientSpec {
+                    grant_types: vec!["password".into()],
+                    ..spec()
+                },
+                "unknown grant type",
+            ),
+            (
+                ClientSpec {
+                    redirect_uris: vec!["/cb".into()],
+                    ..spec()
+                },
+                "absolute",
+            ),
+            (
+                ClientSpec {
+                    redirect_uris: vec![],
+                    ..spec()
+                },
+                "redirect-uri",
+            ),
+            (
+                ClientSpec {
+                    public: true,
+                    grant_types: vec!["client_credentials".into()],
+                    redirect_uris: vec![],
+                    ..spec()
+                },
+                "public client",
+            ),
+            (
+                ClientSpec {
+                    id: Some("has space".into()),
+                    ..spec()
+                },
+                "client id",
+            ),
+            (
+                ClientSpec {
+                    scopes: vec!["ok \"bad\"".into()],
+                    ..spec()
+                },
+                "scope",
+            ),
+        ];
+        for (s, expected) in cases {
+            let e = s.validate("g".into()).unwrap_err().to_string();
+            assert!(e.contains(expected), "{e}");
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! Every HTTP endpoint of the server, in one list that both wires the routes
+//! (`http::routes`) and writes discovery (`oidc::discovery`), so what is off is neither
+//! served nor advertised (DESIGN.md decisions 8 and 15).
+
+use crate::config::Features;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    Healthz,
+    Readyz,
+    Jwks,
+    OpenidConfiguration,
+    OauthMetadata,
+    Authorize,
+    Login,
+    Consent,
+    Token,
+    Userinfo,
+    Revoke,
+    Introspect,
+    Logout,
+    RevocationFeed,
+    RevocationStream,
+}
+
+impl Endpoint {
+    pub const ALL: [Endpoint; 15] = [
+        Endpoint::Healthz,
+        Endpoint::Readyz,
+        Endpoint::Jwks,
+        Endpoint::OpenidConfiguration,
+        Endpoint::OauthMetadata,
+        Endpoint::Authorize,
+        Endpoint::Login,
+        Endpoint::Consent,
+        Endpoint::Token,
+        Endpoint::Userinfo,
+        Endpoint::Revoke,
+        Endpoint::Introspect,
+        Endpoint::Logout,
+        Endpoint::RevocationFeed,
+        Endpoint::RevocationStream,
+    ];
+
+    pub fn path(self) -> &'static str {
+        match self {
+            Endpoint::Healthz => "/healthz",
+            Endpoint::Readyz => "/readyz",
+            Endpoint::Jwks => "/.well-known/jwks.json",
+            Endpoint::OpenidConfiguration => "/.well-known/openid-configuration",
+            Endpoint::OauthMetadata => "/.well-known/oauth-authorization-server",
+            Endpoint::Authorize => "/authorize",
+            Endpoint::Login => "/login",
+            Endpoint::Consent => "/consent",
+            Endpoint::Token => "/token",
+            Endpoint::Userinfo => "/userinfo",
+            Endpoint::Revoke => "/revoke",
+            Endpoint::Introspect => "/introspect",
+            Endpoint::Logout => "/logout",
+            Endpoint::RevocationFeed => "/revocations",
+            Endpoint::RevocationStream => "/revocations/stream",
+        }
+    }
+
+    /// The metadata member that advertises this endpoint (RFC 8414 §2, OpenID Connect
+    /// Discovery §3, RFC 7009 / RFC 7662 via RFC 8414, RP-Initiated Logout §2.1); ours
+    /// are prefixed `portcullis_`. `None` for endpoints discovery does not name.
+    pub fn metadata_name(self) -> Option<&'static str> {
+        match self {
+            Endpoint::Jwks => Some("jwks_uri"),
+            Endpoint::Authorize => Some("authorization_endpoint"),
+            Endpoint::Token => Some("token_endpoint"),
+            Endpoint::Userinfo => Some("userinfo_endpoint"),
+            Endpoint::Revoke => Some("revocation_endpoint"),
+            Endpoint::Introspect => Some("introspection_endpoint"),
+            Endpoint::Logout => Some("end_session_endpoint"),
+            Endpoint::RevocationFeed => Some("portcullis_revocation_feed_endpoint"),
+            Endpoint::RevocationStream => Some("portcullis_revocation_stream_endpoint"),
+            _ => None,
+        }
+    }
+
+    /// Whether the operator's `[features]` keep this endpoint.
+    pub fn enabled(self, features: &Features) -> bool {
+        match self {
+            Endpoint::Introspect => features.introspection,
+            Endpoint::RevocationFeed | Endpoint::RevocationStream => features.revocation_feed,
+            _ => true,
+        }
+    }
+
+    /// The absolute URL of this endpoint under `issuer`.
+    pub fn url(self, issuer: &str) -> String {
+        format!("{issuer}{}", self.path())
+    }
+}
+
+/// The endpoints this configuration serves.
+pub fn enabled(features: &Features) -> impl Iterator<Item = Endpoint> + '_ {
+    Endpoint::ALL.into_iter().filter(|e| e.enabled(features))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn switching_a_feature_off_removes_its_endpoints() {
+        let all: Vec<_> = enabled(&Features::default()).collect();
+        assert_eq!(all.len(), Endpoint::ALL.len());
+        let off = Features {
+            revocation_feed: false,
+            introspection: false,
+        };
+        let left: Vec<_> = enabled(&off).collect();
+        assert!(!left.contains(&Endpoint::Introspect));
+        assert!(!left.contains(&Endpoint::RevocationFeed));
+        assert!(!left.contains(&Endpoint::RevocationStream));
+        assert!(left.contains(&Endpoint::Token));
+    }
+
+    #[test]
+    fn paths_are_distinct() {
+        let mut paths: Vec<_> = Endpoint::ALL.iter().map(|e| e.path()).collect();
+        paths.sort();
+        paths.dedup();
+        assert_eq!(paths.len(), Endpoint::ALL.len());
+    }
+}

@@ -1,0 +1,103 @@
+//! The cookies of our pages: the SSO session (`HttpOnly`, `SameSite=Lax`, `Secure` under
+//! an https issuer) and the double-submit CSRF token of the sign-in, consent and logout
+//! forms (`SameSite=Strict`).
+
+use actix_web::HttpRequest;
+use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
+
+use crate::domain::opaque;
+use crate::domain::secret::Secret;
+
+pub const SESSION_COOKIE: &str = "portcullis_session";
+/// Double-submit CSRF cookie for the login, consent and logout forms.
+pub const CSRF_COOKIE: &str = "portcullis_csrf";
+
+fn cookie<'a>(
+    name: &'a str,
+    value: String,
+    secure: bool,
+    max_age: i64,
+    same_site: SameSite,
+) -> Cookie<'a> {
+    Cookie::build(name, value)
+        .path("/")
+        .http_only(true)
+        .secure(secure)
+        .same_site(same_site)
+        .max_age(CookieDuration::seconds(max_age))
+        .finish()
+}
+
+pub fn is_secure(issuer: &str) -> bool {
+    issuer.starts_with("https://")
+}
+
+/// The browser's session cookie value, if it sent a non-empty one.
+pub fn session_value(req: &HttpRequest) -> Option<String> {
+    req.cookie(SESSION_COOKIE)
+        .map(|c| c.value().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+pub fn session_cookie(value: &Secret<String>, issuer: &str, ttl: i64) -> Cookie<'static> {
+    cookie(
+        SESSION_COOKIE,
+        value.expose().clone(),
+        is_secure(issuer),
+        ttl,
+        SameSite::Lax,
+    )
+}
+
+pub fn clear_session_cookie(issuer: &str) -> Cookie<'static> {
+    cookie(
+        SESSION_COOKIE,
+        String::new(),
+        is_secure(issuer),
+        0,
+        SameSite::Lax,
+    )
+}
+
+/// The CSRF token of this browser, and the cookie to set when it had none.
+pub fn csrf_token(req: &HttpRequest, issuer: &str) -> (String, Option<Cookie<'static>>) {
+    match req.cookie(CSRF_COOKIE).map(|c| c.value().to_string()) {
+        Some(v) if v.len() >= 32 => (v, None),
+        _ => {
+            let v = opaque::generate(32).expose().clone();
+            let c = cookie(
+                CSRF_COOKIE,
+                v.clone(),
+                is_secure(issuer),
+                86_400,
+                SameSite::Strict,
+            );
+            (v, Some(c))
+        }
+    }
+}
+
+/// A form's CSRF field must equal this browser's CSRF cookie (compared in constant time).
+pub fn csrf_ok(req: &HttpRequest, field: Option<&str>) -> bool {
+    match (req.cookie(CSRF_COOKIE), field) {
+        (Some(c), Some(f)) if c.value().len() >= 32 => opaque::matches(f, &opaque::hash(c.value())),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_session_cookie_is_http_only_lax_and_secure_under_https() {
+        let v = Secret::new("value".to_string());
+        let https = session_cookie(&v, "https://id.example.com", 60);
+        assert_eq!(https.http_only(), Some(true));
+        assert_eq!(https.same_site(), Some(SameSite::Lax));
+        assert_eq!(https.secure(), Some(true));
+        assert_eq!(https.path(), Some("/"));
+        let http = session_cookie(&v, "http://127.0.0.1:8080", 60);
+        assert_eq!(http.secure(), Some(false));
+    }
+}

@@ -1,0 +1,82 @@
+//! Routes, wired from the one endpoint list (`endpoints`): an endpoint that is switched
+//! off in `[features]` is not registered, so it answers 404 like any unknown path.
+
+use actix_web::http::Method;
+use actix_web::{Route, guard, web};
+
+use super::{
+    authorize, cacheable, discovery, feed, health, introspect, jwks, logout, pages, revoke, token,
+    userinfo,
+};
+use crate::config::Features;
+use crate::endpoints::{self, Endpoint};
+
+/// GET, and HEAD for caches and monitors that probe the public documents.
+fn get_or_head() -> Route {
+    web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
+}
+
+fn options() -> Route {
+    web::method(Method::OPTIONS)
+}
+
+/// The service for one endpoint: its methods, body limits and fallbacks.
+fn resource(endpoint: Endpoint) -> actix_web::Resource {
+    let r = web::resource(endpoint.path());
+    // The public documents and probes answer other methods like an unknown path.
+    let r = match endpoint {
+        Endpoint::Healthz
+        | Endpoint::Readyz
+        | Endpoint::Jwks
+        | Endpoint::OpenidConfiguration
+        | Endpoint::OauthMetadata
+        | Endpoint::RevocationFeed
+        | Endpoint::RevocationStream => r.default_service(web::to(pages::not_found_handler)),
+        _ => r,
+    };
+    match endpoint {
+        Endpoint::Healthz => r.route(web::get().to(health::healthz_handler)),
+        Endpoint::Readyz => r.route(web::get().to(health::readyz_handler)),
+        Endpoint::Jwks => r
+            .route(get_or_head().to(jwks::jwks_handler))
+            .route(options().to(cacheable::preflight_handler)),
+        Endpoint::OpenidConfiguration | Endpoint::OauthMetadata => r
+            .route(get_or_head().to(discovery::discovery_handler))
+            .route(options().to(cacheable::preflight_handler)),
+        Endpoint::Authorize => r
+            .route(web::get().to(authorize::authorize_handler))
+            .route(web::post().to(authorize::authorize_handler)),
+        Endpoint::Login => r
+            .app_data(authorize::form_config())
+            .route(web::post().to(authorize::login_handler)),
+        Endpoint::Consent => r
+            .app_data(authorize::form_config())
+            .route(web::post().to(authorize::consent_handler)),
+        Endpoint::Token => r
+            .app_data(web::PayloadConfig::new(16 * 1024))
+            .route(web::post().to(token::token_handler))
+            .route(options().to(token::token_preflight_handler))
+            .default_service(web::to(token::token_method_not_allowed_handler)),
+        Endpoint::Userinfo => r
+            .route(web::get().to(userinfo::userinfo_handler))
+            .route(web::post().to(userinfo::userinfo_handler)),
+        Endpoint::Revoke => r
+            .route(web::post().to(revoke::revoke_handler))
+            .route(options().to(token::token_preflight_handler))
+            .default_service(web::to(token::token_method_not_allowed_handler)),
+        Endpoint::Introspect => r
+            .route(web::post().to(introspect::introspect_handler))
+            .default_service(web::to(token::token_method_not_allowed_handler)),
+        Endpoint::Logout => r
+            .route(web::get().to(logout::logout_handler))
+            .route(web::post().to(logout::logout_handler)),
+        Endpoint::RevocationFeed => r.route(web::get().to(feed::feed_handler)),
+        Endpoint::RevocationStream => r.route(web::get().to(feed::stream_handler)),
+    }
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig, features: &Features) {
+    for endpoint in endpoints::enabled(features) {
+        cfg.service(resource(endpoint));
+    }
+}

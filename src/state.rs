@@ -1,0 +1,53 @@
+//! The application's shared, read-mostly state: built once in `startup` and handed to
+//! every handler as `web::Data` (DESIGN.md decision 7). Nothing global. Only `http` and
+//! `startup` see it; the rules below them take the few values they need.
+
+use std::sync::Arc;
+
+use crate::clock::{Clock, UnixTime};
+use crate::config::Settings;
+use crate::domain::password::Passwords;
+use crate::keys::KeyManager;
+use crate::oidc::discovery::Document;
+use crate::revocation::list::Revocations;
+use crate::session::backchannel::Backchannel;
+use crate::session::login::{LoginThrottle, PasswordChecker};
+use crate::store::Store;
+use crate::store::client_registry::ClientRegistry;
+use crate::store::notify::Wakers;
+use crate::token::remote_jwks::RemoteJwks;
+
+pub struct AppState {
+    pub settings: Settings,
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    pub passwords: Passwords,
+    pub keys: Arc<KeyManager>,
+    pub clients: Arc<ClientRegistry>,
+    pub remote_jwks: RemoteJwks,
+    pub discovery: Document,
+    pub login_throttle: LoginThrottle,
+    pub password_checker: PasswordChecker,
+    pub revocations: Arc<Revocations>,
+    pub backchannel: Arc<Backchannel>,
+    /// Kept here so the LISTEN thread lives as long as the application.
+    pub wakers: Arc<Wakers>,
+}
+
+impl AppState {
+    pub fn now(&self) -> UnixTime {
+        self.clock.now()
+    }
+
+    pub fn issuer(&self) -> &str {
+        &self.settings.issuer
+    }
+
+    /// Publishes revocations written on this instance at once (others follow through
+    /// NOTIFY or their poll). A failure only delays publication: it is logged.
+    pub async fn publish_revocations(&self) {
+        if let Err(e) = self.revocations.refresh(false).await {
+            tracing::warn!(error = %e, "revocation list refresh failed");
+        }
+    }
+}

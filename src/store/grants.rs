@@ -1,0 +1,335 @@
+//! Grant storage: what the authorization and token rules need from the database, as one
+//! small trait. [`DbGrants`] is the diesel implementation the server runs on;
+//! [`memory::MemoryGrants`] keeps the same contract in memory for the rules' unit tests.
+//!
+//! Every method is one short statement (or one transaction) so the rules can run a whole
+//! exchange on one pooled connection inside a blocking section.
+
+use super::codes::{self, CodeRow, RedeemedRow};
+use super::refresh_tokens::{self, RefreshRow};
+use super::{DbConnection, StoreError, backchannel, consents, revoked, users};
+use crate::clock::UnixTime;
+use crate::domain::scope::Scope;
+use crate::domain::user::User;
+
+pub trait GrantStore {
+    /// Stores a new authorization code and records that the session now involves the
+    /// client (for back-channel logout).
+    fn insert_code(&mut self, row: &CodeRow, now: UnixTime) -> Result<(), StoreError>;
+    /// Removes and returns the code if it was issued to this client: a code can be
+    /// consumed once, however many requests race for it.
+    fn consume_code(
+        &mut self,
+        code_hash: &[u8],
+        client_id: &str,
+    ) -> Result<Option<CodeRow>, StoreError>;
+    /// Remembers what a redeemed code produced, so a replay can revoke it.
+    fn record_redemption(&mut self, row: &RedeemedRow) -> Result<(), StoreError>;
+    /// Removes and returns what a code of this client produced, if it was redeemed.
+    fn take_redemption(
+        &mut self,
+        code_hash: &[u8],
+        client_id: &str,
+    ) -> Result<Option<RedeemedRow>, StoreError>;
+
+    fn find_refresh(&mut self, hash: &[u8]) -> Result<Option<RefreshRow>, StoreError>;
+    /// Marks a live refresh token of this client used and returns it; `None` when it is
+    /// unknown, expired, already used, revoked or another client's.
+    fn consume_refresh(
+        &mut self,
+        hash: &[u8],
+        client_id: &str,
+        now: UnixTime,
+    ) -> Result<Option<RefreshRow>, StoreError>;
+    /// Stores a refresh token and the access token issued with it (revoked with its
+    /// family).
+    fn insert_refresh(
+        &mut self,
+        row: &RefreshRow,
+        access_jti: &str,
+        access_expires_at: UnixTime,
+    ) -> Result<(), StoreError>;
+    /// Revokes every token of a refresh family and the access tokens issued from it.
+    fn revoke_family(&mut self, family_id: &str, now: UnixTime) -> Result<(), StoreError>;
+    /// Adds an access token's `jti` to the revocation list until it expires.
+    fn revoke_jti(&mut self, jti: &str, exp: UnixTime, now: UnixTime) -> Result<(), StoreError>;
+
+    fn find_user(&mut self, id: &str) -> Result<Option<User>, StoreError>;
+    /// The scopes this user has granted this client so far.
+    fn consent(&mut self, user_id: &str, client_id: &str) -> Result<Scope, StoreError>;
+    fn save_consent(
+        &mut self,
+        user_id: &str,
+        client_id: &str,
+        scope: &Scope,
+        now: UnixTime,
+    ) -> Result<(), StoreError>;
+}
+
+/// The diesel implementation over one connection. `revoked` tells the caller whether a
+/// revocation was written, so it can publish the revocation list at once.
+pub struct DbGrants<'a> {
+    conn: &'a mut DbConnection,
+    revoked: bool,
+}
+
+impl<'a> DbGrants<'a> {
+    pub fn new(conn: &'a mut DbConnection) -> Self {
+        Self {
+            conn,
+            revoked: false,
+        }
+    }
+
+    pub fn revoked_anything(&self) -> bool {
+        self.revoked
+    }
+}
+
+impl GrantStore for DbGrants<'_> {
+    fn insert_code(&mut self, row: &CodeRow, now: UnixTime) -> Result<(), StoreError> {
+        codes::insert(self.conn, row)?;
+        if let Some(sid) = &row.session_sid {
+            backchannel::add_session_client(self.conn, sid, &row.client_id, &row.user_id, now)?;
+        }
+        Ok(())
+    }
+
+    fn consume_code(
+        &mut self,
+        code_hash: &[u8],
+        client_id: &str,
+    ) -> Result<Option<CodeRow>, StoreError> {
+        codes::consume(self.conn, code_hash, client_id)
+    }
+
+    fn record_redemption(&mut self, row: &RedeemedRow) -> Result<(), StoreError> {
+        codes::record_redeemed(self.conn, row)
+    }
+
+    fn take_redemption(
+        &mut self,
+        code_hash: &[u8],
+        client_id: &str,
+    ) -> Result<Option<RedeemedRow>, StoreError> {
+        codes::take_redeemed(self.conn, code_hash, client_id)
+    }
+
+    fn find_refresh(&mut self, hash: &[u8]) -> Result<Option<RefreshRow>, StoreError> {
+        refresh_tokens::find(self.conn, hash)
+    }
+
+    fn consume_refresh(
+        &mut self,
+        hash: &[u8],
+        client_id: &str,
+        now: UnixTime,
+    ) -> Result<Option<RefreshRow>, StoreError> {
+        refresh_tokens::consume(self.conn, hash, client_id, now)
+    }
+
+    fn insert_refresh(
+        &mut self,
+        row: &RefreshRow,
+        access_jti: &str,
+        access_expires_at: UnixTime,
+    ) -> Result<(), StoreError> {
+        refresh_tokens::insert(self.conn, row)?;
+        refresh_tokens::record_access_token(
+            self.conn,
+            access_jti,
+            &row.family_id,
+            access_expires_at,
+        )
+    }
+
+    fn revoke_family(&mut self, family_id: &str, now: UnixTime) -> Result<(), StoreError> {
+        self.revoked = true;
+        refresh_tokens::revoke_family(self.conn, family_id, now).map(|_| ())
+    }
+
+    fn revoke_jti(&mut self, jti: &str, exp: UnixTime, now: UnixTime) -> Result<(), StoreError> {
+        self.revoked = true;
+        revoked::revoke(self.conn, jti, exp, now)
+    }
+
+    fn find_user(&mut self, id: &str) -> Result<Option<User>, StoreError> {
+        users::find_by_id(self.conn, id)
+    }
+
+    fn consent(&mut self, user_id: &str, client_id: &str) -> Result<Scope, StoreError> {
+        let granted = consents::granted(self.conn, user_id, client_id)?;
+        Scope::from_tokens(granted)
+            .map_err(|e| StoreError::Corrupt(format!("consents.scopes: {e}")))
+    }
+
+    fn save_consent(
+        &mut self,
+        user_id: &str,
+        client_id: &str,
+        scope: &Scope,
+        now: UnixTime,
+    ) -> Result<(), StoreError> {
+        consents::save(self.conn, user_id, client_id, &scope.to_vec(), now)
+    }
+}
+
+/// The same contract in memory, for unit tests of the rules.
+#[cfg(test)]
+pub mod memory {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    #[derive(Default)]
+    pub struct MemoryGrants {
+        pub codes: HashMap<Vec<u8>, CodeRow>,
+        pub redemptions: HashMap<Vec<u8>, RedeemedRow>,
+        pub refresh: HashMap<Vec<u8>, RefreshRow>,
+        /// `(jti, family, exp)` of access tokens issued from refresh families.
+        pub family_access: Vec<(String, String, UnixTime)>,
+        pub revoked_jtis: HashMap<String, UnixTime>,
+        pub users: HashMap<String, User>,
+        pub consents: HashMap<(String, String), Scope>,
+    }
+
+    impl MemoryGrants {
+        pub fn with_user(user: User) -> Self {
+            let mut m = Self::default();
+            m.users.insert(user.id.clone(), user);
+            m
+        }
+
+        pub fn is_revoked(&self, jti: &str) -> bool {
+            self.revoked_jtis.contains_key(jti)
+        }
+
+        pub fn family_revoked(&self, family: &str) -> bool {
+            self.refresh
+                .values()
+                .filter(|r| r.family_id == family)
+                .all(|r| r.revoked_at.is_some())
+        }
+    }
+
+    impl GrantStore for MemoryGrants {
+        fn insert_code(&mut self, row: &CodeRow, _now: UnixTime) -> Result<(), StoreError> {
+            self.codes.insert(row.code_hash.clone(), row.clone());
+            Ok(())
+        }
+
+        fn consume_code(
+            &mut self,
+            code_hash: &[u8],
+            client_id: &str,
+        ) -> Result<Option<CodeRow>, StoreError> {
+            match self.codes.get(code_hash) {
+                Some(row) if row.client_id == client_id => Ok(self.codes.remove(code_hash)),
+                _ => Ok(None),
+            }
+        }
+
+        fn record_redemption(&mut self, row: &RedeemedRow) -> Result<(), StoreError> {
+            self.redemptions.insert(row.code_hash.clone(), row.clone());
+            Ok(())
+        }
+
+        fn take_redemption(
+            &mut self,
+            code_hash: &[u8],
+            client_id: &str,
+        ) -> Result<Option<RedeemedRow>, StoreError> {
+            match self.redemptions.get(code_hash) {
+                Some(row) if row.client_id == client_id => Ok(self.redemptions.remove(code_hash)),
+                _ => Ok(None),
+            }
+        }
+
+        fn find_refresh(&mut self, hash: &[u8]) -> Result<Option<RefreshRow>, StoreError> {
+            Ok(self.refresh.get(hash).cloned())
+        }
+
+        fn consume_refresh(
+            &mut self,
+            hash: &[u8],
+            client_id: &str,
+            now: UnixTime,
+        ) -> Result<Option<RefreshRow>, StoreError> {
+            let Some(row) = self.refresh.get_mut(hash) else {
+                return Ok(None);
+            };
+            let live = row.client_id == client_id
+                && row.consumed_at.is_none()
+                && row.revoked_at.is_none()
+                && row.expires_at > now;
+            if !live {
+                return Ok(None);
+            }
+            row.consumed_at = Some(now);
+            Ok(Some(row.clone()))
+        }
+
+        fn insert_refresh(
+            &mut self,
+            row: &RefreshRow,
+            access_jti: &str,
+            access_expires_at: UnixTime,
+        ) -> Result<(), StoreError> {
+            self.refresh.insert(row.token_hash.clone(), row.clone());
+            self.family_access.push((
+                access_jti.to_string(),
+                row.family_id.clone(),
+                access_expires_at,
+            ));
+            Ok(())
+        }
+
+        fn revoke_family(&mut self, family_id: &str, now: UnixTime) -> Result<(), StoreError> {
+            for row in self.refresh.values_mut() {
+                if row.family_id == family_id && row.revoked_at.is_none() {
+                    row.revoked_at = Some(now);
+                }
+            }
+            for (jti, family, exp) in &self.family_access {
+                if family == family_id && *exp > now {
+                    self.revoked_jtis.insert(jti.clone(), *exp);
+                }
+            }
+            Ok(())
+        }
+
+        fn revoke_jti(
+            &mut self,
+            jti: &str,
+            exp: UnixTime,
+            _now: UnixTime,
+        ) -> Result<(), StoreError> {
+            self.revoked_jtis.insert(jti.to_string(), exp);
+            Ok(())
+        }
+
+        fn find_user(&mut self, id: &str) -> Result<Option<User>, StoreError> {
+            Ok(self.users.get(id).cloned())
+        }
+
+        fn consent(&mut self, user_id: &str, client_id: &str) -> Result<Scope, StoreError> {
+            Ok(self
+                .consents
+                .get(&(user_id.to_string(), client_id.to_string()))
+                .cloned()
+                .unwrap_or_default())
+        }
+
+        fn save_consent(
+            &mut self,
+            user_id: &str,
+            client_id: &str,
+            scope: &Scope,
+            _now: UnixTime,
+        ) -> Result<(), StoreError> {
+            self.consents
+                .insert((user_id.to_string(), client_id.to_string()), scope.clone());
+            Ok(())
+        }
+    }
+}

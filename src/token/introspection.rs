@@ -1,0 +1,87 @@
+//! Token introspection (RFC 7662): who may see what, and the answer. The caller has
+//! authenticated as a client (RFC 7662 §2.1). A client sees its own tokens and tokens whose
+//! `aud` is its client id (a resource server registered as a client); a client with the
+//! `introspect` permission sees all (RFC 7662 §4 leaves the policy to us). Anything else
+//! — unknown, expired, revoked or not the caller's to see — is `{"active": false}`, so
+//! the answer reveals nothing (RFC 7662 §2.2).
+
+use serde_json::{Value, json};
+
+use super::inspect::AccessClaims;
+use crate::clock::UnixTime;
+use crate::domain::client::{Client, PERMISSION_INTROSPECT};
+use crate::store::refresh_tokens::RefreshRow;
+
+/// The claims an introspection answer repeats from an access token.
+const ACCESS_TOKEN_MEMBERS: &[&str] = &[
+    "scope",
+    "client_id",
+    "exp",
+    "iat",
+    "nbf",
+    "sub",
+    "aud",
+    "iss",
+    "jti",
+    "sid",
+    "auth_time",
+    "acr",
+    "roles",
+];
+
+pub fn inactive() -> Value {
+    json!({ "active": false })
+}
+
+/// Whether `caller` may learn about a token issued to `client_id` for `audiences`.
+pub fn may_see(caller: &Client, client_id: Option<&str>, audiences: &[&str]) -> bool {
+    caller.has_permission(PERMISSION_INTROSPECT)
+        || client_id == Some(caller.id.as_str())
+        || audiences.contains(&caller.id.as_str())
+}
+
+/// The answer for one of our access tokens (signature and issuer already checked);
+/// `revoked` comes from the in-memory revocation list.
+pub fn access_token(caller: &Client, claims: &AccessClaims, revoked: bool, now: UnixTime) -> Value {
+    let live =
+        claims.num("exp").is_some_and(|e| e > now) && claims.num("nbf").is_none_or(|n| n <= now);
+    if !live || revoked || !may_see(caller, claims.str("client_id"), &claims.audiences()) {
+        return inactive();
+    }
+    let mut out = json!({ "active": true, "token_type": "Bearer" });
+    for name in ACCESS_TOKEN_MEMBERS {
+        if let Some(v) = claims.claims.get(*name) {
+            out[*name] = v.clone();
+        }
+    }
+    out
+}
+
+/// The answer for an opaque value: one of our refresh tokens, or nothing.
+pub fn refresh_token(
+    caller: &Client,
+    row: Option<&RefreshRow>,
+    issuer: &str,
+    now: UnixTime,
+) -> Value {
+    let Some(r) = row else {
+        return inactive();
+    };
+    let live = r.consumed_at.is_none() && r.revoked_at.is_none() && r.expires_at > now;
+    if !live || !may_see(caller, Some(&r.client_id), &[]) {
+        return inactive();
+    }
+    let mut out = json!({
+        "active": true,
+        "token_type": "refresh_token",
+        "client_id": r.client_id,
+        "scope": r.scope,
+        "exp": r.expires_at,
+        "iat": r.issued_at,
+        "iss": issuer,
+    });
+    if let Some(u) = &r.user_id {
+        out["sub"] = json!(u);
+    }
+    out
+}
