@@ -87,7 +87,7 @@ pub enum LogFormat {
 #[serde(deny_unknown_fields, default)]
 pub struct LogSettings {
     pub format: LogFormat,
-    /// A `tracing` filter, e.g. `info` or `portcullis=debug,actix_web=info`.
+    /// A `tracing` filter, e.g. `info` or `portcullis=debug,info`.
     pub level: String,
 }
 

@@ -9,5 +9,7 @@ pub mod manager;
 pub mod rotation;
 pub mod sealed;
 
+#[cfg(test)]
+pub use keyring::test_keys;
 pub use keyring::{KeySet, SigningKey};
 pub use manager::{KeyError, KeyManager};

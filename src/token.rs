@@ -11,6 +11,8 @@ pub mod client_auth;
 pub mod client_credentials;
 pub mod code_flow;
 pub mod error;
+#[cfg(test)]
+pub mod fixtures;
 pub mod form;
 pub mod inspect;
 pub mod introspection;

@@ -211,3 +211,269 @@ pub fn remember_consent(
         now,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::authorize::request::{Params, validate};
+    use crate::domain::client::fixtures::confidential_web_app;
+    use crate::domain::user::fixtures::alice;
+    use crate::store::grants::memory::MemoryGrants;
+    use crate::store::sessions::SessionRow;
+
+    const NOW: UnixTime = 1_800_000_000;
+
+    fn request(extra: &str) -> AuthRequest {
+        let query = format!("response_type=code&client_id=web&scope=openid+profile&state=s{extra}");
+        validate(&Params::parse(&query), |_| {
+            Some(Arc::new(confidential_web_app()))
+        })
+        .unwrap()
+    }
+
+    fn signed_in_at(auth_time: UnixTime) -> SessionFacts<'static> {
+        SessionFacts {
+            user_id: "user-alice",
+            auth_time,
+        }
+    }
+
+    fn all_granted() -> Scope {
+        Scope::parse("openid profile").unwrap()
+    }
+
+    fn decide_with(
+        req: &AuthRequest,
+        session: Option<SessionFacts<'_>>,
+        consent: &Scope,
+    ) -> Decision {
+        decide(req, session, Ok(None), consent, Fresh::default(), NOW)
+    }
+
+    #[test]
+    fn without_a_session_the_user_signs_in() {
+        assert_eq!(
+            decide_with(&request(""), None, &all_granted()),
+            Decision::Login
+        );
+    }
+
+    #[test]
+    fn prompt_none_without_a_session_is_login_required() {
+        assert_eq!(
+            decide_with(&request("&prompt=none"), None, &all_granted()),
+            Decision::Refuse(ErrorCode::LoginRequired, "the user must sign in")
+        );
+    }
+
+    #[test]
+    fn prompt_none_with_a_session_and_consent_issues_silently() {
+        assert_eq!(
+            decide_with(
+                &request("&prompt=none"),
+                Some(signed_in_at(NOW - 10)),
+                &all_granted()
+            ),
+            Decision::Issue
+        );
+    }
+
+    #[test]
+    fn prompt_login_asks_for_a_fresh_sign_in_even_with_a_session() {
+        let req = request("&prompt=login");
+        assert_eq!(
+            decide_with(&req, Some(signed_in_at(NOW - 10)), &all_granted()),
+            Decision::Login
+        );
+        let fresh = Fresh {
+            login: true,
+            consent: false,
+        };
+        assert_eq!(
+            decide(
+                &req,
+                Some(signed_in_at(NOW)),
+                Ok(None),
+                &all_granted(),
+                fresh,
+                NOW
+            ),
+            Decision::Issue,
+            "the sign-in that just happened satisfies it"
+        );
+    }
+
+    #[test]
+    fn max_age_older_than_the_last_sign_in_asks_for_a_new_one() {
+        let req = request("&max_age=60");
+        assert_eq!(
+            decide_with(&req, Some(signed_in_at(NOW - 61)), &all_granted()),
+            Decision::Login
+        );
+        assert_eq!(
+            decide_with(&req, Some(signed_in_at(NOW - 60)), &all_granted()),
+            Decision::Issue
+        );
+        assert_eq!(
+            decide_with(
+                &request("&max_age=60&prompt=none"),
+                Some(signed_in_at(NOW - 61)),
+                &all_granted()
+            ),
+            Decision::Refuse(ErrorCode::LoginRequired, "the user must sign in")
+        );
+    }
+
+    #[test]
+    fn an_id_token_hint_for_another_user_cannot_use_this_session() {
+        let req = request("");
+        let session = Some(signed_in_at(NOW - 10));
+        let other = decide(
+            &req,
+            session,
+            Ok(Some("user-bob")),
+            &all_granted(),
+            Fresh::default(),
+            NOW,
+        );
+        assert_eq!(other, Decision::Login);
+        let same = decide(
+            &req,
+            session,
+            Ok(Some("user-alice")),
+            &all_granted(),
+            Fresh::default(),
+            NOW,
+        );
+        assert_eq!(same, Decision::Issue);
+        let invalid = decide(
+            &req,
+            session,
+            Err(()),
+            &all_granted(),
+            Fresh::default(),
+            NOW,
+        );
+        assert!(matches!(
+            invalid,
+            Decision::Refuse(ErrorCode::InvalidRequest, _)
+        ));
+    }
+
+    #[test]
+    fn consent_is_asked_for_scopes_not_yet_granted() {
+        let session = Some(signed_in_at(NOW - 10));
+        let partial = Scope::parse("openid").unwrap();
+        assert_eq!(
+            decide_with(&request(""), session, &partial),
+            Decision::Consent
+        );
+        assert_eq!(
+            decide_with(&request("&prompt=none"), session, &partial),
+            Decision::Refuse(ErrorCode::ConsentRequired, "the user must consent")
+        );
+        assert_eq!(
+            decide_with(&request("&prompt=consent"), session, &all_granted()),
+            Decision::Consent,
+            "prompt=consent asks again"
+        );
+    }
+
+    #[test]
+    fn a_first_party_client_skips_consent() {
+        let mut client = confidential_web_app();
+        client.skip_consent = true;
+        let query = "response_type=code&client_id=web&scope=openid";
+        let req = validate(&Params::parse(query), |_| Some(Arc::new(client.clone()))).unwrap();
+        assert_eq!(
+            decide_with(&req, Some(signed_in_at(NOW)), &Scope::default()),
+            Decision::Issue
+        );
+    }
+
+    fn signed() -> Signed {
+        Signed {
+            session: SessionRow {
+                id_hash: vec![0; 32],
+                sid: "sid-1".into(),
+                user_id: "user-alice".into(),
+                auth_time: NOW - 10,
+                amr: r#"["pwd"]"#.into(),
+                acr: Some("1".into()),
+                created_at: NOW - 10,
+                last_seen_at: NOW - 10,
+                expires_at: NOW + 3600,
+            },
+            user: alice(),
+        }
+    }
+
+    #[test]
+    fn consent_is_remembered_and_accumulates() {
+        let mut g = MemoryGrants::with_user(alice());
+        let openid = {
+            let q = "response_type=code&client_id=web&scope=openid";
+            validate(&Params::parse(q), |_| {
+                Some(Arc::new(confidential_web_app()))
+            })
+            .unwrap()
+        };
+        remember_consent(&mut g, &openid, &signed(), NOW).unwrap();
+        remember_consent(&mut g, &request(""), &signed(), NOW).unwrap();
+        assert_eq!(
+            g.consent("user-alice", "web").unwrap().to_string(),
+            "openid profile"
+        );
+        let keys = crate::keys::test_keys();
+        let step = proceed(
+            keys,
+            "https://id.example",
+            &mut g,
+            &request(""),
+            Some(signed()),
+            Fresh::default(),
+            NOW,
+        )
+        .unwrap();
+        assert!(
+            matches!(step, Step::Deliver(Delivery::Redirect(_))),
+            "no consent page"
+        );
+    }
+
+    #[test]
+    fn an_issued_code_lives_60_seconds_and_binds_the_request() {
+        let mut g = MemoryGrants::with_user(alice());
+        let req = request(
+            "&nonce=n1&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256",
+        );
+        let fresh = Fresh {
+            login: true,
+            consent: true,
+        };
+        let keys = crate::keys::test_keys();
+        let step = proceed(
+            keys,
+            "https://id.example",
+            &mut g,
+            &req,
+            Some(signed()),
+            fresh,
+            NOW,
+        )
+        .unwrap();
+        let Step::Deliver(Delivery::Redirect(location)) = step else {
+            panic!("expected a redirect");
+        };
+        assert!(location.starts_with("https://app.example/cb?code="));
+        assert!(location.ends_with("&state=s&iss=https%3A%2F%2Fid.example"));
+        let row = g.codes.values().next().unwrap();
+        assert_eq!(row.expires_at - row.created_at, 60);
+        assert_eq!(row.redirect_uri, "https://app.example/cb");
+        assert_eq!(row.nonce.as_deref(), Some("n1"));
+        assert_eq!(row.session_sid.as_deref(), Some("sid-1"));
+        assert!(row.code_challenge.is_some());
+    }
+}

@@ -122,6 +122,28 @@ impl UserSpec {
     }
 }
 
+/// Fixtures for unit tests of the rules.
+#[cfg(test)]
+pub mod fixtures {
+    use super::User;
+
+    pub fn alice() -> User {
+        User {
+            id: "user-alice".into(),
+            username: "alice".into(),
+            email: Some("alice@example.com".into()),
+            email_verified: true,
+            display_name: Some("Alice".into()),
+            password_hash: String::new(),
+            roles: vec!["admin".into()],
+            disabled: false,
+            created_at: 0,
+            updated_at: 0,
+            password_changed_at: 0,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

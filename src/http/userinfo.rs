@@ -8,9 +8,9 @@ use serde_json::json;
 
 use super::error::AppError;
 use crate::oidc::claims as oidc_claims;
+use crate::oidc::userinfo::{self, Refusal};
 use crate::state::AppState;
 use crate::store::users;
-use crate::token::inspect;
 
 fn bearer_error(status: StatusCode, error: Option<&str>, description: &str) -> HttpResponse {
     let challenge = match error {
@@ -72,31 +72,30 @@ pub async fn userinfo_handler(
         }
     };
 
-    let issuer = state.settings.issuer.as_str();
-    let Some(claims) = inspect::access_token(&state.keys.current(), issuer, &token) else {
-        return Ok(invalid_token("the access token is invalid"));
+    let access = userinfo::authorize(
+        &state.keys.current(),
+        state.issuer(),
+        |jti, sid| state.revocations.is_revoked(jti, sid),
+        &token,
+        state.now(),
+    );
+    let access = match access {
+        Ok(a) => a,
+        Err(Refusal::InvalidToken(description)) => return Ok(invalid_token(description)),
+        Err(Refusal::InsufficientScope(description)) => {
+            return Ok(bearer_error(
+                StatusCode::FORBIDDEN,
+                Some("insufficient_scope"),
+                description,
+            ));
+        }
     };
-    let now = state.clock.now();
-    if !claims.audiences().contains(&issuer) || claims.num("exp").is_none_or(|e| e <= now) {
-        return Ok(invalid_token("the access token is invalid or expired"));
-    }
-    let scope: Vec<&str> = claims.str("scope").unwrap_or("").split(' ').collect();
-    if !scope.contains(&"openid") {
-        return Ok(bearer_error(
-            StatusCode::FORBIDDEN,
-            Some("insufficient_scope"),
-            "the token lacks the openid scope",
-        ));
-    }
-    let (Some(sub), Some(jti)) = (claims.str("sub").map(str::to_string), claims.str("jti")) else {
-        return Ok(invalid_token("the access token is invalid"));
-    };
-    let is_revoked = state.revocations.is_revoked(jti, claims.str("sid"));
+    let sub = access.sub.clone();
     let user = state.store.run(move |c| users::find_by_id(c, &sub)).await?;
-    let Some(user) = user.filter(|u| !u.disabled && !is_revoked) else {
+    let Some(user) = user.filter(|u| !u.disabled) else {
         return Ok(invalid_token("the access token was revoked"));
     };
-    let mut res = HttpResponse::Ok().json(oidc_claims::userinfo(&user, &scope));
+    let mut res = HttpResponse::Ok().json(oidc_claims::userinfo(&user, &access.scope));
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res.headers_mut().insert(

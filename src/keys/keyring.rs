@@ -199,3 +199,11 @@ impl KeySet {
         Self::load(&[row], &kek, now).expect("load")
     }
 }
+
+/// One in-memory key set shared by the rules' unit tests (RSA generation is slow in debug
+/// builds), active from the Unix epoch on.
+#[cfg(test)]
+pub fn test_keys() -> &'static KeySet {
+    static KEYS: std::sync::OnceLock<KeySet> = std::sync::OnceLock::new();
+    KEYS.get_or_init(|| KeySet::ephemeral(0))
+}

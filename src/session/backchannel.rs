@@ -195,3 +195,40 @@ impl Backchannel {
             .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::test_keys;
+
+    #[test]
+    fn a_logout_token_names_the_session_and_carries_the_event_but_no_nonce() {
+        let d = Delivery {
+            id: "d1".into(),
+            client_id: "web".into(),
+            user_id: "user-alice".into(),
+            sid: "sid-1".into(),
+            attempts: 0,
+            next_attempt_at: 100,
+            last_error: None,
+            created_at: 100,
+        };
+        let token = logout_token(test_keys(), "https://id.example", &d, 100).unwrap();
+        let payload = test_keys().verify_typed(&token, Some(TYP)).unwrap();
+        let claims = payload.claims_set();
+        assert_eq!(claims["iss"], "https://id.example");
+        assert_eq!(claims["aud"], "web");
+        assert_eq!(claims["sub"], "user-alice");
+        assert_eq!(claims["sid"], "sid-1");
+        assert_eq!(claims["exp"], 100 + LOGOUT_TOKEN_TTL_SECS);
+        assert!(claims["events"][EVENT].is_object());
+        assert!(
+            claims.get("nonce").is_none(),
+            "Back-Channel Logout §2.4 forbids nonce"
+        );
+        assert!(
+            test_keys().verify_typed(&token, Some("JWT")).is_err(),
+            "explicitly typed logout+jwt"
+        );
+    }
+}

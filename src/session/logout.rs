@@ -109,3 +109,149 @@ fn with_state(uri: &str, state: Option<&str>) -> Option<String> {
     }
     Some(url.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::client::fixtures::confidential_web_app;
+    use crate::keys::test_keys;
+    use crate::oidc::id_token::{IdTokenRequest, issue};
+
+    const ISSUER: &str = "https://id.example";
+
+    fn hint(sid: &str) -> String {
+        issue(
+            test_keys(),
+            &IdTokenRequest {
+                issuer: ISSUER,
+                subject: "user-alice",
+                client_id: "web",
+                auth_time: 100,
+                nonce: None,
+                acr: None,
+                amr: vec![],
+                sid: Some(sid),
+                access_token: "at",
+                now: 100,
+                ttl: 60,
+            },
+        )
+        .unwrap()
+    }
+
+    fn clients(id: &str) -> Option<Arc<Client>> {
+        (id == "web").then(|| Arc::new(confidential_web_app()))
+    }
+
+    const SESSION: CurrentSession<'static> = CurrentSession {
+        user_id: "user-alice",
+        sid: "sid-1",
+    };
+
+    fn decide_for(req: &LogoutRequest<'_>, session: Option<CurrentSession<'_>>) -> LogoutDecision {
+        decide(test_keys(), ISSUER, clients, req, session)
+    }
+
+    #[test]
+    fn a_valid_hint_for_this_session_ends_it_and_returns_to_the_registered_uri_with_state() {
+        let h = hint("sid-1");
+        let req = LogoutRequest {
+            id_token_hint: Some(&h),
+            post_logout_redirect_uri: Some("https://app.example/bye"),
+            state: Some("xyz"),
+            ..Default::default()
+        };
+        assert_eq!(
+            decide_for(&req, Some(SESSION)),
+            LogoutDecision::End {
+                redirect: Some("https://app.example/bye?state=xyz".into())
+            }
+        );
+    }
+
+    #[test]
+    fn the_post_logout_redirect_uri_must_match_a_registered_one_exactly() {
+        let h = hint("sid-1");
+        for variant in [
+            "https://app.example/bye/",
+            "https://APP.example/bye",
+            "https://app.example:443/bye",
+            "https://app.example/bye?x=1",
+            "https://evil.example/bye",
+        ] {
+            let req = LogoutRequest {
+                id_token_hint: Some(&h),
+                post_logout_redirect_uri: Some(variant),
+                ..Default::default()
+            };
+            assert!(
+                matches!(decide_for(&req, Some(SESSION)), LogoutDecision::Refuse(_)),
+                "{variant}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_return_address_without_a_hint_is_refused() {
+        let req = LogoutRequest {
+            post_logout_redirect_uri: Some("https://app.example/bye"),
+            ..Default::default()
+        };
+        assert!(matches!(
+            decide_for(&req, Some(SESSION)),
+            LogoutDecision::Refuse(_)
+        ));
+    }
+
+    #[test]
+    fn a_hint_that_is_not_ours_or_names_another_client_is_refused() {
+        let req = LogoutRequest {
+            id_token_hint: Some("eyJhbGciOiJub25lIn0.e30."),
+            ..Default::default()
+        };
+        assert!(matches!(
+            decide_for(&req, Some(SESSION)),
+            LogoutDecision::Refuse(_)
+        ));
+        let h = hint("sid-1");
+        let req = LogoutRequest {
+            id_token_hint: Some(&h),
+            client_id: Some("spa"),
+            ..Default::default()
+        };
+        assert!(matches!(
+            decide_for(&req, Some(SESSION)),
+            LogoutDecision::Refuse(_)
+        ));
+    }
+
+    #[test]
+    fn a_request_not_tied_to_this_session_asks_the_user_first() {
+        assert_eq!(
+            decide_for(&LogoutRequest::default(), Some(SESSION)),
+            LogoutDecision::Confirm
+        );
+        let other_session = hint("sid-2");
+        let req = LogoutRequest {
+            id_token_hint: Some(&other_session),
+            ..Default::default()
+        };
+        assert_eq!(decide_for(&req, Some(SESSION)), LogoutDecision::Confirm);
+    }
+
+    #[test]
+    fn without_a_session_there_is_nothing_to_end() {
+        let h = hint("sid-1");
+        let req = LogoutRequest {
+            id_token_hint: Some(&h),
+            post_logout_redirect_uri: Some("https://app.example/bye"),
+            ..Default::default()
+        };
+        assert_eq!(
+            decide_for(&req, None),
+            LogoutDecision::Done {
+                redirect: Some("https://app.example/bye".into())
+            }
+        );
+    }
+}

@@ -85,3 +85,107 @@ pub fn refresh_token(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::domain::client::fixtures::{confidential_web_app, service};
+    use crate::domain::client_id::ClientId;
+
+    const NOW: UnixTime = 1_000;
+
+    fn claims(client_id: &str, aud: &str, exp: UnixTime) -> AccessClaims {
+        let Value::Object(claims) = json!({
+            "client_id": client_id, "aud": aud, "exp": exp, "sub": "u", "jti": "j",
+            "scope": "a.read",
+        }) else {
+            unreachable!()
+        };
+        AccessClaims { claims }
+    }
+
+    fn resource_server(id: &str) -> Client {
+        Client {
+            id: ClientId::from_stored(id.into()),
+            ..service()
+        }
+    }
+
+    #[test]
+    fn a_client_sees_its_own_tokens_and_tokens_addressed_to_it() {
+        let svc = service();
+        assert!(may_see(&svc, Some("svc"), &[]));
+        assert!(may_see(&resource_server("api"), Some("svc"), &["api"]));
+        assert!(!may_see(&resource_server("other"), Some("svc"), &["api"]));
+    }
+
+    #[test]
+    fn the_introspect_permission_sees_every_token() {
+        let mut rs = resource_server("auditor");
+        rs.permissions = vec![PERMISSION_INTROSPECT.into()];
+        assert!(may_see(&rs, Some("svc"), &["api"]));
+    }
+
+    #[test]
+    fn a_token_the_caller_may_not_see_is_simply_inactive() {
+        let answer = access_token(
+            &resource_server("other"),
+            &claims("svc", "api", NOW + 60),
+            false,
+            NOW,
+        );
+        assert_eq!(answer, inactive());
+    }
+
+    #[test]
+    fn expired_and_revoked_tokens_are_inactive() {
+        let svc = service();
+        assert_eq!(
+            access_token(&svc, &claims("svc", "api", NOW), false, NOW),
+            inactive()
+        );
+        assert_eq!(
+            access_token(&svc, &claims("svc", "api", NOW + 60), true, NOW),
+            inactive()
+        );
+        let live = access_token(&svc, &claims("svc", "api", NOW + 60), false, NOW);
+        assert_eq!(live["active"], true);
+        assert_eq!(live["scope"], "a.read");
+        assert_eq!(live["token_type"], "Bearer");
+    }
+
+    #[test]
+    fn a_refresh_token_is_visible_only_to_its_client_while_live() {
+        let row = RefreshRow {
+            token_hash: vec![],
+            family_id: "f".into(),
+            client_id: "web".into(),
+            user_id: Some("u".into()),
+            session_sid: None,
+            scope: "openid".into(),
+            audience: None,
+            auth_time: None,
+            issued_at: NOW - 10,
+            expires_at: NOW + 10,
+            consumed_at: None,
+            revoked_at: None,
+            amr: None,
+            acr: None,
+            family_expires_at: None,
+        };
+        let web = confidential_web_app();
+        assert_eq!(refresh_token(&web, Some(&row), "iss", NOW)["active"], true);
+        assert_eq!(
+            refresh_token(&service(), Some(&row), "iss", NOW),
+            inactive()
+        );
+        let used = RefreshRow {
+            consumed_at: Some(NOW),
+            ..row.clone()
+        };
+        assert_eq!(refresh_token(&web, Some(&used), "iss", NOW), inactive());
+        assert_eq!(refresh_token(&web, None, "iss", NOW), inactive());
+    }
+}

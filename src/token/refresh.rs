@@ -125,3 +125,152 @@ pub fn exchange(
     )?;
     Ok(issued.body)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::client::fixtures::{confidential_web_app, public_spa};
+    use crate::domain::user::fixtures::alice;
+    use crate::token::fixtures::{NOW, claims, grants, issuer, refresh_family};
+
+    fn request(token: &str, scope: Option<&str>) -> RefreshExchange {
+        RefreshExchange {
+            refresh_token: token.into(),
+            scope: scope.map(|s| Scope::parse(s).unwrap()),
+        }
+    }
+
+    fn code_of(r: Result<Value, TokenError>) -> ErrorCode {
+        r.unwrap_err().code
+    }
+
+    #[test]
+    fn a_refresh_rotates_the_token_within_its_family() {
+        let (mut g, client) = (grants(), confidential_web_app());
+        let (first, _) = refresh_family(&mut g, &client, &alice(), "openid profile", NOW);
+        let body = exchange(&issuer(), &mut g, &client, &request(&first, None), NOW + 10).unwrap();
+        let second = body["refresh_token"].as_str().unwrap();
+        assert_ne!(second, first);
+        let families: Vec<_> = g.refresh.values().map(|r| r.family_id.clone()).collect();
+        assert_eq!(families.len(), 2);
+        assert_eq!(
+            families[0], families[1],
+            "the new token continues the family"
+        );
+        assert!(exchange(&issuer(), &mut g, &client, &request(second, None), NOW + 20).is_ok());
+    }
+
+    #[test]
+    fn a_reused_refresh_token_revokes_its_family_and_the_access_tokens_it_issued() {
+        let (mut g, client) = (grants(), confidential_web_app());
+        let (first, first_jti) = refresh_family(&mut g, &client, &alice(), "openid", NOW);
+        let body = exchange(&issuer(), &mut g, &client, &request(&first, None), NOW + 10).unwrap();
+        let second = body["refresh_token"].as_str().unwrap().to_string();
+        let second_jti = claims(body["access_token"].as_str().unwrap())["jti"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let reuse = exchange(&issuer(), &mut g, &client, &request(&first, None), NOW + 20);
+        assert_eq!(code_of(reuse), ErrorCode::InvalidGrant);
+        assert!(g.is_revoked(&first_jti) && g.is_revoked(&second_jti));
+        assert_eq!(
+            code_of(exchange(
+                &issuer(),
+                &mut g,
+                &client,
+                &request(&second, None),
+                NOW + 30
+            )),
+            ErrorCode::InvalidGrant,
+            "the latest token of the family is revoked too"
+        );
+    }
+
+    #[test]
+    fn a_refresh_may_narrow_the_scope() {
+        let (mut g, client) = (grants(), confidential_web_app());
+        let (token, _) = refresh_family(&mut g, &client, &alice(), "openid profile email", NOW);
+        let body = exchange(
+            &issuer(),
+            &mut g,
+            &client,
+            &request(&token, Some("email openid")),
+            NOW,
+        )
+        .unwrap();
+        assert_eq!(body["scope"], "openid email", "the grant's order");
+        let refreshed = g
+            .refresh
+            .values()
+            .find(|r| r.consumed_at.is_none())
+            .unwrap();
+        assert_eq!(
+            refreshed.scope, "openid profile email",
+            "the family keeps the whole grant"
+        );
+    }
+
+    #[test]
+    fn a_refresh_may_not_widen_the_scope_and_the_token_stays_usable() {
+        let (mut g, client) = (grants(), confidential_web_app());
+        let (token, _) = refresh_family(&mut g, &client, &alice(), "openid", NOW);
+        let wider = exchange(
+            &issuer(),
+            &mut g,
+            &client,
+            &request(&token, Some("openid email")),
+            NOW,
+        );
+        assert_eq!(code_of(wider), ErrorCode::InvalidScope);
+        assert!(exchange(&issuer(), &mut g, &client, &request(&token, None), NOW).is_ok());
+    }
+
+    #[test]
+    fn another_clients_refresh_token_is_invalid_and_left_alone() {
+        let mut g = grants();
+        let (owner, mut other) = (confidential_web_app(), public_spa());
+        other.grant_types = owner.grant_types.clone();
+        let (token, _) = refresh_family(&mut g, &owner, &alice(), "openid", NOW);
+        assert_eq!(
+            code_of(exchange(
+                &issuer(),
+                &mut g,
+                &other,
+                &request(&token, None),
+                NOW
+            )),
+            ErrorCode::InvalidGrant
+        );
+        assert!(exchange(&issuer(), &mut g, &owner, &request(&token, None), NOW).is_ok());
+    }
+
+    #[test]
+    fn an_idle_refresh_token_expires() {
+        let (mut g, client) = (grants(), confidential_web_app());
+        let (token, _) = refresh_family(&mut g, &client, &alice(), "openid", NOW);
+        let idle = issuer().tokens.refresh_token_idle_secs;
+        assert_eq!(
+            code_of(exchange(
+                &issuer(),
+                &mut g,
+                &client,
+                &request(&token, None),
+                NOW + idle
+            )),
+            ErrorCode::InvalidGrant
+        );
+    }
+
+    #[test]
+    fn a_malformed_scope_is_invalid_scope() {
+        let form = TokenForm::parse(
+            Some("application/x-www-form-urlencoded"),
+            b"refresh_token=x&scope=a%22b",
+        )
+        .unwrap();
+        assert_eq!(
+            RefreshExchange::from_form(&form).unwrap_err().code,
+            ErrorCode::InvalidScope
+        );
+    }
+}

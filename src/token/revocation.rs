@@ -37,3 +37,104 @@ pub fn revoke(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::client::fixtures::{confidential_web_app, public_spa, service};
+    use crate::domain::user::fixtures::alice;
+    use crate::token::client_credentials;
+    use crate::token::fixtures::{ISSUER, NOW, claims, grants, issuer, refresh_family};
+
+    fn service_token() -> (String, String) {
+        let body = client_credentials::exchange(
+            &issuer(),
+            &service(),
+            "https://id.example/token",
+            None,
+            &[],
+            NOW,
+        )
+        .unwrap();
+        let token = body["access_token"].as_str().unwrap().to_string();
+        let jti = claims(&token)["jti"].as_str().unwrap().to_string();
+        (token, jti)
+    }
+
+    #[test]
+    fn a_client_revokes_its_own_access_token_until_it_expires() {
+        let mut g = grants();
+        let (token, jti) = service_token();
+        revoke(
+            crate::keys::test_keys(),
+            ISSUER,
+            &mut g,
+            &service(),
+            &token,
+            NOW,
+        )
+        .unwrap();
+        assert_eq!(g.revoked_jtis.get(&jti), Some(&(NOW + 600)));
+    }
+
+    #[test]
+    fn another_clients_access_token_is_left_alone() {
+        let mut g = grants();
+        let (token, jti) = service_token();
+        revoke(
+            crate::keys::test_keys(),
+            ISSUER,
+            &mut g,
+            &confidential_web_app(),
+            &token,
+            NOW,
+        )
+        .unwrap();
+        assert!(!g.is_revoked(&jti));
+    }
+
+    #[test]
+    fn revoking_a_refresh_token_revokes_its_family_and_its_access_tokens() {
+        let (mut g, client) = (grants(), confidential_web_app());
+        let (refresh, jti) = refresh_family(&mut g, &client, &alice(), "openid", NOW);
+        let mut other = public_spa();
+        other.grant_types = client.grant_types.clone();
+        revoke(
+            crate::keys::test_keys(),
+            ISSUER,
+            &mut g,
+            &other,
+            &refresh,
+            NOW,
+        )
+        .unwrap();
+        assert!(!g.is_revoked(&jti), "not by another client");
+        revoke(
+            crate::keys::test_keys(),
+            ISSUER,
+            &mut g,
+            &client,
+            &refresh,
+            NOW,
+        )
+        .unwrap();
+        assert!(g.is_revoked(&jti));
+        let family = g.refresh.values().next().unwrap().family_id.clone();
+        assert!(g.family_revoked(&family));
+    }
+
+    #[test]
+    fn an_unknown_token_changes_nothing() {
+        let mut g = grants();
+        revoke(
+            crate::keys::test_keys(),
+            ISSUER,
+            &mut g,
+            &service(),
+            "nonsense",
+            NOW,
+        )
+        .unwrap();
+        assert!(g.revoked_jtis.is_empty());
+    }
+}
