@@ -3,6 +3,7 @@
 //! oxide-auth's authorization flow cannot express prompt/max_age/OIDC sessions/form_post,
 //! so the request is validated here; its PKCE extension encodes and checks challenges.
 
+pub mod decision;
 pub mod error;
 pub mod flow;
 pub mod request;

@@ -1,0 +1,263 @@
+//! Whether an authorization request may use the browser's session silently, needs a
+//! sign-in, needs consent, or must be refused (OIDC Core §3.1.2.1–§3.1.2.6): `prompt`,
+//! `max_age`, `id_token_hint` and what the user already granted. A plain function, no I/O.
+
+use super::error::ErrorCode;
+use super::request::{AuthRequest, Prompt};
+use crate::clock::UnixTime;
+use crate::domain::scope::Scope;
+
+/// Flags from the forms that just ran: a fresh sign-in satisfies `prompt=login` and
+/// `max_age`; a fresh consent satisfies `prompt=consent`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Fresh {
+    pub login: bool,
+    pub consent: bool,
+}
+
+/// The decision for one authorization request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Show the sign-in form.
+    Login,
+    /// Show the consent page for the signed-in user.
+    Consent,
+    /// Issue a code for the signed-in user.
+    Issue,
+    /// Send an error back to the client's (validated) redirect URI.
+    Refuse(ErrorCode, &'static str),
+}
+
+/// What the browser's session says, for the decision.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionFacts<'a> {
+    pub user_id: &'a str,
+    pub auth_time: UnixTime,
+}
+
+/// The rule. `hinted` is the `sub` of a valid `id_token_hint` (`Err` if the hint was
+/// present but not one of our ID tokens); `consented` what the user already granted the
+/// client.
+pub fn decide(
+    req: &AuthRequest,
+    session: Option<SessionFacts<'_>>,
+    hinted: Result<Option<&str>, ()>,
+    consented: &Scope,
+    fresh: Fresh,
+    now: UnixTime,
+) -> Decision {
+    let Ok(hinted) = hinted else {
+        return Decision::Refuse(
+            ErrorCode::InvalidRequest,
+            "id_token_hint is not a valid ID token of this issuer",
+        );
+    };
+    // OIDC Core §3.1.2.1: prompt=login and select_account ask for a sign-in; max_age
+    // bounds the age of the last one; a hint for another user cannot use this session.
+    let usable = session.filter(|s| {
+        if fresh.login {
+            return true;
+        }
+        let too_old = req.max_age.is_some_and(|m| now - s.auth_time > m);
+        let other_user = hinted.is_some_and(|sub| sub != s.user_id);
+        !(req.has_prompt(Prompt::Login)
+            || req.has_prompt(Prompt::SelectAccount)
+            || too_old
+            || other_user)
+    });
+    if usable.is_none() {
+        if req.has_prompt(Prompt::None) {
+            return Decision::Refuse(ErrorCode::LoginRequired, "the user must sign in");
+        }
+        return Decision::Login;
+    }
+    if !req.client.skip_consent && !fresh.consent {
+        let covered = req.scope.is_subset_of(consented);
+        if req.has_prompt(Prompt::Consent) || !covered {
+            if req.has_prompt(Prompt::None) {
+                return Decision::Refuse(ErrorCode::ConsentRequired, "the user must consent");
+            }
+            return Decision::Consent;
+        }
+    }
+    Decision::Issue
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::authorize::request::{Params, validate};
+    use crate::domain::client::fixtures::confidential_web_app;
+
+    const NOW: UnixTime = 1_800_000_000;
+
+    fn request(extra: &str) -> AuthRequest {
+        let query = format!("response_type=code&client_id=web&scope=openid+profile&state=s{extra}");
+        validate(&Params::parse(&query), |_| {
+            Some(Arc::new(confidential_web_app()))
+        })
+        .unwrap()
+    }
+
+    fn signed_in_at(auth_time: UnixTime) -> SessionFacts<'static> {
+        SessionFacts {
+            user_id: "user-alice",
+            auth_time,
+        }
+    }
+
+    fn all_granted() -> Scope {
+        Scope::parse("openid profile").unwrap()
+    }
+
+    fn decide_with(
+        req: &AuthRequest,
+        session: Option<SessionFacts<'_>>,
+        consent: &Scope,
+    ) -> Decision {
+        decide(req, session, Ok(None), consent, Fresh::default(), NOW)
+    }
+
+    #[test]
+    fn without_a_session_the_user_signs_in() {
+        assert_eq!(
+            decide_with(&request(""), None, &all_granted()),
+            Decision::Login
+        );
+    }
+
+    #[test]
+    fn prompt_none_without_a_session_is_login_required() {
+        assert_eq!(
+            decide_with(&request("&prompt=none"), None, &all_granted()),
+            Decision::Refuse(ErrorCode::LoginRequired, "the user must sign in")
+        );
+    }
+
+    #[test]
+    fn prompt_none_with_a_session_and_consent_issues_silently() {
+        assert_eq!(
+            decide_with(
+                &request("&prompt=none"),
+                Some(signed_in_at(NOW - 10)),
+                &all_granted()
+            ),
+            Decision::Issue
+        );
+    }
+
+    #[test]
+    fn prompt_login_asks_for_a_fresh_sign_in_even_with_a_session() {
+        let req = request("&prompt=login");
+        assert_eq!(
+            decide_with(&req, Some(signed_in_at(NOW - 10)), &all_granted()),
+            Decision::Login
+        );
+        let fresh = Fresh {
+            login: true,
+            consent: false,
+        };
+        assert_eq!(
+            decide(
+                &req,
+                Some(signed_in_at(NOW)),
+                Ok(None),
+                &all_granted(),
+                fresh,
+                NOW
+            ),
+            Decision::Issue,
+            "the sign-in that just happened satisfies it"
+        );
+    }
+
+    #[test]
+    fn max_age_older_than_the_last_sign_in_asks_for_a_new_one() {
+        let req = request("&max_age=60");
+        assert_eq!(
+            decide_with(&req, Some(signed_in_at(NOW - 61)), &all_granted()),
+            Decision::Login
+        );
+        assert_eq!(
+            decide_with(&req, Some(signed_in_at(NOW - 60)), &all_granted()),
+            Decision::Issue
+        );
+        assert_eq!(
+            decide_with(
+                &request("&max_age=60&prompt=none"),
+                Some(signed_in_at(NOW - 61)),
+                &all_granted()
+            ),
+            Decision::Refuse(ErrorCode::LoginRequired, "the user must sign in")
+        );
+    }
+
+    #[test]
+    fn an_id_token_hint_for_another_user_cannot_use_this_session() {
+        let req = request("");
+        let session = Some(signed_in_at(NOW - 10));
+        let other = decide(
+            &req,
+            session,
+            Ok(Some("user-bob")),
+            &all_granted(),
+            Fresh::default(),
+            NOW,
+        );
+        assert_eq!(other, Decision::Login);
+        let same = decide(
+            &req,
+            session,
+            Ok(Some("user-alice")),
+            &all_granted(),
+            Fresh::default(),
+            NOW,
+        );
+        assert_eq!(same, Decision::Issue);
+        let invalid = decide(
+            &req,
+            session,
+            Err(()),
+            &all_granted(),
+            Fresh::default(),
+            NOW,
+        );
+        assert!(matches!(
+            invalid,
+            Decision::Refuse(ErrorCode::InvalidRequest, _)
+        ));
+    }
+
+    #[test]
+    fn consent_is_asked_for_scopes_not_yet_granted() {
+        let session = Some(signed_in_at(NOW - 10));
+        let partial = Scope::parse("openid").unwrap();
+        assert_eq!(
+            decide_with(&request(""), session, &partial),
+            Decision::Consent
+        );
+        assert_eq!(
+            decide_with(&request("&prompt=none"), session, &partial),
+            Decision::Refuse(ErrorCode::ConsentRequired, "the user must consent")
+        );
+        assert_eq!(
+            decide_with(&request("&prompt=consent"), session, &all_granted()),
+            Decision::Consent,
+            "prompt=consent asks again"
+        );
+    }
+
+    #[test]
+    fn a_first_party_client_skips_consent() {
+        let mut client = confidential_web_app();
+        client.skip_consent = true;
+        let query = "response_type=code&client_id=web&scope=openid";
+        let req = validate(&Params::parse(query), |_| Some(Arc::new(client.clone()))).unwrap();
+        assert_eq!(
+            decide_with(&req, Some(signed_in_at(NOW)), &Scope::default()),
+            Decision::Issue
+        );
+    }
+}
