@@ -1,10 +1,9 @@
 //! Registering a client: what an operator may ask for, and the checks that make a
 //! registration valid (RFC 6749 §2, RFC 7591 §2 for the metadata names, RFC 9700 §2.1).
 
-use serde::Serialize;
-
 use super::audience::Audience;
 use super::auth_method::AuthMethod;
+use super::client::Client;
 use super::client_id::{ClientId, is_client_id};
 use super::grant_type::GrantType;
 use super::jwks::check_public_jwks;
@@ -79,28 +78,6 @@ pub struct ClientSpec {
     pub permissions: Vec<String>,
 }
 
-/// A registration that passed every check; what the store writes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ClientRegistration {
-    pub id: ClientId,
-    pub name: String,
-    pub public: bool,
-    pub grant_types: Vec<GrantType>,
-    pub redirect_uris: Vec<RedirectUri>,
-    pub post_logout_redirect_uris: Vec<RedirectUri>,
-    pub backchannel_logout_uri: Option<String>,
-    pub scopes: Scope,
-    pub audiences: Vec<Audience>,
-    pub default_audience: Option<Audience>,
-    pub skip_consent: bool,
-    /// RFC 9700 §2.1.1: PKCE is required of every public client.
-    pub require_pkce: bool,
-    pub auth_method: AuthMethod,
-    pub jwks: Option<String>,
-    pub jwks_uri: Option<String>,
-    pub permissions: Vec<String>,
-}
-
 fn dedup<T: PartialEq>(items: Vec<T>) -> Vec<T> {
     let mut out = Vec::with_capacity(items.len());
     for item in items {
@@ -144,8 +121,10 @@ fn parse_uris<T>(
 }
 
 impl ClientSpec {
-    /// Validates the request; `generated_id` is used when no id was given.
-    pub fn validate(self, generated_id: String) -> Result<ClientRegistration, ClientError> {
+    /// Validates the request; `generated_id` is used when no id was given. The result is
+    /// the client as it will be stored, without what the store assigns (secret hash,
+    /// timestamps).
+    pub fn validate(self, generated_id: String) -> Result<Client, ClientError> {
         let id = self.id.unwrap_or(generated_id);
         if !is_client_id(&id) {
             return Err(ClientError::InvalidId(id));
@@ -230,7 +209,7 @@ impl ClientSpec {
             (_, None, None) => {}
             _ => return Err(ClientError::UnexpectedKeys),
         }
-        Ok(ClientRegistration {
+        Ok(Client {
             id,
             name,
             public: self.public,
@@ -243,10 +222,13 @@ impl ClientSpec {
             default_audience,
             skip_consent: self.skip_consent,
             require_pkce: self.public,
-            auth_method,
+            token_endpoint_auth_method: auth_method,
+            secret_hash: None,
             jwks: self.jwks,
             jwks_uri: self.jwks_uri,
             permissions: self.permissions,
+            created_at: 0,
+            updated_at: 0,
         })
     }
 }
@@ -268,7 +250,7 @@ mod tests {
     fn a_confidential_code_client_gets_defaults() {
         let c = spec().validate("gen".into()).unwrap();
         assert_eq!(c.id.as_str(), "gen");
-        assert_eq!(c.auth_method, AuthMethod::ClientSecretBasic);
+        assert_eq!(c.token_endpoint_auth_method, AuthMethod::ClientSecretBasic);
         assert_eq!(c.scopes.to_string(), "openid profile email");
         assert!(!c.require_pkce);
     }
@@ -282,7 +264,7 @@ mod tests {
         .validate("g".into())
         .unwrap();
         assert!(c.require_pkce);
-        assert_eq!(c.auth_method, AuthMethod::None);
+        assert_eq!(c.token_endpoint_auth_method, AuthMethod::None);
     }
 
     #[test]

@@ -20,7 +20,7 @@ pub fn create_client(
 ) -> Result<(Client, Option<Secret<String>>), ManageError> {
     let reg = spec.validate(opaque::identifier())?;
     let secret = reg
-        .auth_method
+        .token_endpoint_auth_method
         .uses_secret()
         .then(|| opaque::generate(CLIENT_SECRET_BYTES));
     let hash = secret.as_ref().map(|s| opaque::hash(s.expose()));

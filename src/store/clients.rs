@@ -7,7 +7,6 @@ use crate::domain::audience::Audience;
 use crate::domain::client::Client;
 use crate::domain::client_id::ClientId;
 use crate::domain::redirect_uri::RedirectUri;
-use crate::domain::registration::ClientRegistration;
 use crate::domain::scope::Scope;
 use diesel::prelude::*;
 
@@ -82,10 +81,11 @@ impl TryFrom<ClientRow> for Client {
     }
 }
 
-/// Inserts a new client; [`StoreError::Duplicate`] if the id is taken.
+/// Inserts a newly validated client (its secret hash given apart);
+/// [`StoreError::Duplicate`] if the id is taken.
 pub fn insert(
     conn: &mut DbConnection,
-    reg: &ClientRegistration,
+    reg: &Client,
     secret_hash: Option<Vec<u8>>,
     now: UnixTime,
 ) -> Result<(), StoreError> {
@@ -104,7 +104,7 @@ pub fn insert(
         default_audience: reg.default_audience.as_ref().map(|a| a.to_string()),
         skip_consent: reg.skip_consent,
         require_pkce: reg.require_pkce,
-        token_endpoint_auth_method: reg.auth_method.to_string(),
+        token_endpoint_auth_method: reg.token_endpoint_auth_method.to_string(),
         created_at: now,
         updated_at: now,
     };
