@@ -1,7 +1,7 @@
-use portcullis::domain::opaque;
 use portcullis::store::{audit, clients};
 
 use crate::helpers::TestDb;
+use crate::helpers::internals::opaque;
 
 fn audit_events(db: &TestDb) -> Vec<String> {
     let mut conn = db.conn();

@@ -1,11 +1,11 @@
 use diesel::prelude::*;
 use portcullis::config::PasswordSettings;
-use portcullis::domain::password::Passwords;
-use portcullis::secret::Secret;
 use portcullis::store::schema::{refresh_tokens, sessions};
 use portcullis::store::users;
 
-use crate::helpers::{FAST_ARGON2_KIB, TestDb};
+use crate::helpers::TestDb;
+use crate::helpers::db::FAST_ARGON2_KIB;
+use crate::helpers::internals::{Passwords, Secret};
 
 fn passwords() -> Passwords {
     Passwords::new(&PasswordSettings {

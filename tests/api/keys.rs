@@ -6,16 +6,13 @@ use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use portcullis::clock::ManualClock;
 use portcullis::config::Settings;
-use portcullis::keys::sealed::{KEK_FILE, Kek};
-use portcullis::secret::Secret;
 use portcullis::startup::Application;
 use portcullis::store::schema::signing_keys;
 use rsa::pkcs8::DecodePrivateKey;
 
-use crate::helpers::{TestApp, TestDb, spawn_app, spawn_app_with};
-
-const JWKS: &str = "/.well-known/jwks.json";
-const T0: i64 = 1_900_000_000;
+use crate::helpers::internals::{KEK_FILE, Kek, Secret, new_kek, opaque};
+use crate::helpers::wait::{CLI_CHANGE_REACHES_SERVER_WITHIN, JWKS_CONVERGE_WITHIN, assert_within};
+use crate::helpers::{T0, TestApp, TestDb, spawn_app, spawn_app_with, wait_until};
 
 fn payload(sub: &str, iat: i64) -> JwtPayload {
     let mut p = JwtPayload::new();
@@ -42,6 +39,13 @@ fn verify_independently(token: &str, jwks: &[u8]) -> Result<String, String> {
     Ok(kid)
 }
 
+/// The served JWKS, as bytes.
+async fn jwks_of(app: &TestApp) -> Vec<u8> {
+    let res = app.jwks().await;
+    assert_eq!(res.status, 200);
+    res.bytes
+}
+
 fn kids(jwks: &[u8]) -> Vec<String> {
     let v: serde_json::Value = serde_json::from_slice(jwks).unwrap();
     v["keys"]
@@ -56,13 +60,13 @@ fn kids(jwks: &[u8]) -> Vec<String> {
 async fn a_token_signed_now_verifies_with_the_jwks_served_now() {
     let app = spawn_app().await;
     let token = app.state.keys.sign("JWT", &payload("alice", T0)).unwrap();
-    let jwks = app.get_bytes(JWKS).await;
+    let jwks = jwks_of(&app).await;
     let kid = verify_independently(&token, &jwks).unwrap();
     assert_eq!(kids(&jwks), [kid]);
 
     // A tampered token does not verify.
     let mut parts: Vec<&str> = token.split('.').collect();
-    let forged = portcullis::domain::opaque::generate(16);
+    let forged = opaque::generate(16);
     parts[1] = forged.expose();
     assert!(verify_independently(&parts.join("."), &jwks).is_err());
 }
@@ -71,7 +75,7 @@ async fn a_token_signed_now_verifies_with_the_jwks_served_now() {
 async fn the_jwks_holds_only_public_rsa_signing_keys_with_unique_kids() {
     let app = spawn_app().await;
     app.state.keys.maintain().await.unwrap();
-    let jwks = app.get_json(JWKS).await;
+    let jwks = app.jwks().await.body;
     let keys = jwks["keys"].as_array().unwrap();
     assert!(!keys.is_empty());
     let mut seen = std::collections::HashSet::new();
@@ -120,7 +124,7 @@ async fn keys_rotate_on_schedule_with_prepublication_and_retention() {
     let keys = &app.state.keys;
 
     // T0: the first key, A, signs at once.
-    let jwks = app.get_bytes(JWKS).await;
+    let jwks = jwks_of(&app).await;
     let a = kids(&jwks).pop().unwrap();
     let token_a = keys.sign("JWT", &payload("u", T0)).unwrap();
     assert_eq!(verify_independently(&token_a, &jwks).unwrap(), a);
@@ -128,12 +132,12 @@ async fn keys_rotate_on_schedule_with_prepublication_and_retention() {
     // Before the pre-publication point nothing changes.
     clock.set(T0 + 799);
     keys.maintain().await.unwrap();
-    assert_eq!(kids(&app.get_bytes(JWKS).await), std::slice::from_ref(&a));
+    assert_eq!(kids(&jwks_of(&app).await), std::slice::from_ref(&a));
 
     // T0+800: B is published, 200 s (≥ the JWKS max-age) before it signs.
     clock.set(T0 + 800);
     keys.maintain().await.unwrap();
-    let published = kids(&app.get_bytes(JWKS).await);
+    let published = kids(&jwks_of(&app).await);
     assert_eq!(published.len(), 2);
     let b = published.iter().find(|k| **k != a).unwrap().clone();
     let activates = T0 + 1000;
@@ -156,7 +160,7 @@ async fn keys_rotate_on_schedule_with_prepublication_and_retention() {
     for t in [activates, activates + 659] {
         clock.set(t);
         keys.maintain().await.unwrap();
-        let jwks = app.get_bytes(JWKS).await;
+        let jwks = jwks_of(&app).await;
         assert_eq!(
             verify_independently(&last_a, &jwks).unwrap(),
             a,
@@ -169,7 +173,7 @@ async fn keys_rotate_on_schedule_with_prepublication_and_retention() {
     // After retention A is gone from JWKS and from the database, private part included.
     clock.set(activates + 660);
     keys.maintain().await.unwrap();
-    let jwks = app.get_bytes(JWKS).await;
+    let jwks = jwks_of(&app).await;
     assert_eq!(kids(&jwks), std::slice::from_ref(&b));
     assert!(verify_independently(&last_a, &jwks).is_err());
     let rows = sealed_rows(&app.db);
@@ -182,7 +186,7 @@ async fn keys_survive_restart_and_are_sealed_at_rest() {
     let db = TestDb::sqlite();
     let settings = db.settings();
     let first = spawn_app_with(db, settings.clone(), Arc::new(ManualClock::at(T0))).await;
-    let jwks_before = first.get_bytes(JWKS).await;
+    let jwks_before = jwks_of(&first).await;
     let db = first.db;
 
     // The KEK file was created with mode 0600 under keys.directory.
@@ -194,7 +198,7 @@ async fn keys_survive_restart_and_are_sealed_at_rest() {
 
     let second = spawn_app_with(db, settings.clone(), Arc::new(ManualClock::at(T0 + 10))).await;
     assert_eq!(
-        second.get_bytes(JWKS).await,
+        jwks_of(&second).await,
         jwks_before,
         "same keys after restart"
     );
@@ -224,12 +228,12 @@ async fn keys_survive_restart_and_are_sealed_at_rest() {
 async fn a_wrong_key_encryption_key_stops_startup_without_touching_the_keys() {
     let db = TestDb::sqlite();
     let mut settings = db.settings();
-    settings.keys.encryption_key = Some(Secret::new(Kek::generate().to_base64().expose().clone()));
+    settings.keys.encryption_key = Some(Secret::new(new_kek()));
     let first = spawn_app_with(db, settings.clone(), Arc::new(ManualClock::at(T0))).await;
     let db = first.db;
     let before = sealed_rows(&db);
 
-    settings.keys.encryption_key = Some(Secret::new(Kek::generate().to_base64().expose().clone()));
+    settings.keys.encryption_key = Some(Secret::new(new_kek()));
     let err = match Application::build_with_clock(settings.clone(), Arc::new(ManualClock::at(T0)))
         .await
     {
@@ -266,17 +270,12 @@ async fn two_instances_on_postgres_rotate_once_and_serve_identical_jwks() {
         return;
     };
     let mut settings = fast_rotation(&db);
-    settings.keys.encryption_key = Some(Secret::new(Kek::generate().to_base64().expose().clone()));
+    settings.keys.encryption_key = Some(Secret::new(new_kek()));
     let clock = ManualClock::at(T0);
-    let url = db.url.clone();
+    let other_db = db.another_instance();
     let one = spawn_app_with(db, settings.clone(), Arc::new(clock.clone())).await;
-    let other_db = TestDb {
-        url,
-        dir: tempfile::tempdir().unwrap(),
-        pg_name: None,
-    };
     let two = spawn_app_with(other_db, settings, Arc::new(clock.clone())).await;
-    assert_eq!(one.get_bytes(JWKS).await, two.get_bytes(JWKS).await);
+    assert_eq!(jwks_of(&one).await, jwks_of(&two).await);
 
     // Both instances find a rotation due at the same moment.
     clock.set(T0 + 800);
@@ -286,18 +285,13 @@ async fn two_instances_on_postgres_rotate_once_and_serve_identical_jwks() {
     assert_eq!(sealed_rows(&one.db).len(), 2, "exactly one new key");
 
     // Within the refresh interval (1 s here) both serve the same bytes.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
-    loop {
-        let (a, b) = (one.get_bytes(JWKS).await, two.get_bytes(JWKS).await);
-        if a == b && kids(&a).len() == 2 {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "JWKS did not converge"
-        );
-        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let started = std::time::Instant::now();
+    wait_until("both instances serve the same two keys", || async {
+        let (a, b) = (jwks_of(&one).await, jwks_of(&two).await);
+        a == b && kids(&a).len() == 2
+    })
+    .await;
+    assert_within(started, JWKS_CONVERGE_WITHIN, "the JWKS converged");
 }
 
 #[actix_web::test]
@@ -305,15 +299,10 @@ async fn a_cli_rotation_reaches_a_running_server_within_the_refresh_interval() {
     let db = TestDb::sqlite();
     let mut settings = db.settings();
     settings.keys.refresh_interval_secs = 1;
-    let app: TestApp = spawn_app_with(db, settings, Arc::new(portcullis::clock::SystemClock)).await;
-    let old = kids(&app.get_bytes(JWKS).await);
+    let app = spawn_app_with(db, settings, Arc::new(portcullis::clock::SystemClock)).await;
+    let old = kids(&jwks_of(&app).await);
 
-    let cli = || {
-        app.db.cli().env(
-            "PORTCULLIS_KEYS__DIRECTORY",
-            app.db.dir.path().join("keys").to_str().unwrap(),
-        )
-    };
+    let cli = || app.cli();
     let out = cli().run(&["keys", "rotate"]).ok();
     assert!(out.stdout.contains("becomes active at"), "{}", out.stdout);
     let out = cli().run(&["keys", "rotate"]).ok();
@@ -345,18 +334,17 @@ async fn a_cli_rotation_reaches_a_running_server_within_the_refresh_interval() {
     let human = cli().run(&["keys", "list"]).ok().stdout;
     assert!(human.contains(&new_kid) && human.contains("active"));
 
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    loop {
-        let jwks = app.get_bytes(JWKS).await;
-        if kids(&jwks) == [new_kid.clone()] {
-            let token = app.state.keys.sign("JWT", &payload("u", T0)).unwrap();
-            assert_eq!(verify_independently(&token, &jwks).unwrap(), new_kid);
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "server did not pick up the rotation"
-        );
-        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let started = std::time::Instant::now();
+    let jwks = wait_until("the server picks up the rotation", || async {
+        let jwks = jwks_of(&app).await;
+        (kids(&jwks) == [new_kid.clone()]).then_some(jwks)
+    })
+    .await;
+    assert_within(
+        started,
+        CLI_CHANGE_REACHES_SERVER_WITHIN,
+        "the server picked up the rotation",
+    );
+    let token = app.state.keys.sign("JWT", &payload("u", T0)).unwrap();
+    assert_eq!(verify_independently(&token, &jwks).unwrap(), new_kid);
 }

@@ -4,7 +4,6 @@
 mod authorize_flow;
 mod backchannel_restart;
 mod bench_harness;
-mod browser;
 mod chromium;
 mod cli_clients;
 mod cli_users;
@@ -21,8 +20,9 @@ mod keys;
 mod logout;
 mod outage;
 mod persistence;
+mod private_key_jwt;
+mod refresh;
 mod revocation;
 mod sso;
 mod sweep;
 mod token;
-mod webdriver;
