@@ -1,13 +1,14 @@
 //! SIGKILL one of three instances under load: nothing issued is lost, pending back-channel
 //! deliveries are still made, and the survivors keep serving.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use portcullis::store::backchannel;
 
 use crate::helpers::app::basic_auth;
 use crate::helpers::internals::new_kek;
 use crate::helpers::sessions::seed_session;
+use crate::helpers::wait::Stopwatch;
 use crate::helpers::{BackchannelReceiver, Cli, Client, ServerProcess, TestDb, wait_until};
 
 const LOAD: Duration = Duration::from_secs(3);
@@ -25,7 +26,7 @@ async fn load_and_kill_one(
     let mut survivor_failures = 0;
     let mut alive = Some(servers);
     let mut survivors = Vec::new();
-    let started = Instant::now();
+    let started = Stopwatch::start();
     while started.elapsed() < LOAD {
         if alive.is_some() && started.elapsed() > KILL_AT {
             let mut all = alive.take().unwrap();

@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
 
 use portcullis::clock::SystemClock;
 use portcullis::config::DatabaseUrl;
@@ -11,7 +10,7 @@ use tokio::io::copy_bidirectional;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
-use crate::helpers::wait::{OUTAGE_ANSWERED_WITHIN, assert_within};
+use crate::helpers::wait::{OUTAGE_ANSWERED_WITHIN, Stopwatch};
 use crate::helpers::{TestDb, spawn_app_with, wait_until};
 
 /// A TCP proxy to PostgreSQL that can be cut: `set(false)` drops every connection and
@@ -100,12 +99,12 @@ async fn a_database_outage_answers_503_and_heals_by_itself() {
     );
 
     proxy.set(false);
-    let started = Instant::now();
+    let started = Stopwatch::start();
     assert_eq!(app.readyz().await.status, 503);
     let res = db_request().await;
     assert_eq!(res.status, 503, "{}", res.body);
     assert_eq!(res.body["error"], "temporarily_unavailable");
-    assert_within(started, OUTAGE_ANSWERED_WITHIN, "answered without hanging");
+    started.assert_within(OUTAGE_ANSWERED_WITHIN, "answered without hanging");
     assert_eq!(
         app.healthz().await.status,
         200,

@@ -1,12 +1,11 @@
 //! RFC 7009 revocation, RFC 7662 introspection, and the revocation feed.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use portcullis::clock::ManualClock;
 use serde_json::{Value, json};
 
-use crate::helpers::wait::{STREAM_PUSH_WITHIN, assert_within};
+use crate::helpers::wait::{STREAM_PUSH_WITHIN, Stopwatch};
 use crate::helpers::{
     Client, TestApp, TestDb, Tokens, decode, redeem_spa, sign_in_and_consent, spa_request,
     spawn_app_with, spawn_flow_app,
@@ -172,7 +171,7 @@ async fn the_feed_stream_pushes_each_revocation() {
     let token = token_of(&app, &c.a).await;
     let jti = decode(&app, &token).await.1["jti"].clone();
 
-    let started = Instant::now();
+    let started = Stopwatch::start();
     app.revoke(&[("token", &token)], c.a.basic()).await;
     let claims = decode(&app, &stream.next_data().await).await.1;
     assert!(
@@ -182,7 +181,7 @@ async fn the_feed_stream_pushes_each_revocation() {
             .iter()
             .any(|e| e["jti"] == jti)
     );
-    assert_within(started, STREAM_PUSH_WITHIN, "the revocation was pushed");
+    started.assert_within(STREAM_PUSH_WITHIN, "the revocation was pushed");
 }
 
 #[actix_web::test]

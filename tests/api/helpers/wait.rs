@@ -74,9 +74,36 @@ where
     }
 }
 
-/// Asserts that what began at `started` took no longer than `bound`.
-pub fn assert_within(started: Instant, bound: Duration, what: &str) {
-    let took = started.elapsed();
-    eprintln!("{what} after {} ms", took.as_millis());
-    assert!(took <= bound, "{what} took {took:?}, more than {bound:?}");
+/// [`wait_until`], then asserts the wait took no longer than `bound` (one of the named
+/// bounds above).
+pub async fn wait_within<F, Fut, O>(what: &str, bound: Duration, condition: F) -> O::Value
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = O>,
+    O: Outcome,
+{
+    let watch = Stopwatch::start();
+    let value = wait_until(what, condition).await;
+    watch.assert_within(bound, what);
+    value
+}
+
+/// Time since something began, for bounds that cover more than one wait.
+pub struct Stopwatch(Instant);
+
+impl Stopwatch {
+    pub fn start() -> Self {
+        Self(Instant::now())
+    }
+
+    pub fn elapsed(&self) -> Duration {
+        self.0.elapsed()
+    }
+
+    /// Asserts that no more than `bound` has passed, and says how long it was.
+    pub fn assert_within(&self, bound: Duration, what: &str) {
+        let took = self.elapsed();
+        eprintln!("{what} after {} ms", took.as_millis());
+        assert!(took <= bound, "{what} took {took:?}, more than {bound:?}");
+    }
 }
