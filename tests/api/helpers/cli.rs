@@ -107,6 +107,18 @@ impl Cli {
         }
     }
 
+    /// Runs a command line written as one string: words split at spaces, except inside
+    /// single quotes (`client create --name 'Web app'`).
+    pub fn run_line(&self, line: &str) -> CliOutput {
+        self.run_line_with_stdin(line, "")
+    }
+
+    pub fn run_line_with_stdin(&self, line: &str, stdin: &str) -> CliOutput {
+        let words = split_words(line);
+        let args: Vec<&str> = words.iter().map(String::as_str).collect();
+        self.run_with_stdin(&args, stdin)
+    }
+
     /// `portcullis migrate`.
     pub fn migrate(&self) -> CliOutput {
         self.run(&["migrate"]).ok()
@@ -128,4 +140,31 @@ impl Cli {
     pub fn revoke_session(&self, sid: &str) -> CliOutput {
         self.run(&["session", "revoke", sid])
     }
+}
+
+/// `a 'b c' d` → `["a", "b c", "d"]`.
+fn split_words(line: &str) -> Vec<String> {
+    let (mut words, mut word, mut quoted, mut started) = (Vec::new(), String::new(), false, false);
+    for c in line.chars() {
+        match c {
+            '\'' => {
+                quoted = !quoted;
+                started = true;
+            }
+            ' ' if !quoted => {
+                if started {
+                    words.push(std::mem::take(&mut word));
+                }
+                started = false;
+            }
+            c => {
+                word.push(c);
+                started = true;
+            }
+        }
+    }
+    if started {
+        words.push(word);
+    }
+    words
 }

@@ -152,3 +152,26 @@ fn admin_url() -> String {
     std::env::var("PORTCULLIS_TEST_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
+
+/// Makes each `scenario(db: &TestDb)` two tests, `scenario::on_sqlite` and
+/// `scenario::on_postgres` (skipped, or failed under `PORTCULLIS_TEST_REQUIRE_ALL=1`,
+/// without PostgreSQL).
+#[macro_export]
+macro_rules! on_each_backend {
+    ($($scenario:ident),+ $(,)?) => {$(
+        mod $scenario {
+            #[test]
+            fn on_sqlite() {
+                super::$scenario(&$crate::helpers::TestDb::sqlite());
+            }
+
+            #[test]
+            fn on_postgres() {
+                let test = concat!(stringify!($scenario), "::on_postgres");
+                if let Some(db) = $crate::helpers::TestDb::postgres(test) {
+                    super::$scenario(&db);
+                }
+            }
+        }
+    )+};
+}
