@@ -13,8 +13,8 @@ use portcullis_guard::{Authenticated, Guard, GuardConfig};
 use crate::helpers::stubs::free_port;
 use crate::helpers::wait::{REACHES_EVERYWHERE_WITHIN, wait_within};
 use crate::helpers::{
-    BackchannelReceiver, SPA_CB, TestApp, TestDb, decode, pkce_request, sign_in_public,
-    spawn_app_with,
+    BackchannelReceiver, Browser, Client, SPA_CB, TestApp, TestDb, Tokens, decode, pkce_request,
+    sign_in_public, spawn_app_with,
 };
 
 const API: &str = "https://orders.example";
@@ -53,8 +53,16 @@ async fn guarded_orders_service(app: &TestApp) -> String {
     url
 }
 
-#[actix_web::test]
-async fn a_logout_reaches_a_guarded_resource_server_within_a_second() {
+/// The shop (public, with the orders audience and a back-channel endpoint), the orders
+/// resource server, and alice signed in to the shop.
+struct Shop {
+    app: TestApp,
+    backchannel: BackchannelReceiver,
+    orders_rs: Client,
+    tokens: Tokens,
+}
+
+async fn signed_in_shop() -> (Shop, Browser<'static>) {
     let app = app_at_its_own_address().await;
     let backchannel = BackchannelReceiver::start().await;
     app.client("shop")
@@ -66,7 +74,7 @@ async fn a_logout_reaches_a_guarded_resource_server_within_a_second() {
         .audience(API)
         .create()
         .await;
-    let rs = app
+    let orders_rs = app
         .client("orders")
         .grant("client_credentials")
         .audience(API)
@@ -74,17 +82,39 @@ async fn a_logout_reaches_a_guarded_resource_server_within_a_second() {
         .create()
         .await;
     app.user("alice").create();
-
-    // The user signs in to the shop.
-    let mut browser = app.browser();
+    let mut browser = Browser::at(format!("http://{}", app.address));
     let url = pkce_request("shop", SPA_CB, "openid");
     let tokens = sign_in_public(&mut browser, &app, &url, "shop", SPA_CB).await;
+    let shop = Shop {
+        app,
+        backchannel,
+        orders_rs,
+        tokens,
+    };
+    (shop, browser)
+}
 
-    let orders = guarded_orders_service(&app).await;
+/// RP-initiated logout of the shop's session.
+async fn log_out(shop: &Shop, browser: &mut Browser<'_>) {
+    let page = browser
+        .logout(&[
+            ("id_token_hint", &shop.tokens.id_token),
+            ("post_logout_redirect_uri", "https://shop.example/bye"),
+            ("state", "z"),
+        ])
+        .await;
+    assert_eq!(page.status, 303);
+}
+
+#[actix_web::test]
+async fn a_logout_reaches_a_guarded_resource_server_within_a_second() {
+    let (shop, mut browser) = signed_in_shop().await;
+    let orders = guarded_orders_service(&shop.app).await;
     let call = || async {
-        app.http
+        shop.app
+            .http
             .get(&orders)
-            .insert_header(("Authorization", format!("Bearer {}", tokens.access)))
+            .insert_header(("Authorization", format!("Bearer {}", shop.tokens.access)))
             .send()
             .await
             .unwrap()
@@ -93,15 +123,7 @@ async fn a_logout_reaches_a_guarded_resource_server_within_a_second() {
     };
     assert_eq!(call().await, 200, "the resource server accepts the token");
 
-    // RP-initiated logout.
-    let page = browser
-        .logout(&[
-            ("id_token_hint", &tokens.id_token),
-            ("post_logout_redirect_uri", "https://shop.example/bye"),
-            ("state", "z"),
-        ])
-        .await;
-    assert_eq!(page.status, 303);
+    log_out(&shop, &mut browser).await;
 
     // Within one second the same, unexpired token is refused by the resource server.
     wait_within(
@@ -110,14 +132,17 @@ async fn a_logout_reaches_a_guarded_resource_server_within_a_second() {
         || async { call().await == 401 },
     )
     .await;
+}
 
-    // The back-channel endpoint received the logout token.
-    let (_, claims) = decode(&app, &backchannel.nth(0).await).await;
+#[actix_web::test]
+async fn after_a_logout_the_shop_hears_of_it_and_introspection_agrees() {
+    let (shop, mut browser) = signed_in_shop().await;
+    log_out(&shop, &mut browser).await;
+    let (_, claims) = decode(&shop.app, &shop.backchannel.nth(0).await).await;
     assert_eq!(claims["aud"], "shop");
-
-    // Introspection agrees.
-    let info = app
-        .introspect_token(&tokens.access, rs.basic().unwrap())
+    let info = shop
+        .app
+        .introspect_token(&shop.tokens.access, shop.orders_rs.basic().unwrap())
         .await;
     assert_eq!(info, serde_json::json!({ "active": false }));
 }

@@ -8,12 +8,13 @@ use actix_web::http::header::HeaderMap;
 use actix_web::web;
 use portcullis::clock::{Clock, SystemClock};
 use portcullis::config::Settings;
-use portcullis::startup::{AppState, Application};
+use portcullis::startup::Application;
 use serde_json::Value;
 
 use super::browser::Browser;
 use super::cli::Cli;
 use super::db::TestDb;
+use super::internals::{AppState, telemetry};
 
 pub const JWKS: &str = "/.well-known/jwks.json";
 pub const OPENID_CONFIGURATION: &str = "/.well-known/openid-configuration";
@@ -42,7 +43,7 @@ pub async fn spawn_app_on(db: TestDb) -> TestApp {
 pub async fn spawn_app_with(db: TestDb, settings: Settings, clock: Arc<dyn Clock>) -> TestApp {
     // `PORTCULLIS_TEST_LOG=debug cargo test …` shows the servers' logs.
     if let Ok(level) = std::env::var("PORTCULLIS_TEST_LOG") {
-        portcullis::telemetry::init(&portcullis::config::LogSettings {
+        telemetry::init(&portcullis::config::LogSettings {
             format: portcullis::config::LogFormat::Human,
             level,
         });

@@ -7,7 +7,9 @@ pub use portcullis::domain::password::Passwords;
 pub use portcullis::keys::sealed::{KEK_FILE, Kek};
 pub use portcullis::manage;
 pub use portcullis::secret::Secret;
+pub use portcullis::startup::AppState;
 pub use portcullis::sweep::{SweepPolicy, sweep};
+pub use portcullis::telemetry;
 
 /// A fresh key-encryption key, base64, as an operator would configure it.
 pub fn new_kek() -> String {
