@@ -16,6 +16,8 @@ mod discovery;
 mod guard_e2e;
 mod health;
 mod helpers;
+mod key_rotation;
+mod key_storage;
 mod keys;
 mod logout;
 mod outage;

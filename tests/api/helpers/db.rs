@@ -105,6 +105,31 @@ impl TestDb {
         self.count("__diesel_schema_migrations")
     }
 
+    /// Settings that rotate keys every 1000 s with 200 s of pre-publication, and the token
+    /// lifetimes that decide how long a retired key is kept.
+    pub fn fast_rotation_settings(&self) -> Settings {
+        let mut s = self.settings();
+        s.keys.rotation_period_secs = 1000;
+        s.keys.prepublish_secs = 200;
+        s.keys.jwks_max_age_secs = 100;
+        s.keys.refresh_interval_secs = 1;
+        s.tokens.access_token_ttl_secs = 600;
+        s.tokens.id_token_ttl_secs = 300;
+        s.tokens.clock_skew_secs = 60;
+        s
+    }
+
+    /// Stored signing keys in generation order: kid and sealed private key.
+    pub fn sealed_keys(&self) -> Vec<(String, Option<Vec<u8>>)> {
+        use diesel::prelude::*;
+        use portcullis::store::schema::signing_keys;
+        signing_keys::table
+            .select((signing_keys::kid, signing_keys::private_key_sealed))
+            .order(signing_keys::generation)
+            .load(&mut self.conn())
+            .unwrap()
+    }
+
     /// Drops the PostgreSQL database under whatever still uses it.
     pub fn drop_now(&self) {
         let mut conn = PgConnection::establish(&admin_url()).unwrap();
