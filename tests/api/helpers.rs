@@ -4,11 +4,16 @@
 //! - `db`: `TestDb`, a SQLite file or PostgreSQL database per test
 //! - `cli`, `server`: the real binary, as a command runner and as a served process
 //! - `clients`, `users`: builders for what a test needs registered
-//! - `flow`, `browser`: the authorization-code flow without and with a page walk
+//! - `flow`: the browser-less authorize → sign in → consent → code → token flow, and the
+//!   app most flow tests share; `browser`: the cookie-keeping user agent it walks with
 //! - `jwt`: verifying what the server signs, independently
+//! - `revocations`: reading the revocation feed's event stream
+//! - `sessions`: sessions written straight into the database
 //! - `stubs`: the other parties (a relying party's endpoints, a client's key server)
 //! - `wait`: `wait_until`, one deadline policy, and the timing bounds tests assert
 //! - `webdriver`: a real Chromium through chromedriver
+//! - `internals`: every library path beyond `startup::Application`, `config`, `clock` and
+//!   `store` that tests use, so that a move in `src/` is a one-line change here
 
 pub mod app;
 pub mod browser;
