@@ -1,5 +1,7 @@
 //! One integration-test binary: each module is one area, each test starts what it needs
 //! (the real server on a random port, the real CLI binary) against its own database.
+//! Everything shared lives in `helpers/` (see `helpers.rs`); test files import from there
+//! only, never from one another.
 
 mod authorize_flow;
 mod backchannel_restart;
