@@ -1,222 +1,29 @@
 //! The browser flow over HTTP against the real server: checklist §1.1/§1.3 rows for static
-//! clients, §3 ID-token rules, §4 error rows, plus refresh and code-reuse behaviour.
-
-use std::collections::HashMap;
-use std::sync::Arc;
+//! clients, §3 ID-token rules, §4 error rows, plus code-reuse behaviour.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::jwk::JwkSet;
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use portcullis::clock::ManualClock;
-use serde_json::Value;
+use jsonwebtoken::Algorithm;
 use sha2::{Digest, Sha256};
 
-use crate::browser::{Browser, Page};
-use crate::helpers::{TestApp, TestDb, TokenResponse, spawn_app_with};
+use crate::helpers::{
+    FlowApp, PASSWORD, Page, Response, SPA_CB, T0, VERIFIER, WEB_CB, authorize_path, decode,
+    redeem_spa, sign_in_and_consent, spa_request, spawn_flow_app, web_request,
+};
 
-const T0: i64 = 1_900_000_000;
-pub const PASSWORD: &str = "correct horse battery";
-pub const SPA_CB: &str = "https://spa.example/cb";
-const WEB_CB: &str = "https://web.example/cb?tenant=1";
-pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk-long-enough";
-
-pub fn challenge(verifier: &str) -> String {
-    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
-}
-
-pub struct Setup {
-    pub app: TestApp,
-    pub clock: ManualClock,
-    pub web_secret: String,
-    pub alice_id: String,
-}
-
-pub async fn setup() -> Setup {
-    let db = TestDb::sqlite();
-    let settings = db.settings();
-    let clock = ManualClock::at(T0);
-    let app = spawn_app_with(db, settings, Arc::new(clock.clone())).await;
-    app.create_client(&[
-        "--name",
-        "Single Page App",
-        "--id",
-        "spa",
-        "--public",
-        "--grant-type",
-        "authorization_code",
-        "refresh_token",
-        "--redirect-uri",
-        SPA_CB,
-    ])
-    .await;
-    let web = app
-        .create_client(&[
-            "--name",
-            "Web App",
-            "--id",
-            "web",
-            "--grant-type",
-            "authorization_code",
-            "refresh_token",
-            "--redirect-uri",
-            WEB_CB,
-            "--redirect-uri",
-            "https://web.example/other",
-        ])
-        .await;
-    app.create_client(&[
-        "--name",
-        "First Party",
-        "--id",
-        "first",
-        "--grant-type",
-        "authorization_code",
-        "--redirect-uri",
-        "https://first.example/cb",
-        "--skip-consent",
-    ])
-    .await;
-    app.cli()
-        .run_with_stdin(
-            &[
-                "user",
-                "create",
-                "--username",
-                "alice",
-                "--email",
-                "alice@example.com",
-                "--name",
-                "Alice Liddell",
-                "--role",
-                "admin",
-                "--password-stdin",
-            ],
-            PASSWORD,
-        )
-        .ok();
-    let users = app.cli().run(&["user", "list", "--json"]).ok().json();
-    Setup {
-        web_secret: web["client_secret"].as_str().unwrap().to_string(),
-        alice_id: users[0]["id"].as_str().unwrap().to_string(),
-        app,
-        clock,
-    }
-}
-
-pub fn query(pairs: &[(&str, &str)]) -> String {
-    url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(pairs)
-        .finish()
-}
-
-pub fn spa_request(extra: &[(&str, &str)]) -> String {
-    let ch = challenge(VERIFIER);
-    let mut pairs = vec![
-        ("response_type", "code"),
-        ("client_id", "spa"),
-        ("redirect_uri", SPA_CB),
-        ("scope", "openid profile email offline_access"),
-        ("state", "st-123"),
-        ("nonce", "n-456"),
-        ("code_challenge", ch.as_str()),
-        ("code_challenge_method", "S256"),
-    ];
-    pairs.extend_from_slice(extra);
-    format!("/authorize?{}", query(&pairs))
-}
-
-fn web_request(extra: &[(&str, &str)]) -> String {
-    let mut pairs = vec![
-        ("response_type", "code"),
-        ("client_id", "web"),
-        ("redirect_uri", WEB_CB),
-        ("scope", "openid email"),
-        ("state", "w-1"),
-        ("nonce", "wn-1"),
-    ];
-    pairs.extend_from_slice(extra);
-    format!("/authorize?{}", query(&pairs))
-}
-
-/// authorize → sign in → consent: the callback parameters.
-pub async fn sign_in_and_consent(b: &mut Browser<'_>, url: &str) -> HashMap<String, String> {
-    let page = b.get(url).await;
-    let page = if page.is_login() {
-        b.login(&page, "alice", PASSWORD).await
-    } else {
-        page
-    };
-    let page = if page.is_consent() {
-        b.consent(&page, "allow").await
-    } else {
-        page
-    };
-    assert_eq!(page.status, 303, "{}", page.body);
-    page.callback()
-}
-
-pub async fn redeem_spa(app: &TestApp, code: &str) -> TokenResponse {
-    app.token(
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("redirect_uri", SPA_CB),
-            ("client_id", "spa"),
-            ("code_verifier", VERIFIER),
-        ],
-        None,
-    )
-    .await
-}
-
-async fn jwks(app: &TestApp) -> JwkSet {
-    serde_json::from_slice(&app.get_bytes("/.well-known/jwks.json").await).unwrap()
-}
-
-/// Decodes and verifies a JWT with jsonwebtoken against the served JWKS (no time checks:
-/// the server runs on a manual clock).
-pub async fn decode(app: &TestApp, jwt: &str) -> (jsonwebtoken::Header, Value) {
-    let header = jsonwebtoken::decode_header(jwt).unwrap();
-    let set = jwks(app).await;
-    let key = DecodingKey::from_jwk(
-        set.find(header.kid.as_deref().expect("kid"))
-            .expect("kid in JWKS"),
-    )
-    .unwrap();
-    let mut v = Validation::new(Algorithm::RS256);
-    v.validate_exp = false;
-    v.validate_aud = false;
-    v.required_spec_claims.clear();
-    let data = jsonwebtoken::decode::<Value>(jwt, &key, &v).expect("signature verifies");
-    (header, data.claims)
-}
-
-pub async fn userinfo(app: &TestApp, token: &str) -> (u16, Value, Option<String>) {
-    let mut res = app
-        .http
-        .get(app.url("/userinfo"))
-        .insert_header(("Authorization", format!("Bearer {token}")))
-        .send()
-        .await
-        .unwrap();
-    let body = res.body().await.unwrap();
-    let www = res
-        .headers()
-        .get("www-authenticate")
-        .map(|v| v.to_str().unwrap().to_string());
-    (
-        res.status().as_u16(),
-        serde_json::from_slice(&body).unwrap_or(Value::Null),
-        www,
-    )
+/// The spa's sign-in, consent and redemption: the token response.
+async fn spa_tokens(s: &FlowApp) -> Response {
+    let mut b = s.app.browser();
+    let cb = sign_in_and_consent(&mut b, &spa_request(&[])).await;
+    let res = redeem_spa(&s.app, &cb["code"]).await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    res
 }
 
 #[actix_web::test]
-async fn a_public_client_with_pkce_signs_a_user_in_and_gets_oidc_tokens() {
-    let s = setup().await;
-    let app = &s.app;
-    let mut b = Browser::new(app);
+async fn the_sign_in_and_consent_pages_lead_back_with_a_code_state_and_iss() {
+    let s = spawn_flow_app().await;
+    let mut b = s.app.browser();
 
     let login = b.get(&spa_request(&[])).await;
     assert_eq!(login.status, 200);
@@ -237,34 +44,38 @@ async fn a_public_client_with_pkce_signs_a_user_in_and_gets_oidc_tokens() {
     assert!(done.location().starts_with(SPA_CB));
     let cb = done.callback();
     assert_eq!(cb["state"], "st-123");
-    assert_eq!(cb["iss"], app.state.settings.issuer);
-    let code = &cb["code"];
+    assert_eq!(cb["iss"], s.app.state.settings.issuer);
     assert!(
-        URL_SAFE_NO_PAD.decode(code).unwrap().len() >= 16,
+        URL_SAFE_NO_PAD.decode(&cb["code"]).unwrap().len() >= 16,
         "≥128-bit code"
     );
+}
 
-    let res = redeem_spa(app, code).await;
-    assert_eq!(res.status, 200, "{}", res.body);
+#[actix_web::test]
+async fn a_redeemed_code_gives_a_bearer_response_that_is_never_cached() {
+    let s = spawn_flow_app().await;
+    let res = spa_tokens(&s).await;
     assert_eq!(res.header("cache-control"), Some("no-store"));
     assert_eq!(res.body["token_type"], "Bearer");
     let expires_in = res.body["expires_in"].as_i64().unwrap();
     assert!(0 < expires_in && expires_in <= 31_536_000);
     assert!(
-        res.body["refresh_token"]
-            .as_str()
-            .unwrap()
+        res.str("refresh_token")
             .bytes()
             .all(|c| (0x20..=0x7e).contains(&c))
     );
-    let access = res.body["access_token"].as_str().unwrap();
+}
 
-    // ID token: checklist §3.
-    let (header, id) = decode(app, res.body["id_token"].as_str().unwrap()).await;
+#[actix_web::test]
+async fn the_id_token_follows_the_oidc_rules() {
+    let s = spawn_flow_app().await;
+    let app = &s.app;
+    let res = spa_tokens(&s).await;
+    let (header, id) = decode(app, &res.str("id_token")).await;
     assert_eq!(header.alg, Algorithm::RS256);
     assert!(header.kid.is_some());
     assert_eq!(id["iss"], app.state.settings.issuer);
-    assert_eq!(id["sub"], s.alice_id);
+    assert_eq!(id["sub"], s.alice.id);
     assert_eq!(id["aud"], "spa");
     assert_eq!(id["azp"], "spa");
     assert_eq!(id["nonce"], "n-456");
@@ -274,107 +85,107 @@ async fn a_public_client_with_pkce_signs_a_user_in_and_gets_oidc_tokens() {
     assert_eq!(id["acr"], "1");
     assert_eq!(id["amr"], serde_json::json!(["pwd"]));
     assert!(id["sid"].as_str().is_some());
-    let digest = Sha256::digest(access.as_bytes());
+    let digest = Sha256::digest(res.token().as_bytes());
     assert_eq!(id["at_hash"], URL_SAFE_NO_PAD.encode(&digest[..16]));
     for absent in ["name", "email", "preferred_username"] {
         assert!(id.get(absent).is_none(), "{absent} belongs to UserInfo");
     }
+}
 
-    // Access token: RFC 9068 with the user's claims.
-    let (header, at) = decode(app, access).await;
+#[actix_web::test]
+async fn the_access_token_is_an_rfc9068_jwt_with_the_users_claims() {
+    let s = spawn_flow_app().await;
+    let res = spa_tokens(&s).await;
+    let (header, at) = decode(&s.app, res.token()).await;
     assert_eq!(header.typ.as_deref(), Some("at+jwt"));
-    assert_eq!(at["sub"], s.alice_id);
+    assert_eq!(at["sub"], s.alice.id);
     assert_eq!(at["client_id"], "spa");
     assert_eq!(at["auth_time"], T0);
     assert_eq!(at["acr"], "1");
     assert_eq!(at["roles"], serde_json::json!(["admin"]));
     assert_eq!(at["scope"], "openid profile email offline_access");
+}
 
-    // UserInfo: GET with Bearer, POST with Bearer, POST with the form field.
-    let (status, info, _) = userinfo(app, access).await;
-    assert_eq!(status, 200);
+#[actix_web::test]
+async fn userinfo_answers_a_bearer_get_a_bearer_post_and_a_form_post() {
+    let s = spawn_flow_app().await;
+    let app = &s.app;
+    let res = spa_tokens(&s).await;
+    let access = res.token();
+    let (_, id) = decode(app, &res.str("id_token")).await;
+
+    let info = app.userinfo(access).await;
+    assert_eq!(info.status, 200);
+    let info = info.body;
     assert_eq!(info["sub"], id["sub"]);
     assert_eq!(info["email"], "alice@example.com");
     assert_eq!(info["email_verified"], false);
     assert_eq!(info["name"], "Alice Liddell");
     assert_eq!(info["preferred_username"], "alice");
-    let mut res = app
-        .http
-        .post(app.url("/userinfo"))
-        .insert_header(("Authorization", format!("Bearer {access}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 200);
+
+    let res = app.userinfo_post(access).await;
+    assert_eq!(res.status, 200);
     assert!(
-        res.headers()
-            .get("content-type")
-            .unwrap()
-            .to_str()
+        res.header("content-type")
             .unwrap()
             .starts_with("application/json")
     );
-    let _ = res.body().await;
-    let mut res = app
-        .http
-        .post(app.url("/userinfo"))
-        .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
-        .send_body(query(&[("access_token", access)]))
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 200, "{:?}", res.body().await);
+    let res = app.userinfo_form(access).await;
+    assert_eq!(res.status, 200, "{}", res.text());
 }
 
 #[actix_web::test]
-async fn a_confidential_client_without_pkce_completes_the_flow_and_a_public_one_cannot() {
-    let s = setup().await;
-    let app = &s.app;
-    let mut b = Browser::new(app);
-    let cb = sign_in_and_consent(&mut b, &web_request(&[])).await;
+async fn a_confidential_client_completes_the_flow_without_pkce() {
+    let s = spawn_flow_app().await;
+    let mut b = s.app.browser();
+    let cb = sign_in_and_consent(&mut b, &web_request()).await;
     assert_eq!(cb["state"], "w-1");
     assert_eq!(cb["tenant"], "1", "the registered query is preserved");
-    let res = app
+    let res = s
+        .app
         .token(
             &[
                 ("grant_type", "authorization_code"),
                 ("code", &cb["code"]),
                 ("redirect_uri", WEB_CB),
             ],
-            Some(("web", &s.web_secret)),
+            s.web.basic(),
         )
         .await;
     assert_eq!(res.status, 200, "{}", res.body);
     assert!(res.body["id_token"].is_string());
+}
 
-    // A public client without PKCE is refused at the authorization endpoint.
-    let url = format!(
-        "/authorize?{}",
-        query(&[
+#[actix_web::test]
+async fn a_public_client_without_pkce_is_refused_at_the_authorization_endpoint() {
+    let s = spawn_flow_app().await;
+    let mut b = s.app.browser();
+    sign_in_and_consent(&mut b, &web_request()).await;
+    let page = b
+        .get(&authorize_path(&[
             ("response_type", "code"),
             ("client_id", "spa"),
             ("redirect_uri", SPA_CB),
             ("scope", "openid"),
-            ("state", "s")
-        ])
-    );
-    let page = b.get(&url).await;
+            ("state", "s"),
+        ]))
+        .await;
     let cb = page.callback();
     assert_eq!(cb["error"], "invalid_request");
     assert_eq!(cb["state"], "s");
-    assert_eq!(cb["iss"], app.state.settings.issuer);
+    assert_eq!(cb["iss"], s.app.state.settings.issuer);
     assert!(!cb.contains_key("code"));
 }
 
 #[actix_web::test]
 async fn a_reused_code_is_refused_and_revokes_what_it_produced() {
-    let s = setup().await;
+    let s = spawn_flow_app().await;
     let app = &s.app;
-    let mut b = Browser::new(app);
+    let mut b = app.browser();
     let cb = sign_in_and_consent(&mut b, &spa_request(&[])).await;
     let first = redeem_spa(app, &cb["code"]).await;
-    let access = first.body["access_token"].as_str().unwrap().to_string();
-    let refresh = first.body["refresh_token"].as_str().unwrap().to_string();
-    assert_eq!(userinfo(app, &access).await.0, 200);
+    let access = first.token();
+    assert_eq!(app.userinfo(access).await.status, 200);
 
     s.clock.advance(30);
     let second = redeem_spa(app, &cb["code"]).await;
@@ -387,81 +198,65 @@ async fn a_reused_code_is_refused_and_revokes_what_it_produced() {
             .starts_with("application/json")
     );
 
-    let (status, _, www) = userinfo(app, &access).await;
-    assert_eq!(status, 401);
-    assert!(www.unwrap().contains("error=\"invalid_token\""));
-    let res = app
-        .token(
-            &[
-                ("grant_type", "refresh_token"),
-                ("refresh_token", &refresh),
-                ("client_id", "spa"),
-            ],
-            None,
-        )
-        .await;
+    let res = app.userinfo(access).await;
+    assert_eq!(res.status, 401);
+    assert!(
+        res.header("www-authenticate")
+            .unwrap()
+            .contains("error=\"invalid_token\"")
+    );
+    let res = app.refresh(&first.str("refresh_token"), "spa").await;
+    assert_eq!(res.body["error"], "invalid_grant");
+}
+
+/// A fresh spa code, redeemed with `redirect_uri` and `verifier` (none when `None`).
+async fn redeem_spa_code_with(s: &FlowApp, redirect_uri: &str, verifier: Option<&str>) -> Response {
+    let mut b = s.app.browser();
+    let cb = sign_in_and_consent(&mut b, &spa_request(&[])).await;
+    let mut form = vec![
+        ("grant_type", "authorization_code"),
+        ("code", cb["code"].as_str()),
+        ("redirect_uri", redirect_uri),
+        ("client_id", "spa"),
+    ];
+    form.extend(verifier.map(|v| ("code_verifier", v)));
+    s.app.token(&form, None).await
+}
+
+#[actix_web::test]
+async fn the_redirect_uri_of_a_token_request_must_match_exactly() {
+    let s = spawn_flow_app().await;
+    let res = redeem_spa_code_with(&s, "https://spa.example/cb/extra", Some(VERIFIER)).await;
     assert_eq!(res.body["error"], "invalid_grant");
 }
 
 #[actix_web::test]
-async fn token_requests_must_match_the_code() {
-    let s = setup().await;
-    let app = &s.app;
-    let mut b = Browser::new(app);
-    let redeem = |code: String, redirect: &'static str, verifier: Option<&'static str>| {
-        let mut form = vec![
-            ("grant_type", "authorization_code".to_string()),
-            ("code", code),
-            ("redirect_uri", redirect.to_string()),
-            ("client_id", "spa".to_string()),
-        ];
-        if let Some(v) = verifier {
-            form.push(("code_verifier", v.to_string()));
-        }
-        async move {
-            let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            app.token(&pairs, None).await
-        }
-    };
-    let cb = sign_in_and_consent(&mut b, &spa_request(&[])).await;
-    let res = redeem(
-        cb["code"].clone(),
-        "https://spa.example/cb/extra",
-        Some(VERIFIER),
-    )
-    .await;
-    assert_eq!(
-        res.body["error"], "invalid_grant",
-        "redirect_uri must match exactly"
-    );
+async fn the_pkce_verifier_is_required_and_must_match() {
+    let s = spawn_flow_app().await;
+    let wrong = "wrong-verifier-wrong-verifier-wrong-verifier-x";
+    let res = redeem_spa_code_with(&s, SPA_CB, Some(wrong)).await;
+    assert_eq!(res.body["error"], "invalid_grant", "must match");
+    let res = redeem_spa_code_with(&s, SPA_CB, None).await;
+    assert_eq!(res.body["error"], "invalid_grant", "required");
+}
 
-    let cb = sign_in_and_consent(&mut b, &spa_request(&[])).await;
-    let res = redeem(
-        cb["code"].clone(),
-        SPA_CB,
-        Some("wrong-verifier-wrong-verifier-wrong-verifier-x"),
-    )
-    .await;
-    assert_eq!(
-        res.body["error"], "invalid_grant",
-        "PKCE verifier must match"
-    );
-
-    let cb = sign_in_and_consent(&mut b, &spa_request(&[])).await;
-    let res = redeem(cb["code"].clone(), SPA_CB, None).await;
-    assert_eq!(
-        res.body["error"], "invalid_grant",
-        "PKCE verifier is required"
-    );
-
+#[actix_web::test]
+async fn codes_live_sixty_seconds() {
+    let s = spawn_flow_app().await;
+    let mut b = s.app.browser();
     let cb = sign_in_and_consent(&mut b, &spa_request(&[])).await;
     s.clock.advance(61);
-    let res = redeem(cb["code"].clone(), SPA_CB, Some(VERIFIER)).await;
-    assert_eq!(res.body["error"], "invalid_grant", "codes live 60 seconds");
+    let res = redeem_spa(&s.app, &cb["code"]).await;
+    assert_eq!(res.body["error"], "invalid_grant");
+}
 
-    // Downgrade: a verifier for a code that had no challenge.
-    let cb = sign_in_and_consent(&mut b, &web_request(&[])).await;
-    let res = app
+#[actix_web::test]
+async fn a_verifier_for_a_code_without_a_challenge_is_refused() {
+    let s = spawn_flow_app().await;
+    let mut b = s.app.browser();
+    let cb = sign_in_and_consent(&mut b, &web_request()).await;
+    let res = s
+        .app
         .token(
             &[
                 ("grant_type", "authorization_code"),
@@ -469,13 +264,29 @@ async fn token_requests_must_match_the_code() {
                 ("redirect_uri", WEB_CB),
                 ("code_verifier", VERIFIER),
             ],
-            Some(("web", &s.web_secret)),
+            s.web.basic(),
         )
         .await;
     assert_eq!(res.body["error"], "invalid_grant");
-    // Another client cannot redeem the code.
-    let cb = sign_in_and_consent(&mut b, &web_request(&[])).await;
-    let res = redeem(cb["code"].clone(), WEB_CB, None).await;
+}
+
+#[actix_web::test]
+async fn another_client_cannot_redeem_a_code() {
+    let s = spawn_flow_app().await;
+    let mut b = s.app.browser();
+    let cb = sign_in_and_consent(&mut b, &web_request()).await;
+    let res = s
+        .app
+        .token(
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &cb["code"]),
+                ("redirect_uri", WEB_CB),
+                ("client_id", "spa"),
+            ],
+            None,
+        )
+        .await;
     assert_eq!(res.body["error"], "invalid_grant");
 }
 
@@ -489,113 +300,99 @@ fn assert_error_page(page: &Page) {
     );
 }
 
+fn request_of(client: &str, redirect: Option<&str>) -> String {
+    let mut pairs = vec![
+        ("response_type", "code"),
+        ("client_id", client),
+        ("scope", "openid"),
+        ("state", "s"),
+    ];
+    pairs.extend(redirect.map(|r| ("redirect_uri", r)));
+    authorize_path(&pairs)
+}
+
 #[actix_web::test]
 async fn unsafe_redirects_get_an_error_page_instead() {
-    let s = setup().await;
-    let mut b = Browser::new(&s.app);
-    let base = |client: &str, redirect: Option<&str>| {
-        let mut pairs = vec![
-            ("response_type", "code"),
-            ("client_id", client),
-            ("scope", "openid"),
-            ("state", "s"),
-        ];
-        if let Some(r) = redirect {
-            pairs.push(("redirect_uri", r));
-        }
-        format!("/authorize?{}", query(&pairs))
-    };
+    let s = spawn_flow_app().await;
+    let mut b = s.app.browser();
     for url in [
-        base("nobody", Some(WEB_CB)),
-        base("web", Some("https://web.example/cb?tenant=1/x1y2z3a4b5")),
-        base("web", Some("https://web.example/cb/x1y2z3a4b5?tenant=1")),
-        base("web", Some("https://web.example/cb?tenant=1&foo=bar")),
-        base("web", Some("https://web.example/cb")),
-        base("web", Some("https://web.example/cb?tenant=1_invalid")),
-        base("web", None),
+        request_of("nobody", Some(WEB_CB)),
+        request_of("web", Some("https://web.example/cb?tenant=1/x1y2z3a4b5")),
+        request_of("web", Some("https://web.example/cb/x1y2z3a4b5?tenant=1")),
+        request_of("web", Some("https://web.example/cb?tenant=1&foo=bar")),
+        request_of("web", Some("https://web.example/cb")),
+        request_of("web", Some("https://web.example/cb?tenant=1_invalid")),
+        request_of("web", None),
         "/authorize".to_string(),
     ] {
         assert_error_page(&b.get(&url).await);
     }
-    // With exactly one registered URI, redirect_uri may be omitted.
-    let page = b.get(&base("first", None)).await;
+}
+
+#[actix_web::test]
+async fn with_exactly_one_registered_uri_the_redirect_uri_may_be_omitted() {
+    let s = spawn_flow_app().await;
+    let page = s.app.browser().get(&request_of("first", None)).await;
     assert!(page.is_login(), "{}: {}", page.status, page.body);
 }
 
 #[actix_web::test]
 async fn other_errors_redirect_with_state_and_iss_only() {
-    let s = setup().await;
+    let s = spawn_flow_app().await;
     let app = &s.app;
-    let mut b = Browser::new(app);
+    let web = [("client_id", "web"), ("redirect_uri", WEB_CB)];
+    let code = [("response_type", "code")];
+    let openid = [("scope", "openid")];
     let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
+        ([&web[..], &openid].concat(), "invalid_request"),
         (
-            vec![
-                ("client_id", "web"),
-                ("redirect_uri", WEB_CB),
-                ("scope", "openid"),
-            ],
-            "invalid_request",
-        ),
-        (
-            vec![
-                ("response_type", "token"),
-                ("client_id", "web"),
-                ("redirect_uri", WEB_CB),
-                ("scope", "openid"),
-            ],
+            [&[("response_type", "token")], &web[..], &openid].concat(),
             "unsupported_response_type",
         ),
         (
-            vec![
-                ("response_type", "code"),
-                ("client_id", "web"),
-                ("redirect_uri", WEB_CB),
-                ("scope", "openid"),
-                ("prompt", "none"),
-            ],
+            [&code[..], &web, &openid, &[("prompt", "none")]].concat(),
             "login_required",
         ),
         (
-            vec![
-                ("response_type", "code"),
-                ("client_id", "web"),
-                ("redirect_uri", WEB_CB),
-                ("scope", "openid"),
-                ("request", "eyJhbGciOiJub25lIn0.e30."),
-            ],
+            [
+                &code[..],
+                &web,
+                &openid,
+                &[("request", "eyJhbGciOiJub25lIn0.e30.")],
+            ]
+            .concat(),
             "request_not_supported",
         ),
         (
-            vec![
-                ("response_type", "code"),
-                ("client_id", "web"),
-                ("redirect_uri", WEB_CB),
-                ("scope", "nothing-allowed"),
-            ],
+            [&code[..], &web, &[("scope", "nothing-allowed")]].concat(),
             "invalid_scope",
         ),
         (
-            vec![
-                ("response_type", "code"),
-                ("client_id", "web"),
-                ("redirect_uri", WEB_CB),
-                ("scope", "openid"),
-                ("code_challenge", "abc"),
-                ("code_challenge_method", "plain"),
-            ],
+            [
+                &code[..],
+                &web,
+                &openid,
+                &[
+                    ("code_challenge", "abc"),
+                    ("code_challenge_method", "plain"),
+                ],
+            ]
+            .concat(),
             "invalid_request",
         ),
     ];
     let state = "x".repeat(128);
     for (mut pairs, error) in cases {
         pairs.push(("state", &state));
-        let page = b.get(&format!("/authorize?{}", query(&pairs))).await;
-        assert_eq!(page.status, 303, "{pairs:?}: {}", page.body);
-        assert!(
-            page.location()
-                .starts_with("https://web.example/cb?tenant=1&")
-        );
-        let cb = page.callback();
+        let res = app.authorize(&pairs).await;
+        assert_eq!(res.status, 303, "{pairs:?}: {}", res.text());
+        let location = res.header("location").unwrap();
+        assert!(location.starts_with("https://web.example/cb?tenant=1&"));
+        let cb: std::collections::HashMap<String, String> = url::Url::parse(location)
+            .unwrap()
+            .query_pairs()
+            .into_owned()
+            .collect();
         assert_eq!(cb["error"], error, "{pairs:?}");
         assert_eq!(cb["state"], state);
         assert_eq!(cb["iss"], app.state.settings.issuer);

@@ -3,6 +3,8 @@
 
 use std::process::Command;
 
+use crate::helpers::skip_unless_required;
+
 #[test]
 fn the_benchmark_harness_produces_a_report() {
     let has_wrk = Command::new("sh")
@@ -10,10 +12,10 @@ fn the_benchmark_harness_produces_a_report() {
         .status()
         .is_ok_and(|s| s.success());
     if !has_wrk {
-        if std::env::var("PORTCULLIS_TEST_REQUIRE_ALL").as_deref() == Ok("1") {
-            panic!("wrk is required (PORTCULLIS_TEST_REQUIRE_ALL=1): apt-get install wrk");
-        }
-        eprintln!("SKIPPED the_benchmark_harness_produces_a_report: wrk not installed");
+        skip_unless_required(
+            "the_benchmark_harness_produces_a_report",
+            "wrk not installed (apt-get install wrk)",
+        );
         return;
     }
     let root = env!("CARGO_MANIFEST_DIR");

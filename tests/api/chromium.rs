@@ -3,90 +3,47 @@
 //! Screenshots of the pages at desktop and phone widths go to `target/screenshots/`.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 
-use crate::authorize_flow::{PASSWORD, VERIFIER, challenge, query};
-use crate::helpers::{TestApp, spawn_app};
-use crate::webdriver::{self, Driver};
+use crate::helpers::webdriver::{self, Driver};
+use crate::helpers::{
+    CallbackReceiver, PASSWORD, TestApp, VERIFIER, authorize_path, challenge, redeem, spawn_app,
+    wait_until,
+};
 
 fn shots() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots")
 }
 
-/// The client application: records what arrives at its callback.
-async fn client_callback() -> (String, Arc<Mutex<Option<String>>>) {
-    let seen: Arc<Mutex<Option<String>>> = Arc::default();
-    let record = seen.clone();
-    let server = actix_web::HttpServer::new(move || {
-        let record = record.clone();
-        actix_web::App::new().route(
-            "/cb",
-            actix_web::web::get().to(move |req: actix_web::HttpRequest| {
-                let record = record.clone();
-                async move {
-                    *record.lock().unwrap() = Some(req.query_string().to_string());
-                    actix_web::HttpResponse::Ok()
-                        .content_type("text/html")
-                        .body("<!doctype html><title>Client</title><h1>Back at the client</h1>")
-                }
-            }),
-        )
-    })
-    .workers(1)
-    .bind("127.0.0.1:0")
-    .unwrap();
-    let addr = server.addrs()[0];
-    actix_web::rt::spawn(server.run());
-    (format!("http://{addr}/cb"), seen)
-}
-
-async fn setup(app: &TestApp, redirect: &str) {
-    app.create_client(&[
-        "--name",
-        "Photo Gallery",
-        "--id",
-        "gallery",
-        "--public",
-        "--grant-type",
-        "authorization_code",
-        "--redirect-uri",
-        redirect,
-    ])
-    .await;
-    app.cli()
-        .run_with_stdin(
-            &[
-                "user",
-                "create",
-                "--username",
-                "alice",
-                "--name",
-                "Alice",
-                "--email",
-                "alice@example.com",
-                "--password-stdin",
-            ],
-            PASSWORD,
-        )
-        .ok();
+/// The gallery app (public, redirecting to `redirect`) and alice.
+async fn gallery_app(redirect: &str) -> TestApp {
+    let app = spawn_app().await;
+    app.client("gallery")
+        .name("Photo Gallery")
+        .public()
+        .grant("authorization_code")
+        .redirect_uri(redirect)
+        .create()
+        .await;
+    app.user("alice")
+        .name("Alice")
+        .email("alice@example.com")
+        .create();
+    app
 }
 
 fn authorize_url(app: &TestApp, redirect: &str) -> String {
     let ch = challenge(VERIFIER);
-    app.url(&format!(
-        "/authorize?{}",
-        query(&[
-            ("response_type", "code"),
-            ("client_id", "gallery"),
-            ("redirect_uri", redirect),
-            ("scope", "openid profile email"),
-            ("state", "browser-state"),
-            ("code_challenge", &ch),
-            ("code_challenge_method", "S256"),
-            // Both browsers see the consent page, though the grant is remembered.
-            ("prompt", "consent"),
-        ])
-    ))
+    app.url(&authorize_path(&[
+        ("response_type", "code"),
+        ("client_id", "gallery"),
+        ("redirect_uri", redirect),
+        ("scope", "openid profile email"),
+        ("state", "browser-state"),
+        ("code_challenge", &ch),
+        ("code_challenge_method", "S256"),
+        // Both browsers see the consent page, though the grant is remembered.
+        ("prompt", "consent"),
+    ]))
 }
 
 async fn no_horizontal_scroll(driver: &Driver, width: u32) {
@@ -94,14 +51,11 @@ async fn no_horizontal_scroll(driver: &Driver, width: u32) {
     // previous, or a blank, document).
     let script = "return document.readyState === 'complete' && document.querySelector('main') \
                   ? document.documentElement.scrollWidth : -1";
-    let mut w = -1;
-    for _ in 0..30 {
-        w = driver.script(script).await.as_i64().unwrap_or(-1);
-        if w >= 0 {
-            break;
-        }
-        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let w = wait_until("the page has loaded", || async {
+        let w = driver.script(script).await.as_i64().unwrap_or(-1);
+        (w >= 0).then_some(w)
+    })
+    .await;
     let inner = driver.script("return window.innerWidth").await;
     assert!(
         (0..=width as i64).contains(&w),
@@ -114,12 +68,11 @@ async fn no_horizontal_scroll(driver: &Driver, width: u32) {
 async fn walk(
     driver: &Driver,
     app: &TestApp,
-    redirect: &str,
-    seen: &Mutex<Option<String>>,
+    client: &CallbackReceiver,
     suffix: &str,
     width: Option<u32>,
 ) -> String {
-    driver.goto(&authorize_url(app, redirect)).await;
+    driver.goto(&authorize_url(app, &client.url)).await;
     driver.find("#username").await;
     if let Some(w) = width {
         no_horizontal_scroll(driver, w).await;
@@ -138,18 +91,12 @@ async fn walk(
         .screenshot(&shots().join(format!("consent-{suffix}.png")))
         .await;
     driver.click("button[value=allow]").await;
-    for _ in 0..100 {
-        let arrived = seen.lock().unwrap().take();
-        if let Some(q) = arrived {
-            assert!(driver.current_url().await.starts_with(redirect));
-            return q;
-        }
-        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!(
-        "the browser never reached the callback (at {})",
-        driver.current_url().await
-    );
+    let q = wait_until("the browser reaches the callback", || async {
+        client.take()
+    })
+    .await;
+    assert!(driver.current_url().await.starts_with(&client.url));
+    q
 }
 
 #[actix_web::test]
@@ -162,52 +109,42 @@ async fn a_real_browser_signs_in_consents_and_returns_with_a_code_that_redeems()
     else {
         return;
     };
-    let app = spawn_app().await;
-    let (redirect, seen) = client_callback().await;
-    setup(&app, &redirect).await;
+    let client = CallbackReceiver::start().await;
+    let app = gallery_app(&client.url).await;
 
-    let q = walk(&desktop, &app, &redirect, &seen, "desktop", None).await;
+    let q = walk(&desktop, &app, &client, "desktop", None).await;
     let params: std::collections::HashMap<String, String> =
         url::form_urlencoded::parse(q.as_bytes())
             .into_owned()
             .collect();
     assert_eq!(params["state"], "browser-state");
-    let res = app
-        .token(
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &params["code"]),
-                ("redirect_uri", &redirect),
-                ("client_id", "gallery"),
-                ("code_verifier", VERIFIER),
-            ],
-            None,
-        )
-        .await;
+    let res = redeem(&app, "gallery", &client.url, &params["code"]).await;
     assert_eq!(res.status, 200, "{}", res.body);
     assert!(res.body["id_token"].is_string());
 
     // The error page for a redirect URI that is not registered.
     desktop
-        .goto(&app.url(&format!(
-            "/authorize?{}",
-            query(&[
-                ("response_type", "code"),
-                ("client_id", "gallery"),
-                ("redirect_uri", "https://evil.example/cb"),
-                ("scope", "openid")
-            ])
-        )))
+        .goto(&app.url(&authorize_path(&[
+            ("response_type", "code"),
+            ("client_id", "gallery"),
+            ("redirect_uri", "https://evil.example/cb"),
+            ("scope", "openid"),
+        ])))
         .await;
     desktop.find("p.notice").await;
     desktop.screenshot(&shots().join("error-desktop.png")).await;
     desktop.quit().await;
+}
 
-    // A phone-sized screen (320 px): same flow in a fresh browser, no sideways scrolling.
-    let phone = webdriver::start("phone", Some(320))
-        .await
-        .expect("chromium started once already");
-    let q = walk(&phone, &app, &redirect, &seen, "phone", Some(320)).await;
+#[actix_web::test]
+async fn on_a_phone_sized_screen_the_pages_never_scroll_sideways() {
+    let test = "on_a_phone_sized_screen_the_pages_never_scroll_sideways";
+    let Some(phone) = webdriver::start(test, Some(320)).await else {
+        return;
+    };
+    let client = CallbackReceiver::start().await;
+    let app = gallery_app(&client.url).await;
+    let q = walk(&phone, &app, &client, "phone", Some(320)).await;
     assert!(q.contains("code="));
     phone
         .goto(&app.url("/authorize?client_id=nobody&response_type=code&scope=openid"))

@@ -1,7 +1,24 @@
-use portcullis::domain::opaque;
+//! `portcullis client …`: the operator's commands for clients, on each backend.
+
 use portcullis::store::{audit, clients};
+use serde_json::json;
 
 use crate::helpers::TestDb;
+use crate::helpers::internals::opaque;
+use crate::on_each_backend;
+
+on_each_backend!(
+    creating_a_client_prints_its_secret_once_and_stores_only_its_hash,
+    a_public_client_has_no_secret,
+    a_generated_client_id_is_long_and_url_safe,
+    clients_are_listed_as_json_and_as_a_table,
+    showing_a_client_gives_its_settings_but_never_its_secret,
+    rotating_a_secret_replaces_it,
+    a_client_without_a_secret_has_none_to_rotate,
+    a_deleted_client_is_gone,
+    every_client_change_is_audited_in_order,
+    bad_client_input_fails_clearly_and_changes_nothing,
+);
 
 fn audit_events(db: &TestDb) -> Vec<String> {
     let mut conn = db.conn();
@@ -23,96 +40,91 @@ fn stored_hash(db: &TestDb, id: &str) -> Vec<u8> {
         .expect("has a secret")
 }
 
-/// create, list, show, rotate secret, delete: the same sequence on each backend.
-fn client_lifecycle(db: &TestDb) {
-    // Create a machine client; the secret is printed once and only its hash is stored.
-    let out = db
+/// A machine client; returns the printed secret.
+fn create_billing(db: &TestDb) -> String {
+    let created = db
         .cli()
-        .run(&[
-            "client",
-            "create",
-            "--name",
-            "Billing",
-            "--id",
-            "billing",
-            "--grant-type",
-            "client_credentials",
-            "--scope",
-            "invoices.read",
-            "invoices.write",
-            "--audience",
-            "https://billing.example/api",
-            "--json",
-        ])
-        .ok();
-    let created = out.json();
-    assert_eq!(created["client_id"], "billing");
-    let secret = created["client_secret"].as_str().unwrap().to_string();
-    assert_eq!(secret.len(), 43, "256 bits, base64url");
-    assert!(opaque::matches(&secret, &stored_hash(db, "billing")));
-
-    db.cli()
-        .run(&[
-            "client",
-            "create",
-            "--name",
-            "Web app",
-            "--id",
-            "web",
-            "--grant-type",
-            "authorization_code",
-            "refresh_token",
-            "--redirect-uri",
-            "https://app.example.com/cb",
-            "--post-logout-redirect-uri",
-            "https://app.example.com/",
-            "--backchannel-logout-uri",
-            "https://app.example.com/logout/backchannel",
-            "--skip-consent",
-        ])
-        .ok();
-    let spa = db
-        .cli()
-        .run(&[
-            "client",
-            "create",
-            "--name",
-            "SPA",
-            "--id",
-            "spa",
-            "--public",
-            "--grant-type",
-            "authorization_code",
-            "--redirect-uri",
-            "http://127.0.0.1:3000/cb",
-            "--json",
-        ])
+        .run_line(
+            "client create --name Billing --id billing --grant-type client_credentials \
+             --scope invoices.read invoices.write --audience https://billing.example/api --json",
+        )
         .ok()
         .json();
+    assert_eq!(created["client_id"], "billing");
+    created["client_secret"].as_str().unwrap().to_string()
+}
+
+fn create_web(db: &TestDb) {
+    db.cli()
+        .run_line(
+            "client create --name 'Web app' --id web \
+             --grant-type authorization_code refresh_token \
+             --redirect-uri https://app.example.com/cb \
+             --post-logout-redirect-uri https://app.example.com/ \
+             --backchannel-logout-uri https://app.example.com/logout/backchannel \
+             --skip-consent",
+        )
+        .ok();
+}
+
+/// A public client; returns what `create --json` printed.
+fn create_spa(db: &TestDb) -> serde_json::Value {
+    db.cli()
+        .run_line(
+            "client create --name SPA --id spa --public --grant-type authorization_code \
+             --redirect-uri http://127.0.0.1:3000/cb --json",
+        )
+        .ok()
+        .json()
+}
+
+/// A client with a generated id; returns the id.
+fn create_anonymous(db: &TestDb) -> String {
+    let created = db
+        .cli()
+        .run_line("client create --name Anon --grant-type client_credentials --json")
+        .ok()
+        .json();
+    created["client_id"].as_str().unwrap().to_string()
+}
+
+fn show(db: &TestDb, id: &str) -> serde_json::Value {
+    db.cli().run(&["client", "show", id, "--json"]).ok().json()
+}
+
+fn creating_a_client_prints_its_secret_once_and_stores_only_its_hash(db: &TestDb) {
+    let secret = create_billing(db);
+    assert_eq!(secret.len(), 43, "256 bits, base64url");
+    assert!(opaque::matches(&secret, &stored_hash(db, "billing")));
+}
+
+fn a_public_client_has_no_secret(db: &TestDb) {
+    let spa = create_spa(db);
     assert!(
         spa["client_secret"].is_null(),
         "a public client has no secret"
     );
+    let spa = show(db, "spa");
+    assert_eq!(spa["token_endpoint_auth_method"], "none");
+    assert_eq!(spa["require_pkce"], true);
+}
 
-    // Generated ids are random and URL-safe.
-    let generated = db
-        .cli()
-        .run(&[
-            "client",
-            "create",
-            "--name",
-            "Anon",
-            "--grant-type",
-            "client_credentials",
-            "--json",
-        ])
-        .ok()
-        .json();
-    let generated_id = generated["client_id"].as_str().unwrap().to_string();
-    assert!(generated_id.len() >= 16);
+fn a_generated_client_id_is_long_and_url_safe(db: &TestDb) {
+    let id = create_anonymous(db);
+    assert!(id.len() >= 16);
+    assert!(
+        id.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+        "{id}"
+    );
+}
 
-    // List
-    let list = db.cli().run(&["client", "list", "--json"]).ok().json();
+fn clients_are_listed_as_json_and_as_a_table(db: &TestDb) {
+    create_billing(db);
+    create_web(db);
+    create_spa(db);
+    let generated_id = create_anonymous(db);
+    let list = db.cli().run_line("client list --json").ok().json();
     let mut ids: Vec<&str> = list
         .as_array()
         .unwrap()
@@ -123,41 +135,34 @@ fn client_lifecycle(db: &TestDb) {
     let mut expected = vec!["billing", "spa", "web", generated_id.as_str()];
     expected.sort();
     assert_eq!(ids, expected);
-    let human = db.cli().run(&["client", "list"]).ok().stdout;
+    let human = db.cli().run_line("client list").ok().stdout;
     assert!(
         human.contains("billing") && human.contains("confidential") && human.contains("public")
     );
+}
 
-    // Show
-    let shown = db.cli().run(&["client", "show", "billing", "--json"]).ok();
+fn showing_a_client_gives_its_settings_but_never_its_secret(db: &TestDb) {
+    let secret = create_billing(db);
+    create_web(db);
+    let shown = db.cli().run_line("client show billing --json").ok();
     let billing = shown.json();
     assert_eq!(billing["name"], "Billing");
     assert_eq!(billing["public"], false);
-    assert_eq!(
-        billing["grant_types"],
-        serde_json::json!(["client_credentials"])
-    );
+    assert_eq!(billing["grant_types"], json!(["client_credentials"]));
     assert_eq!(
         billing["scopes"],
-        serde_json::json!(["invoices.read", "invoices.write"])
+        json!(["invoices.read", "invoices.write"])
     );
     assert_eq!(billing["default_audience"], "https://billing.example/api");
     assert_eq!(billing["token_endpoint_auth_method"], "client_secret_basic");
     assert!(!shown.stdout.contains(&secret));
     assert!(!shown.stdout.contains("secret_hash"));
 
-    let web = db
-        .cli()
-        .run(&["client", "show", "web", "--json"])
-        .ok()
-        .json();
-    assert_eq!(
-        web["redirect_uris"],
-        serde_json::json!(["https://app.example.com/cb"])
-    );
+    let web = show(db, "web");
+    assert_eq!(web["redirect_uris"], json!(["https://app.example.com/cb"]));
     assert_eq!(
         web["post_logout_redirect_uris"],
-        serde_json::json!(["https://app.example.com/"])
+        json!(["https://app.example.com/"])
     );
     assert_eq!(
         web["backchannel_logout_uri"],
@@ -165,20 +170,15 @@ fn client_lifecycle(db: &TestDb) {
     );
     assert_eq!(web["skip_consent"], true);
     assert_eq!(web["require_pkce"], false);
-    let spa = db
-        .cli()
-        .run(&["client", "show", "spa", "--json"])
-        .ok()
-        .json();
-    assert_eq!(spa["token_endpoint_auth_method"], "none");
-    assert_eq!(spa["require_pkce"], true);
-    let human = db.cli().run(&["client", "show", "web"]).ok().stdout;
+    let human = db.cli().run_line("client show web").ok().stdout;
     assert!(human.contains("https://app.example.com/cb"));
+}
 
-    // Rotate: the new secret works, the old one no longer does.
+fn rotating_a_secret_replaces_it(db: &TestDb) {
+    let secret = create_billing(db);
     let rotated = db
         .cli()
-        .run(&["client", "rotate-secret", "billing", "--json"])
+        .run_line("client rotate-secret billing --json")
         .ok()
         .json();
     let new_secret = rotated["client_secret"].as_str().unwrap();
@@ -186,27 +186,43 @@ fn client_lifecycle(db: &TestDb) {
     let hash = stored_hash(db, "billing");
     assert!(opaque::matches(new_secret, &hash));
     assert!(!opaque::matches(&secret, &hash));
+}
 
-    let out = db.cli().run(&["client", "rotate-secret", "spa"]);
+fn a_client_without_a_secret_has_none_to_rotate(db: &TestDb) {
+    create_spa(db);
+    let out = db.cli().run_line("client rotate-secret spa");
     assert_ne!(out.status, 0);
     assert!(
         out.stderr.contains("without a shared secret"),
         "{}",
         out.stderr
     );
+}
 
-    // Delete
-    db.cli().run(&["client", "delete", "billing"]).ok();
-    let out = db.cli().run(&["client", "show", "billing"]);
+fn a_deleted_client_is_gone(db: &TestDb) {
+    create_billing(db);
+    db.cli().run_line("client delete billing").ok();
+    let out = db.cli().run_line("client show billing");
     assert_ne!(out.status, 0);
     assert!(
         out.stderr.contains("no client with id `billing`"),
         "{}",
         out.stderr
     );
-    let out = db.cli().run(&["client", "delete", "billing"]);
+    let out = db.cli().run_line("client delete billing");
     assert_ne!(out.status, 0);
+}
 
+fn every_client_change_is_audited_in_order(db: &TestDb) {
+    create_billing(db);
+    create_web(db);
+    create_spa(db);
+    create_anonymous(db);
+    db.cli().run_line("client rotate-secret billing").ok();
+    db.cli().run_line("client rotate-secret spa");
+    db.cli().run_line("client delete billing").ok();
+    db.cli().run_line("client show billing");
+    db.cli().run_line("client delete billing");
     assert_eq!(
         audit_events(db),
         [
@@ -220,139 +236,51 @@ fn client_lifecycle(db: &TestDb) {
     );
 }
 
-#[test]
-fn client_commands_work_on_sqlite() {
-    client_lifecycle(&TestDb::sqlite());
-}
-
-#[test]
-fn client_commands_work_on_postgres() {
-    if let Some(db) = TestDb::postgres("client_commands_work_on_postgres") {
-        client_lifecycle(&db);
-    }
-}
-
-fn bad_client_input_changes_nothing(db: &TestDb) {
+fn bad_client_input_fails_clearly_and_changes_nothing(db: &TestDb) {
     db.cli()
-        .run(&[
-            "client",
-            "create",
-            "--name",
-            "First",
-            "--id",
-            "first",
-            "--grant-type",
-            "client_credentials",
-        ])
+        .run_line("client create --name First --id first --grant-type client_credentials")
         .ok();
-    let before = db.cli().run(&["client", "list", "--json"]).ok().stdout;
+    let before = db.cli().run_line("client list --json").ok().stdout;
 
-    let cases: &[(&[&str], &str)] = &[
+    for (args, message) in [
         (
-            &[
-                "--name",
-                "X",
-                "--grant-type",
-                "authorization_code",
-                "--redirect-uri",
-                "/cb",
-            ],
+            "--grant-type authorization_code --redirect-uri /cb",
             "must be an absolute URI",
         ),
         (
-            &[
-                "--name",
-                "X",
-                "--grant-type",
-                "authorization_code",
-                "--redirect-uri",
-                "http://evil.example/cb",
-            ],
+            "--grant-type authorization_code --redirect-uri http://evil.example/cb",
             "http is allowed only for loopback",
         ),
         (
-            &[
-                "--name",
-                "X",
-                "--grant-type",
-                "authorization_code",
-                "--redirect-uri",
-                "https://a.example/cb#x",
-            ],
+            "--grant-type authorization_code --redirect-uri https://a.example/cb#x",
             "fragment",
         ),
+        ("--grant-type password", "unknown grant type `password`"),
+        ("--grant-type implicit", "unknown grant type `implicit`"),
         (
-            &["--name", "X", "--grant-type", "password"],
-            "unknown grant type `password`",
-        ),
-        (
-            &["--name", "X", "--grant-type", "implicit"],
-            "unknown grant type `implicit`",
-        ),
-        (
-            &[
-                "--name",
-                "X",
-                "--id",
-                "first",
-                "--grant-type",
-                "client_credentials",
-            ],
+            "--id first --grant-type client_credentials",
             "a client with id `first` already exists",
         ),
         (
-            &[
-                "--name",
-                "X",
-                "--public",
-                "--grant-type",
-                "client_credentials",
-            ],
+            "--public --grant-type client_credentials",
             "public client cannot use client_credentials",
         ),
         (
-            &["--name", "X", "--grant-type", "authorization_code"],
+            "--grant-type authorization_code",
             "needs at least one --redirect-uri",
         ),
         (
-            &[
-                "--name",
-                "X",
-                "--grant-type",
-                "client_credentials",
-                "--audience",
-                "not a uri",
-            ],
+            "--grant-type client_credentials --audience 'not a uri'",
             "audience",
         ),
         (
-            &[
-                "--name",
-                "X",
-                "--grant-type",
-                "client_credentials",
-                "--backchannel-logout-uri",
-                "http://rp.example/bcl",
-            ],
+            "--grant-type client_credentials --backchannel-logout-uri http://rp.example/bcl",
             "back-channel logout URI",
         ),
-        (
-            &[
-                "--name",
-                "X",
-                "--id",
-                "bad id",
-                "--grant-type",
-                "client_credentials",
-            ],
-            "client id",
-        ),
-        (&["--name", "X"], "--grant-type"),
-    ];
-    for (args, message) in cases {
-        let mut full = vec!["client", "create"];
-        full.extend_from_slice(args);
-        let out = db.cli().run(&full);
+        ("--id 'bad id' --grant-type client_credentials", "client id"),
+        ("", "--grant-type"),
+    ] {
+        let out = db.cli().run_line(&format!("client create --name X {args}"));
         assert_ne!(out.status, 0, "{args:?} should fail");
         assert!(
             out.stderr.contains(message),
@@ -361,21 +289,7 @@ fn bad_client_input_changes_nothing(db: &TestDb) {
         );
     }
 
-    let after = db.cli().run(&["client", "list", "--json"]).ok().stdout;
+    let after = db.cli().run_line("client list --json").ok().stdout;
     assert_eq!(before, after, "failed commands changed nothing");
     assert_eq!(audit_events(db), ["client.created"]);
-}
-
-#[test]
-fn bad_client_input_fails_clearly_and_changes_nothing_on_sqlite() {
-    bad_client_input_changes_nothing(&TestDb::sqlite());
-}
-
-#[test]
-fn bad_client_input_fails_clearly_and_changes_nothing_on_postgres() {
-    if let Some(db) =
-        TestDb::postgres("bad_client_input_fails_clearly_and_changes_nothing_on_postgres")
-    {
-        bad_client_input_changes_nothing(&db);
-    }
 }

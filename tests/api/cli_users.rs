@@ -1,11 +1,22 @@
+//! `portcullis user …`: the operator's commands for users, on each backend.
+
 use diesel::prelude::*;
 use portcullis::config::PasswordSettings;
-use portcullis::domain::password::Passwords;
-use portcullis::domain::secret::Secret;
 use portcullis::store::schema::{refresh_tokens, sessions};
 use portcullis::store::users;
 
-use crate::helpers::{FAST_ARGON2_KIB, TestDb};
+use crate::helpers::TestDb;
+use crate::helpers::db::FAST_ARGON2_KIB;
+use crate::helpers::internals::{Passwords, Secret};
+use crate::on_each_backend;
+
+on_each_backend!(
+    a_created_user_is_listed_with_a_lowercase_name_and_without_the_hash,
+    the_password_is_stored_as_an_argon2id_hash,
+    setting_a_password_replaces_it_and_ends_the_users_sessions,
+    a_disabled_user_is_listed_as_disabled_until_enabled,
+    a_deleted_user_is_gone,
+);
 
 fn passwords() -> Passwords {
     Passwords::new(&PasswordSettings {
@@ -42,19 +53,10 @@ fn seed_session(db: &TestDb, user_id: &str) {
         .execute(&mut conn)
         .unwrap();
     db.cli()
-        .run(&[
-            "client",
-            "create",
-            "--name",
-            "Web",
-            "--id",
-            "web",
-            "--grant-type",
-            "authorization_code",
-            "refresh_token",
-            "--redirect-uri",
-            "https://a.example/cb",
-        ])
+        .run_line(
+            "client create --name Web --id web --grant-type authorization_code refresh_token \
+             --redirect-uri https://a.example/cb",
+        )
         .ok();
     diesel::insert_into(refresh_tokens::table)
         .values((
@@ -80,32 +82,28 @@ fn session_state(db: &TestDb) -> (i64, Option<i64>) {
     (n, revoked)
 }
 
-/// create, set password, disable (and enable, delete): the same sequence on each backend.
-fn user_lifecycle(db: &TestDb) {
-    let out = db
-        .cli()
-        .run_with_stdin(
-            &[
-                "user",
-                "create",
-                "--username",
-                "Alice",
-                "--email",
-                "alice@example.com",
-                "--name",
-                "Alice Liddell",
-                "--role",
-                "admin",
-                "--role",
-                "ops",
-                "--password-stdin",
-            ],
-            "correct horse battery\n",
-        )
-        .ok();
-    assert!(out.stdout.contains("created user alice"), "{}", out.stdout);
+const FIRST_PASSWORD: &str = "correct horse battery";
 
-    let list = db.cli().run(&["user", "list", "--json"]).ok();
+/// Creates Alice (typed with a capital, two roles); returns what the create command printed.
+fn create_alice(db: &TestDb) -> String {
+    db.cli()
+        .run_line_with_stdin(
+            "user create --username Alice --email alice@example.com --name 'Alice Liddell' \
+             --role admin --role ops --password-stdin",
+            &format!("{FIRST_PASSWORD}\n"),
+        )
+        .ok()
+        .stdout
+}
+
+fn listed(db: &TestDb) -> serde_json::Value {
+    db.cli().run_line("user list --json").ok().json()
+}
+
+fn a_created_user_is_listed_with_a_lowercase_name_and_without_the_hash(db: &TestDb) {
+    let out = create_alice(db);
+    assert!(out.contains("created user alice"), "{out}");
+    let list = db.cli().run_line("user list --json").ok();
     assert!(
         !list.stdout.contains("argon2"),
         "no password hash in output"
@@ -117,155 +115,120 @@ fn user_lifecycle(db: &TestDb) {
     assert_eq!(alice["display_name"], "Alice Liddell");
     assert_eq!(alice["roles"], serde_json::json!(["admin", "ops"]));
     assert_eq!(alice["disabled"], false);
-    let user_id = alice["id"].as_str().unwrap().to_string();
+}
 
+fn the_password_is_stored_as_an_argon2id_hash(db: &TestDb) {
+    create_alice(db);
     let hash = password_hash(db, "alice");
     assert!(hash.starts_with("$argon2id$"));
-    assert!(passwords().verify(&Secret::new("correct horse battery".into()), &hash));
+    assert!(passwords().verify(&Secret::new(FIRST_PASSWORD.into()), &hash));
+}
 
-    // set-password: the new one verifies, the old one does not, sessions end.
+fn setting_a_password_replaces_it_and_ends_the_users_sessions(db: &TestDb) {
+    create_alice(db);
+    let user_id = listed(db)[0]["id"].as_str().unwrap().to_string();
     seed_session(db, &user_id);
     db.cli()
-        .run_with_stdin(
-            &["user", "set-password", "alice", "--password-stdin"],
+        .run_line_with_stdin(
+            "user set-password alice --password-stdin",
             "tr0ub4dor&3-long",
         )
         .ok();
     let hash = password_hash(db, "alice");
     assert!(passwords().verify(&Secret::new("tr0ub4dor&3-long".into()), &hash));
-    assert!(!passwords().verify(&Secret::new("correct horse battery".into()), &hash));
+    assert!(!passwords().verify(&Secret::new(FIRST_PASSWORD.into()), &hash));
     let (sessions_left, revoked) = session_state(db);
     assert_eq!(sessions_left, 0);
     assert!(revoked.is_some(), "refresh tokens revoked");
+}
 
-    // disable / enable
-    db.cli().run(&["user", "disable", "ALICE"]).ok();
-    let users = db.cli().run(&["user", "list", "--json"]).ok().json();
-    assert_eq!(users[0]["disabled"], true);
+fn a_disabled_user_is_listed_as_disabled_until_enabled(db: &TestDb) {
+    create_alice(db);
+    db.cli().run_line("user disable ALICE").ok();
+    assert_eq!(listed(db)[0]["disabled"], true);
     assert!(
         db.cli()
-            .run(&["user", "list"])
+            .run_line("user list")
             .ok()
             .stdout
             .contains("disabled")
     );
-    db.cli().run(&["user", "enable", "alice"]).ok();
-    let users = db.cli().run(&["user", "list", "--json"]).ok().json();
-    assert_eq!(users[0]["disabled"], false);
-
-    // delete
-    db.cli().run(&["user", "delete", "alice"]).ok();
-    let users = db.cli().run(&["user", "list", "--json"]).ok().json();
-    assert_eq!(users, serde_json::json!([]));
+    db.cli().run_line("user enable alice").ok();
+    assert_eq!(listed(db)[0]["disabled"], false);
 }
 
-#[test]
-fn user_commands_work_on_sqlite() {
-    user_lifecycle(&TestDb::sqlite());
-}
-
-#[test]
-fn user_commands_work_on_postgres() {
-    if let Some(db) = TestDb::postgres("user_commands_work_on_postgres") {
-        user_lifecycle(&db);
-    }
+fn a_deleted_user_is_gone(db: &TestDb) {
+    create_alice(db);
+    db.cli().run_line("user delete alice").ok();
+    assert_eq!(listed(db), serde_json::json!([]));
 }
 
 #[test]
 fn bad_user_input_fails_clearly_and_changes_nothing() {
     let db = TestDb::sqlite();
     db.cli()
-        .run_with_stdin(
-            &["user", "create", "--username", "bob", "--password-stdin"],
+        .run_line_with_stdin(
+            "user create --username bob --password-stdin",
             "a good long password",
         )
         .ok();
     let bob_hash = password_hash(&db, "bob");
-    let before = db.cli().run(&["user", "list", "--json"]).ok().stdout;
+    let before = db.cli().run_line("user list --json").ok().stdout;
 
-    let cases: &[(&[&str], &str, &str)] = &[
+    let long = "another long password";
+    for (line, stdin, message) in [
         (
-            &["user", "create", "--username", "carol", "--password-stdin"],
+            "create --username carol --password-stdin",
             "short",
             "at least 8 characters",
         ),
         (
-            &["user", "create", "--username", "carol", "--password-stdin"],
+            "create --username carol --password-stdin",
             "",
             "no password on standard input",
         ),
         (
-            &["user", "create", "--username", "BOB", "--password-stdin"],
-            "another long password",
+            "create --username BOB --password-stdin",
+            long,
             "a user named `bob` already exists",
         ),
         (
-            &[
-                "user",
-                "create",
-                "--username",
-                "has space",
-                "--password-stdin",
-            ],
-            "another long password",
+            "create --username 'has space' --password-stdin",
+            long,
             "username `has space` is invalid",
         ),
         (
-            &[
-                "user",
-                "create",
-                "--username",
-                "carol",
-                "--email",
-                "nope",
-                "--password-stdin",
-            ],
-            "another long password",
+            "create --username carol --email nope --password-stdin",
+            long,
             "not an email address",
         ),
         (
-            &[
-                "user",
-                "create",
-                "--username",
-                "carol",
-                "--role",
-                "a b",
-                "--password-stdin",
-            ],
-            "another long password",
+            "create --username carol --role 'a b' --password-stdin",
+            long,
             "role `a b` is invalid",
         ),
+        ("create --username carol", long, "--password-stdin"),
         (
-            &["user", "create", "--username", "carol"],
-            "another long password",
-            "--password-stdin",
-        ),
-        (
-            &["user", "set-password", "bob", "--password-stdin"],
+            "set-password bob --password-stdin",
             "short",
             "at least 8 characters",
         ),
         (
-            &["user", "set-password", "nobody", "--password-stdin"],
-            "another long password",
+            "set-password nobody --password-stdin",
+            long,
             "no user named `nobody`",
         ),
-        (&["user", "disable", "nobody"], "", "no user named `nobody`"),
-        (&["user", "delete", "nobody"], "", "no user named `nobody`"),
-    ];
-    for (args, stdin, message) in cases {
-        let out = db.cli().run_with_stdin(args, stdin);
-        assert_ne!(out.status, 0, "{args:?} should fail");
+        ("disable nobody", "", "no user named `nobody`"),
+        ("delete nobody", "", "no user named `nobody`"),
+    ] {
+        let out = db.cli().run_line_with_stdin(&format!("user {line}"), stdin);
+        assert_ne!(out.status, 0, "{line:?} should fail");
         assert!(
             out.stderr.contains(message),
-            "{args:?}: expected `{message}` in stderr, got: {}",
+            "{line:?}: expected `{message}` in stderr, got: {}",
             out.stderr
         );
     }
-    assert_eq!(
-        db.cli().run(&["user", "list", "--json"]).ok().stdout,
-        before
-    );
+    assert_eq!(db.cli().run_line("user list --json").ok().stdout, before);
     assert_eq!(password_hash(&db, "bob"), bob_hash);
 }

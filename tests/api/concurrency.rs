@@ -1,10 +1,9 @@
 use diesel::prelude::*;
 use diesel::sql_types::Text;
-use portcullis::domain::registration::ClientSpec;
-use portcullis::manage;
 use portcullis::store::{Store, clients, run_migrations};
 
 use crate::helpers::TestDb;
+use crate::helpers::internals::{ClientSpec, manage};
 
 #[derive(QueryableByName)]
 struct JournalMode {

@@ -1,163 +1,46 @@
 //! SIGKILL one of three instances under load: nothing issued is lost, pending back-channel
 //! deliveries are still made, and the survivors keep serving.
 
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use diesel::prelude::*;
-use portcullis::keys::sealed::Kek;
 use portcullis::store::backchannel;
-use portcullis::store::schema::sessions;
 
-use crate::helpers::{Cli, ServerProcess, TestDb};
-use crate::logout::backchannel_receiver;
+use crate::helpers::app::basic_auth;
+use crate::helpers::internals::new_kek;
+use crate::helpers::sessions::seed_session;
+use crate::helpers::wait::Stopwatch;
+use crate::helpers::{BackchannelReceiver, Cli, Client, ServerProcess, TestDb, wait_until};
 
-fn cli(db: &TestDb, kek: &str) -> Cli {
-    db.cli().env("PORTCULLIS_KEYS__ENCRYPTION_KEY", kek)
-}
+const LOAD: Duration = Duration::from_secs(3);
+const KILL_AT: Duration = Duration::from_millis(1500);
 
-fn seed_session(conn: &mut portcullis::store::DbConnection, sid: &str, user_id: &str) {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
-    diesel::insert_into(sessions::table)
-        .values((
-            sessions::id_hash.eq(portcullis::domain::opaque::hash(sid)),
-            sessions::sid.eq(sid),
-            sessions::user_id.eq(user_id),
-            sessions::auth_time.eq(now),
-            sessions::amr.eq("[\"pwd\"]"),
-            sessions::created_at.eq(now),
-            sessions::last_seen_at.eq(now),
-            sessions::expires_at.eq(now + 3600),
-        ))
-        .execute(conn)
-        .unwrap();
-    backchannel::add_session_client(conn, sid, "rp", user_id, now).unwrap();
-}
-
-#[actix_web::test]
-async fn killing_an_instance_under_load_loses_nothing() {
-    let Some(db) = TestDb::postgres("killing_an_instance_under_load_loses_nothing") else {
-        return;
-    };
-    let kek = Kek::generate().to_base64().expose().clone();
-    let status = Arc::new(Mutex::new(503u16));
-    let (bc_url, received) = backchannel_receiver(status.clone()).await;
-    let svc = cli(&db, &kek)
-        .run(&[
-            "client",
-            "create",
-            "--name",
-            "Svc",
-            "--id",
-            "svc",
-            "--grant-type",
-            "client_credentials",
-            "--audience",
-            "https://api.example",
-            "--json",
-        ])
-        .ok()
-        .json()["client_secret"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let rs = cli(&db, &kek)
-        .run(&[
-            "client",
-            "create",
-            "--name",
-            "RS",
-            "--id",
-            "rs",
-            "--grant-type",
-            "client_credentials",
-            "--audience",
-            "https://api.example",
-            "--introspect",
-            "--json",
-        ])
-        .ok()
-        .json()["client_secret"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    cli(&db, &kek)
-        .run(&[
-            "client",
-            "create",
-            "--name",
-            "RP",
-            "--id",
-            "rp",
-            "--public",
-            "--grant-type",
-            "authorization_code",
-            "--redirect-uri",
-            "https://rp.example/cb",
-            "--backchannel-logout-uri",
-            &bc_url,
-        ])
-        .ok();
-    cli(&db, &kek)
-        .run_with_stdin(
-            &["user", "create", "--username", "dave", "--password-stdin"],
-            "a long password",
-        )
-        .ok();
-    let user_id = cli(&db, &kek).run(&["user", "list", "--json"]).ok().json()[0]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-
-    let servers: Vec<ServerProcess> = (0..3)
-        .map(|_| ServerProcess::start(cli(&db, &kek), &["serve"]))
-        .collect();
+/// Client credentials against each of `urls` in turn for [`LOAD`], killing the second
+/// server half-way. Returns the survivors and the tokens the victim issued.
+async fn load_and_kill_one(
+    servers: Vec<ServerProcess>,
+    svc: &Client,
+    http: &awc::Client,
+) -> (Vec<ServerProcess>, Vec<String>) {
     let urls: Vec<String> = servers.iter().map(|s| s.url("/token")).collect();
-    let http = awc::Client::builder()
-        .timeout(Duration::from_secs(5))
-        .finish();
-    let basic = |id: &str, secret: &str| {
-        format!(
-            "Basic {}",
-            base64::Engine::encode(
-                &base64::engine::general_purpose::STANDARD,
-                format!("{id}:{secret}")
-            )
-        )
-    };
-
-    // Sessions in the database, one of them ended (a back-channel delivery is owed, and the
-    // relying party answers 503 for now).
-    let mut conn = db.conn();
-    seed_session(&mut conn, "sid-ended", &user_id);
-    seed_session(&mut conn, "sid-live", &user_id);
-    cli(&db, &kek).run(&["session", "revoke", "sid-ended"]).ok();
-
-    // Load on all three; the second dies with SIGKILL half-way.
     let mut issued_by_victim = Vec::new();
     let mut survivor_failures = 0;
-    let mut victim = Some(servers);
-    let mut survivors: Vec<ServerProcess> = Vec::new();
-    let started = Instant::now();
-    let mut killed = false;
-    while started.elapsed() < Duration::from_secs(3) {
-        if !killed && started.elapsed() > Duration::from_millis(1500) {
-            let mut all = victim.take().unwrap();
-            let dead = all.remove(1);
-            dead.kill();
+    let mut alive = Some(servers);
+    let mut survivors = Vec::new();
+    let started = Stopwatch::start();
+    while started.elapsed() < LOAD {
+        if alive.is_some() && started.elapsed() > KILL_AT {
+            let mut all = alive.take().unwrap();
+            all.remove(1).kill();
             survivors = all;
-            killed = true;
         }
+        let killed = alive.is_none();
         for (i, url) in urls.iter().enumerate() {
             if killed && i == 1 {
                 continue;
             }
             let res = http
                 .post(url)
-                .insert_header(("Authorization", basic("svc", &svc)))
+                .insert_header(("Authorization", basic_auth(&svc.id, svc.secret())))
                 .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
                 .send_body("grant_type=client_credentials")
                 .await;
@@ -172,16 +55,57 @@ async fn killing_an_instance_under_load_loses_nothing() {
             }
         }
     }
-    assert!(killed);
+    assert!(alive.is_none(), "the victim was killed");
     assert_eq!(survivor_failures, 0, "the survivors kept serving");
     assert!(!issued_by_victim.is_empty());
+    (survivors, issued_by_victim)
+}
+
+#[actix_web::test]
+async fn killing_an_instance_under_load_loses_nothing() {
+    let Some(db) = TestDb::postgres("killing_an_instance_under_load_loses_nothing") else {
+        return;
+    };
+    let cli: Cli = db.cli().env("PORTCULLIS_KEYS__ENCRYPTION_KEY", &new_kek());
+    // The relying party answers 503 for now.
+    let rp = BackchannelReceiver::answering(503).await;
+    let machine = |id: &str| {
+        cli.client(id)
+            .grant("client_credentials")
+            .audience("https://api.example")
+    };
+    let svc = machine("svc").create().await;
+    let rs = machine("rs").introspect().create().await;
+    cli.client("rp")
+        .public()
+        .grant("authorization_code")
+        .redirect_uri("https://rp.example/cb")
+        .backchannel_logout_uri(&rp.url)
+        .create()
+        .await;
+    let dave = cli.user("dave").password("a long password").create();
+
+    let servers: Vec<ServerProcess> = (0..3)
+        .map(|_| ServerProcess::start(cli.clone(), &["serve"]))
+        .collect();
+    let http = awc::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .finish();
+
+    // Sessions in the database, one of them ended (a back-channel delivery is owed).
+    let mut conn = db.conn();
+    seed_session(&mut conn, "sid-ended", &dave.id, "rp");
+    seed_session(&mut conn, "sid-live", &dave.id, "rp");
+    cli.revoke_session("sid-ended").ok();
+
+    let (survivors, issued_by_victim) = load_and_kill_one(servers, &svc, &http).await;
 
     // Tokens the dead instance issued are still good at the survivors.
     let introspect_url = survivors[0].url("/introspect");
     for token in issued_by_victim.iter().take(5) {
         let mut r = http
             .post(&introspect_url)
-            .insert_header(("Authorization", basic("rs", &rs)))
+            .insert_header(("Authorization", basic_auth(&rs.id, rs.secret())))
             .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
             .send_body(format!("token={token}"))
             .await
@@ -190,21 +114,17 @@ async fn killing_an_instance_under_load_loses_nothing() {
         assert_eq!(v["active"], true);
     }
     // The live session is intact.
-    let listed = cli(&db, &kek)
-        .run(&["session", "list", "--user", "dave", "--json"])
-        .ok()
-        .json();
+    let listed = cli.sessions_of("dave");
     assert_eq!(listed.as_array().unwrap().len(), 1);
     assert_eq!(listed[0]["sid"], "sid-live");
 
     // The owed delivery is made by a survivor once the relying party is back.
     assert_eq!(backchannel::pending(&mut conn).unwrap().len(), 1);
-    *status.lock().unwrap() = 200;
-    let waited = Instant::now();
-    while received.lock().unwrap().is_empty() {
-        assert!(waited.elapsed() < Duration::from_secs(30), "delivery lost");
-        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
-    }
+    rp.set_status(200);
+    wait_until("a survivor delivers the owed logout", || async {
+        rp.count() > 0
+    })
+    .await;
     for s in survivors {
         assert_eq!(s.stop().status, 0);
     }

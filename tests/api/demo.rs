@@ -1,9 +1,7 @@
 use portcullis::config::DatabaseSettings;
-use portcullis::domain::opaque;
-use portcullis::domain::password::Passwords;
-use portcullis::domain::secret::Secret;
 use portcullis::store::{clients, connect_once, users};
 
+use crate::helpers::internals::{Passwords, Secret, opaque};
 use crate::helpers::{Cli, ServerProcess};
 
 /// The value printed after `label` in the demo banner.
@@ -30,13 +28,10 @@ async fn get(path: &str) -> u16 {
 /// run side by side); everything else is the out-of-the-box default, including the
 /// production argon2 parameters.
 fn bare_cli(dir: &std::path::Path) -> Cli {
-    let mut cli = Cli::new(dir);
     // Undo the harness's fast-hash settings: this test checks the real defaults.
-    let mut cmd = cli.command();
-    cmd.env_remove("PORTCULLIS_PASSWORDS__ARGON2_MEMORY_KIB")
-        .env_remove("PORTCULLIS_PASSWORDS__ARGON2_ITERATIONS");
-    cli = Cli::from_command(cmd);
-    cli
+    Cli::new(dir)
+        .without_env("PORTCULLIS_PASSWORDS__ARGON2_MEMORY_KIB")
+        .without_env("PORTCULLIS_PASSWORDS__ARGON2_ITERATIONS")
 }
 
 #[actix_web::test]

@@ -1,65 +1,75 @@
+//! Discovery (both metadata documents) and the JWKS: what they advertise, and how they are
+//! cached.
+
 use std::sync::Arc;
 
 use portcullis::clock::SystemClock;
+use serde_json::Value;
 
+use crate::helpers::app::{AUTHORIZATION_SERVER_METADATA, JWKS, OPENID_CONFIGURATION};
+use crate::helpers::internals::is_scope_token;
 use crate::helpers::{TestApp, TestDb, spawn_app, spawn_app_with};
 
-const DOCUMENTS: [&str; 3] = [
-    "/.well-known/jwks.json",
-    "/.well-known/openid-configuration",
-    "/.well-known/oauth-authorization-server",
-];
+const DOCUMENTS: [&str; 3] = [JWKS, OPENID_CONFIGURATION, AUTHORIZATION_SERVER_METADATA];
+const ISSUER: &str = "https://id.example.test";
 
 async fn https_issuer_app() -> TestApp {
     let db = TestDb::sqlite();
     let mut settings = db.settings();
-    settings.issuer = "https://id.example.test".into();
+    settings.issuer = ISSUER.into();
     spawn_app_with(db, settings, Arc::new(SystemClock)).await
 }
 
-fn header<B>(res: &awc::ClientResponse<B>, name: &str) -> Option<String> {
-    res.headers()
-        .get(name)
-        .map(|v| v.to_str().unwrap().to_string())
+/// Both metadata documents, each checked to be served as JSON.
+async fn metadata(app: &TestApp) -> [Value; 2] {
+    let mut docs = [
+        app.openid_configuration().await,
+        app.authorization_server_metadata().await,
+    ];
+    for res in &docs {
+        assert_eq!(res.status, 200);
+        assert_eq!(res.header("content-type"), Some("application/json"));
+    }
+    docs.each_mut().map(|res| std::mem::take(&mut res.body))
 }
 
 #[actix_web::test]
-async fn both_metadata_documents_describe_this_issuer_byte_for_byte() {
+async fn both_metadata_documents_name_this_issuer_and_its_jwks() {
     let app = https_issuer_app().await;
-    for path in &DOCUMENTS[1..] {
-        let res = app.http.get(app.url(path)).send().await.unwrap();
-        assert_eq!(res.status().as_u16(), 200);
-        assert_eq!(header(&res, "content-type").unwrap(), "application/json");
-        let doc = app.get_json(path).await;
-        assert_eq!(doc["issuer"], "https://id.example.test");
-        assert_eq!(
-            doc["jwks_uri"],
-            "https://id.example.test/.well-known/jwks.json"
-        );
-        let obj = doc.as_object().unwrap();
-        // Checklist §2: every endpoint and URI is https under the issuer, and we serve it.
-        for (name, value) in obj {
+    for doc in metadata(&app).await {
+        assert_eq!(doc["issuer"], ISSUER);
+        assert_eq!(doc["jwks_uri"], format!("{ISSUER}/.well-known/jwks.json"));
+        assert_eq!(doc["authorization_endpoint"], format!("{ISSUER}/authorize"));
+        assert_eq!(doc["token_endpoint"], format!("{ISSUER}/token"));
+        assert_eq!(doc["userinfo_endpoint"], format!("{ISSUER}/userinfo"));
+    }
+}
+
+#[actix_web::test]
+async fn every_advertised_endpoint_is_https_under_the_issuer_and_served() {
+    let app = https_issuer_app().await;
+    for doc in metadata(&app).await {
+        // Checklist §2.
+        for (name, value) in doc.as_object().unwrap() {
             if name.ends_with("_endpoint") || name.ends_with("_uri") {
                 let url = value.as_str().unwrap();
                 let path = url
-                    .strip_prefix("https://id.example.test")
+                    .strip_prefix(ISSUER)
                     .unwrap_or_else(|| panic!("{name} = {url} is not under the https issuer"));
-                // Status only: the stream endpoint never ends its body.
-                let res = app.http.get(app.url(path)).send().await.unwrap();
                 assert_ne!(
-                    res.status().as_u16(),
+                    app.status_of(path).await,
                     404,
                     "{name} is advertised but not served"
                 );
             }
         }
-        // Checklist §2, for everything that is built.
-        assert_eq!(
-            doc["authorization_endpoint"],
-            "https://id.example.test/authorize"
-        );
-        assert_eq!(doc["token_endpoint"], "https://id.example.test/token");
-        assert_eq!(doc["userinfo_endpoint"], "https://id.example.test/userinfo");
+    }
+}
+
+#[actix_web::test]
+async fn the_metadata_advertises_what_is_built() {
+    let app = https_issuer_app().await;
+    for doc in metadata(&app).await {
         let has = |field: &str, value: &str| {
             doc[field]
                 .as_array()
@@ -81,9 +91,7 @@ async fn both_metadata_documents_describe_this_issuer_byte_for_byte() {
             assert!(has("scopes_supported", scope), "{scope}");
         }
         for scope in doc["scopes_supported"].as_array().unwrap() {
-            assert!(portcullis::domain::scope::is_scope_token(
-                scope.as_str().unwrap()
-            ));
+            assert!(is_scope_token(scope.as_str().unwrap()));
         }
         assert!(has("code_challenge_methods_supported", "S256"));
         assert!(!has("code_challenge_methods_supported", "plain"));
@@ -99,14 +107,9 @@ async fn both_metadata_documents_describe_this_issuer_byte_for_byte() {
             assert!(has("grant_types_supported", g), "{g}");
         }
         assert!(has("response_modes_supported", "form_post"));
-        assert!(has(
-            "token_endpoint_auth_signing_alg_values_supported",
-            "RS256"
-        ));
-        assert!(!has(
-            "token_endpoint_auth_signing_alg_values_supported",
-            "none"
-        ));
+        let alg = "token_endpoint_auth_signing_alg_values_supported";
+        assert!(has(alg, "RS256"));
+        assert!(!has(alg, "none"));
         assert!(doc["claims_supported"].is_array());
         assert_eq!(doc["authorization_response_iss_parameter_supported"], true);
         for present in [
@@ -114,7 +117,7 @@ async fn both_metadata_documents_describe_this_issuer_byte_for_byte() {
             "revocation_endpoint",
             "introspection_endpoint",
         ] {
-            assert!(obj.contains_key(present), "{present}");
+            assert!(doc.get(present).is_some(), "{present}");
         }
         assert!(!has(
             "introspection_endpoint_auth_methods_supported",
@@ -124,14 +127,20 @@ async fn both_metadata_documents_describe_this_issuer_byte_for_byte() {
         assert_eq!(doc["backchannel_logout_supported"], true);
         assert_eq!(doc["backchannel_logout_session_supported"], true);
         assert!(doc["portcullis_revocation_feed_endpoint"].is_string());
-        // Not built, so not advertised.
+    }
+}
+
+#[actix_web::test]
+async fn the_metadata_does_not_advertise_what_is_not_built() {
+    let app = https_issuer_app().await;
+    for doc in metadata(&app).await {
         for absent in [
             "registration_endpoint",
             "frontchannel_logout_supported",
             "check_session_iframe",
         ] {
             assert!(
-                !obj.contains_key(absent),
+                doc.get(absent).is_none(),
                 "{absent} advertised before it exists"
             );
         }
@@ -139,95 +148,82 @@ async fn both_metadata_documents_describe_this_issuer_byte_for_byte() {
 }
 
 #[actix_web::test]
-async fn public_documents_are_cacheable_with_etags_and_cors() {
+async fn a_cached_jwks_always_holds_the_key_that_signs_next() {
     let app = spawn_app().await;
-    let max_age = app.state.settings.keys.jwks_max_age_secs;
+    let keys = &app.state.settings.keys;
     assert!(
-        max_age + app.state.settings.keys.refresh_interval_secs as i64
-            <= app.state.settings.keys.prepublish_secs,
+        keys.jwks_max_age_secs + keys.refresh_interval_secs as i64 <= keys.prepublish_secs,
         "a cached JWKS always holds the key that will sign next"
     );
+}
+
+#[actix_web::test]
+async fn public_documents_are_cacheable_with_strong_etags_and_cors() {
+    let app = spawn_app().await;
+    let max_age = app.state.settings.keys.jwks_max_age_secs;
     for path in DOCUMENTS {
-        let mut res = app.http.get(app.url(path)).send().await.unwrap();
-        assert_eq!(res.status().as_u16(), 200, "{path}");
-        let body = res.body().await.unwrap();
-        assert!(!body.is_empty());
+        let res = app.get(path).await;
+        assert_eq!(res.status, 200, "{path}");
+        assert!(!res.bytes.is_empty());
         assert_eq!(
-            header(&res, "cache-control").unwrap(),
+            res.header("cache-control").unwrap(),
             format!("public, max-age={max_age}")
         );
-        assert_eq!(header(&res, "access-control-allow-origin").unwrap(), "*");
-        let etag = header(&res, "etag").unwrap();
+        assert_eq!(res.header("access-control-allow-origin"), Some("*"));
+        let etag = res.header("etag").unwrap();
         assert!(
             etag.starts_with('"') && etag.ends_with('"'),
             "strong ETag: {etag}"
         );
+    }
+}
 
+#[actix_web::test]
+async fn public_documents_answer_304_to_a_matching_etag_only() {
+    let app = spawn_app().await;
+    for path in DOCUMENTS {
+        let etag = app.get(path).await.header("etag").unwrap().to_string();
         for matching in [
             etag.clone(),
             format!("W/{etag}"),
             format!("\"other\", {etag}"),
             "*".into(),
         ] {
-            let mut res = app
-                .http
-                .get(app.url(path))
-                .insert_header(("If-None-Match", matching.as_str()))
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(
-                res.status().as_u16(),
-                304,
-                "{path} If-None-Match: {matching}"
-            );
-            assert!(res.body().await.unwrap().is_empty());
-            assert_eq!(header(&res, "etag").unwrap(), etag);
-            assert!(header(&res, "cache-control").is_some());
+            let res = app
+                .get_with(path, &[("If-None-Match", matching.as_str())])
+                .await;
+            assert_eq!(res.status, 304, "{path} If-None-Match: {matching}");
+            assert!(res.bytes.is_empty());
+            assert_eq!(res.header("etag"), Some(etag.as_str()));
+            assert!(res.header("cache-control").is_some());
         }
-        let res = app
-            .http
-            .get(app.url(path))
-            .insert_header(("If-None-Match", "\"stale\""))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status().as_u16(), 200);
+        let res = app.get_with(path, &[("If-None-Match", "\"stale\"")]).await;
+        assert_eq!(res.status, 200);
+    }
+}
 
-        let mut res = app.http.head(app.url(path)).send().await.unwrap();
-        assert_eq!(res.status().as_u16(), 200, "HEAD {path}");
-        assert!(res.body().await.unwrap().is_empty());
-
-        let res = app
-            .http
-            .request(actix_web::http::Method::OPTIONS, app.url(path))
-            .insert_header(("Origin", "https://spa.example"))
-            .insert_header(("Access-Control-Request-Method", "GET"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status().as_u16(), 204);
-        assert_eq!(header(&res, "access-control-allow-origin").unwrap(), "*");
+#[actix_web::test]
+async fn public_documents_answer_head_and_cors_preflights() {
+    let app = spawn_app().await;
+    for path in DOCUMENTS {
+        let res = app.head(path).await;
+        assert_eq!(res.status, 200, "HEAD {path}");
+        assert!(res.bytes.is_empty());
+        let res = app.preflight(path, "GET").await;
+        assert_eq!(res.status, 204);
+        assert_eq!(res.header("access-control-allow-origin"), Some("*"));
     }
 }
 
 #[actix_web::test]
 async fn the_jwks_etag_changes_when_the_keys_do() {
     let app = spawn_app().await;
-    let etag = |res: &awc::ClientResponse<_>| header(res, "etag").unwrap();
-    let first = etag(&app.http.get(app.url(DOCUMENTS[0])).send().await.unwrap());
-    let again = etag(&app.http.get(app.url(DOCUMENTS[0])).send().await.unwrap());
+    let etag = |res: crate::helpers::Response| res.header("etag").unwrap().to_string();
+    let first = etag(app.jwks().await);
+    let again = etag(app.jwks().await);
     assert_eq!(first, again);
-
-    app.db
-        .cli()
-        .env(
-            "PORTCULLIS_KEYS__DIRECTORY",
-            app.db.dir.path().join("keys").to_str().unwrap(),
-        )
-        .run(&["keys", "rotate"])
-        .ok();
+    app.cli().rotate_keys();
     app.state.keys.refresh().await.unwrap();
-    let after = etag(&app.http.get(app.url(DOCUMENTS[0])).send().await.unwrap());
+    let after = etag(app.jwks().await);
     assert_ne!(first, after);
 }

@@ -4,16 +4,18 @@
 //! request. The client's back-channel endpoint gets its logout token, and introspection
 //! says the token is inactive.
 
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use portcullis::clock::SystemClock;
 use portcullis_guard::{Authenticated, Guard, GuardConfig};
 
-use crate::authorize_flow::{PASSWORD, SPA_CB, VERIFIER, challenge, query, sign_in_and_consent};
-use crate::browser::Browser;
-use crate::helpers::{TestDb, spawn_app_with};
-use crate::logout::backchannel_receiver;
+use crate::helpers::stubs::free_port;
+use crate::helpers::wait::{REACHES_EVERYWHERE_WITHIN, wait_within};
+use crate::helpers::{
+    BackchannelReceiver, Browser, Client, SPA_CB, TestApp, TestDb, Tokens, decode, pkce_request,
+    sign_in_public, spawn_app_with,
+};
 
 const API: &str = "https://orders.example";
 
@@ -21,93 +23,18 @@ async fn orders(user: Authenticated) -> String {
     format!("orders of {}", user.0.sub)
 }
 
-#[actix_web::test]
-async fn a_logout_reaches_a_guarded_resource_server_within_a_second() {
-    // Portcullis with its real address as issuer, so discovery URLs resolve.
+/// Portcullis with its real address as issuer, so discovery URLs resolve.
+async fn app_at_its_own_address() -> TestApp {
     let db = TestDb::sqlite();
     let mut settings = db.settings();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     settings.bind = ([127, 0, 0, 1], port).into();
     settings.issuer = format!("http://127.0.0.1:{port}");
-    let app = spawn_app_with(db, settings, Arc::new(SystemClock)).await;
-    let (bc_url, received) = backchannel_receiver(Arc::new(Mutex::new(200))).await;
-    app.create_client(&[
-        "--name",
-        "Shop",
-        "--id",
-        "shop",
-        "--public",
-        "--grant-type",
-        "authorization_code",
-        "--redirect-uri",
-        SPA_CB,
-        "--post-logout-redirect-uri",
-        "https://shop.example/bye",
-        "--backchannel-logout-uri",
-        &bc_url,
-        "--audience",
-        API,
-    ])
-    .await;
-    let rs_secret = app
-        .create_client(&[
-            "--name",
-            "Orders",
-            "--id",
-            "orders",
-            "--grant-type",
-            "client_credentials",
-            "--audience",
-            API,
-            "--introspect",
-        ])
-        .await["client_secret"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    app.cli()
-        .run_with_stdin(
-            &["user", "create", "--username", "alice", "--password-stdin"],
-            PASSWORD,
-        )
-        .ok();
+    spawn_app_with(db, settings, Arc::new(SystemClock)).await
+}
 
-    // The user signs in to the shop.
-    let mut browser = Browser::new(&app);
-    let ch = challenge(VERIFIER);
-    let url = format!(
-        "/authorize?{}",
-        query(&[
-            ("response_type", "code"),
-            ("client_id", "shop"),
-            ("redirect_uri", SPA_CB),
-            ("scope", "openid"),
-            ("state", "s"),
-            ("code_challenge", &ch),
-            ("code_challenge_method", "S256"),
-        ])
-    );
-    let cb = sign_in_and_consent(&mut browser, &url).await;
-    let tokens = app
-        .token(
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &cb["code"]),
-                ("redirect_uri", SPA_CB),
-                ("client_id", "shop"),
-                ("code_verifier", VERIFIER),
-            ],
-            None,
-        )
-        .await;
-    let access = tokens.body["access_token"].as_str().unwrap().to_string();
-    let id_token = tokens.body["id_token"].as_str().unwrap().to_string();
-
-    // The orders service, guarded.
+/// The orders service, guarded, following the revocation feed; returns its URL.
+async fn guarded_orders_service(app: &TestApp) -> String {
     let mut config = GuardConfig::new(app.state.settings.issuer.clone(), API);
     config.revocation_poll = Duration::from_millis(200);
     let guard = Guard::discover(config).await.expect("discovery");
@@ -121,12 +48,73 @@ async fn a_logout_reaches_a_guarded_resource_server_within_a_second() {
     .workers(1)
     .bind("127.0.0.1:0")
     .unwrap();
-    let rs = format!("http://{}/orders", server.addrs()[0]);
+    let url = format!("http://{}/orders", server.addrs()[0]);
     actix_web::rt::spawn(server.run());
+    url
+}
+
+/// The shop (public, with the orders audience and a back-channel endpoint), the orders
+/// resource server, and alice signed in to the shop.
+struct Shop {
+    app: TestApp,
+    backchannel: BackchannelReceiver,
+    orders_rs: Client,
+    tokens: Tokens,
+}
+
+async fn signed_in_shop() -> (Shop, Browser<'static>) {
+    let app = app_at_its_own_address().await;
+    let backchannel = BackchannelReceiver::start().await;
+    app.client("shop")
+        .public()
+        .grant("authorization_code")
+        .redirect_uri(SPA_CB)
+        .post_logout_redirect_uri("https://shop.example/bye")
+        .backchannel_logout_uri(&backchannel.url)
+        .audience(API)
+        .create()
+        .await;
+    let orders_rs = app
+        .client("orders")
+        .grant("client_credentials")
+        .audience(API)
+        .introspect()
+        .create()
+        .await;
+    app.user("alice").create();
+    let mut browser = Browser::at(format!("http://{}", app.address));
+    let url = pkce_request("shop", SPA_CB, "openid");
+    let tokens = sign_in_public(&mut browser, &app, &url, "shop", SPA_CB).await;
+    let shop = Shop {
+        app,
+        backchannel,
+        orders_rs,
+        tokens,
+    };
+    (shop, browser)
+}
+
+/// RP-initiated logout of the shop's session.
+async fn log_out(shop: &Shop, browser: &mut Browser<'_>) {
+    let page = browser
+        .logout(&[
+            ("id_token_hint", &shop.tokens.id_token),
+            ("post_logout_redirect_uri", "https://shop.example/bye"),
+            ("state", "z"),
+        ])
+        .await;
+    assert_eq!(page.status, 303);
+}
+
+#[actix_web::test]
+async fn a_logout_reaches_a_guarded_resource_server_within_a_second() {
+    let (shop, mut browser) = signed_in_shop().await;
+    let orders = guarded_orders_service(&shop.app).await;
     let call = || async {
-        app.http
-            .get(&rs)
-            .insert_header(("Authorization", format!("Bearer {access}")))
+        shop.app
+            .http
+            .get(&orders)
+            .insert_header(("Authorization", format!("Bearer {}", shop.tokens.access)))
             .send()
             .await
             .unwrap()
@@ -135,62 +123,26 @@ async fn a_logout_reaches_a_guarded_resource_server_within_a_second() {
     };
     assert_eq!(call().await, 200, "the resource server accepts the token");
 
-    // RP-initiated logout.
-    let page = browser
-        .get(&format!(
-            "/logout?{}",
-            query(&[
-                ("id_token_hint", &id_token),
-                ("post_logout_redirect_uri", "https://shop.example/bye"),
-                ("state", "z")
-            ])
-        ))
-        .await;
-    assert_eq!(page.status, 303);
-    let logged_out = Instant::now();
+    log_out(&shop, &mut browser).await;
 
     // Within one second the same, unexpired token is refused by the resource server.
-    loop {
-        if call().await == 401 {
-            break;
-        }
-        assert!(
-            logged_out.elapsed() < Duration::from_secs(1),
-            "still accepted after a second"
-        );
-        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
-    }
-    let took = logged_out.elapsed();
-    eprintln!(
-        "resource server refused the token {} ms after logout",
-        took.as_millis()
-    );
+    wait_within(
+        "the resource server refuses the token",
+        REACHES_EVERYWHERE_WITHIN,
+        || async { call().await == 401 },
+    )
+    .await;
+}
 
-    // The back-channel endpoint received the logout token.
-    let mut token = None;
-    for _ in 0..100 {
-        token = received.lock().unwrap().first().cloned();
-        if token.is_some() {
-            break;
-        }
-        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
-    }
-    let (_, claims) = crate::authorize_flow::decode(&app, &token.expect("logout token")).await;
+#[actix_web::test]
+async fn after_a_logout_the_shop_hears_of_it_and_introspection_agrees() {
+    let (shop, mut browser) = signed_in_shop().await;
+    log_out(&shop, &mut browser).await;
+    let (_, claims) = decode(&shop.app, &shop.backchannel.nth(0).await).await;
     assert_eq!(claims["aud"], "shop");
-
-    // Introspection agrees.
-    let b = base64::Engine::encode(
-        &base64::engine::general_purpose::STANDARD,
-        format!("orders:{rs_secret}"),
-    );
-    let mut res = app
-        .http
-        .post(app.url("/introspect"))
-        .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
-        .insert_header(("Authorization", format!("Basic {b}")))
-        .send_body(query(&[("token", &access)]))
-        .await
-        .unwrap();
-    let body: serde_json::Value = serde_json::from_slice(&res.body().await.unwrap()).unwrap();
-    assert_eq!(body, serde_json::json!({ "active": false }));
+    let info = shop
+        .app
+        .introspect_token(&shop.tokens.access, shop.orders_rs.basic().unwrap())
+        .await;
+    assert_eq!(info, serde_json::json!({ "active": false }));
 }

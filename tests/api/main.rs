@@ -1,10 +1,11 @@
 //! One integration-test binary: each module is one area, each test starts what it needs
 //! (the real server on a random port, the real CLI binary) against its own database.
+//! Everything shared lives in `helpers/` (see `helpers.rs`); test files import from there
+//! only, never from one another.
 
 mod authorize_flow;
 mod backchannel_restart;
 mod bench_harness;
-mod browser;
 mod chromium;
 mod cli_clients;
 mod cli_users;
@@ -17,12 +18,15 @@ mod discovery;
 mod guard_e2e;
 mod health;
 mod helpers;
+mod key_rotation;
+mod key_storage;
 mod keys;
 mod logout;
 mod outage;
 mod persistence;
+mod private_key_jwt;
+mod refresh;
 mod revocation;
 mod sso;
 mod sweep;
 mod token;
-mod webdriver;

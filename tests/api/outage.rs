@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
 
 use portcullis::clock::SystemClock;
 use portcullis::config::DatabaseUrl;
@@ -11,7 +10,8 @@ use tokio::io::copy_bidirectional;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
-use crate::helpers::{TestDb, spawn_app_with};
+use crate::helpers::wait::{OUTAGE_ANSWERED_WITHIN, Stopwatch};
+use crate::helpers::{TestDb, spawn_app_with, wait_until};
 
 /// A TCP proxy to PostgreSQL that can be cut: `set(false)` drops every connection and
 /// refuses new ones, as a stopped server would.
@@ -66,7 +66,7 @@ async fn a_database_outage_answers_503_and_heals_by_itself() {
         return;
     };
     let proxy = Proxy::start().await;
-    let name = db.url.rsplit('/').next().unwrap().to_string();
+    let name = db.name();
     let mut settings = db.settings();
     settings.database.url = DatabaseUrl::new(format!(
         "postgres://postgres@127.0.0.1:{}/{name}",
@@ -74,22 +74,13 @@ async fn a_database_outage_answers_503_and_heals_by_itself() {
     ));
     settings.database.connect_timeout_secs = 1;
     let app = spawn_app_with(db, settings, Arc::new(SystemClock)).await;
-    let secret = app
-        .create_client(&[
-            "--name",
-            "Web",
-            "--id",
-            "web",
-            "--grant-type",
-            "authorization_code",
-            "refresh_token",
-            "--redirect-uri",
-            "https://web.example/cb",
-        ])
-        .await["client_secret"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let web = app
+        .client("web")
+        .grant("authorization_code")
+        .grant("refresh_token")
+        .redirect_uri("https://web.example/cb")
+        .create()
+        .await;
     // A refresh needs the database (the client itself is cached in memory).
     let db_request = || {
         app.token(
@@ -97,10 +88,10 @@ async fn a_database_outage_answers_503_and_heals_by_itself() {
                 ("grant_type", "refresh_token"),
                 ("refresh_token", "no-such-token"),
             ],
-            Some(("web", &secret)),
+            web.basic(),
         )
     };
-    assert_eq!(app.get("/readyz").await.0, 200);
+    assert_eq!(app.readyz().await.status, 200);
     assert_eq!(
         db_request().await.body["error"],
         "invalid_grant",
@@ -108,34 +99,23 @@ async fn a_database_outage_answers_503_and_heals_by_itself() {
     );
 
     proxy.set(false);
-    let started = Instant::now();
-    assert_eq!(app.get("/readyz").await.0, 503);
+    let started = Stopwatch::start();
+    assert_eq!(app.readyz().await.status, 503);
     let res = db_request().await;
     assert_eq!(res.status, 503, "{}", res.body);
     assert_eq!(res.body["error"], "temporarily_unavailable");
-    assert!(
-        started.elapsed() < Duration::from_secs(6),
-        "answers promptly, no hang: {:?}",
-        started.elapsed()
-    );
+    started.assert_within(OUTAGE_ANSWERED_WITHIN, "answered without hanging");
     assert_eq!(
-        app.get("/healthz").await.0,
+        app.healthz().await.status,
         200,
         "liveness does not depend on the database"
     );
 
     proxy.set(true);
-    let healed = Instant::now();
-    loop {
-        if app.get("/readyz").await.0 == 200 {
-            break;
-        }
-        assert!(
-            healed.elapsed() < Duration::from_secs(15),
-            "did not recover"
-        );
-        actix_web::rt::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait_until("the instance recovers", || async {
+        app.readyz().await.status == 200
+    })
+    .await;
     assert_eq!(
         db_request().await.body["error"],
         "invalid_grant",

@@ -2,17 +2,15 @@
 
 use std::sync::Arc;
 
-use diesel::prelude::*;
-use diesel::sql_types::BigInt;
-use portcullis::background::sweep::{SweepPolicy, sweep};
 use portcullis::clock::ManualClock;
-use portcullis::store::{DbConnection, assertion_jtis, audit, revoked};
+use portcullis::store::{assertion_jtis, audit, revoked};
 
-use crate::authorize_flow::{PASSWORD, SPA_CB, VERIFIER, challenge, query};
-use crate::browser::Browser;
-use crate::helpers::{TestDb, spawn_app_with};
+use crate::helpers::db::count;
+use crate::helpers::internals::{SweepPolicy, sweep};
+use crate::helpers::{
+    SPA_CB, T0, TestDb, pkce_request, redeem, sign_in_and_consent, spawn_app_with,
+};
 
-const T0: i64 = 1_900_000_000;
 const TABLES: [&str; 11] = [
     "authorization_codes",
     "redeemed_codes",
@@ -26,19 +24,6 @@ const TABLES: [&str; 11] = [
     "audit_log",
     "consents",
 ];
-
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
-fn count(conn: &mut DbConnection, table: &str) -> i64 {
-    diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
-        .get_result::<Count>(conn)
-        .unwrap()
-        .n
-}
 
 #[actix_web::test]
 async fn expired_rows_go_in_small_batches_and_live_ones_stay() {
@@ -107,67 +92,27 @@ async fn table_sizes_stay_flat_over_a_sustained_run() {
     settings.sweep.audit_retention_days = 1;
     let clock = ManualClock::at(T0);
     let app = spawn_app_with(db, settings, Arc::new(clock.clone())).await;
-    app.create_client(&[
-        "--name",
-        "App",
-        "--id",
-        "app",
-        "--public",
-        "--grant-type",
-        "authorization_code",
-        "refresh_token",
-        "--redirect-uri",
-        SPA_CB,
-    ])
-    .await;
-    app.cli()
-        .run_with_stdin(
-            &["user", "create", "--username", "alice", "--password-stdin"],
-            PASSWORD,
-        )
-        .ok();
-    let ch = challenge(VERIFIER);
-    let url = format!(
-        "/authorize?{}",
-        query(&[
-            ("response_type", "code"),
-            ("client_id", "app"),
-            ("redirect_uri", SPA_CB),
-            ("scope", "openid offline_access"),
-            ("state", "s"),
-            ("code_challenge", &ch),
-            ("code_challenge_method", "S256"),
-        ])
-    );
+    app.client("app")
+        .public()
+        .grant("authorization_code")
+        .grant("refresh_token")
+        .redirect_uri(SPA_CB)
+        .create()
+        .await;
+    app.user("alice").create();
+    let url = pkce_request("app", SPA_CB, "openid offline_access");
     let policy = SweepPolicy::from(&app.state.settings);
     let mut totals = Vec::new();
     for _round in 0..8 {
         // A day of use: sign in, redeem, refresh, revoke, reuse a code.
-        let mut b = Browser::new(&app);
-        let cb = crate::authorize_flow::sign_in_and_consent(&mut b, &url).await;
-        let form = [
-            ("grant_type", "authorization_code"),
-            ("code", cb["code"].as_str()),
-            ("redirect_uri", SPA_CB),
-            ("client_id", "app"),
-            ("code_verifier", VERIFIER),
-        ];
-        let res = app.token(&form, None).await;
-        let mut refresh = res.body["refresh_token"].as_str().unwrap().to_string();
+        let mut b = app.browser();
+        let cb = sign_in_and_consent(&mut b, &url).await;
+        let res = redeem(&app, "app", SPA_CB, &cb["code"]).await;
+        let mut refresh = res.str("refresh_token");
         for _ in 0..3 {
-            let r = app
-                .token(
-                    &[
-                        ("grant_type", "refresh_token"),
-                        ("refresh_token", &refresh),
-                        ("client_id", "app"),
-                    ],
-                    None,
-                )
-                .await;
-            refresh = r.body["refresh_token"].as_str().unwrap().to_string();
+            refresh = app.refresh(&refresh, "app").await.str("refresh_token");
         }
-        app.token(&form, None).await; // replayed code: revocations
+        redeem(&app, "app", SPA_CB, &cb["code"]).await; // replayed code: revocations
         clock.advance(2 * 86_400);
         sweep(&app.state.store, &clock, policy).await.unwrap();
         let mut conn = app.db.conn();

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use actix_web::http::header::HeaderMap;
 
-use crate::helpers::TestApp;
+use super::app::TestApp;
 
 pub struct Page {
     pub status: u16,
@@ -148,6 +148,12 @@ impl<'a> Browser<'a> {
             .finish();
         let req = self.http.post(self.url(path));
         self.send(req, Some(body)).await
+    }
+
+    /// `GET /logout?…` with this browser's session.
+    pub async fn logout(&mut self, pairs: &[(&str, &str)]) -> Page {
+        self.get(&format!("/logout?{}", super::flow::query(pairs)))
+            .await
     }
 
     /// Submits the sign-in form of `page`.

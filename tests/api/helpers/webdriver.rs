@@ -7,6 +7,9 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use super::skip_unless_required;
+use super::wait::wait_until;
+
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 
@@ -29,12 +32,12 @@ impl Drop for Driver {
 /// when they are not installed, unless `PORTCULLIS_TEST_REQUIRE_ALL=1`.
 pub async fn start(test: &str, mobile_width: Option<u32>) -> Option<Driver> {
     if !std::path::Path::new(CHROMEDRIVER).exists() || !std::path::Path::new(CHROMIUM).exists() {
-        if std::env::var("PORTCULLIS_TEST_REQUIRE_ALL").as_deref() == Ok("1") {
-            panic!(
-                "Chromium is required (PORTCULLIS_TEST_REQUIRE_ALL=1): apt-get install chromium chromium-driver"
-            );
-        }
-        eprintln!("SKIPPED {test}: {CHROMIUM} or {CHROMEDRIVER} not installed");
+        skip_unless_required(
+            test,
+            &format!(
+                "{CHROMIUM} or {CHROMEDRIVER} not installed (apt-get install chromium chromium-driver)"
+            ),
+        );
         return None;
     }
     let port = TcpListener::bind("127.0.0.1:0")
@@ -52,14 +55,11 @@ pub async fn start(test: &str, mobile_width: Option<u32>) -> Option<Driver> {
         .timeout(Duration::from_secs(60))
         .finish();
     let base = format!("http://127.0.0.1:{port}");
-    for _ in 0..100 {
-        if let Ok(res) = http.get(format!("{base}/status")).send().await {
-            if res.status().is_success() {
-                break;
-            }
-        }
-        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_until("chromedriver answers", || async {
+        let res = http.get(format!("{base}/status")).send().await;
+        res.is_ok_and(|r| r.status().is_success())
+    })
+    .await;
     let profile = tempfile::tempdir().unwrap();
     let mut options = json!({
         "binary": CHROMIUM,
@@ -126,11 +126,10 @@ impl Driver {
             .to_string()
     }
 
-    /// The element matching `css`, waiting up to ten seconds for it to appear (a click
-    /// may still be navigating).
+    /// The element matching `css`, waiting for it to appear (a click may still be
+    /// navigating).
     pub async fn find(&self, css: &str) -> String {
-        let mut last = Value::Null;
-        for _ in 0..100 {
+        wait_until(&format!("an element {css} appears"), || async {
             let v = self
                 .call(
                     "POST",
@@ -138,19 +137,15 @@ impl Driver {
                     Some(json!({ "using": "css selector", "value": css })),
                 )
                 .await;
-            if v.get("error").is_none() {
-                if let Some(id) = v
-                    .as_object()
-                    .and_then(|o| o.values().next())
-                    .and_then(|v| v.as_str())
-                {
-                    return id.to_string();
-                }
+            if v.get("error").is_some() {
+                return None;
             }
-            last = v;
-            actix_web::rt::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("no element {css}: {last}");
+            v.as_object()
+                .and_then(|o| o.values().next())
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+        })
+        .await
     }
 
     pub async fn type_into(&self, css: &str, text: &str) {

@@ -1,0 +1,102 @@
+//! The `portcullis serve` binary as a child process, for tests of the real executable
+//! (start-up, signals, crashes, what it prints and logs).
+
+use std::net::SocketAddr;
+use std::process::{Command, Stdio};
+
+use super::cli::Cli;
+
+/// A running `portcullis serve`. Logs are JSON so the bound address can be read from the
+/// "listening" line.
+pub struct ServerProcess {
+    child: std::process::Child,
+    pub address: SocketAddr,
+    stdout: std::thread::JoinHandle<String>,
+    stderr: std::thread::JoinHandle<String>,
+}
+
+pub struct StoppedServer {
+    pub status: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl ServerProcess {
+    pub fn start(cli: Cli, args: &[&str]) -> Self {
+        use std::io::BufRead;
+        let mut cmd = cli
+            .env("PORTCULLIS_BIND", "127.0.0.1:0")
+            .env("PORTCULLIS_LOG_FORMAT", "json")
+            .command();
+        let mut child = cmd
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn portcullis serve");
+        let (tx, rx) = std::sync::mpsc::channel();
+        let err = child.stderr.take().unwrap();
+        let stderr = std::thread::spawn(move || {
+            let mut all = String::new();
+            for line in std::io::BufReader::new(err).lines().map_while(Result::ok) {
+                if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
+                    if v["message"] == "listening" {
+                        let _ = tx.send(v["address"].as_str().unwrap_or_default().to_string());
+                    }
+                }
+                all.push_str(&line);
+                all.push('\n');
+            }
+            all
+        });
+        let mut out = child.stdout.take().unwrap();
+        let stdout = std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = std::io::Read::read_to_string(&mut out, &mut s);
+            s
+        });
+        let address = match rx.recv_timeout(std::time::Duration::from_secs(60)) {
+            Ok(a) => a.parse().expect("listening address"),
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "server did not start:\n{}",
+                    stderr.join().unwrap_or_default()
+                );
+            }
+        };
+        Self {
+            child,
+            address,
+            stdout,
+            stderr,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.address, path)
+    }
+
+    /// SIGKILL: the process dies mid-work, as in a crash.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM, then wait for a graceful exit.
+    pub fn stop(mut self) -> StoppedServer {
+        let pid = self.child.id().to_string();
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("send SIGTERM");
+        let status = self.child.wait().expect("wait for server");
+        StoppedServer {
+            status: status.code().unwrap_or(-1),
+            stdout: self.stdout.join().unwrap_or_default(),
+            stderr: self.stderr.join().unwrap_or_default(),
+        }
+    }
+}
