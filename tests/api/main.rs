@@ -15,6 +15,7 @@ mod config_errors;
 mod crash;
 mod demo;
 mod discovery;
+mod features;
 mod guard_e2e;
 mod health;
 mod helpers;
