@@ -277,6 +277,9 @@ mod tests {
         );
         assert!(validate_issuer("http://localhost:8080").unwrap().is_some());
         for bad in [
+            "https://id.exa\tmple.com",
+            "https://id.example.com\n",
+            " https://id.example.com",
             "http://id.example.com",
             "https://id.example.com/",
             "https://id.example.com?x=1",

@@ -2,8 +2,10 @@
 //! response), middleware, cookies, pages, routes, and the one error-to-response mapping.
 
 pub mod authorize;
+pub mod body;
 pub mod cacheable;
 pub mod cookies;
+pub mod csrf;
 pub mod discovery;
 pub mod error;
 pub mod feed;

@@ -22,6 +22,10 @@ pub enum ManageError {
     Password(#[from] PasswordError),
     #[error("a client with id `{0}` already exists")]
     DuplicateClient(String),
+    #[error(
+        "`{0}` is a user's subject identifier: client ids and user subjects share the `sub` claim of access tokens, so a client id may not equal one"
+    )]
+    SubjectTaken(String),
     #[error("a user named `{0}` already exists")]
     DuplicateUser(String),
     #[error("no client with id `{0}`")]

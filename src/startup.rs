@@ -12,6 +12,7 @@ use anyhow::Context;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::domain::password::Passwords;
+use crate::http::csrf::{self, CsrfKey};
 use crate::http::{headers, pages, request_id, routes};
 use crate::keys::KeyManager;
 use crate::oidc::discovery::{Capabilities, Document, metadata};
@@ -49,6 +50,7 @@ impl Application {
             settings.passwords.max_concurrent_hashes as usize,
         )?;
         let keys = KeyManager::start(store.clone(), &settings, clock.clone()).await?;
+        let csrf = CsrfKey::new(keys.derive_secret(csrf::KEY_LABEL)?);
         let wakers = Arc::new(Wakers::default());
         crate::background::listener::spawn_listener(&settings.database, &wakers);
         keys.spawn_schedule(wakers.clone());
@@ -99,6 +101,8 @@ impl Application {
             remote_jwks: RemoteJwks::default(),
             discovery,
             login_throttle: LoginThrottle::default(),
+            csrf,
+            audit_windows: Default::default(),
             password_checker,
             revocations,
             backchannel,
@@ -144,10 +148,11 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
 
 fn http_server(state: web::Data<AppState>, listener: TcpListener) -> anyhow::Result<Server> {
     let features = state.settings.features.clone();
+    let issuer = state.settings.issuer.clone();
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
-            .wrap(headers::security_headers())
+            .wrap(headers::security_headers(&issuer))
             .wrap(from_fn(request_id::request_id_middleware))
             .configure(|cfg| routes::configure(cfg, &features))
             .default_service(web::to(pages::not_found_handler))

@@ -7,12 +7,14 @@ use std::sync::Arc;
 use crate::clock::{Clock, UnixTime};
 use crate::config::Settings;
 use crate::domain::password::Passwords;
+use crate::http::csrf::CsrfKey;
 use crate::keys::KeyManager;
 use crate::oidc::discovery::Document;
 use crate::revocation::list::Revocations;
 use crate::session::backchannel::Backchannel;
 use crate::session::login::{LoginThrottle, PasswordChecker};
 use crate::store::Store;
+use crate::store::audit_window::FailureWindows;
 use crate::store::client_registry::ClientRegistry;
 use crate::store::notify::Wakers;
 use crate::token::remote_jwks::RemoteJwks;
@@ -27,6 +29,10 @@ pub struct AppState {
     pub remote_jwks: RemoteJwks,
     pub discovery: Document,
     pub login_throttle: LoginThrottle,
+    /// Signs the CSRF tokens of our forms (derived from the KEK).
+    pub csrf: CsrfKey,
+    /// Aggregates repeated client-authentication failures in the audit log.
+    pub audit_windows: FailureWindows,
     pub password_checker: PasswordChecker,
     pub revocations: Arc<Revocations>,
     pub backchannel: Arc<Backchannel>,

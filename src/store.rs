@@ -13,6 +13,7 @@
 
 pub mod assertion_jtis;
 pub mod audit;
+pub mod audit_window;
 pub mod backchannel;
 pub mod client_registry;
 pub mod clients;

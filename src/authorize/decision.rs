@@ -94,7 +94,9 @@ mod tests {
     const NOW: UnixTime = 1_800_000_000;
 
     fn request(extra: &str) -> AuthRequest {
-        let query = format!("response_type=code&client_id=web&scope=openid+profile&state=s{extra}");
+        let query = format!(
+            "response_type=code&client_id=web&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&scope=openid+profile&state=s{extra}"
+        );
         validate(&Params::parse(&query), |_| {
             Some(Arc::new(confidential_web_app()))
         })
@@ -253,7 +255,7 @@ mod tests {
     fn a_first_party_client_skips_consent() {
         let mut client = confidential_web_app();
         client.skip_consent = true;
-        let query = "response_type=code&client_id=web&scope=openid";
+        let query = "response_type=code&client_id=web&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&scope=openid";
         let req = validate(&Params::parse(query), |_| Some(Arc::new(client.clone()))).unwrap();
         assert_eq!(
             decide_with(&req, Some(signed_in_at(NOW)), &Scope::default()),

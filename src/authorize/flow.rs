@@ -45,10 +45,17 @@ pub fn refusal(req: &AuthRequest, issuer: &str, code: ErrorCode, description: &s
     )
 }
 
+/// What the server is, for the decision: the keys that verify an `id_token_hint`, the
+/// issuer, and whether an id names a registered client (a hint's audience must).
+pub struct Server<'a> {
+    pub keys: &'a KeySet,
+    pub issuer: &'a str,
+    pub is_client: &'a dyn Fn(&str) -> bool,
+}
+
 /// Loads the consent and verifies the hint, decides, and carries the decision out.
 pub fn proceed(
-    keys: &KeySet,
-    issuer: &str,
+    server: &Server<'_>,
     store: &mut impl GrantStore,
     req: &AuthRequest,
     signed: Option<Signed>,
@@ -56,7 +63,9 @@ pub fn proceed(
     now: UnixTime,
 ) -> Result<Step, StoreError> {
     let hint = match &req.id_token_hint {
-        Some(h) => id_token::verify_hint(keys, issuer, h).ok_or(()).map(Some),
+        Some(h) => id_token::verify_hint(server.keys, server.issuer, h, server.is_client)
+            .ok_or(())
+            .map(Some),
         None => Ok(None),
     };
     let consented = match &signed {
@@ -73,7 +82,7 @@ pub fn proceed(
     let decision = decide(req, facts, hinted.map_err(|_| ()), &consented, fresh, now);
     Ok(match (decision, signed) {
         (Decision::Refuse(code, description), _) => {
-            Step::Deliver(refusal(req, issuer, code, description))
+            Step::Deliver(refusal(req, server.issuer, code, description))
         }
         (Decision::Login, _) | (_, None) => Step::Login,
         (Decision::Consent, Some(s)) => Step::Consent(Box::new(s)),
@@ -84,7 +93,7 @@ pub fn proceed(
                 req.response_mode,
                 code.expose(),
                 req.state.as_deref(),
-                issuer,
+                server.issuer,
             ))
         }
     })
@@ -150,11 +159,21 @@ mod tests {
     const NOW: UnixTime = 1_800_000_000;
 
     fn request(extra: &str) -> AuthRequest {
-        let query = format!("response_type=code&client_id=web&scope=openid+profile&state=s{extra}");
+        let query = format!(
+            "response_type=code&client_id=web&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&scope=openid+profile&state=s{extra}"
+        );
         validate(&Params::parse(&query), |_| {
             Some(Arc::new(confidential_web_app()))
         })
         .unwrap()
+    }
+
+    fn test_server() -> Server<'static> {
+        Server {
+            keys: crate::keys::test_keys(),
+            issuer: "https://id.example",
+            is_client: &|_| true,
+        }
     }
 
     fn signed() -> Signed {
@@ -178,7 +197,7 @@ mod tests {
     fn consent_is_remembered_and_accumulates() {
         let mut g = MemoryGrants::with_user(alice());
         let openid = {
-            let q = "response_type=code&client_id=web&scope=openid";
+            let q = "response_type=code&client_id=web&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&scope=openid";
             validate(&Params::parse(q), |_| {
                 Some(Arc::new(confidential_web_app()))
             })
@@ -190,10 +209,8 @@ mod tests {
             g.consent("user-alice", "web").unwrap().to_string(),
             "openid profile"
         );
-        let keys = crate::keys::test_keys();
         let step = proceed(
-            keys,
-            "https://id.example",
+            &test_server(),
             &mut g,
             &request(""),
             Some(signed()),
@@ -217,17 +234,7 @@ mod tests {
             login: true,
             consent: true,
         };
-        let keys = crate::keys::test_keys();
-        let step = proceed(
-            keys,
-            "https://id.example",
-            &mut g,
-            &req,
-            Some(signed()),
-            fresh,
-            NOW,
-        )
-        .unwrap();
+        let step = proceed(&test_server(), &mut g, &req, Some(signed()), fresh, NOW).unwrap();
         let Step::Deliver(Delivery::Redirect(location)) = step else {
             panic!("expected a redirect");
         };

@@ -77,15 +77,18 @@ pub struct Params {
 }
 
 impl Params {
+    /// RFC 6749 §3.1: an empty value counts as absent, but a name sent twice is a repeat
+    /// even when one of the values is empty (`state=s&state=`).
     pub fn parse(encoded: &str) -> Self {
         let mut values = HashMap::new();
+        let mut seen = std::collections::HashSet::new();
         let mut repeated = false;
         for (k, v) in url::form_urlencoded::parse(encoded.as_bytes()) {
-            if v.is_empty() {
-                continue;
-            }
-            if values.insert(k.into_owned(), v.into_owned()).is_some() {
+            if !seen.insert(k.clone()) {
                 repeated = true;
+            }
+            if !v.is_empty() {
+                values.insert(k.into_owned(), v.into_owned());
             }
         }
         Self {
@@ -99,6 +102,10 @@ impl Params {
         self.values.get(name).map(String::as_str)
     }
 }
+
+/// The longest `state` accepted (the conformance suite sends 128 characters; clients that
+/// carry data in it rarely need more than a few hundred).
+pub const MAX_STATE_LEN: usize = 2048;
 
 /// The refusal text for an authorization request's PKCE parameters.
 fn pkce_description(e: crate::domain::pkce::PkceError) -> &'static str {
@@ -146,6 +153,14 @@ pub fn validate(
                 ));
             }
         };
+    // The state travels back in the redirect and through our sign-in form: a huge one
+    // would break both later, so it is refused here, on our page (it cannot be echoed).
+    if params.get("state").is_some_and(|s| s.len() > MAX_STATE_LEN) {
+        return Err(AuthorizeError::page(
+            "Invalid request",
+            "The application's request is too long (its state parameter).",
+        ));
+    }
     let response_mode = match params.get("response_mode") {
         None | Some("query") => ResponseMode::Query,
         Some("form_post") => ResponseMode::FormPost,
@@ -173,6 +188,18 @@ pub fn validate(
     }
     if params.repeated {
         return Err(req.error(ErrorCode::InvalidRequest, "a parameter is repeated"));
+    }
+    // OIDC Core §3.1.2.1: redirect_uri is REQUIRED in an OpenID Connect request, even when
+    // the client has only one (the error goes to that one, which is registered).
+    let openid = params
+        .get("scope")
+        .and_then(|s| Scope::parse(s).ok())
+        .is_some_and(|s| s.is_openid());
+    if openid && params.get("redirect_uri").is_none() {
+        return Err(req.error(
+            ErrorCode::InvalidRequest,
+            "redirect_uri is required in OpenID Connect requests",
+        ));
     }
     if params.get("request").is_some() {
         return Err(req.error(
@@ -251,4 +278,92 @@ pub fn validate(
         })?);
     }
     Ok(req)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::client::fixtures::confidential_web_app;
+
+    fn validate_query(query: &str) -> Result<AuthRequest, AuthorizeError> {
+        validate(&Params::parse(query), |_| {
+            Some(Arc::new(confidential_web_app()))
+        })
+    }
+
+    const BASE: &str = "response_type=code&client_id=web&scope=openid";
+
+    #[test]
+    fn an_openid_request_must_name_its_redirect_uri() {
+        let e = validate_query(BASE).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                AuthorizeError::Redirect {
+                    code: ErrorCode::InvalidRequest,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        let plain_oauth = "response_type=code&client_id=web&scope=profile";
+        assert!(validate_query(plain_oauth).is_ok(), "OAuth may omit it");
+        let named = format!("{BASE}&redirect_uri=https%3A%2F%2Fapp.example%2Fcb");
+        assert!(validate_query(&named).is_ok());
+    }
+
+    #[test]
+    fn a_parameter_sent_twice_is_refused_even_with_an_empty_value() {
+        let q = format!("{BASE}&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&state=s&state=");
+        let e = validate_query(&q).unwrap_err();
+        assert!(matches!(
+            e,
+            AuthorizeError::Redirect {
+                description: "a parameter is repeated",
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn an_overlong_state_is_refused_on_our_page() {
+        let q = format!(
+            "{BASE}&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&state={}",
+            "s".repeat(MAX_STATE_LEN + 1)
+        );
+        assert!(matches!(
+            validate_query(&q),
+            Err(AuthorizeError::Page { .. })
+        ));
+        let q = format!(
+            "{BASE}&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&state={}",
+            "s".repeat(MAX_STATE_LEN)
+        );
+        assert!(validate_query(&q).is_ok());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_authorization_request_validates_or_fails_without_panic(query in "\\PC{0,200}") {
+            let _ = validate_query(&query);
+        }
+
+        #[test]
+        fn a_refusal_after_the_redirect_is_known_carries_a_spec_code(
+            extra in proptest::collection::vec(("(scope|prompt|max_age|code_challenge|code_challenge_method|response_type|response_mode|state|nonce)", "\\PC{0,20}"), 0..5)
+        ) {
+            let mut q = format!("{BASE}&redirect_uri=https%3A%2F%2Fapp.example%2Fcb");
+            for (k, v) in &extra {
+                q.push('&');
+                q.push_str(&url::form_urlencoded::Serializer::new(String::new()).append_pair(k, v).finish());
+            }
+            if let Err(AuthorizeError::Redirect { code, .. }) = validate_query(&q) {
+                let known = [
+                    "invalid_request", "unauthorized_client", "unsupported_response_type",
+                    "invalid_scope", "request_not_supported", "request_uri_not_supported",
+                ];
+                proptest::prop_assert!(known.contains(&code.as_str()));
+            }
+        }
+    }
 }

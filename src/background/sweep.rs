@@ -35,7 +35,7 @@ impl SweepPolicy {
 }
 
 /// `(table, column, cutoff is "now minus")`: rows with `column <= now - offset` go.
-fn targets(p: &SweepPolicy) -> [(&'static str, &'static str, i64); 11] {
+fn targets(p: &SweepPolicy) -> [(&'static str, &'static str, i64); 12] {
     [
         ("authorization_codes", "expires_at", 0),
         ("redeemed_codes", "expires_at", 0),
@@ -43,6 +43,7 @@ fn targets(p: &SweepPolicy) -> [(&'static str, &'static str, i64); 11] {
         ("family_access_tokens", "expires_at", 0),
         ("revoked_tokens", "expires_at", 0),
         ("revoked_sessions", "expires_at", 0),
+        ("revoked_clients", "expires_at", 0),
         ("sessions", "expires_at", 0),
         ("client_assertion_jtis", "expires_at", 0),
         ("signing_keys", "expires_at", 0),

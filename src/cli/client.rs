@@ -24,11 +24,15 @@ pub enum ClientCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Delete a client with its consents, codes and refresh tokens
+    /// Delete a client with its consents, codes and refresh tokens; its access tokens
+    /// stop working at once (through the revocation list)
     Delete { id: String },
     /// Replace a client's secret (the old one stops working at once); prints the new one
     RotateSecret {
         id: String,
+        /// Also revoke every access token the client holds now (for a leaked secret)
+        #[arg(long)]
+        revoke_tokens: bool,
         #[arg(long)]
         json: bool,
     },
@@ -122,6 +126,11 @@ pub fn run(cmd: ClientCommand, settings: &Settings) -> anyhow::Result<()> {
             let (client, secret) =
                 with_conn(settings, |c| Ok(manage::create_client(c, spec, now)?))?;
             let secret = secret.as_ref().map(|s| s.expose().as_str());
+            for uri in client.redirect_uris.iter().filter(|u| u.is_localhost()) {
+                eprintln!(
+                    "warning: redirect URI {uri} names `localhost`; RFC 8252 §8.3 recommends the loopback IP literal (127.0.0.1 or [::1]), which no local resolver or firewall rule can redirect"
+                );
+            }
             if json {
                 print_json(&json!({ "client_id": client.id, "client_secret": secret }))?;
             } else {
@@ -172,14 +181,23 @@ pub fn run(cmd: ClientCommand, settings: &Settings) -> anyhow::Result<()> {
             with_conn(settings, |c| Ok(manage::delete_client(c, &id, now)?))?;
             println!("deleted client {id}");
         }
-        ClientCommand::RotateSecret { id, json } => {
-            let secret = with_conn(settings, |c| Ok(manage::rotate_client_secret(c, &id, now)?))?;
+        ClientCommand::RotateSecret {
+            id,
+            revoke_tokens,
+            json,
+        } => {
+            let secret = with_conn(settings, |c| {
+                Ok(manage::rotate_client_secret(c, &id, revoke_tokens, now)?)
+            })?;
             if json {
                 print_json(&json!({ "client_id": id, "client_secret": secret.expose() }))?;
             } else {
                 println!("client_id:     {id}");
                 println!("client_secret: {}", secret.expose());
                 println!("(the previous secret no longer works)");
+                if revoke_tokens {
+                    println!("(the client's access tokens issued until now are revoked)");
+                }
             }
         }
     }

@@ -36,7 +36,7 @@ pub fn seed(
     now: UnixTime,
 ) -> Result<DemoCredentials, ManageError> {
     let service_client_secret = match clients::find(conn, SERVICE_CLIENT_ID)? {
-        Some(_) => manage::rotate_client_secret(conn, SERVICE_CLIENT_ID, now)?,
+        Some(_) => manage::rotate_client_secret(conn, SERVICE_CLIENT_ID, false, now)?,
         None => {
             let spec = ClientSpec {
                 id: Some(SERVICE_CLIENT_ID.into()),

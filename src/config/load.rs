@@ -138,8 +138,22 @@ fn read_file(path: &Path) -> Result<Table, ConfigError> {
     })?;
     text.parse::<Table>().map_err(|e| ConfigError::Syntax {
         path: path.to_path_buf(),
-        message: e.to_string(),
+        message: syntax_message(&text, &e),
     })
+}
+
+/// Where and what, never the offending text: the line may hold a secret
+/// (`encryption_key = "…`).
+fn syntax_message(text: &str, e: &toml::de::Error) -> String {
+    match e.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+            format!("line {line}, column {column}: {}", e.message())
+        }
+        None => e.message().to_string(),
+    }
 }
 
 fn env_key(var: &str) -> Option<(&'static str, Kind)> {
@@ -204,6 +218,20 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn a_syntax_error_names_the_line_but_never_echoes_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.toml");
+        std::fs::write(
+            &path,
+            "issuer = \"https://id.example\"\n[keys]\nencryption_key = \"c2VjcmV0LXNlY3JldA==\n",
+        )
+        .unwrap();
+        let e = load(Some(&path), Vec::new()).unwrap_err().to_string();
+        assert!(e.contains("line 3"), "{e}");
+        assert!(!e.contains("c2VjcmV0"), "{e}");
     }
 
     #[test]
@@ -299,5 +327,26 @@ mod tests {
         std::fs::write(&path, "[database]\npool_sise = 3\n").unwrap();
         let e = load(Some(&path), env(&[])).unwrap_err();
         assert!(e.to_string().contains("pool_sise"), "{e}");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_environment_value_loads_or_names_the_variable(value in "\\PC{0,40}") {
+            for var in ["PORTCULLIS_ISSUER", "PORTCULLIS_DATABASE__POOL_SIZE", "PORTCULLIS_FEATURES__INTROSPECTION", "PORTCULLIS_BIND"] {
+                if let Err(e) = load(None, vec![(var.to_string(), value.clone())]) {
+                    let text = e.to_string();
+                    let named = text.contains(var) || text.contains("issuer") || text.contains("database") || text.contains("features") || text.contains("bind");
+                    proptest::prop_assert!(named, "{text}");
+                }
+            }
+        }
+
+        #[test]
+        fn any_config_file_loads_or_fails_without_echoing_it(text in "\\PC{0,120}") {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("c.toml");
+            std::fs::write(&path, &text).unwrap();
+            let _ = load(Some(&path), Vec::new());
+        }
     }
 }

@@ -151,6 +151,14 @@ pub(super) fn invalid(key: &str, message: &str) -> ConfigError {
 /// fragment. Plain `http` is accepted only on loopback, for development, with a warning.
 /// A trailing slash is refused because every endpoint URL is built by appending a path.
 pub(super) fn validate_issuer(issuer: &str) -> Result<Option<String>, ConfigError> {
+    // URL parsers drop tabs and newlines silently (WHATWG URL): refuse them outright, so
+    // the issuer published is the one configured, byte for byte.
+    if issuer.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(invalid(
+            "issuer",
+            "must not contain whitespace or control characters",
+        ));
+    }
     let url = url::Url::parse(issuer)
         .map_err(|e| invalid("issuer", &format!("is not an absolute URL ({e})")))?;
     if url.query().is_some() || url.fragment().is_some() {

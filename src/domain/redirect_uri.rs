@@ -37,6 +37,14 @@ impl RedirectUri {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// A loopback redirect by the name `localhost` (RFC 8252 §8.3 prefers the IP literal).
+    pub fn is_localhost(&self) -> bool {
+        url::Url::parse(&self.0)
+            .ok()
+            .and_then(|u| u.host_str().map(|h| h.eq_ignore_ascii_case("localhost")))
+            .unwrap_or(false)
+    }
 }
 
 impl fmt::Display for RedirectUri {
@@ -122,6 +130,20 @@ mod tests {
     }
 
     #[test]
+    fn a_localhost_redirect_is_recognised_for_the_rfc_8252_warning() {
+        assert!(
+            RedirectUri::register("http://localhost:8080/cb")
+                .unwrap()
+                .is_localhost()
+        );
+        assert!(
+            !RedirectUri::register("http://127.0.0.1:8080/cb")
+                .unwrap()
+                .is_localhost()
+        );
+    }
+
+    #[test]
     fn registration_refuses_unsafe_redirect_targets() {
         for bad in [
             "/cb",
@@ -133,5 +155,25 @@ mod tests {
         }
         assert!(RedirectUri::register("http://127.0.0.1:9000/cb").is_ok());
         assert!(RedirectUri::register("com.example.app:/cb").is_ok());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn registration_never_panics_and_matching_is_exact(input in "\\PC{0,80}", other in "\\PC{0,80}") {
+            if let Ok(uri) = RedirectUri::register(&input) {
+                proptest::prop_assert!(uri.matches(&input));
+                proptest::prop_assert_eq!(uri.matches(&other), other == input);
+                proptest::prop_assert!(!input.contains('#'));
+                proptest::prop_assert!(!input.chars().any(char::is_whitespace));
+            }
+        }
+
+        #[test]
+        fn registered_https_uris_without_fragment_are_accepted(host in "[a-z]{1,10}", path in "[a-z0-9/]{0,12}") {
+            let uri = format!("https://{host}.example/{path}");
+            proptest::prop_assert!(RedirectUri::register(&uri).is_ok());
+            let with_fragment = format!("{uri}#x");
+            proptest::prop_assert!(RedirectUri::register(&with_fragment).is_err());
+        }
     }
 }

@@ -172,4 +172,22 @@ mod tests {
         assert_eq!(serde_json::from_str::<Scope>(&json).unwrap(), s);
         assert!(serde_json::from_str::<Scope>(r#"["a\"b"]"#).is_err());
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_input_parses_or_is_refused_without_panic(input in "\\PC{0,64}") {
+            let _ = Scope::parse(&input);
+        }
+
+        #[test]
+        fn scope_accepts_exactly_the_rfc_grammar(tokens in proptest::collection::vec("[\\x21-\\x7e]{1,8}", 0..6)) {
+            let joined = tokens.join(" ");
+            let valid = tokens.iter().all(|t| is_scope_token(t));
+            proptest::prop_assert_eq!(Scope::parse(&joined).is_ok(), valid);
+            if let Ok(s) = Scope::parse(&joined) {
+                // Canonical form round-trips.
+                proptest::prop_assert_eq!(Scope::parse(&s.to_string()).unwrap(), s);
+            }
+        }
+    }
 }

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::cookies;
+use super::csrf::CsrfRefusal;
 use super::error::{AppError, no_store_page as no_store};
 use super::pages::{self, ConsentPage, FormPostPage, LoginPage};
 use super::params;
@@ -23,6 +24,15 @@ use crate::session::login::{self, Attempt, SignIn};
 use crate::session::sso::{self, Signed};
 use crate::state::AppState;
 use crate::store::grants::DbGrants;
+
+/// A form POSTed from another site (`http::csrf`).
+pub fn cross_site() -> HttpResponse {
+    no_store(pages::error_page(
+        StatusCode::FORBIDDEN,
+        "Request refused",
+        "This form was sent from another site. Start again from the application.",
+    ))
+}
 
 fn page_error(title: &str, message: &str) -> HttpResponse {
     no_store(pages::error_page(StatusCode::BAD_REQUEST, title, message))
@@ -105,7 +115,7 @@ struct Render<'a> {
 
 impl Render<'_> {
     fn login(&self, username: &str, error: Option<&str>, status: StatusCode) -> HttpResponse {
-        let (csrf, cookie) = cookies::csrf_token(self.req, self.state.issuer());
+        let (csrf, cookie) = self.state.csrf.token(self.req, self.state.issuer());
         let username = if username.is_empty() {
             self.auth.login_hint.as_deref().unwrap_or("")
         } else {
@@ -128,7 +138,7 @@ impl Render<'_> {
     }
 
     fn consent(&self, signed: &Signed) -> HttpResponse {
-        let (csrf, cookie) = cookies::csrf_token(self.req, self.state.issuer());
+        let (csrf, cookie) = self.state.csrf.token(self.req, self.state.issuer());
         let mut res = pages::render(
             StatusCode::OK,
             &ConsentPage {
@@ -166,19 +176,17 @@ async fn proceed(
         state.settings.issuer.clone(),
         state.now(),
     );
-    let auth = auth.clone();
+    let (auth, clients) = (auth.clone(), state.clients.clone());
     Ok(state
         .store
         .run(move |c| {
-            flow::proceed(
-                &keys,
-                &issuer,
-                &mut DbGrants::new(c),
-                &auth,
-                signed,
-                fresh,
-                now,
-            )
+            let is_client = |id: &str| clients.get(id).is_some();
+            let server = flow::Server {
+                keys: &keys,
+                issuer: &issuer,
+                is_client: &is_client,
+            };
+            flow::proceed(&server, &mut DbGrants::new(c), &auth, signed, fresh, now)
         })
         .await?)
 }
@@ -191,10 +199,14 @@ async fn current_session(req: &HttpRequest, state: &AppState) -> Result<Option<S
 /// GET or POST /authorize.
 pub async fn authorize_handler(
     req: HttpRequest,
-    body: web::Bytes,
+    payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let params = Params::parse(&params::encoded(&req, &body));
+    let encoded = match params::encoded(&req, payload).await {
+        Ok(e) => e,
+        Err(page) => return Ok(page),
+    };
+    let params = Params::parse(&encoded);
     let auth = match validate(&params, |id| state.clients.get(id)) {
         Ok(a) => a,
         Err(e) => return Ok(handle_invalid(&state, e)),
@@ -227,8 +239,10 @@ fn form_request(
     csrf: Option<&str>,
     params: &str,
 ) -> Result<AuthRequest, Box<HttpResponse>> {
-    if !cookies::csrf_ok(req, csrf) {
-        return Err(Box::new(page_error("Form expired", EXPIRED)));
+    match state.csrf.check(req, csrf, state.issuer()) {
+        Ok(()) => {}
+        Err(CsrfRefusal::Token) => return Err(Box::new(page_error("Form expired", EXPIRED))),
+        Err(CsrfRefusal::Origin) => return Err(Box::new(cross_site())),
     }
     validate(&Params::parse(params), |id| state.clients.get(id))
         .map_err(|e| Box::new(handle_invalid(state, e)))

@@ -5,7 +5,6 @@
 use actix_web::HttpRequest;
 use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
 
-use crate::domain::opaque;
 use crate::domain::secret::Secret;
 
 pub const SESSION_COOKIE: &str = "portcullis_session";
@@ -59,30 +58,16 @@ pub fn clear_session_cookie(issuer: &str) -> Cookie<'static> {
     )
 }
 
-/// The CSRF token of this browser, and the cookie to set when it had none.
-pub fn csrf_token(req: &HttpRequest, issuer: &str) -> (String, Option<Cookie<'static>>) {
-    match req.cookie(CSRF_COOKIE).map(|c| c.value().to_string()) {
-        Some(v) if v.len() >= 32 => (v, None),
-        _ => {
-            let v = opaque::generate(32).expose().clone();
-            let c = cookie(
-                CSRF_COOKIE,
-                v.clone(),
-                is_secure(issuer),
-                86_400,
-                SameSite::Strict,
-            );
-            (v, Some(c))
-        }
-    }
-}
-
-/// A form's CSRF field must equal this browser's CSRF cookie (compared in constant time).
-pub fn csrf_ok(req: &HttpRequest, field: Option<&str>) -> bool {
-    match (req.cookie(CSRF_COOKIE), field) {
-        (Some(c), Some(f)) if c.value().len() >= 32 => opaque::matches(f, &opaque::hash(c.value())),
-        _ => false,
-    }
+/// The browser's random CSRF cookie (`SameSite=Strict`); forms carry its HMAC
+/// (`http::csrf`).
+pub fn csrf_cookie(value: String, issuer: &str) -> Cookie<'static> {
+    cookie(
+        CSRF_COOKIE,
+        value,
+        is_secure(issuer),
+        86_400,
+        SameSite::Strict,
+    )
 }
 
 #[cfg(test)]

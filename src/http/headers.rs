@@ -5,8 +5,16 @@
 
 use actix_web::middleware::DefaultHeaders;
 
-pub fn security_headers() -> DefaultHeaders {
-    DefaultHeaders::new()
+/// Under an https issuer browsers are also told to use https only (RFC 6797), for a
+/// year; a loopback development issuer on plain http gets no HSTS.
+pub fn security_headers(issuer: &str) -> DefaultHeaders {
+    let headers = DefaultHeaders::new();
+    let headers = if issuer.starts_with("https://") {
+        headers.add(("Strict-Transport-Security", "max-age=31536000"))
+    } else {
+        headers
+    };
+    headers
         .add(("X-Content-Type-Options", "nosniff"))
         .add(("X-Frame-Options", "DENY"))
         .add((

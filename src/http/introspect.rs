@@ -15,10 +15,10 @@ use crate::token::{TokenError, inspect, introspection};
 
 pub async fn introspect_handler(
     req: HttpRequest,
-    body: web::Bytes,
+    payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, TokenError> {
-    let (form, presented) = read_form(&req, &body)?;
+    let (form, presented) = read_form(&req, payload).await?;
     // RFC 7662 §2.1: the endpoint is protected; a public client, which proves nothing
     // about itself, may not ask.
     if presented.method() == AuthMethod::None {
@@ -36,8 +36,8 @@ pub async fn introspect_handler(
     let answer = match inspect::access_token(&keys, state.issuer(), &token) {
         Some(claims) => {
             let revoked = claims
-                .str("jti")
-                .is_none_or(|j| state.revocations.is_revoked(j, claims.str("sid")));
+                .token_ref()
+                .is_none_or(|t| state.revocations.is_revoked(&t));
             introspection::access_token(&caller, &claims, revoked, now)
         }
         None => {

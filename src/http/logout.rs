@@ -9,6 +9,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
 use super::cookies;
+use super::csrf::CsrfRefusal;
 use super::error::{AppError, no_store_page as no_store};
 use super::pages::{self, LoggedOutPage, LogoutConfirmPage};
 use super::params;
@@ -71,10 +72,13 @@ fn signed_out(state: &AppState, redirect: Option<String>) -> HttpResponse {
 
 pub async fn logout_handler(
     req: HttpRequest,
-    body: web::Bytes,
+    payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let encoded = params::encoded(&req, &body);
+    let encoded = match params::encoded(&req, payload).await {
+        Ok(e) => e,
+        Err(page) => return Ok(page),
+    };
     let params: std::collections::HashMap<String, String> =
         url::form_urlencoded::parse(encoded.as_bytes())
             .into_owned()
@@ -85,8 +89,12 @@ pub async fn logout_handler(
 
     // The confirmation form.
     if get("confirm") == Some("yes") {
-        if !cookies::csrf_ok(&req, get("csrf")) {
-            return Ok(refuse("This sign-out form has expired. Please try again."));
+        match state.csrf.check(&req, get("csrf"), state.issuer()) {
+            Ok(()) => {}
+            Err(CsrfRefusal::Token) => {
+                return Ok(refuse("This sign-out form has expired. Please try again."));
+            }
+            Err(CsrfRefusal::Origin) => return Ok(super::authorize::cross_site()),
         }
         if let Some(s) = &signed {
             end(&state, &req, s).await?;
@@ -118,7 +126,7 @@ pub async fn logout_handler(
                 .as_ref()
                 .map(|s| s.user.username.as_str())
                 .unwrap_or("");
-            let (csrf, cookie) = cookies::csrf_token(&req, state.issuer());
+            let (csrf, cookie) = state.csrf.token(&req, state.issuer());
             let mut res = no_store(pages::render(
                 StatusCode::OK,
                 &LogoutConfirmPage {

@@ -1,14 +1,30 @@
 //! Parameters of endpoints that take both GET and POST (`/authorize`, OIDC Core §3.1.2.1;
-//! `/logout`, RP-Initiated Logout §2): the query string of a GET, the form body of a POST.
+//! `/logout`, RP-Initiated Logout §2): the query string of a GET, the form body of a POST
+//! (at most [`body::PAGE_FORM_LIMIT`] bytes; more gets our HTML page, 413).
 
-use actix_web::HttpRequest;
-use actix_web::http::Method;
+use actix_web::http::{Method, StatusCode};
+use actix_web::{HttpRequest, HttpResponse, web};
 
-/// The request's parameters, still form-encoded.
-pub fn encoded(req: &HttpRequest, body: &[u8]) -> String {
-    if req.method() == Method::POST {
-        String::from_utf8_lossy(body).into_owned()
-    } else {
-        req.query_string().to_string()
+use super::body::{self, BodyError};
+use super::error::no_store_page;
+use super::pages;
+
+/// The request's parameters, still form-encoded, or the page refusing the body.
+pub async fn encoded(req: &HttpRequest, payload: web::Payload) -> Result<String, HttpResponse> {
+    if req.method() != Method::POST {
+        return Ok(req.query_string().to_string());
+    }
+    match body::read(req, payload, body::PAGE_FORM_LIMIT).await {
+        Ok(b) => Ok(String::from_utf8_lossy(&b).into_owned()),
+        Err(BodyError::TooLarge) => Err(no_store_page(pages::error_page(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Request too large",
+            "The request carried more data than this page accepts.",
+        ))),
+        Err(BodyError::Incomplete) => Err(no_store_page(pages::error_page(
+            StatusCode::BAD_REQUEST,
+            "Invalid request",
+            "The request arrived incomplete. Please try again.",
+        ))),
     }
 }

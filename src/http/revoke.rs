@@ -11,10 +11,10 @@ use crate::token::{TokenError, revocation};
 
 pub async fn revoke_handler(
     req: HttpRequest,
-    body: web::Bytes,
+    payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, TokenError> {
-    let (form, presented) = read_form(&req, &body)?;
+    let (form, presented) = read_form(&req, payload).await?;
     let client = authenticate_client(&req, &state, presented).await?;
     let token = form
         .get("token")

@@ -53,13 +53,13 @@ fn resource(endpoint: Endpoint) -> actix_web::Resource {
             .app_data(authorize::form_config())
             .route(web::post().to(authorize::consent_handler)),
         Endpoint::Token => r
-            .app_data(web::PayloadConfig::new(16 * 1024))
             .route(web::post().to(token::token_handler))
             .route(options().to(token::token_preflight_handler))
             .default_service(web::to(token::token_method_not_allowed_handler)),
         Endpoint::Userinfo => r
             .route(web::get().to(userinfo::userinfo_handler))
-            .route(web::post().to(userinfo::userinfo_handler)),
+            .route(web::post().to(userinfo::userinfo_handler))
+            .route(options().to(userinfo::userinfo_preflight_handler)),
         Endpoint::Revoke => r
             .route(web::post().to(revoke::revoke_handler))
             .route(options().to(token::token_preflight_handler))

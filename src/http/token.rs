@@ -8,6 +8,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
+use super::body::{self, BodyError};
 use super::error::no_store;
 use crate::domain::client::Client;
 use crate::endpoints::Endpoint;
@@ -22,10 +23,10 @@ use crate::token::{ErrorCode, TokenError, client_auth, client_credentials};
 
 pub async fn token_handler(
     req: HttpRequest,
-    body: web::Bytes,
+    payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, TokenError> {
-    let (form, presented) = read_form(&req, &body)?;
+    let (form, presented) = read_form(&req, payload).await?;
     let grant_type = match form.get("grant_type") {
         None => return Err(TokenError::invalid_request("grant_type is missing")),
         Some(g @ ("client_credentials" | "authorization_code" | "refresh_token")) => g,
@@ -114,6 +115,7 @@ pub async fn authenticate_client(
     let token_endpoint = Endpoint::Token.url(&settings.issuer);
     Authenticator {
         registry: &state.clients,
+        audit_windows: &state.audit_windows,
         store: &state.store,
         remote_jwks: &state.remote_jwks,
         issuer: &settings.issuer,
@@ -125,11 +127,19 @@ pub async fn authenticate_client(
     .await
 }
 
-/// Reads the form and the credentials of a client-authenticated POST.
-pub fn read_form(
+/// Reads the form (at most [`body::FORM_LIMIT`] bytes) and the credentials of a
+/// client-authenticated POST.
+pub async fn read_form(
     req: &HttpRequest,
-    body: &[u8],
+    payload: web::Payload,
 ) -> Result<(TokenForm, client_auth::Presented), TokenError> {
+    let body = body::read(req, payload, body::FORM_LIMIT)
+        .await
+        .map_err(|e| match e {
+            BodyError::TooLarge => TokenError::body_too_large(),
+            BodyError::Incomplete => TokenError::invalid_request("the request body is incomplete"),
+        })?;
+    let body = &body[..];
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)

@@ -6,6 +6,7 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
+use super::body::{self, BodyError};
 use super::error::AppError;
 use crate::oidc::claims as oidc_claims;
 use crate::oidc::userinfo::{self, Refusal};
@@ -28,7 +29,29 @@ fn bearer_error(status: StatusCode, error: Option<&str>, description: &str) -> H
     }
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // Browser apps call UserInfo from their own origin; they must be able to read errors.
+    res.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    res.headers_mut().insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static("WWW-Authenticate"),
+    );
     res
+}
+
+/// CORS preflight: browser apps send the token in an `Authorization` header.
+pub async fn userinfo_preflight_handler() -> HttpResponse {
+    HttpResponse::NoContent()
+        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
+        .insert_header((header::ACCESS_CONTROL_ALLOW_METHODS, "GET, POST, OPTIONS"))
+        .insert_header((
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            "Authorization, Content-Type",
+        ))
+        .insert_header((header::ACCESS_CONTROL_MAX_AGE, "86400"))
+        .finish()
 }
 
 fn invalid_token(description: &str) -> HttpResponse {
@@ -37,9 +60,30 @@ fn invalid_token(description: &str) -> HttpResponse {
 
 pub async fn userinfo_handler(
     req: HttpRequest,
-    body: web::Bytes,
+    payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
+    let body = if req.method() == Method::POST {
+        match body::read(&req, payload, body::PAGE_FORM_LIMIT).await {
+            Ok(b) => b,
+            Err(BodyError::TooLarge) => {
+                return Ok(bearer_error(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    Some("invalid_request"),
+                    "the request body is too large",
+                ));
+            }
+            Err(BodyError::Incomplete) => {
+                return Ok(bearer_error(
+                    StatusCode::BAD_REQUEST,
+                    Some("invalid_request"),
+                    "the request body is incomplete",
+                ));
+            }
+        }
+    } else {
+        web::Bytes::new()
+    };
     let header_token = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -75,7 +119,7 @@ pub async fn userinfo_handler(
     let access = userinfo::authorize(
         &state.keys.current(),
         state.issuer(),
-        |jti, sid| state.revocations.is_revoked(jti, sid),
+        |t| state.revocations.is_revoked(t),
         &token,
         state.now(),
     );

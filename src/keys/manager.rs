@@ -10,6 +10,7 @@ use super::rotation::Rotator;
 use super::sealed::{Kek, SealError, resolve_kek};
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::domain::secret::Secret;
 use crate::store::{Store, StoreError, signing_keys};
 
 #[derive(Debug, thiserror::Error)]
@@ -157,6 +158,12 @@ impl KeyManager {
     /// checks the claims it cares about). `alg: none` and foreign keys fail.
     pub fn verify(&self, jwt: &str) -> Result<JwtPayload, KeyError> {
         self.verify_typed(jwt, None)
+    }
+
+    /// A secret for another purpose (e.g. CSRF tokens) derived from the KEK: the same on
+    /// every instance, never stored.
+    pub fn derive_secret(&self, label: &str) -> Result<Secret<[u8; 32]>, KeyError> {
+        Ok(self.kek.derive(label)?)
     }
 
     /// [`KeyManager::verify`], also requiring the header's `typ` (case-insensitive).

@@ -70,6 +70,22 @@ impl Kek {
         Ok(Self(Secret::new(key)))
     }
 
+    /// A key for another purpose, derived from this one (HMAC-SHA256 over `label`), so
+    /// every instance sharing the KEK derives the same key and none is stored.
+    pub fn derive(&self, label: &str) -> Result<Secret<[u8; 32]>, SealError> {
+        let key = openssl::pkey::PKey::hmac(self.0.expose())
+            .map_err(|e| SealError::Crypto(e.to_string()))?;
+        let mut signer = openssl::sign::Signer::new(openssl::hash::MessageDigest::sha256(), &key)
+            .map_err(|e| SealError::Crypto(e.to_string()))?;
+        let mac = signer
+            .sign_oneshot_to_vec(label.as_bytes())
+            .map_err(|e| SealError::Crypto(e.to_string()))?;
+        let out: [u8; 32] = mac
+            .try_into()
+            .map_err(|_| SealError::Crypto("unexpected HMAC length".into()))?;
+        Ok(Secret::new(out))
+    }
+
     pub fn to_base64(&self) -> Secret<String> {
         Secret::new(STANDARD.encode(self.0.expose()))
     }

@@ -9,8 +9,8 @@ use crate::domain::secret::Secret;
 use crate::domain::user::User;
 use crate::domain::user::{UserSpec, normalize_username};
 use crate::store::audit::{self, AuditEvent};
-use crate::store::users;
 use crate::store::{DbConnection, StoreError};
+use crate::store::{clients, users};
 
 fn record(
     c: &mut DbConnection,
@@ -44,12 +44,17 @@ pub fn create_user(
 ) -> Result<User, ManageError> {
     let profile = spec.validate()?;
     let hash = passwords.hash(password)?;
-    let id = opaque::identifier();
     conn.transaction(|c| {
+        let id = opaque::identifier();
         users::insert(c, &id, &profile, &hash, now).map_err(|e| match e {
             StoreError::Duplicate => ManageError::DuplicateUser(profile.username.clone()),
             other => other.into(),
         })?;
+        // Write first (see `store`), then check: user subjects and client ids share the
+        // `sub` claim, so a (128-bit random) id that a client already has is refused.
+        if clients::find(c, &id)?.is_some() {
+            return Err(ManageError::SubjectTaken(id.clone()));
+        }
         record(
             c,
             "user.created",

@@ -73,22 +73,34 @@ pub struct Hint {
 
 /// Reads an `id_token_hint`: an ID token we issued (our signature, our issuer). Expired
 /// hints are fine (OIDC Core §3.1.2.1, RP-Initiated Logout §2: the RP may send an expired
-/// one); `alg: none`, foreign keys and other issuers are not.
-pub fn verify_hint(keys: &KeySet, issuer: &str, hint: &str) -> Option<Hint> {
-    let payload = keys.verify_typed(hint, None).ok()?;
+/// one); `alg: none`, foreign keys and other issuers are not. It must be an ID token by
+/// its explicit type (RFC 8725 §3.11: not an access token, `at+jwt`, a logout token or any
+/// other JWT we sign) whose audience is a registered client (`is_client`).
+pub fn verify_hint(
+    keys: &KeySet,
+    issuer: &str,
+    hint: &str,
+    is_client: impl Fn(&str) -> bool,
+) -> Option<Hint> {
+    let payload = keys.verify_typed(hint, Some(TYP)).ok()?;
     if payload.issuer() != Some(issuer) {
         return None;
     }
     let claims = payload.claims_set();
-    let client_id = claims
+    // Our ID tokens have one audience, the client, also named by `azp`.
+    let aud = match claims.get("aud") {
+        Some(Value::String(a)) => a.as_str(),
+        Some(Value::Array(l)) if l.len() == 1 => l[0].as_str()?,
+        _ => return None,
+    };
+    if claims
         .get("azp")
-        .and_then(|v| v.as_str())
-        .or_else(|| match claims.get("aud") {
-            Some(Value::String(a)) => Some(a.as_str()),
-            Some(Value::Array(l)) => l.first().and_then(|v| v.as_str()),
-            _ => None,
-        })?
-        .to_string();
+        .is_some_and(|azp| azp.as_str() != Some(aud))
+        || !is_client(aud)
+    {
+        return None;
+    }
+    let client_id = aud.to_string();
     Some(Hint {
         sub: payload.subject()?.to_string(),
         sid: claims
@@ -123,7 +135,7 @@ mod tests {
     fn an_id_token_hint_of_ours_names_its_user_session_and_client() {
         let keys = KeySet::ephemeral(1_000);
         let token = issue(&keys, &request(1_000)).unwrap();
-        let hint = verify_hint(&keys, "https://id.example", &token).unwrap();
+        let hint = verify_hint(&keys, "https://id.example", &token, |_| true).unwrap();
         assert_eq!(
             hint,
             Hint {
@@ -140,7 +152,7 @@ mod tests {
         // looks at `exp`).
         let keys = KeySet::ephemeral(0);
         let token = issue(&keys, &request(100)).unwrap();
-        assert!(verify_hint(&keys, "https://id.example", &token).is_some());
+        assert!(verify_hint(&keys, "https://id.example", &token, |_| true).is_some());
     }
 
     #[test]
@@ -148,10 +160,16 @@ mod tests {
         let ours = KeySet::ephemeral(1_000);
         let theirs = KeySet::ephemeral(1_000);
         let foreign = issue(&theirs, &request(1_000)).unwrap();
-        assert_eq!(verify_hint(&ours, "https://id.example", &foreign), None);
+        assert_eq!(
+            verify_hint(&ours, "https://id.example", &foreign, |_| true),
+            None
+        );
 
         let genuine = issue(&ours, &request(1_000)).unwrap();
-        assert_eq!(verify_hint(&ours, "https://other.example", &genuine), None);
+        assert_eq!(
+            verify_hint(&ours, "https://other.example", &genuine, |_| true),
+            None
+        );
 
         // The same claims with `alg: none` and no signature (RFC 8725 §2.1).
         let mut parts = genuine.split('.');
@@ -160,8 +178,62 @@ mod tests {
         header["alg"] = json!("none");
         let header = URL_SAFE_NO_PAD.encode(header.to_string());
         let unsigned = format!("{header}.{}.", parts.next().unwrap());
-        assert_eq!(verify_hint(&ours, "https://id.example", &unsigned), None);
-        assert_eq!(verify_hint(&ours, "https://id.example", "not a jwt"), None);
+        assert_eq!(
+            verify_hint(&ours, "https://id.example", &unsigned, |_| true),
+            None
+        );
+        assert_eq!(
+            verify_hint(&ours, "https://id.example", "not a jwt", |_| true),
+            None
+        );
+    }
+
+    #[test]
+    fn an_access_token_or_a_logout_token_is_not_an_id_token_hint() {
+        use crate::domain::audience::Audience;
+        use crate::domain::scope::Scope;
+        use crate::token::access_token::{self, AccessTokenRequest};
+        let keys = crate::keys::test_keys();
+        let access = access_token::issue(
+            keys,
+            &AccessTokenRequest {
+                jti: "j1",
+                issuer: "https://id.example",
+                subject: "user-1",
+                client_id: "web",
+                audience: &[Audience::from_trusted("web")],
+                scope: &Scope::parse("openid").unwrap(),
+                now: 100,
+                ttl: 60,
+                extra: Default::default(),
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            verify_hint(keys, "https://id.example", &access.token, |_| true),
+            None
+        );
+        let mut p = JwtPayload::new();
+        p.set_claim("iss", Some(json!("https://id.example")))
+            .unwrap();
+        p.set_claim("sub", Some(json!("user-1"))).unwrap();
+        p.set_claim("aud", Some(json!("web"))).unwrap();
+        let logout = keys.sign("logout+jwt", &p, 100).unwrap();
+        assert_eq!(
+            verify_hint(keys, "https://id.example", &logout, |_| true),
+            None
+        );
+    }
+
+    #[test]
+    fn a_hint_whose_audience_is_not_a_client_is_refused() {
+        let keys = KeySet::ephemeral(1_000);
+        let token = issue(&keys, &request(1_000)).unwrap();
+        assert_eq!(
+            verify_hint(&keys, "https://id.example", &token, |id| id == "other"),
+            None
+        );
+        assert!(verify_hint(&keys, "https://id.example", &token, |id| id == "web").is_some());
     }
 
     #[test]
@@ -171,5 +243,23 @@ mod tests {
             super::at_hash("jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"),
             "77QmUPtjPfzWtF2AnpK9RQ"
         );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_string_as_a_hint_is_refused_without_panic(input in "\\PC{0,200}") {
+            let keys = crate::keys::test_keys();
+            proptest::prop_assert_eq!(verify_hint(keys, "https://id.example", &input, |_| true), None);
+        }
+
+        #[test]
+        fn a_hint_with_any_header_and_payload_segments_is_refused(
+            header in proptest::collection::vec(proptest::num::u8::ANY, 0..64),
+            payload in proptest::collection::vec(proptest::num::u8::ANY, 0..64),
+        ) {
+            let keys = crate::keys::test_keys();
+            let jwt = format!("{}.{}.", URL_SAFE_NO_PAD.encode(header), URL_SAFE_NO_PAD.encode(payload));
+            proptest::prop_assert_eq!(verify_hint(keys, "https://id.example", &jwt, |_| true), None);
+        }
     }
 }

@@ -5,6 +5,7 @@
 use crate::clock::UnixTime;
 use crate::domain::scope::Scope;
 use crate::keys::KeySet;
+use crate::revocation::list::TokenRef;
 use crate::token::inspect;
 
 /// A token that may read UserInfo: whose claims, and with which scope.
@@ -23,12 +24,12 @@ pub enum Refusal {
     InsufficientScope(&'static str),
 }
 
-/// `is_revoked(jti, sid)` is the in-memory revocation list. The user's own state
+/// `is_revoked` is the in-memory revocation list. The user's own state
 /// (disabled, deleted) is checked by the caller when it loads the user.
 pub fn authorize(
     keys: &KeySet,
     issuer: &str,
-    is_revoked: impl Fn(&str, Option<&str>) -> bool,
+    is_revoked: impl Fn(&TokenRef<'_>) -> bool,
     token: &str,
     now: UnixTime,
 ) -> Result<Access, Refusal> {
@@ -46,10 +47,17 @@ pub fn authorize(
             "the token lacks the openid scope",
         ));
     }
-    let (Some(sub), Some(jti)) = (claims.str("sub"), claims.str("jti")) else {
+    let (Some(sub), Some(token)) = (claims.str("sub"), claims.token_ref()) else {
         return Err(Refusal::InvalidToken("the access token is invalid"));
     };
-    if is_revoked(jti, claims.str("sid")) {
+    // Only a token issued to a signed-in user names one: those carry `auth_time` (and a
+    // `sub` other than the client's); a client credentials token does not.
+    if claims.num("auth_time").is_none() || claims.str("client_id") == Some(sub) {
+        return Err(Refusal::InvalidToken(
+            "the access token was not issued to a user",
+        ));
+    }
+    if is_revoked(&token) {
         return Err(Refusal::InvalidToken("the access token was revoked"));
     }
     Ok(Access {
@@ -68,9 +76,18 @@ mod tests {
     const ISSUER: &str = "https://id.example";
 
     fn token(aud: &str, scope: &str, now: UnixTime) -> String {
+        user_token(aud, scope, now, true)
+    }
+
+    fn user_token(aud: &str, scope: &str, now: UnixTime, signed_in: bool) -> String {
+        let mut extra = serde_json::Map::new();
+        if signed_in {
+            extra.insert("auth_time".into(), serde_json::json!(now - 5));
+        }
         issue(
             test_keys(),
             &AccessTokenRequest {
+                jti: "j1",
                 issuer: ISSUER,
                 subject: "user-alice",
                 client_id: "web",
@@ -78,14 +95,25 @@ mod tests {
                 scope: &Scope::parse(scope).unwrap(),
                 now,
                 ttl: 60,
-                extra: Default::default(),
+                extra,
             },
         )
         .unwrap()
         .token
     }
 
-    fn never_revoked(_: &str, _: Option<&str>) -> bool {
+    #[test]
+    fn a_token_not_issued_to_a_signed_in_user_reads_no_userinfo() {
+        let t = user_token(ISSUER, "openid", 100, false);
+        assert_eq!(
+            authorize(test_keys(), ISSUER, never_revoked, &t, 120),
+            Err(Refusal::InvalidToken(
+                "the access token was not issued to a user"
+            ))
+        );
+    }
+
+    fn never_revoked(_: &TokenRef<'_>) -> bool {
         false
     }
 
@@ -114,7 +142,7 @@ mod tests {
     fn expired_revoked_and_other_audience_tokens_are_invalid() {
         let t = token(ISSUER, "openid", 100);
         assert!(authorize(test_keys(), ISSUER, never_revoked, &t, 160).is_err());
-        assert!(authorize(test_keys(), ISSUER, |_, _| true, &t, 120).is_err());
+        assert!(authorize(test_keys(), ISSUER, |_| true, &t, 120).is_err());
         let api = token("https://api.example", "openid", 100);
         assert!(authorize(test_keys(), ISSUER, never_revoked, &api, 120).is_err());
     }

@@ -27,14 +27,42 @@ pub const FEED_TYP: &str = "revocation-list+jwt";
 /// that time should fail closed.
 pub const FEED_TTL_SECS: i64 = 300;
 
+/// What identifies an access token to the revocation list: its `jti`, its session, and
+/// its client with the time it was issued (a client's not-before revokes every token of
+/// that client issued before it).
+#[derive(Debug, Clone, Copy)]
+pub struct TokenRef<'a> {
+    pub jti: &'a str,
+    pub sid: Option<&'a str>,
+    pub client_id: Option<&'a str>,
+    pub iat: Option<i64>,
+}
+
 #[derive(Default)]
 pub struct Snapshot {
     pub version: i64,
     pub jtis: HashMap<String, i64>,
     pub sids: HashMap<String, i64>,
+    /// `client_id` → (`not_before`, `exp` of the entry)
+    pub clients: HashMap<String, (i64, i64)>,
     /// The signed feed (compact JWS) and its ETag.
     pub document: Bytes,
     pub etag: String,
+}
+
+impl Snapshot {
+    /// By its `jti`, its session, or its client's not-before (a token without `iat` is
+    /// treated as issued at the epoch, so a not-before revokes it).
+    pub fn revokes(&self, t: &TokenRef<'_>, now: i64) -> bool {
+        self.jtis.get(t.jti).is_some_and(|exp| *exp > now)
+            || t.sid
+                .is_some_and(|s| self.sids.get(s).is_some_and(|exp| *exp > now))
+            || t.client_id.is_some_and(|c| {
+                self.clients
+                    .get(c)
+                    .is_some_and(|(nbf, exp)| *exp > now && t.iat.unwrap_or(0) < *nbf)
+            })
+    }
 }
 
 pub struct Revocations {
@@ -75,12 +103,9 @@ impl Revocations {
         }
     }
 
-    /// Whether a token with this `jti` (and session `sid`) is revoked: memory only.
-    pub fn is_revoked(&self, jti: &str, sid: Option<&str>) -> bool {
-        let snap = self.current();
-        let now = self.clock.now();
-        snap.jtis.get(jti).is_some_and(|exp| *exp > now)
-            || sid.is_some_and(|s| snap.sids.get(s).is_some_and(|exp| *exp > now))
+    /// Whether this access token is revoked: memory only.
+    pub fn is_revoked(&self, token: &TokenRef<'_>) -> bool {
+        self.current().revokes(token, self.clock.now())
     }
 
     /// New snapshots as they are published (for the streaming feed).
@@ -99,22 +124,26 @@ impl Revocations {
                 if version == known && !force {
                     return Ok(None);
                 }
-                let (jtis, sids) = revoked::live(c, now)?;
-                Ok::<_, StoreError>(Some((version, jtis, sids)))
+                Ok::<_, StoreError>(Some((version, revoked::live(c, now)?)))
             })
             .await?;
-        let Some((version, jtis, sids)) = loaded else {
+        let Some((version, live)) = loaded else {
             return Ok(());
         };
-        let document = self.sign(version, &jtis, &sids, now);
+        let document = self.sign(version, &live, now);
         let etag = format!(
             "\"{}\"",
             URL_SAFE_NO_PAD.encode(&Sha256::digest(&document)[..18])
         );
         let snap = Arc::new(Snapshot {
             version,
-            jtis: jtis.into_iter().collect(),
-            sids: sids.into_iter().collect(),
+            jtis: live.jtis.into_iter().collect(),
+            sids: live.sids.into_iter().collect(),
+            clients: live
+                .clients
+                .into_iter()
+                .map(|(c, nbf, exp)| (c, (nbf, exp)))
+                .collect(),
             document,
             etag,
         });
@@ -133,21 +162,21 @@ impl Revocations {
         Ok(())
     }
 
-    fn sign(
-        &self,
-        version: i64,
-        jtis: &[(String, i64)],
-        sids: &[(String, i64)],
-        now: i64,
-    ) -> Bytes {
+    fn sign(&self, version: i64, live: &revoked::Live, now: i64) -> Bytes {
         let mut p = JwtPayload::new();
         let claims = json!({
             "iss": self.issuer,
             "iat": now,
             "exp": now + FEED_TTL_SECS,
             "version": version,
-            "jtis": jtis.iter().map(|(j, e)| json!({ "jti": j, "exp": e })).collect::<Vec<_>>(),
-            "sids": sids.iter().map(|(s, e)| json!({ "sid": s, "exp": e })).collect::<Vec<_>>(),
+            "jtis": live.jtis.iter().map(|(j, e)| json!({ "jti": j, "exp": e })).collect::<Vec<_>>(),
+            "sids": live.sids.iter().map(|(s, e)| json!({ "sid": s, "exp": e })).collect::<Vec<_>>(),
+            // Tokens of these clients issued before `nbf` are revoked.
+            "clients": live
+                .clients
+                .iter()
+                .map(|(c, nbf, e)| json!({ "client_id": c, "nbf": nbf, "exp": e }))
+                .collect::<Vec<_>>(),
         });
         if let Some(map) = claims.as_object() {
             for (k, v) in map {
@@ -190,5 +219,55 @@ impl Revocations {
                 }
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token<'a>(client_id: &'a str, iat: i64) -> TokenRef<'a> {
+        TokenRef {
+            jti: "j",
+            sid: None,
+            client_id: Some(client_id),
+            iat: Some(iat),
+        }
+    }
+
+    #[test]
+    fn a_client_not_before_revokes_its_earlier_tokens_only() {
+        let mut snap = Snapshot::default();
+        snap.clients.insert("svc".into(), (1_000, 2_000));
+        assert!(snap.revokes(&token("svc", 999), 1_500));
+        assert!(
+            !snap.revokes(&token("svc", 1_000), 1_500),
+            "issued at nbf or later"
+        );
+        assert!(!snap.revokes(&token("other", 999), 1_500));
+        assert!(
+            !snap.revokes(&token("svc", 999), 2_000),
+            "the entry has expired"
+        );
+    }
+
+    #[test]
+    fn jti_and_session_revocations_hold_until_their_expiry() {
+        let mut snap = Snapshot::default();
+        snap.jtis.insert("j".into(), 100);
+        snap.sids.insert("s".into(), 100);
+        let by_jti = TokenRef {
+            jti: "j",
+            sid: None,
+            client_id: None,
+            iat: None,
+        };
+        let by_sid = TokenRef {
+            jti: "other",
+            sid: Some("s"),
+            ..by_jti
+        };
+        assert!(snap.revokes(&by_jti, 99) && snap.revokes(&by_sid, 99));
+        assert!(!snap.revokes(&by_jti, 100) && !snap.revokes(&by_sid, 100));
     }
 }

@@ -25,6 +25,8 @@ pub const LOGOUT_TOKEN_TTL_SECS: i64 = 120;
 /// Attempts before a delivery is abandoned (and audited); backoff doubles up to an hour.
 pub const MAX_ATTEMPTS: i64 = 12;
 const LEASE_SECS: i64 = 30;
+/// Relying parties served at once by one instance's worker.
+pub const MAX_PARALLEL_CLIENTS: usize = 8;
 const TIMEOUT: Duration = Duration::from_secs(5);
 
 pub struct Backchannel {
@@ -107,15 +109,52 @@ impl Backchannel {
         });
     }
 
-    /// Sends every delivery that is due; returns how many succeeded.
-    pub async fn deliver_due(&self) -> Result<usize, StoreError> {
+    /// Sends every delivery that is due; returns how many succeeded. Deliveries to one
+    /// relying party go one after the other; different relying parties are served
+    /// concurrently (at most [`MAX_PARALLEL_CLIENTS`] at once), so one that never answers
+    /// delays only its own deliveries.
+    pub async fn deliver_due(self: &Arc<Self>) -> Result<usize, StoreError> {
         let now = self.clock.now();
         let due = self
             .store
             .run(move |c| backchannel::due(c, now, 50))
             .await?;
-        let mut sent = 0;
+        let mut by_client: Vec<Vec<Delivery>> = Vec::new();
         for d in due {
+            match by_client.iter_mut().find(|l| l[0].client_id == d.client_id) {
+                Some(list) => list.push(d),
+                None => by_client.push(vec![d]),
+            }
+        }
+        let permits = Arc::new(tokio::sync::Semaphore::new(MAX_PARALLEL_CLIENTS));
+        let mut tasks = tokio::task::JoinSet::new();
+        for list in by_client {
+            let (me, permits) = (Arc::clone(self), Arc::clone(&permits));
+            tasks.spawn_local(async move {
+                let _permit = permits.acquire_owned().await;
+                me.deliver_in_order(list).await
+            });
+        }
+        let mut sent = 0;
+        let mut failure = None;
+        while let Some(done) = tasks.join_next().await {
+            match done {
+                Ok(Ok(n)) => sent += n,
+                Ok(Err(e)) => failure = Some(e),
+                Err(_) => failure = Some(StoreError::TaskFailed),
+            }
+        }
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(sent),
+        }
+    }
+
+    /// One relying party's deliveries, in order; each is claimed just before it is sent.
+    async fn deliver_in_order(&self, list: Vec<Delivery>) -> Result<usize, StoreError> {
+        let mut sent = 0;
+        for d in list {
+            let now = self.clock.now();
             let (id, seen) = (d.id.clone(), d.next_attempt_at);
             let claimed = self
                 .store
@@ -124,19 +163,21 @@ impl Backchannel {
             if !claimed {
                 continue;
             }
-            match self.send(&d, now).await {
+            match self.send(&d).await {
                 Ok(()) => {
                     let id = d.id.clone();
                     self.store.run(move |c| backchannel::delete(c, &id)).await?;
                     sent += 1;
                 }
-                Err(reason) => self.failed(&d, now, reason).await?,
+                Err(reason) => self.failed(&d, self.clock.now(), reason).await?,
             }
         }
         Ok(sent)
     }
 
-    async fn send(&self, d: &Delivery, now: i64) -> Result<(), String> {
+    /// Signs the logout token as it is sent (fresh `iat`, `exp`, `jti`), not when the
+    /// batch was read, so a slow batch never delivers an expired token.
+    async fn send(&self, d: &Delivery) -> Result<(), String> {
         let client = self
             .clients
             .get(&d.client_id)
@@ -145,8 +186,8 @@ impl Backchannel {
             .backchannel_logout_uri
             .clone()
             .ok_or("the client no longer has a back-channel logout URI")?;
-        let token =
-            logout_token(&self.keys.current(), &self.issuer, d, now).map_err(|e| e.to_string())?;
+        let token = logout_token(&self.keys.current(), &self.issuer, d, self.clock.now())
+            .map_err(|e| e.to_string())?;
         let body = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("logout_token", &token)
             .finish();

@@ -43,12 +43,12 @@ pub enum LogoutDecision {
 pub fn decide(
     keys: &KeySet,
     issuer: &str,
-    clients: impl Fn(&str) -> Option<Arc<Client>>,
+    clients: impl Fn(&str) -> Option<Arc<Client>> + Copy,
     req: &LogoutRequest<'_>,
     session: Option<CurrentSession<'_>>,
 ) -> LogoutDecision {
     let hint: Option<Hint> = match req.id_token_hint {
-        Some(h) => match id_token::verify_hint(keys, issuer, h) {
+        Some(h) => match id_token::verify_hint(keys, issuer, h, |id| clients(id).is_some()) {
             Some(hint) => Some(hint),
             None => {
                 return LogoutDecision::Refuse(

@@ -34,20 +34,41 @@ pub fn insert(conn: &mut DbConnection, row: &CodeRow) -> Result<(), StoreError> 
     Ok(())
 }
 
-/// Removes and returns the code if it belongs to this client: it can be redeemed once.
+/// Removes and returns the code if it belongs to this client, and records in the same
+/// transaction what its redemption will issue: it can be redeemed once, and a replay
+/// racing the first redemption always finds the record and revokes (RFC 6749 §4.1.2).
 pub fn consume(
     conn: &mut DbConnection,
     code_hash: &[u8],
     client_id: &str,
+    redemption: &RedeemedRow,
 ) -> Result<Option<CodeRow>, StoreError> {
-    Ok(diesel::delete(
-        authorization_codes::table
-            .find(code_hash)
-            .filter(authorization_codes::client_id.eq(client_id)),
-    )
-    .returning(authorization_codes::all_columns)
-    .get_result(conn)
-    .optional()?)
+    conn.transaction(|c| {
+        let row: Option<CodeRow> = diesel::delete(
+            authorization_codes::table
+                .find(code_hash)
+                .filter(authorization_codes::client_id.eq(client_id)),
+        )
+        .returning(authorization_codes::all_columns)
+        .get_result(c)
+        .optional()?;
+        if row.is_some() {
+            diesel::insert_into(redeemed_codes::table)
+                .values(redemption)
+                .execute(c)?;
+        }
+        Ok(row)
+    })
+}
+
+/// Whether a redemption is still recorded (a replay takes it when it revokes).
+pub fn is_redeemed(conn: &mut DbConnection, code_hash: &[u8]) -> Result<bool, StoreError> {
+    Ok(redeemed_codes::table
+        .find(code_hash)
+        .select(redeemed_codes::code_hash)
+        .first::<Vec<u8>>(conn)
+        .optional()?
+        .is_some())
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -59,13 +80,6 @@ pub struct RedeemedRow {
     pub access_expires_at: i64,
     pub refresh_family_id: Option<String>,
     pub expires_at: i64,
-}
-
-pub fn record_redeemed(conn: &mut DbConnection, row: &RedeemedRow) -> Result<(), StoreError> {
-    diesel::insert_into(redeemed_codes::table)
-        .values(row)
-        .execute(conn)?;
-    Ok(())
 }
 
 /// What a replayed code produced, removed so the revocation happens once.

@@ -16,6 +16,10 @@ pub enum StoreError {
     Corrupt(String),
     #[error("a blocking database task failed to complete")]
     TaskFailed,
+    /// The database answers but cannot be written, or the SQLite file the server opened
+    /// was removed or replaced: nothing can be stored until an operator acts.
+    #[error("the database cannot be written: {0}")]
+    NotWritable(String),
 }
 
 impl From<DieselError> for StoreError {
@@ -31,14 +35,28 @@ impl StoreError {
     /// Whether the database itself is unreachable (as opposed to a bad query), so the
     /// HTTP layer can answer 503 and readiness can fail.
     pub fn is_unavailable(&self) -> bool {
-        matches!(
-            self,
-            Self::Connect(_)
-                | Self::Unavailable(_)
-                | Self::Query(DieselError::DatabaseError(
-                    DatabaseErrorKind::ClosedConnection,
-                    _
-                ))
-        )
+        match self {
+            Self::Connect(_) | Self::Unavailable(_) | Self::NotWritable(_) => true,
+            Self::Query(DieselError::DatabaseError(kind, info)) => {
+                matches!(
+                    kind,
+                    DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::ReadOnlyTransaction
+                ) || is_storage_failure(info.message())
+            }
+            _ => false,
+        }
     }
+}
+
+/// SQLite reports a storage that cannot take writes (read-only or immutable file, full or
+/// failing disk, a file gone from under it) only as message text.
+fn is_storage_failure(message: &str) -> bool {
+    const STORAGE: [&str; 5] = [
+        "readonly database",
+        "disk I/O error",
+        "database or disk is full",
+        "unable to open database file",
+        "database disk image is malformed",
+    ];
+    STORAGE.iter().any(|m| message.contains(m))
 }

@@ -16,15 +16,17 @@ pub trait GrantStore {
     /// Stores a new authorization code and records that the session now involves the
     /// client (for back-channel logout).
     fn insert_code(&mut self, row: &CodeRow, now: UnixTime) -> Result<(), StoreError>;
-    /// Removes and returns the code if it was issued to this client: a code can be
-    /// consumed once, however many requests race for it.
+    /// Removes and returns the code if it was issued to this client, recording in the same
+    /// transaction what its redemption will issue: a code can be consumed once, however
+    /// many requests race for it, and a replay always finds the record.
     fn consume_code(
         &mut self,
         code_hash: &[u8],
         client_id: &str,
+        redemption: &RedeemedRow,
     ) -> Result<Option<CodeRow>, StoreError>;
-    /// Remembers what a redeemed code produced, so a replay can revoke it.
-    fn record_redemption(&mut self, row: &RedeemedRow) -> Result<(), StoreError>;
+    /// Whether the redemption of this code is still recorded (not yet taken by a replay).
+    fn is_redeemed(&mut self, code_hash: &[u8]) -> Result<bool, StoreError>;
     /// Removes and returns what a code of this client produced, if it was redeemed.
     fn take_redemption(
         &mut self,
@@ -99,12 +101,13 @@ impl GrantStore for DbGrants<'_> {
         &mut self,
         code_hash: &[u8],
         client_id: &str,
+        redemption: &RedeemedRow,
     ) -> Result<Option<CodeRow>, StoreError> {
-        codes::consume(self.conn, code_hash, client_id)
+        codes::consume(self.conn, code_hash, client_id, redemption)
     }
 
-    fn record_redemption(&mut self, row: &RedeemedRow) -> Result<(), StoreError> {
-        codes::record_redeemed(self.conn, row)
+    fn is_redeemed(&mut self, code_hash: &[u8]) -> Result<bool, StoreError> {
+        codes::is_redeemed(self.conn, code_hash)
     }
 
     fn take_redemption(
@@ -222,16 +225,20 @@ pub mod memory {
             &mut self,
             code_hash: &[u8],
             client_id: &str,
+            redemption: &RedeemedRow,
         ) -> Result<Option<CodeRow>, StoreError> {
             match self.codes.get(code_hash) {
-                Some(row) if row.client_id == client_id => Ok(self.codes.remove(code_hash)),
+                Some(row) if row.client_id == client_id => {
+                    self.redemptions
+                        .insert(code_hash.to_vec(), redemption.clone());
+                    Ok(self.codes.remove(code_hash))
+                }
                 _ => Ok(None),
             }
         }
 
-        fn record_redemption(&mut self, row: &RedeemedRow) -> Result<(), StoreError> {
-            self.redemptions.insert(row.code_hash.clone(), row.clone());
-            Ok(())
+        fn is_redeemed(&mut self, code_hash: &[u8]) -> Result<bool, StoreError> {
+            Ok(self.redemptions.contains_key(code_hash))
         }
 
         fn take_redemption(

@@ -106,6 +106,16 @@ pub fn connect_once(settings: &DatabaseSettings) -> Result<DbConnection, StoreEr
 pub struct Store {
     pool: r2d2::Pool<Manager>,
     backend: &'static str,
+    /// SQLite: the file opened at start and its identity (device, inode), so readiness
+    /// notices when it is deleted or replaced under the running server.
+    sqlite_file: Option<(std::path::PathBuf, FileId)>,
+}
+
+type FileId = (u64, u64);
+
+fn file_id(path: &std::path::Path) -> Option<FileId> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
 }
 
 impl std::fmt::Debug for Store {
@@ -126,6 +136,10 @@ impl Store {
             DatabaseKind::Sqlite { .. } => "sqlite",
         };
         let first = manager.open()?;
+        let sqlite_file = match &manager.kind {
+            DatabaseKind::Sqlite { path } => file_id(path).map(|id| (path.clone(), id)),
+            DatabaseKind::Postgres => None,
+        };
         let pool = r2d2::Pool::builder()
             .max_size(settings.pool_size)
             // No background connection attempts at start: a one-shot process could exit
@@ -140,7 +154,11 @@ impl Store {
             .error_handler(Box::new(LogErrors))
             .build_unchecked(manager);
         drop(first);
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            sqlite_file,
+        })
     }
 
     pub fn backend(&self) -> &'static str {
@@ -170,16 +188,55 @@ impl Store {
         .map_err(|_| StoreError::TaskFailed)?
     }
 
-    /// Whether a connection can be had and answers a trivial query within `timeout`.
+    /// Whether the database can serve requests within `timeout`: a connection can be had,
+    /// it answers, it takes writes, and (SQLite) it is still the file opened at start.
     pub async fn ping(&self, timeout: Duration) -> Result<(), StoreError> {
         let pool = self.pool.clone();
+        let sqlite_file = self.sqlite_file.clone();
         tokio::task::spawn_blocking(move || {
+            if let Some((path, id)) = &sqlite_file {
+                if file_id(path).as_ref() != Some(id) {
+                    return Err(StoreError::NotWritable(format!(
+                        "{} was removed or replaced since start-up",
+                        path.display()
+                    )));
+                }
+            }
             let mut conn = pool.get_timeout(timeout)?;
             conn.ping().map_err(StoreError::from)?;
-            Ok(())
+            check_writable(&mut conn)
         })
         .await
         .map_err(|_| StoreError::TaskFailed)?
+    }
+}
+
+/// Takes the write lock, rewrites a row to itself and rolls back, so nothing changes:
+/// SQLite refuses a read-only or immutable database here; PostgreSQL reports a read-only
+/// server (a standby, or `default_transaction_read_only`).
+pub fn check_writable(conn: &mut DbConnection) -> Result<(), StoreError> {
+    use diesel::RunQueryDsl;
+    use diesel::sql_types::Text;
+    #[derive(diesel::QueryableByName)]
+    struct ReadOnly {
+        #[diesel(sql_type = Text)]
+        transaction_read_only: String,
+    }
+    match conn {
+        DbConnection::Sqlite(c) => {
+            c.batch_execute("BEGIN IMMEDIATE")
+                .map_err(|e| StoreError::NotWritable(e.to_string()))?;
+            let probe = c.batch_execute("UPDATE cache_versions SET version = version");
+            let _ = c.batch_execute("ROLLBACK");
+            probe.map_err(|e| StoreError::NotWritable(e.to_string()))
+        }
+        DbConnection::Postgres(c) => {
+            let ro: ReadOnly = diesel::sql_query("SHOW transaction_read_only").get_result(c)?;
+            if ro.transaction_read_only == "on" {
+                return Err(StoreError::NotWritable("the server is read-only".into()));
+            }
+            Ok(())
+        }
     }
 }
 
@@ -190,5 +247,29 @@ struct LogErrors;
 impl r2d2::HandleError<diesel::r2d2::Error> for LogErrors {
     fn handle_error(&self, error: diesel::r2d2::Error) {
         tracing::warn!(error = %error, "database connection failed");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_read_only_sqlite_connection_is_not_writable() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ro.db");
+        let mut rw = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+        rw.batch_execute(
+            "CREATE TABLE cache_versions (name TEXT, version BIGINT);
+             INSERT INTO cache_versions VALUES ('clients', 1);",
+        )
+        .unwrap();
+        let mut rw = DbConnection::Sqlite(rw);
+        assert!(check_writable(&mut rw).is_ok());
+        let mut ro = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+        ro.batch_execute("PRAGMA query_only = ON;").unwrap();
+        let err = check_writable(&mut DbConnection::Sqlite(ro)).unwrap_err();
+        assert!(err.is_unavailable(), "{err}");
+        assert!(check_writable(&mut rw).is_ok(), "the probe changed nothing");
     }
 }

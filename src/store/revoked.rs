@@ -5,7 +5,7 @@
 
 use diesel::prelude::*;
 
-use super::schema::{cache_versions, revoked_sessions, revoked_tokens};
+use super::schema::{cache_versions, revoked_clients, revoked_sessions, revoked_tokens};
 use super::{DbConnection, StoreError};
 use crate::clock::UnixTime;
 
@@ -79,6 +79,38 @@ pub fn revoke_session(
     Ok(())
 }
 
+/// Revokes every access token of a client issued before `not_before` (the client was
+/// deleted, or its secret rotated with `--revoke-tokens`), until `expires_at`.
+pub fn revoke_client(
+    conn: &mut DbConnection,
+    client_id: &str,
+    not_before: UnixTime,
+    expires_at: UnixTime,
+    now: UnixTime,
+) -> Result<(), StoreError> {
+    // Update first, insert if there was nothing to update: no upsert on both backends.
+    let updated = diesel::update(revoked_clients::table.find(client_id))
+        .set((
+            revoked_clients::not_before.eq(not_before),
+            revoked_clients::expires_at.eq(expires_at),
+            revoked_clients::revoked_at.eq(now),
+        ))
+        .execute(conn)?;
+    if updated == 0 {
+        insert_once(conn, |conn| {
+            diesel::insert_into(revoked_clients::table)
+                .values((
+                    revoked_clients::client_id.eq(client_id),
+                    revoked_clients::not_before.eq(not_before),
+                    revoked_clients::expires_at.eq(expires_at),
+                    revoked_clients::revoked_at.eq(now),
+                ))
+                .execute(conn)
+        })?;
+    }
+    bump(conn)
+}
+
 pub fn is_revoked(conn: &mut DbConnection, jti: &str) -> Result<bool, StoreError> {
     Ok(revoked_tokens::table
         .find(jti)
@@ -95,12 +127,18 @@ pub fn version(conn: &mut DbConnection) -> Result<i64, StoreError> {
         .first(conn)?)
 }
 
-/// Every live revocation: `(jti, exp)` and `(sid, exp)`.
-#[expect(clippy::type_complexity, reason = "two plain lists of pairs")]
-pub fn live(
-    conn: &mut DbConnection,
-    now: UnixTime,
-) -> Result<(Vec<(String, i64)>, Vec<(String, i64)>), StoreError> {
+/// Every live revocation.
+#[derive(Debug, Clone, Default)]
+pub struct Live {
+    /// `(jti, exp)`
+    pub jtis: Vec<(String, i64)>,
+    /// `(sid, exp)`
+    pub sids: Vec<(String, i64)>,
+    /// `(client_id, not_before, exp)`
+    pub clients: Vec<(String, i64, i64)>,
+}
+
+pub fn live(conn: &mut DbConnection, now: UnixTime) -> Result<Live, StoreError> {
     let jtis = revoked_tokens::table
         .filter(revoked_tokens::expires_at.gt(now))
         .select((revoked_tokens::jti, revoked_tokens::expires_at))
@@ -109,7 +147,19 @@ pub fn live(
         .filter(revoked_sessions::expires_at.gt(now))
         .select((revoked_sessions::sid, revoked_sessions::expires_at))
         .load(conn)?;
-    Ok((jtis, sids))
+    let clients = revoked_clients::table
+        .filter(revoked_clients::expires_at.gt(now))
+        .select((
+            revoked_clients::client_id,
+            revoked_clients::not_before,
+            revoked_clients::expires_at,
+        ))
+        .load(conn)?;
+    Ok(Live {
+        jtis,
+        sids,
+        clients,
+    })
 }
 
 pub fn delete_expired(conn: &mut DbConnection, now: UnixTime) -> Result<usize, StoreError> {
@@ -117,6 +167,8 @@ pub fn delete_expired(conn: &mut DbConnection, now: UnixTime) -> Result<usize, S
         diesel::delete(revoked_tokens::table.filter(revoked_tokens::expires_at.le(now)))
             .execute(conn)?
             + diesel::delete(revoked_sessions::table.filter(revoked_sessions::expires_at.le(now)))
+                .execute(conn)?
+            + diesel::delete(revoked_clients::table.filter(revoked_clients::expires_at.le(now)))
                 .execute(conn)?,
     )
 }

@@ -183,6 +183,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    revoked_clients (client_id) {
+        client_id -> Text,
+        not_before -> BigInt,
+        expires_at -> BigInt,
+        revoked_at -> BigInt,
+    }
+}
+
+diesel::table! {
     family_access_tokens (jti) {
         jti -> Text,
         family_id -> Text,
@@ -239,6 +248,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     client_assertion_jtis,
     redeemed_codes,
     revoked_sessions,
+    revoked_clients,
     family_access_tokens,
     session_clients,
     backchannel_deliveries,

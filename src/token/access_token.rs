@@ -7,7 +7,6 @@ use serde_json::{Value, json};
 
 use crate::clock::UnixTime;
 use crate::domain::audience::Audience;
-use crate::domain::opaque;
 use crate::domain::scope::Scope;
 use crate::keys::{KeyError, KeySet};
 
@@ -15,6 +14,9 @@ use crate::keys::{KeyError, KeySet};
 pub const TYP: &str = "at+jwt";
 
 pub struct AccessTokenRequest<'a> {
+    /// The token's `jti` (RFC 7519 §4.1.7), chosen by the caller so it can be recorded
+    /// before the token exists (code redemption, revocation on replay).
+    pub jti: &'a str,
     pub issuer: &'a str,
     /// The client id for client credentials; the user's id when a user is present.
     pub subject: &'a str,
@@ -43,7 +45,7 @@ pub fn audience_claim(audience: &[Audience]) -> Value {
 }
 
 pub fn issue(keys: &KeySet, req: &AccessTokenRequest<'_>) -> Result<IssuedAccessToken, KeyError> {
-    let jti = opaque::identifier();
+    let jti = req.jti.to_string();
     let mut p = JwtPayload::new();
     let mut set = |name: &str, value: Value| {
         p.set_claim(name, Some(value))

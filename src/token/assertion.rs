@@ -107,12 +107,15 @@ fn check_claims(
     if string("sub") != Some(rules.client_id) {
         return Err(AssertionError::Claims("sub must be the client_id"));
     }
+    // RFC 7523 §3 and RFC 9700 §2.3: the audience identifies this server only — the
+    // issuer or the token endpoint, as a string or a one-element array. An array that also
+    // names other parties would let one assertion be replayed at them.
     let aud_ok = match claims.get("aud") {
         Some(Value::String(a)) => rules.audiences.contains(&a.as_str()),
-        Some(Value::Array(list)) => list
-            .iter()
-            .filter_map(Value::as_str)
-            .any(|a| rules.audiences.contains(&a)),
+        Some(Value::Array(list)) => match list.as_slice() {
+            [Value::String(a)] => rules.audiences.contains(&a.as_str()),
+            _ => false,
+        },
         _ => false,
     };
     if !aud_ok {
@@ -126,7 +129,7 @@ fn check_claims(
     }
     if exp > rules.now + MAX_ASSERTION_LIFETIME + rules.skew {
         return Err(AssertionError::Claims(
-            "lives too long (exp at most 10 minutes ahead)",
+            "lives too long (exp at most 10 minutes ahead, plus the clock-skew allowance)",
         ));
     }
     if number("nbf").is_some_and(|nbf| nbf > rules.now + rules.skew) {
@@ -210,6 +213,8 @@ mod tests {
             ("iss", json!("other")),
             ("sub", json!("other")),
             ("aud", json!("https://elsewhere")),
+            ("aud", json!([TOKEN, "https://elsewhere"])),
+            ("aud", json!([])),
             ("exp", json!(NOW - 120)),
             ("exp", json!(NOW + 3600)),
             ("nbf", json!(NOW + 600)),
@@ -248,5 +253,28 @@ mod tests {
             verify("garbage", &jwks, &rules()),
             Err(AssertionError::Malformed)
         );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn any_string_as_an_assertion_is_refused_without_panic(input in "\\PC{0,200}") {
+            let (_, jwks) = key();
+            proptest::prop_assert!(verify(&input, &jwks, &rules()).is_err());
+        }
+
+        #[test]
+        fn any_claims_are_verified_or_refused_without_panic(
+            iss in "(svc|other|)", aud in "\\PC{0,20}", exp in 0i64..4_000_000_000, jti in "\\PC{0,8}"
+        ) {
+            let (signer, jwks) = key();
+            let claims = json!({"iss": iss, "sub": "svc", "aud": aud, "exp": exp, "jti": jti});
+            let r = verify(&assertion(&signer, claims), &jwks, &rules());
+            if r.is_ok() {
+                proptest::prop_assert_eq!(iss, "svc");
+                proptest::prop_assert!(aud == TOKEN || aud == "https://id.example");
+            }
+        }
     }
 }

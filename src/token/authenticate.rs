@@ -19,11 +19,14 @@ use crate::domain::client::AuthMethod;
 use crate::domain::client::Client;
 use crate::domain::opaque;
 use crate::store::audit::{self, AuditEvent};
+use crate::store::audit_window::FailureWindows;
 use crate::store::client_registry::ClientRegistry;
 use crate::store::{Store, StoreError, assertion_jtis};
 
 pub struct Authenticator<'a> {
     pub registry: &'a ClientRegistry,
+    /// Repeated failures of one client from one source become one audit row per window.
+    pub audit_windows: &'a FailureWindows,
     pub store: &'a Store,
     pub remote_jwks: &'a RemoteJwks,
     pub issuer: &'a str,
@@ -57,6 +60,16 @@ impl Authenticator<'_> {
         match self.check(presented).await {
             Ok(client) => Ok(client),
             Err(f) => {
+                tracing::info!(client.id = ?f.client_id, reason = %f.reason, "client authentication failed");
+                let key = format!(
+                    "{}|{}",
+                    f.client_id.as_deref().unwrap_or(""),
+                    ip.as_deref().unwrap_or("")
+                );
+                let admit = self.audit_windows.admit(&key, self.now);
+                if !admit.record {
+                    return Err(f.error);
+                }
                 let store = self.store.clone();
                 let now = self.now;
                 let details = json!({ "reason": f.reason, "method": method.as_str() });
@@ -64,6 +77,23 @@ impl Authenticator<'_> {
                 // Best effort: an audit failure must not change the answer.
                 let recorded = store
                     .run(move |c| {
+                        if admit.summary > 0 {
+                            audit::record(
+                                c,
+                                &AuditEvent {
+                                    event: "token.client_auth_failed.repeated",
+                                    actor: "anonymous",
+                                    client_id: client_id.as_deref(),
+                                    ip: ip.as_deref(),
+                                    details: json!({
+                                        "count": admit.summary,
+                                        "window_secs": crate::store::audit_window::WINDOW_SECS,
+                                    }),
+                                    ..Default::default()
+                                },
+                                now,
+                            )?;
+                        }
                         audit::record(
                             c,
                             &AuditEvent {
@@ -81,7 +111,6 @@ impl Authenticator<'_> {
                 if let Err(e) = recorded {
                     tracing::warn!(error = %e, "cannot record a failed client authentication");
                 }
-                tracing::info!(client.id = ?f.client_id, reason = %f.reason, "client authentication failed");
                 Err(f.error)
             }
         }

@@ -3,7 +3,8 @@
 //! every token the first one produced (RFC 6749 §4.1.2, RFC 9700 §4.5.3.1).
 //!
 //! Which check lives where: our rules here run first (code consumption bound to the
-//! client, replay, the 60-second lifetime, exact `redirect_uri`, PKCE downgrade); then
+//! client and recorded in the same transaction, replay, the 60-second lifetime, exact
+//! `redirect_uri`, PKCE downgrade); then
 //! oxide-auth's machine (`code_flow`) checks client binding, redirect URI and the PKCE
 //! verifier against the values the request presented.
 
@@ -61,7 +62,28 @@ pub fn exchange(
         ));
     }
     let hash = opaque::hash(&req.code);
-    let Some(row) = store.consume_code(&hash, &client.id)? else {
+    // What this redemption will issue is chosen now and recorded with the consumption, so
+    // a replay racing it finds the record and revokes these ids.
+    let access_jti = opaque::identifier();
+    let family = client.may_use(GrantType::RefreshToken).then(|| {
+        (
+            opaque::identifier(),
+            now + ctx.tokens.refresh_token_absolute_secs,
+        )
+    });
+    let redemption = RedeemedRow {
+        code_hash: hash.clone(),
+        client_id: client.id.to_string(),
+        access_jti: access_jti.clone(),
+        access_expires_at: now + ctx.tokens.access_token_ttl_secs,
+        refresh_family_id: family.as_ref().map(|(id, _)| id.clone()),
+        expires_at: now
+            + ctx
+                .tokens
+                .access_token_ttl_secs
+                .max(ctx.tokens.refresh_token_absolute_secs),
+    };
+    let Some(row) = store.consume_code(&hash, &client.id, &redemption)? else {
         // Already redeemed? Then revoke what it produced.
         if let Some(r) = store.take_redemption(&hash, &client.id)? {
             store.revoke_jti(&r.access_jti, r.access_expires_at, now)?;
@@ -133,7 +155,8 @@ pub fn exchange(
             granted_scope: &scope,
             authn: &authn,
             nonce: row.nonce.as_deref(),
-            family: None,
+            family: family.clone(),
+            access_jti: Some(access_jti),
         },
         now,
     )?;
@@ -143,18 +166,14 @@ pub fn exchange(
         issued.body["refresh_token"].as_str().map(str::to_string),
         issued.access_expires_at,
     )?;
-    store.record_redemption(&RedeemedRow {
-        code_hash: row.code_hash.clone(),
-        client_id: client.id.to_string(),
-        access_jti: issued.access_jti.clone(),
-        access_expires_at: issued.access_expires_at,
-        refresh_family_id: issued.refresh_family.clone(),
-        expires_at: now
-            + ctx
-                .tokens
-                .access_token_ttl_secs
-                .max(ctx.tokens.refresh_token_absolute_secs),
-    })?;
+    // A replay that came in while we issued took the record and revoked the access token
+    // and the family, perhaps before the refresh token existed: revoke it now.
+    if !store.is_redeemed(&hash)? {
+        if let Some((family_id, _)) = &family {
+            store.revoke_family(family_id, now)?;
+        }
+        return Err(invalid_grant("the authorization code was already used"));
+    }
     Ok(issued.body)
 }
 
@@ -235,6 +254,132 @@ mod tests {
         assert!(
             g.family_revoked(&family),
             "the first refresh token is revoked"
+        );
+    }
+
+    /// A replay that runs while the first redemption is issuing its tokens (between the
+    /// consumption and the end of the exchange): it must still revoke everything.
+    struct ReplayDuringIssue {
+        inner: crate::store::grants::memory::MemoryGrants,
+        code_hash: Vec<u8>,
+        client_id: String,
+    }
+
+    impl GrantStore for ReplayDuringIssue {
+        fn insert_code(
+            &mut self,
+            row: &crate::store::codes::CodeRow,
+            now: UnixTime,
+        ) -> Result<(), crate::store::StoreError> {
+            self.inner.insert_code(row, now)
+        }
+        fn consume_code(
+            &mut self,
+            h: &[u8],
+            c: &str,
+            r: &RedeemedRow,
+        ) -> Result<Option<crate::store::codes::CodeRow>, crate::store::StoreError> {
+            self.inner.consume_code(h, c, r)
+        }
+        fn is_redeemed(&mut self, h: &[u8]) -> Result<bool, crate::store::StoreError> {
+            self.inner.is_redeemed(h)
+        }
+        fn take_redemption(
+            &mut self,
+            h: &[u8],
+            c: &str,
+        ) -> Result<Option<RedeemedRow>, crate::store::StoreError> {
+            self.inner.take_redemption(h, c)
+        }
+        fn find_refresh(
+            &mut self,
+            h: &[u8],
+        ) -> Result<Option<crate::store::refresh_tokens::RefreshRow>, crate::store::StoreError>
+        {
+            self.inner.find_refresh(h)
+        }
+        fn consume_refresh(
+            &mut self,
+            h: &[u8],
+            c: &str,
+            now: UnixTime,
+        ) -> Result<Option<crate::store::refresh_tokens::RefreshRow>, crate::store::StoreError>
+        {
+            self.inner.consume_refresh(h, c, now)
+        }
+        fn insert_refresh(
+            &mut self,
+            row: &crate::store::refresh_tokens::RefreshRow,
+            jti: &str,
+            exp: UnixTime,
+        ) -> Result<(), crate::store::StoreError> {
+            // The concurrent replay: takes the record and revokes, as `exchange` does.
+            let (hash, client) = (self.code_hash.clone(), self.client_id.clone());
+            if let Some(r) = self.inner.take_redemption(&hash, &client)? {
+                self.inner
+                    .revoke_jti(&r.access_jti, r.access_expires_at, NOW)?;
+                if let Some(f) = &r.refresh_family_id {
+                    self.inner.revoke_family(f, NOW)?;
+                }
+            }
+            self.inner.insert_refresh(row, jti, exp)
+        }
+        fn revoke_family(
+            &mut self,
+            f: &str,
+            now: UnixTime,
+        ) -> Result<(), crate::store::StoreError> {
+            self.inner.revoke_family(f, now)
+        }
+        fn revoke_jti(
+            &mut self,
+            j: &str,
+            e: UnixTime,
+            now: UnixTime,
+        ) -> Result<(), crate::store::StoreError> {
+            self.inner.revoke_jti(j, e, now)
+        }
+        fn find_user(
+            &mut self,
+            id: &str,
+        ) -> Result<Option<crate::domain::user::User>, crate::store::StoreError> {
+            self.inner.find_user(id)
+        }
+        fn consent(
+            &mut self,
+            u: &str,
+            c: &str,
+        ) -> Result<crate::domain::scope::Scope, crate::store::StoreError> {
+            self.inner.consent(u, c)
+        }
+        fn save_consent(
+            &mut self,
+            u: &str,
+            c: &str,
+            s: &crate::domain::scope::Scope,
+            now: UnixTime,
+        ) -> Result<(), crate::store::StoreError> {
+            self.inner.save_consent(u, c, s, now)
+        }
+    }
+
+    #[test]
+    fn a_replay_racing_the_first_redemption_still_revokes_everything_it_issued() {
+        let (mut g, client) = (grants(), confidential_web_app());
+        let c = code(&mut g, &client, NOW, |_| {});
+        let mut racing = ReplayDuringIssue {
+            inner: g,
+            code_hash: opaque::hash(&c),
+            client_id: client.id.to_string(),
+        };
+        let first = exchange(&issuer(), &mut racing, &client, &exchange_of(&c), NOW);
+        assert_eq!(error(first).0, ErrorCode::InvalidGrant);
+        let g = racing.inner;
+        assert_eq!(g.revoked_jtis.len(), 1, "the access token is revoked");
+        let family = g.refresh.values().next().unwrap().family_id.clone();
+        assert!(
+            g.family_revoked(&family),
+            "the refresh token made after the replay revoked its family is revoked too"
         );
     }
 

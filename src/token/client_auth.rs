@@ -228,4 +228,29 @@ mod tests {
             super::super::ErrorCode::InvalidRequest
         );
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_authorization_header_is_read_or_refused_as_invalid_client_or_request(header in "\\PC{0,80}") {
+            if let Err(e) = presented(Some(&header), &form("")) {
+                proptest::prop_assert!(matches!(
+                    e.code,
+                    crate::token::ErrorCode::InvalidClient | crate::token::ErrorCode::InvalidRequest
+                ));
+            }
+        }
+
+        #[test]
+        fn basic_credentials_round_trip_through_form_url_encoding(id in "\\PC{1,20}", secret in "\\PC{1,20}") {
+            let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+            let header = basic(&enc(&id), &enc(&secret));
+            match presented(Some(&header), &form("")) {
+                Ok(Presented::Secret { client_id, secret: s, .. }) => {
+                    proptest::prop_assert_eq!(client_id, id);
+                    proptest::prop_assert_eq!(s.expose(), &secret);
+                }
+                other => proptest::prop_assert!(false, "{other:?}"),
+            }
+        }
+    }
 }

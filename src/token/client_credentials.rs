@@ -176,6 +176,7 @@ pub fn exchange(
     let issued = access_token::issue(
         ctx.keys,
         &AccessTokenRequest {
+            jti: &crate::domain::opaque::identifier(),
             issuer: ctx.issuer,
             subject: &client.id,
             client_id: &client.id,

@@ -53,6 +53,9 @@ impl ErrorCode {
 pub struct TokenError {
     pub code: ErrorCode,
     pub description: String,
+    /// The body was over the size limit: still `invalid_request` (RFC 6749 §5.2), but
+    /// answered with `413 Content Too Large` (RFC 9110 §15.5.14).
+    too_large: bool,
 }
 
 impl TokenError {
@@ -60,6 +63,7 @@ impl TokenError {
         Self {
             code,
             description: sanitize(&description.into()),
+            too_large: false,
         }
     }
 
@@ -75,8 +79,19 @@ impl TokenError {
         Self::new(ErrorCode::InvalidClient, d)
     }
 
+    /// A request body over the endpoint's size limit.
+    pub fn body_too_large() -> Self {
+        Self {
+            too_large: true,
+            ..Self::invalid_request("the request body is too large")
+        }
+    }
+
     /// The HTTP status RFC 6749 §5.2 gives this error.
     pub fn status(&self) -> u16 {
+        if self.too_large {
+            return 413;
+        }
         match self.code {
             ErrorCode::InvalidClient => 401,
             ErrorCode::TemporarilyUnavailable => 503,
@@ -101,9 +116,14 @@ pub fn sanitize(text: &str) -> String {
 impl From<StoreError> for TokenError {
     fn from(e: StoreError) -> Self {
         if e.is_unavailable() {
-            TokenError::new(ErrorCode::TemporarilyUnavailable, "try again shortly")
+            tracing::error!(error = %e, "storage unavailable");
+            TokenError::new(
+                ErrorCode::TemporarilyUnavailable,
+                "the database is unavailable; try again shortly",
+            )
         } else {
-            super::issue::server_error(e)
+            tracing::error!(error = %e, "storage failed");
+            TokenError::new(ErrorCode::ServerError, "the request could not be completed")
         }
     }
 }

@@ -97,6 +97,7 @@ pub fn refresh_family(
             authn: &authn,
             nonce: None,
             family: None,
+            access_jti: None,
         },
         now,
     )

@@ -28,19 +28,23 @@ impl TokenForm {
             ));
         }
         let mut params: HashMap<String, Vec<String>> = HashMap::new();
+        let mut seen = std::collections::HashSet::new();
         for (name, value) in url::form_urlencoded::parse(body) {
-            if value.is_empty() {
-                continue;
-            }
             let repeatable = REPEATABLE.contains(&name.as_ref());
-            let values = params.entry(name.to_string()).or_default();
-            if !values.is_empty() && !repeatable {
+            // A repeat is a repeat even when one of the values is empty.
+            if !seen.insert(name.clone()) && !repeatable {
                 return Err(TokenError::invalid_request(format!(
                     "parameter {} is repeated",
                     printable(&name)
                 )));
             }
-            values.push(value.into_owned());
+            if value.is_empty() {
+                continue;
+            }
+            params
+                .entry(name.to_string())
+                .or_default()
+                .push(value.into_owned());
         }
         Ok(Self { params })
     }
@@ -88,7 +92,26 @@ mod tests {
     fn refuses_repeats_and_other_media_types() {
         let e = TokenForm::parse(FORM, b"scope=a&scope=b").unwrap_err();
         assert!(e.description.contains("scope is repeated"));
+        let e = TokenForm::parse(FORM, b"scope=a&scope=").unwrap_err();
+        assert!(e.description.contains("scope is repeated"));
         assert!(TokenForm::parse(Some("application/json"), b"{}").is_err());
         assert!(TokenForm::parse(None, b"grant_type=x").is_err());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_body_parses_or_is_an_invalid_request(body in proptest::collection::vec(proptest::num::u8::ANY, 0..256)) {
+            match TokenForm::parse(FORM, &body) {
+                Ok(_) => {}
+                Err(e) => proptest::prop_assert_eq!(e.code, crate::token::ErrorCode::InvalidRequest),
+            }
+        }
+
+        #[test]
+        fn a_repeated_parameter_is_always_refused(name in "[a-z_]{1,12}", a in "[a-z]{0,5}", b in "[a-z]{0,5}") {
+            proptest::prop_assume!(name != "resource");
+            let body = format!("{name}={a}&{name}={b}");
+            proptest::prop_assert!(TokenForm::parse(FORM, body.as_bytes()).is_err());
+        }
     }
 }

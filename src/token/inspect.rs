@@ -5,6 +5,7 @@ use serde_json::{Map, Value};
 
 use super::access_token::TYP;
 use crate::keys::KeySet;
+use crate::revocation::list::TokenRef;
 
 #[derive(Debug, Clone)]
 pub struct AccessClaims {
@@ -18,6 +19,16 @@ impl AccessClaims {
 
     pub fn num(&self, name: &str) -> Option<i64> {
         self.claims.get(name).and_then(Value::as_i64)
+    }
+
+    /// How the revocation list names this token; `None` without a `jti`.
+    pub fn token_ref(&self) -> Option<TokenRef<'_>> {
+        Some(TokenRef {
+            jti: self.str("jti")?,
+            sid: self.str("sid"),
+            client_id: self.str("client_id"),
+            iat: self.num("iat"),
+        })
     }
 
     pub fn audiences(&self) -> Vec<&str> {

@@ -57,8 +57,11 @@ pub struct UserGrant<'a> {
     pub granted_scope: &'a Scope,
     pub authn: &'a Authentication,
     pub nonce: Option<&'a str>,
-    /// The refresh family to continue, and its absolute end; `None` starts one.
+    /// The refresh family to continue (or to start under an id chosen beforehand), and
+    /// its absolute end; `None` starts a new one.
     pub family: Option<(String, UnixTime)>,
+    /// The access token's `jti`, when the caller recorded it beforehand.
+    pub access_jti: Option<String>,
 }
 
 pub struct Issued {
@@ -101,9 +104,11 @@ pub fn issue(
         extra.insert("sid".into(), json!(sid));
     }
     let aud = audience(ctx.issuer, g.client, g.scope);
+    let jti = g.access_jti.clone().unwrap_or_else(opaque::identifier);
     let access = access_token::issue(
         ctx.keys,
         &AccessTokenRequest {
+            jti: &jti,
             issuer: ctx.issuer,
             subject: &g.user.id,
             client_id: &g.client.id,

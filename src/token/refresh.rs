@@ -114,6 +114,7 @@ pub fn exchange(
             authn: &authn,
             nonce: None,
             family: Some((row.family_id.clone(), family_end)),
+            access_jti: None,
         },
         now,
     )?;

@@ -330,10 +330,22 @@ async fn unsafe_redirects_get_an_error_page_instead() {
 }
 
 #[actix_web::test]
-async fn with_exactly_one_registered_uri_the_redirect_uri_may_be_omitted() {
+async fn with_exactly_one_registered_uri_an_oauth_request_may_omit_the_redirect_uri() {
+    let s = spawn_flow_app().await;
+    let oauth_only = request_of("first", None).replace("openid", "profile");
+    let page = s.app.browser().get(&oauth_only).await;
+    assert!(page.is_login(), "{}: {}", page.status, page.body);
+}
+
+/// OIDC Core §3.1.2.1 (hardening finding 13): an OpenID Connect request names its
+/// redirect_uri even when the client has only one; the error goes to that one.
+#[actix_web::test]
+async fn an_openid_request_without_redirect_uri_is_refused() {
     let s = spawn_flow_app().await;
     let page = s.app.browser().get(&request_of("first", None)).await;
-    assert!(page.is_login(), "{}: {}", page.status, page.body);
+    assert_eq!(page.status, 303, "{}", page.body);
+    assert!(page.location().starts_with("https://first.example/cb?"));
+    assert_eq!(page.callback()["error"], "invalid_request");
 }
 
 #[actix_web::test]

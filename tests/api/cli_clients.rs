@@ -18,6 +18,7 @@ on_each_backend!(
     a_deleted_client_is_gone,
     every_client_change_is_audited_in_order,
     bad_client_input_fails_clearly_and_changes_nothing,
+    a_client_id_may_not_equal_a_users_subject,
 );
 
 fn audit_events(db: &TestDb) -> Vec<String> {
@@ -211,6 +212,29 @@ fn a_deleted_client_is_gone(db: &TestDb) {
     );
     let out = db.cli().run_line("client delete billing");
     assert_ne!(out.status, 0);
+}
+
+/// Hardening finding 9: client ids and user subjects share the `sub` claim.
+fn a_client_id_may_not_equal_a_users_subject(db: &TestDb) {
+    let user = db.cli().user("victim").create();
+    let out = db.cli().run(&[
+        "client",
+        "create",
+        "--name",
+        "Impostor",
+        "--id",
+        &user.id,
+        "--grant-type",
+        "client_credentials",
+        "--scope",
+        "openid",
+        "--audience",
+        "https://api.example",
+    ]);
+    assert_ne!(out.status, 0);
+    assert!(out.stderr.contains("subject identifier"), "{}", out.stderr);
+    let mut conn = db.conn();
+    assert!(clients::find(&mut conn, &user.id).unwrap().is_none());
 }
 
 fn every_client_change_is_audited_in_order(db: &TestDb) {

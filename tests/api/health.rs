@@ -73,3 +73,14 @@ async fn readyz_answers_503_when_postgres_goes_away() {
         "liveness does not depend on the database"
     );
 }
+
+/// Hardening finding 11: a server writing into a deleted file is not ready.
+#[actix_web::test]
+async fn readyz_fails_once_the_sqlite_file_is_deleted_under_the_server() {
+    let app = spawn_app().await;
+    assert_eq!(app.readyz().await.status, 200);
+    std::fs::remove_file(app.db.dir.path().join("portcullis.db")).unwrap();
+    let res = app.readyz().await;
+    assert_eq!(res.status, 503, "{}", res.text());
+    assert_eq!(res.body["status"], "unavailable");
+}

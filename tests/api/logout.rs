@@ -293,3 +293,20 @@ async fn disabling_a_user_logs_them_out_everywhere() {
     }
     assert_eq!(app.cli().sessions_of("alice"), json!([]));
 }
+
+/// Hardening finding 5: only an ID token is an `id_token_hint` (RFC 8725 §3.11).
+#[actix_web::test]
+async fn an_access_token_as_id_token_hint_is_refused_and_the_session_survives() {
+    let r = rp_app().await;
+    let mut signed = sign_in(&r).await;
+    let access = signed.access.clone();
+    let page = signed.browser.logout(&[("id_token_hint", &access)]).await;
+    assert_eq!(page.status, 400, "{}", page.body);
+    assert!(page.body.contains("not valid here"));
+    let page = signed.browser.get(&rp_request(&[("prompt", "none")])).await;
+    assert!(
+        page.callback().contains_key("code"),
+        "still signed in: {}",
+        page.location()
+    );
+}

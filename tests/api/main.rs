@@ -4,6 +4,7 @@
 //! only, never from one another.
 
 mod authorize_flow;
+mod backchannel_delivery;
 mod backchannel_restart;
 mod bench_harness;
 mod chromium;
@@ -13,6 +14,7 @@ mod cluster;
 mod concurrency;
 mod config_errors;
 mod crash;
+mod csrf;
 mod demo;
 mod discovery;
 mod features;
@@ -22,6 +24,7 @@ mod helpers;
 mod key_rotation;
 mod key_storage;
 mod keys;
+mod limits;
 mod logout;
 mod outage;
 mod persistence;

@@ -205,3 +205,61 @@ async fn revoking_a_refresh_token_revokes_its_family_and_access_tokens() {
     let res = s.app.refresh(&tokens.refresh, "spa").await;
     assert_eq!(res.body["error"], "invalid_grant");
 }
+
+/// Hardening finding 10: deleting a client, or rotating its secret with
+/// `--revoke-tokens`, ends the access tokens it holds — at introspection and in the feed.
+#[actix_web::test]
+async fn deleting_a_client_revokes_its_access_tokens_everywhere() {
+    let app = crate::helpers::spawn_app().await;
+    let machine = |id: &str| {
+        app.client(id)
+            .grant("client_credentials")
+            .audience("https://api.example")
+    };
+    let svc = machine("svc").create().await;
+    let rs = machine("rs").introspect().create().await;
+    let token = token_of(&app, &svc).await;
+    assert_eq!(introspect(&app, &token, &rs).await["active"], true);
+    app.delete_client("svc");
+    crate::helpers::wait_until("the deletion reaches introspection", || async {
+        (introspect(&app, &token, &rs).await["active"] == false).then_some(())
+    })
+    .await;
+    let feed = app.revocations().await;
+    let (_, claims) = decode(&app, &feed.text()).await;
+    let clients = claims["clients"].as_array().unwrap();
+    assert_eq!(clients.len(), 1);
+    assert_eq!(clients[0]["client_id"], "svc");
+    assert!(clients[0]["nbf"].as_i64().unwrap() > 0);
+}
+
+#[actix_web::test]
+async fn rotating_a_secret_with_revoke_tokens_ends_the_earlier_tokens() {
+    let app = crate::helpers::spawn_app().await;
+    let machine = |id: &str| {
+        app.client(id)
+            .grant("client_credentials")
+            .audience("https://api.example")
+    };
+    let svc = machine("svc").create().await;
+    let rs = machine("rs").introspect().create().await;
+    let before = token_of(&app, &svc).await;
+    let kept = app.rotate_client_secret("svc");
+    let after_plain_rotation = crate::helpers::wait_until("the new secret works", || async {
+        let res = app.token(&[CC], Some(("svc", kept.as_str()))).await;
+        (res.status == 200).then(|| res.token().to_string())
+    })
+    .await;
+    assert_eq!(
+        introspect(&app, &before, &rs).await["active"],
+        true,
+        "a plain rotation leaves tokens alone"
+    );
+    app.rotate_client_secret_revoking_tokens("svc");
+    crate::helpers::wait_until("the revocation reaches introspection", || async {
+        (introspect(&app, &before, &rs).await["active"] == false
+            && introspect(&app, &after_plain_rotation, &rs).await["active"] == false)
+            .then_some(())
+    })
+    .await;
+}

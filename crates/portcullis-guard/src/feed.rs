@@ -15,16 +15,46 @@ pub(crate) struct Revoked {
     pub version: i64,
     pub jtis: HashMap<String, i64>,
     pub sids: HashMap<String, i64>,
+    /// `client_id` → (`nbf`, `exp`): the client's tokens issued before `nbf` are revoked.
+    pub clients: HashMap<String, (i64, i64)>,
+}
+
+/// The claims of a token that the revocation list can name.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Named<'a> {
+    pub jti: Option<&'a str>,
+    pub sid: Option<&'a str>,
+    pub client_id: Option<&'a str>,
+    pub iat: Option<i64>,
 }
 
 impl Revoked {
-    pub fn contains(&self, jti: Option<&str>, sid: Option<&str>, now: i64) -> bool {
-        jti.and_then(|j| self.jtis.get(j))
+    pub fn contains(&self, t: Named<'_>, now: i64) -> bool {
+        t.jti
+            .and_then(|j| self.jtis.get(j))
             .is_some_and(|exp| *exp > now)
-            || sid
+            || t.sid
                 .and_then(|s| self.sids.get(s))
                 .is_some_and(|exp| *exp > now)
+            || t.client_id
+                .and_then(|c| self.clients.get(c))
+                .is_some_and(|(nbf, exp)| *exp > now && t.iat.unwrap_or(0) < *nbf)
     }
+}
+
+fn client_entries(v: &Value) -> HashMap<String, (i64, i64)> {
+    v.as_array()
+        .map(|l| {
+            l.iter()
+                .filter_map(|e| {
+                    Some((
+                        e["client_id"].as_str()?.to_string(),
+                        (e["nbf"].as_i64()?, e["exp"].as_i64()?),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn entries(v: &Value, key: &str) -> HashMap<String, i64> {
@@ -105,6 +135,8 @@ impl Guard {
             version,
             jtis: entries(&claims["jtis"], "jti"),
             sids: entries(&claims["sids"], "sid"),
+            // Older issuers send no `clients` list.
+            clients: client_entries(claims.get("clients").unwrap_or(&Value::Null)),
         };
         if let Ok(mut g) = self.0.revoked.write() {
             *g = Arc::new(list);

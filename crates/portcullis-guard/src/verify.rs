@@ -229,9 +229,14 @@ impl Guard {
             return Err(GuardError::Invalid("not yet valid"));
         }
         let str_claim = |n: &str| all.get(n).and_then(Value::as_str).map(str::to_string);
-        let jti = str_claim("jti");
-        let sid = str_claim("sid");
-        if self.revoked().contains(jti.as_deref(), sid.as_deref(), now) {
+        let (jti, sid, client) = (str_claim("jti"), str_claim("sid"), str_claim("client_id"));
+        let named = crate::feed::Named {
+            jti: jti.as_deref(),
+            sid: sid.as_deref(),
+            client_id: client.as_deref(),
+            iat: all.get("iat").and_then(Value::as_i64),
+        };
+        if self.revoked().contains(named, now) {
             return Err(GuardError::Revoked);
         }
         Ok(Claims {

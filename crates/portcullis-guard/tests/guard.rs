@@ -255,6 +255,40 @@ async fn revoked_tokens_and_sessions_from_the_feed_are_refused() {
     assert!(guard.verify(&other).await.is_err());
 }
 
+#[actix_web::test]
+async fn a_clients_not_before_from_the_feed_revokes_its_earlier_tokens() {
+    let iss = issuer().await;
+    let k = key("k");
+    iss.state.lock().unwrap().jwks = vec![k.public.clone()];
+    let guard = guard_for(&iss).await;
+    let issued_before = sign(&k, "at+jwt", {
+        let mut c = claims(&iss.base);
+        c["iat"] = json!(now() - 60);
+        c
+    });
+    let issued_after = sign(&k, "at+jwt", {
+        let mut c = claims(&iss.base);
+        c["iat"] = json!(now() + 5);
+        c["jti"] = json!("j-3");
+        c
+    });
+    iss.state.lock().unwrap().feed = sign(
+        &k,
+        "revocation-list+jwt",
+        json!({
+            "iss": iss.base, "iat": now(), "exp": now() + 300, "version": 1,
+            "jtis": [], "sids": [],
+            "clients": [{ "client_id": "web", "nbf": now(), "exp": now() + 600 }],
+        }),
+    );
+    assert!(guard.refresh_revocations().await.unwrap());
+    assert!(matches!(
+        guard.verify(&issued_before).await,
+        Err(GuardError::Revoked)
+    ));
+    guard.verify(&issued_after).await.unwrap();
+}
+
 struct OrdersWrite;
 impl Name for OrdersWrite {
     const NAME: &'static str = "orders.write";

@@ -87,6 +87,22 @@ impl TestApp {
     pub fn rotate_client_secret(&self, id: &str) -> String {
         self.cli().rotate_client_secret(id)
     }
+
+    /// `portcullis client rotate-secret --revoke-tokens`: the new secret.
+    pub fn rotate_client_secret_revoking_tokens(&self, id: &str) -> String {
+        self.cli()
+            .run(&["client", "rotate-secret", id, "--revoke-tokens", "--json"])
+            .ok()
+            .json()["client_secret"]
+            .as_str()
+            .expect("client_secret")
+            .to_string()
+    }
+
+    /// `portcullis client delete`.
+    pub fn delete_client(&self, id: &str) {
+        self.cli().run(&["client", "delete", id]).ok();
+    }
 }
 
 impl Cli {
