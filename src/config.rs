@@ -32,6 +32,7 @@ pub struct Settings {
     pub cache: CacheSettings,
     pub sweep: SweepSettings,
     pub features: Features,
+    pub http: HttpSettings,
 }
 
 impl Default for Settings {
@@ -47,6 +48,7 @@ impl Default for Settings {
             cache: CacheSettings::default(),
             sweep: SweepSettings::default(),
             features: Features::default(),
+            http: HttpSettings::default(),
         }
     }
 }
@@ -225,6 +227,26 @@ impl Default for SweepSettings {
             batch_size: 1000,
             audit_retention_days: 90,
         }
+    }
+}
+
+/// How the server sits in the network.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpSettings {
+    /// Proxies (CIDR ranges or addresses) whose `Forwarded` / `X-Forwarded-For` headers
+    /// are believed for the client's address (sign-in throttling, audit). Empty: the TCP
+    /// peer is the client.
+    pub trusted_proxies: Vec<String>,
+}
+
+impl HttpSettings {
+    /// The parsed ranges (checked at start-up, so none is dropped here).
+    pub fn trusted_proxy_ranges(&self) -> Vec<crate::domain::cidr::Cidr> {
+        self.trusted_proxies
+            .iter()
+            .filter_map(|c| crate::domain::cidr::Cidr::parse(c).ok())
+            .collect()
     }
 }
 

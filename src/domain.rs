@@ -5,6 +5,7 @@
 
 pub mod audience;
 pub mod auth_method;
+pub mod cidr;
 pub mod client;
 pub mod client_id;
 pub mod grant_type;

@@ -4,6 +4,7 @@
 pub mod authorize;
 pub mod body;
 pub mod cacheable;
+pub mod client_ip;
 pub mod cookies;
 pub mod csrf;
 pub mod discovery;

@@ -5,3 +5,4 @@ pub mod backchannel;
 pub mod login;
 pub mod logout;
 pub mod sso;
+pub mod throttle;

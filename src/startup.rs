@@ -18,7 +18,7 @@ use crate::keys::KeyManager;
 use crate::oidc::discovery::{Capabilities, Document, metadata};
 use crate::revocation::list::Revocations;
 use crate::session::backchannel::Backchannel;
-use crate::session::login::{LoginThrottle, PasswordChecker};
+use crate::session::login::PasswordChecker;
 use crate::state::AppState;
 use crate::store::client_registry::ClientRegistry;
 use crate::store::notify::Wakers;
@@ -51,6 +51,7 @@ impl Application {
         )?;
         let keys = KeyManager::start(store.clone(), &settings, clock.clone()).await?;
         let csrf = CsrfKey::new(keys.derive_secret(csrf::KEY_LABEL)?);
+        let trusted_proxies = settings.http.trusted_proxy_ranges();
         let wakers = Arc::new(Wakers::default());
         crate::background::listener::spawn_listener(&settings.database, &wakers);
         keys.spawn_schedule(wakers.clone());
@@ -100,7 +101,7 @@ impl Application {
             clients,
             remote_jwks: RemoteJwks::default(),
             discovery,
-            login_throttle: LoginThrottle::default(),
+            trusted_proxies,
             csrf,
             audit_windows: Default::default(),
             password_checker,

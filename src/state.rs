@@ -6,13 +6,14 @@ use std::sync::Arc;
 
 use crate::clock::{Clock, UnixTime};
 use crate::config::Settings;
+use crate::domain::cidr::Cidr;
 use crate::domain::password::Passwords;
 use crate::http::csrf::CsrfKey;
 use crate::keys::KeyManager;
 use crate::oidc::discovery::Document;
 use crate::revocation::list::Revocations;
 use crate::session::backchannel::Backchannel;
-use crate::session::login::{LoginThrottle, PasswordChecker};
+use crate::session::login::PasswordChecker;
 use crate::store::Store;
 use crate::store::audit_window::FailureWindows;
 use crate::store::client_registry::ClientRegistry;
@@ -28,7 +29,8 @@ pub struct AppState {
     pub clients: Arc<ClientRegistry>,
     pub remote_jwks: RemoteJwks,
     pub discovery: Document,
-    pub login_throttle: LoginThrottle,
+    /// `http.trusted_proxies`, parsed.
+    pub trusted_proxies: Vec<Cidr>,
     /// Signs the CSRF tokens of our forms (derived from the KEK).
     pub csrf: CsrfKey,
     /// Aggregates repeated client-authentication failures in the audit log.
@@ -47,6 +49,11 @@ impl AppState {
 
     pub fn issuer(&self) -> &str {
         &self.settings.issuer
+    }
+
+    /// The client's address (`http::client_ip`), as text.
+    pub fn source(&self, req: &actix_web::HttpRequest) -> String {
+        crate::http::client_ip::source(req, &self.trusted_proxies)
     }
 
     /// Publishes revocations written on this instance at once (others follow through

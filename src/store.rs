@@ -22,6 +22,7 @@ pub mod consents;
 mod error;
 pub mod grants;
 pub mod json;
+pub mod login_failures;
 mod migrate;
 pub mod notify;
 mod pool;

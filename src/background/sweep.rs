@@ -35,7 +35,7 @@ impl SweepPolicy {
 }
 
 /// `(table, column, cutoff is "now minus")`: rows with `column <= now - offset` go.
-fn targets(p: &SweepPolicy) -> [(&'static str, &'static str, i64); 12] {
+fn targets(p: &SweepPolicy) -> [(&'static str, &'static str, i64); 13] {
     [
         ("authorization_codes", "expires_at", 0),
         ("redeemed_codes", "expires_at", 0),
@@ -49,6 +49,7 @@ fn targets(p: &SweepPolicy) -> [(&'static str, &'static str, i64); 12] {
         ("signing_keys", "expires_at", 0),
         ("session_clients", "created_at", p.session_clients_retention),
         ("audit_log", "at", p.audit_retention),
+        ("login_failures", "last_failure", 86_400),
     ]
 }
 

@@ -38,6 +38,8 @@ enum Kind {
     Str,
     Int,
     Bool,
+    /// Comma-separated in the environment.
+    List,
 }
 
 /// Every settable key and how an environment string converts to it. A unit test checks
@@ -74,6 +76,7 @@ const KEYS: &[(&str, Kind)] = &[
     ("sweep.audit_retention_days", Kind::Int),
     ("features.revocation_feed", Kind::Bool),
     ("features.introspection", Kind::Bool),
+    ("http.trusted_proxies", Kind::List),
 ];
 
 /// Short names operators expect from other servers (`DATABASE_URL`) and that the
@@ -179,6 +182,13 @@ fn convert(var: &str, raw: &str, kind: Kind) -> Result<Value, ConfigError> {
                 var: var.to_string(),
                 message: format!("expected an integer, got `{raw}`"),
             }),
+        Kind::List => Ok(Value::Array(
+            raw.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| Value::String(s.to_string()))
+                .collect(),
+        )),
         Kind::Bool => match raw.trim().to_ascii_lowercase().as_str() {
             "true" | "1" | "yes" | "on" => Ok(Value::Boolean(true)),
             "false" | "0" | "no" | "off" => Ok(Value::Boolean(false)),
@@ -261,6 +271,7 @@ mod tests {
                     (&"tokens.session_ttl_secs", _) => "3600",
                     (_, Kind::Int) => "2",
                     (_, Kind::Bool) => "false",
+                    (_, Kind::List) => "10.0.0.0/8, 192.0.2.1",
                     (_, Kind::Str) => "x",
                 };
                 (var, value.to_string())

@@ -61,6 +61,7 @@ impl Settings {
         }
         self.validate_keys()?;
         self.validate_tokens()?;
+        self.validate_http()?;
         Ok(warnings)
     }
 
@@ -98,6 +99,14 @@ impl Settings {
                 "keys.rotation_period_secs",
                 "must be longer than keys.prepublish_secs",
             ));
+        }
+        Ok(())
+    }
+
+    fn validate_http(&self) -> Result<(), ConfigError> {
+        for range in &self.http.trusted_proxies {
+            crate::domain::cidr::Cidr::parse(range)
+                .map_err(|e| invalid("http.trusted_proxies", &e))?;
         }
         Ok(())
     }

@@ -264,19 +264,15 @@ pub async fn login_handler(
         state: &state,
         auth: &auth,
     };
-    let ip = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
+    let source = state.source(&req);
     let ttl = state.settings.tokens.session_ttl_secs;
     let outcome = login::sign_in(
         &state.password_checker,
-        &state.login_throttle,
         &state.store,
         Attempt {
             username: &form.username,
             password: Secret::new(form.password),
-            ip: &ip,
+            source: &source,
             client_id: &auth.client.id,
         },
         ttl,

@@ -33,7 +33,7 @@ async fn end(state: &AppState, req: &HttpRequest, signed: &Signed) -> Result<(),
     let block_until = now + t.access_token_ttl_secs + t.clock_skew_secs;
     let sid = signed.session.sid.clone();
     let user_id = signed.user.id.clone();
-    let ip = req.peer_addr().map(|a| a.ip().to_string());
+    let ip = Some(state.source(req)).filter(|s| !s.is_empty());
     state
         .store
         .run(move |c| {

@@ -123,7 +123,7 @@ pub async fn authenticate_client(
         now: state.now(),
         skew: settings.tokens.clock_skew_secs,
     }
-    .authenticate(presented, req.peer_addr().map(|a| a.ip().to_string()))
+    .authenticate(presented, Some(state.source(req)).filter(|s| !s.is_empty()))
     .await
 }
 

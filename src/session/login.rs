@@ -1,84 +1,22 @@
 //! Password sign-in: argon2id verification off the executor with bounded concurrency,
-//! equal cost for unknown users, and growing delays after repeated failures.
+//! equal cost for unknown users, and the throttling of `throttle` (reserved before the
+//! hash, per (account, source), never a lockout).
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use super::sso::{self, Signed};
+use super::throttle::{self, Counters, Reserved, Verdict};
 use crate::clock::UnixTime;
 use crate::domain::opaque;
 use crate::domain::password::Passwords;
 use crate::domain::secret::Secret;
 use crate::domain::user::User;
+use crate::store::DbConnection;
 use crate::store::audit::{self, AuditEvent};
+use crate::store::login_failures;
 use crate::store::users;
 use crate::store::{Store, StoreError};
-
-/// Failures allowed per account before delays start, and per client IP (a shared NAT
-/// carries many users, so it gets more room).
-pub const FREE_FAILURES_PER_ACCOUNT: u32 = 5;
-pub const FREE_FAILURES_PER_IP: u32 = 20;
-/// The delay doubles with each further failure, up to this.
-pub const MAX_DELAY_SECS: i64 = 300;
-
-#[derive(Debug, Clone, Copy, Default)]
-struct Attempts {
-    failures: u32,
-    last_failure: UnixTime,
-}
-
-/// Per-instance failure counters keyed by account and by IP.
-#[derive(Default)]
-pub struct LoginThrottle {
-    attempts: Mutex<HashMap<String, Attempts>>,
-}
-
-fn delay(a: &Attempts, free: u32) -> i64 {
-    if a.failures < free {
-        return 0;
-    }
-    let exp = (a.failures - free).min(16);
-    (1i64 << exp).min(MAX_DELAY_SECS)
-}
-
-impl LoginThrottle {
-    /// Seconds to wait before the next attempt is considered, 0 when allowed now.
-    pub fn wait(&self, account: &str, ip: &str, now: UnixTime) -> i64 {
-        let map = match self.attempts.lock() {
-            Ok(m) => m,
-            Err(p) => p.into_inner(),
-        };
-        let remaining = |key: String, free| {
-            map.get(&key)
-                .map(|a| (a.last_failure + delay(a, free) - now).max(0))
-                .unwrap_or(0)
-        };
-        remaining(format!("u:{account}"), FREE_FAILURES_PER_ACCOUNT)
-            .max(remaining(format!("ip:{ip}"), FREE_FAILURES_PER_IP))
-    }
-
-    pub fn failed(&self, account: &str, ip: &str, now: UnixTime) {
-        let mut map = match self.attempts.lock() {
-            Ok(m) => m,
-            Err(p) => p.into_inner(),
-        };
-        for key in [format!("u:{account}"), format!("ip:{ip}")] {
-            let a = map.entry(key).or_default();
-            a.failures += 1;
-            a.last_failure = now;
-        }
-        // Bound memory: forget counters idle for a day.
-        if map.len() > 100_000 {
-            map.retain(|_, a| now - a.last_failure < 86_400);
-        }
-    }
-
-    pub fn succeeded(&self, account: &str) {
-        if let Ok(mut map) = self.attempts.lock() {
-            map.remove(&format!("u:{account}"));
-        }
-    }
-}
+use diesel::Connection;
 
 struct Job {
     stored: String,
@@ -172,7 +110,7 @@ impl PasswordChecker {
 
 /// How a sign-in attempt ended.
 pub enum SignIn {
-    /// Too many recent failures for this account or address: try again in this many
+    /// Too many recent failures for this account from this source: try again in this many
     /// seconds. The password was not checked.
     Throttled(i64),
     /// Unknown user, wrong password or disabled account (not said which).
@@ -185,48 +123,73 @@ pub enum SignIn {
 pub struct Attempt<'a> {
     pub username: &'a str,
     pub password: Secret<String>,
-    pub ip: &'a str,
+    /// The client's address (behind a trusted proxy, the one it forwarded).
+    pub source: &'a str,
     pub client_id: &'a str,
 }
 
-/// The password sign-in: throttle, check, audit, and start a session on success.
+/// The password sign-in: reserve the attempt on the shared counters (before hashing, so
+/// parallel guesses count), refuse or slow it down as `throttle` says, check, audit, and
+/// start a session on success.
 pub async fn sign_in(
     checker: &PasswordChecker,
-    throttle: &LoginThrottle,
     store: &Store,
     attempt: Attempt<'_>,
     session_ttl: i64,
     now: UnixTime,
 ) -> Result<SignIn, StoreError> {
     let account = attempt.username.trim().to_ascii_lowercase();
-    let wait = throttle.wait(&account, attempt.ip, now);
-    if wait > 0 {
-        return Ok(SignIn::Throttled(wait));
+    let [pair, account_key, source_key] = throttle::keys(&account, attempt.source);
+    let clear_key = pair.clone();
+    let counters = store
+        .run(move |c| {
+            c.transaction(|c| {
+                let reserve = |c: &mut DbConnection, key: &str| {
+                    login_failures::reserve(c, key, now).map(|(attempt, previous_failure)| {
+                        Reserved {
+                            attempt,
+                            previous_failure,
+                        }
+                    })
+                };
+                Ok::<_, StoreError>(Counters {
+                    pair: reserve(c, &pair)?,
+                    account: reserve(c, &account_key)?,
+                    source: reserve(c, &source_key)?,
+                })
+            })
+        })
+        .await?;
+    match throttle::judge(&counters, now) {
+        Verdict::Refuse(wait) => return Ok(SignIn::Throttled(wait)),
+        Verdict::Proceed(pause) if !pause.is_zero() => tokio::time::sleep(pause).await,
+        Verdict::Proceed(_) => {}
     }
     let user = checker
         .check(store, attempt.username, attempt.password)
         .await?;
     let Some(user) = user else {
-        throttle.failed(&account, attempt.ip, now);
         record(
             store,
             "login.failed",
             None,
             attempt.client_id,
-            attempt.ip,
+            attempt.source,
             serde_json::json!({ "username": account }),
             now,
         )
         .await;
         return Ok(SignIn::Failed);
     };
-    throttle.succeeded(&account);
+    store
+        .run(move |c| login_failures::clear(c, &clear_key))
+        .await?;
     record(
         store,
         "login.succeeded",
         Some(&user.id),
         attempt.client_id,
-        attempt.ip,
+        attempt.source,
         serde_json::json!({}),
         now,
     )
@@ -271,50 +234,5 @@ async fn record(
         .await;
     if let Err(e) = result {
         tracing::warn!(error = %e, "cannot write the audit log");
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn delays_grow_after_the_free_failures_and_reset_on_success() {
-        let t = LoginThrottle::default();
-        for _ in 0..FREE_FAILURES_PER_ACCOUNT {
-            assert_eq!(t.wait("alice", "1.2.3.4", 100), 0);
-            t.failed("alice", "1.2.3.4", 100);
-        }
-        assert_eq!(t.wait("alice", "1.2.3.4", 100), 1);
-        t.failed("alice", "1.2.3.4", 100);
-        assert_eq!(t.wait("alice", "1.2.3.4", 100), 2);
-        assert_eq!(t.wait("alice", "1.2.3.4", 102), 0);
-        assert_eq!(
-            t.wait("bob", "5.6.7.8", 100),
-            0,
-            "other accounts and IPs are unaffected"
-        );
-        t.succeeded("alice");
-        assert_eq!(t.wait("alice", "9.9.9.9", 100), 0);
-    }
-
-    #[test]
-    fn one_ip_trying_many_accounts_is_slowed_down_too() {
-        let t = LoginThrottle::default();
-        for n in 0..FREE_FAILURES_PER_IP {
-            let account = format!("user{n}");
-            assert_eq!(t.wait(&account, "6.6.6.6", 100), 0);
-            t.failed(&account, "6.6.6.6", 100);
-        }
-        assert_eq!(
-            t.wait("fresh-account", "6.6.6.6", 100),
-            1,
-            "the IP is throttled"
-        );
-        assert_eq!(
-            t.wait("fresh-account", "7.7.7.7", 100),
-            0,
-            "other IPs are not"
-        );
     }
 }

@@ -183,6 +183,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    login_failures (key) {
+        key -> Text,
+        failures -> BigInt,
+        previous_failure -> BigInt,
+        last_failure -> BigInt,
+    }
+}
+
+diesel::table! {
     revoked_clients (client_id) {
         client_id -> Text,
         not_before -> BigInt,
@@ -249,6 +258,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     redeemed_codes,
     revoked_sessions,
     revoked_clients,
+    login_failures,
     family_access_tokens,
     session_clients,
     backchannel_deliveries,

@@ -33,4 +33,5 @@ mod refresh;
 mod revocation;
 mod sso;
 mod sweep;
+mod throttling;
 mod token;

@@ -1,0 +1,132 @@
+//! Sign-in throttling (hardening findings 1 and 2): attempts are counted before the
+//! password is hashed, per (account, source), and no source can lock anyone else out.
+//! The sources are told apart by `X-Forwarded-For` from a trusted proxy (loopback here).
+
+use std::sync::Arc;
+
+use portcullis::clock::ManualClock;
+
+use crate::helpers::{PASSWORD, Page, T0, TestApp, TestDb, spa_request, spawn_app_with};
+
+/// An app behind a "proxy" on loopback, with alice and bob.
+async fn app_behind_proxy() -> TestApp {
+    let db = TestDb::sqlite();
+    let mut settings = db.settings();
+    settings.http.trusted_proxies = vec!["127.0.0.1".into()];
+    let app = spawn_app_with(db, settings, Arc::new(ManualClock::at(T0))).await;
+    app.client("spa")
+        .public()
+        .grant("authorization_code")
+        .redirect_uri(crate::helpers::SPA_CB)
+        .skip_consent()
+        .create()
+        .await;
+    app.user("alice").create();
+    app.user("bob").create();
+    app
+}
+
+/// A sign-in form: its fields and the CSRF cookie that goes with them.
+struct Form {
+    params: String,
+    csrf: String,
+    cookie: String,
+}
+
+async fn form(app: &TestApp) -> Form {
+    let mut b = app.browser();
+    let page: Page = b.get(&spa_request(&[])).await;
+    Form {
+        params: page.field("params").unwrap(),
+        csrf: page.field("csrf").unwrap(),
+        cookie: b.cookies.get("portcullis_csrf").unwrap().clone(),
+    }
+}
+
+/// The sign-in POST from `source`, owning everything it needs (so it can be spawned);
+/// resolves to the status.
+fn sign_in_request(
+    app: &TestApp,
+    f: &Form,
+    source: &str,
+    user: &str,
+    password: &str,
+) -> impl std::future::Future<Output = u16> + 'static {
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("params", f.params.as_str()),
+            ("csrf", f.csrf.as_str()),
+            ("username", user),
+            ("password", password),
+        ])
+        .finish();
+    // Our own client: no redirect following (a success answers 303 to the application),
+    // and room for the pause a slowed attempt waits.
+    let req = awc::Client::builder()
+        .disable_redirects()
+        .timeout(std::time::Duration::from_secs(15))
+        .finish()
+        .post(app.url("/login"))
+        .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
+        .insert_header(("Cookie", format!("portcullis_csrf={}", f.cookie)))
+        .insert_header(("X-Forwarded-For", source.to_string()));
+    async move { req.send_body(body).await.unwrap().status().as_u16() }
+}
+
+async fn sign_in(app: &TestApp, f: &Form, source: &str, user: &str, password: &str) -> u16 {
+    sign_in_request(app, f, source, user, password).await
+}
+
+#[actix_web::test]
+async fn parallel_guesses_are_refused_before_their_passwords_are_checked() {
+    let app = app_behind_proxy().await;
+    let f = form(&app).await;
+    // All sent at once, as an attacker would.
+    let guesses: Vec<_> = (0..40)
+        .map(|_| actix_web::rt::spawn(sign_in_request(&app, &f, "198.51.100.1", "bob", "guess")))
+        .collect();
+    let mut refused = 0;
+    for g in guesses {
+        if g.await.unwrap() == 429 {
+            refused += 1;
+        }
+    }
+    assert!(
+        refused >= 35,
+        "only the free attempts are checked ({refused} refused)"
+    );
+    let checked = portcullis::store::audit::recent(&mut app.db.conn(), 200)
+        .unwrap()
+        .iter()
+        .filter(|e| e.event == "login.failed")
+        .count();
+    assert!(checked <= 5, "{checked} passwords were checked");
+}
+
+#[actix_web::test]
+async fn failures_from_one_source_never_refuse_the_right_password_from_another() {
+    let app = app_behind_proxy().await;
+    let f = form(&app).await;
+    for _ in 0..60 {
+        sign_in(&app, &f, "203.0.113.66", "bob", "guess").await;
+    }
+    assert_eq!(
+        sign_in(&app, &f, "203.0.113.66", "bob", PASSWORD).await,
+        429
+    );
+    let status = sign_in(&app, &f, "198.51.100.20", "bob", PASSWORD).await;
+    assert_eq!(status, 303, "bob signs in from his own address");
+}
+
+#[actix_web::test]
+async fn a_source_spraying_many_accounts_does_not_lock_out_another_user_of_that_proxy() {
+    let app = app_behind_proxy().await;
+    let f = form(&app).await;
+    for n in 0..25 {
+        sign_in(&app, &f, "203.0.113.66", &format!("user{n}"), "guess").await;
+    }
+    assert_eq!(
+        sign_in(&app, &f, "198.51.100.21", "alice", PASSWORD).await,
+        303
+    );
+}
