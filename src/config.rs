@@ -231,13 +231,31 @@ impl Default for SweepSettings {
 }
 
 /// How the server sits in the network.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct HttpSettings {
     /// Proxies (CIDR ranges or addresses) whose `Forwarded` / `X-Forwarded-For` headers
     /// are believed for the client's address (sign-in throttling, audit). Empty: the TCP
     /// peer is the client.
     pub trusted_proxies: Vec<String>,
+    /// Let outgoing requests (client `jwks_uri`, back-channel logout) reach loopback,
+    /// private and other special-use addresses: for tests and internal deployments only.
+    pub allow_private_destinations: bool,
+    /// The whole of one outgoing request, connection to last byte.
+    pub outbound_deadline_secs: u64,
+    /// The largest answer an outgoing request reads.
+    pub outbound_max_bytes: usize,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            trusted_proxies: Vec::new(),
+            allow_private_destinations: false,
+            outbound_deadline_secs: 5,
+            outbound_max_bytes: 512 * 1024,
+        }
+    }
 }
 
 impl HttpSettings {

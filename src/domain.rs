@@ -8,6 +8,7 @@ pub mod auth_method;
 pub mod cidr;
 pub mod client;
 pub mod client_id;
+pub mod destination;
 pub mod grant_type;
 pub mod jwks;
 pub mod opaque;

@@ -9,7 +9,7 @@
 //! - `store`: diesel over SQLite or PostgreSQL, and the in-memory caches in front of it.
 //!
 //! `startup` and `state` wire them together; `background` runs the periodic work;
-//! `cli` and `manage` are the operator's side; `config`, `clock` and `telemetry` are shared.
+//! `net` makes outgoing requests under one policy; `cli` and `manage` are the operator's side; `config`, `clock` and `telemetry` are shared.
 
 pub mod authorize;
 pub mod background;
@@ -21,6 +21,7 @@ pub mod endpoints;
 pub mod http;
 pub mod keys;
 pub mod manage;
+pub mod net;
 pub mod oidc;
 pub mod revocation;
 pub mod session;

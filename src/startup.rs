@@ -15,6 +15,7 @@ use crate::domain::password::Passwords;
 use crate::http::csrf::{self, CsrfKey};
 use crate::http::{headers, pages, request_id, routes};
 use crate::keys::KeyManager;
+use crate::net::client::Outbound;
 use crate::oidc::discovery::{Capabilities, Document, metadata};
 use crate::revocation::list::Revocations;
 use crate::session::backchannel::Backchannel;
@@ -77,8 +78,10 @@ impl Application {
             Duration::from_millis(settings.cache.poll_interval_ms.min(500)),
             wakers.clone(),
         );
+        let outbound = Outbound::new(&settings.http);
         let backchannel = Backchannel::new(
             store.clone(),
+            outbound,
             keys.clone(),
             clients.clone(),
             clock.clone(),
@@ -99,7 +102,7 @@ impl Application {
             passwords,
             keys,
             clients,
-            remote_jwks: RemoteJwks::default(),
+            remote_jwks: RemoteJwks::new(outbound),
             discovery,
             trusted_proxies,
             csrf,

@@ -117,6 +117,7 @@ pub fn run(cmd: ClientCommand, settings: &Settings) -> anyhow::Result<()> {
                 auth_method: a.auth_method,
                 jwks,
                 jwks_uri: a.jwks_uri,
+                allow_private_destinations: settings.http.allow_private_destinations,
                 permissions: if a.introspect {
                     vec!["introspect".into()]
                 } else {

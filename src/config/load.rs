@@ -77,6 +77,9 @@ const KEYS: &[(&str, Kind)] = &[
     ("features.revocation_feed", Kind::Bool),
     ("features.introspection", Kind::Bool),
     ("http.trusted_proxies", Kind::List),
+    ("http.allow_private_destinations", Kind::Bool),
+    ("http.outbound_deadline_secs", Kind::Int),
+    ("http.outbound_max_bytes", Kind::Int),
 ];
 
 /// Short names operators expect from other servers (`DATABASE_URL`) and that the
@@ -254,6 +257,7 @@ mod tests {
                 let var = format!("PORTCULLIS_{}", key.replace('.', "__").to_uppercase());
                 let value = match (key, kind) {
                     (&"issuer", _) => "https://id.example.com",
+                    (&"http.outbound_max_bytes", _) => "65536",
                     (&"bind", _) => "127.0.0.1:0",
                     (&"database.url", _) => "sqlite://x.db",
                     (&"log.format", _) => "json",

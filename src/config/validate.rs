@@ -104,6 +104,18 @@ impl Settings {
     }
 
     fn validate_http(&self) -> Result<(), ConfigError> {
+        if !(1..=60).contains(&self.http.outbound_deadline_secs) {
+            return Err(invalid(
+                "http.outbound_deadline_secs",
+                "must be between 1 and 60 seconds",
+            ));
+        }
+        if !(1024..=16 << 20).contains(&self.http.outbound_max_bytes) {
+            return Err(invalid(
+                "http.outbound_max_bytes",
+                "must be between 1 KiB and 16 MiB",
+            ));
+        }
         for range in &self.http.trusted_proxies {
             crate::domain::cidr::Cidr::parse(range)
                 .map_err(|e| invalid("http.trusted_proxies", &e))?;

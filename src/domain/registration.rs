@@ -5,6 +5,7 @@ use super::audience::Audience;
 use super::auth_method::AuthMethod;
 use super::client::Client;
 use super::client_id::{ClientId, is_client_id};
+use super::destination;
 use super::grant_type::GrantType;
 use super::jwks::check_public_jwks;
 use super::redirect_uri::RedirectUri;
@@ -74,6 +75,9 @@ pub struct ClientSpec {
     /// A public JWK set (JSON) for private_key_jwt.
     pub jwks: Option<String>,
     pub jwks_uri: Option<String>,
+    /// `http.allow_private_destinations`: whether the URIs we will call ourselves
+    /// (back-channel logout, `jwks_uri`) may name special-use addresses.
+    pub allow_private_destinations: bool,
     /// Extra rights: `introspect` lets a resource server introspect any token.
     pub permissions: Vec<String>,
 }
@@ -120,11 +124,33 @@ fn parse_uris<T>(
         .collect()
 }
 
+/// A URI Portcullis will call itself must not name a special-use destination (SSRF),
+/// unless the operator allows private destinations.
+fn check_destination(
+    field: &'static str,
+    uri: &str,
+    allow_private: bool,
+) -> Result<(), ClientError> {
+    let url = url::Url::parse(uri).map_err(|_| ClientError::InvalidUri {
+        field,
+        uri: uri.to_string(),
+        problem: "must be an absolute URI",
+    })?;
+    destination::check_url(&url, allow_private).map_err(|_| {
+            ClientError::InvalidUri {
+                field,
+                uri: uri.to_string(),
+                problem: "names a loopback, private or other special-use destination, or carries credentials (set http.allow_private_destinations for internal deployments)",
+            }
+        })
+}
+
 impl ClientSpec {
     /// Validates the request; `generated_id` is used when no id was given. The result is
     /// the client as it will be stored, without what the store assigns (secret hash,
     /// timestamps).
     pub fn validate(self, generated_id: String) -> Result<Client, ClientError> {
+        let allow_private = self.allow_private_destinations;
         let id = self.id.unwrap_or(generated_id);
         if !is_client_id(&id) {
             return Err(ClientError::InvalidId(id));
@@ -172,6 +198,7 @@ impl ClientSpec {
                 std::slice::from_ref(u),
                 uri::check_https_uri,
             )?;
+            check_destination("back-channel logout URI", u, allow_private)?;
         }
         let mut scopes =
             Scope::from_tokens(&self.scopes).map_err(|bad| ClientError::InvalidScope(bad.0))?;
@@ -204,7 +231,8 @@ impl ClientSpec {
             }
             (AuthMethod::PrivateKeyJwt, Some(jwks), None) => check_public_jwks(jwks)?,
             (AuthMethod::PrivateKeyJwt, None, Some(u)) => {
-                check_uris("JWKS URI", std::slice::from_ref(u), uri::check_https_uri)?
+                check_uris("JWKS URI", std::slice::from_ref(u), uri::check_https_uri)?;
+                check_destination("JWKS URI", u, allow_private)?;
             }
             (_, None, None) => {}
             _ => return Err(ClientError::UnexpectedKeys),

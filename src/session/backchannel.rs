@@ -12,6 +12,7 @@ use tokio::sync::Notify;
 use crate::clock::Clock;
 use crate::domain::opaque;
 use crate::keys::{KeyError, KeyManager, KeySet};
+use crate::net::client::Outbound;
 use crate::store::audit::{self, AuditEvent};
 use crate::store::backchannel::{self, Delivery};
 use crate::store::client_registry::ClientRegistry;
@@ -27,10 +28,12 @@ pub const MAX_ATTEMPTS: i64 = 12;
 const LEASE_SECS: i64 = 30;
 /// Relying parties served at once by one instance's worker.
 pub const MAX_PARALLEL_CLIENTS: usize = 8;
-const TIMEOUT: Duration = Duration::from_secs(5);
 
 pub struct Backchannel {
     store: Store,
+    /// Every delivery goes through the outgoing-request policy (deadline, no redirects,
+    /// no special-use destinations).
+    outbound: Outbound,
     keys: Arc<KeyManager>,
     clients: Arc<ClientRegistry>,
     clock: Arc<dyn Clock>,
@@ -74,6 +77,7 @@ pub fn logout_token(
 impl Backchannel {
     pub fn new(
         store: Store,
+        outbound: Outbound,
         keys: Arc<KeyManager>,
         clients: Arc<ClientRegistry>,
         clock: Arc<dyn Clock>,
@@ -81,6 +85,7 @@ impl Backchannel {
     ) -> Arc<Self> {
         Arc::new(Self {
             store,
+            outbound,
             keys,
             clients,
             clock,
@@ -191,20 +196,10 @@ impl Backchannel {
         let body = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("logout_token", &token)
             .finish();
-        let res = awc::Client::builder()
-            .timeout(TIMEOUT)
-            .disable_redirects()
-            .finish()
-            .post(&uri)
-            .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
-            .send_body(body)
+        self.outbound
+            .post_form(&uri, body)
             .await
-            .map_err(|e| format!("POST failed: {e}"))?;
-        if res.status().is_success() {
-            Ok(())
-        } else {
-            Err(format!("the client answered {}", res.status()))
-        }
+            .map_err(|e| e.to_string())
     }
 
     async fn failed(&self, d: &Delivery, now: i64, reason: String) -> Result<(), StoreError> {

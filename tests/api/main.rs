@@ -27,6 +27,7 @@ mod keys;
 mod limits;
 mod logout;
 mod outage;
+mod outbound;
 mod persistence;
 mod private_key_jwt;
 mod refresh;

@@ -52,6 +52,8 @@ impl Cli {
             &FAST_ARGON2_KIB.to_string(),
         )
         .env("PORTCULLIS_PASSWORDS__ARGON2_ITERATIONS", "1")
+        // Relying parties and key servers in tests live on loopback.
+        .env("PORTCULLIS_HTTP__ALLOW_PRIVATE_DESTINATIONS", "true")
     }
 
     pub fn env(mut self, key: &str, value: &str) -> Self {

@@ -245,6 +245,21 @@ impl ClientBuilder<'_> {
         args
     }
 
+    /// Registers the client through the CLI; the CLI's error output when it refuses.
+    pub fn try_create(self) -> Result<Client, String> {
+        let args = self.args();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = self.cli.run(&args);
+        if out.status != 0 {
+            return Err(out.stderr);
+        }
+        let created = out.json();
+        Ok(Client {
+            id: self.id,
+            secret: created["client_secret"].as_str().map(str::to_string),
+        })
+    }
+
     pub async fn create(self) -> Client {
         let args = self.args();
         let args: Vec<&str> = args.iter().map(String::as_str).collect();

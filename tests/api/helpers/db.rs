@@ -82,6 +82,8 @@ impl TestDb {
         s.passwords.argon2_memory_kib = FAST_ARGON2_KIB;
         s.passwords.argon2_iterations = 1;
         s.keys.directory = self.dir.path().join("keys");
+        // Relying parties and key servers in tests live on loopback.
+        s.http.allow_private_destinations = true;
         s
     }
 
