@@ -32,6 +32,7 @@ mod persistence;
 mod private_key_jwt;
 mod refresh;
 mod revocation;
+mod shutdown;
 mod sso;
 mod sweep;
 mod throttling;

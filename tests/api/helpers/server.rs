@@ -79,6 +79,20 @@ impl ServerProcess {
         format!("http://{}{}", self.address, path)
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits for the process to exit by itself (after a signal sent elsewhere).
+    pub fn wait(mut self) -> StoppedServer {
+        let status = self.child.wait().expect("wait for server");
+        StoppedServer {
+            status: status.code().unwrap_or(-1),
+            stdout: self.stdout.join().unwrap_or_default(),
+            stderr: self.stderr.join().unwrap_or_default(),
+        }
+    }
+
     /// SIGKILL: the process dies mid-work, as in a crash.
     pub fn kill(mut self) {
         let _ = self.child.kill();
