@@ -60,3 +60,58 @@ fn is_storage_failure(message: &str) -> bool {
     ];
     STORAGE.iter().any(|m| message.contains(m))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn db_error(message: &str) -> StoreError {
+        #[derive(Debug)]
+        struct Info(String);
+        impl diesel::result::DatabaseErrorInformation for Info {
+            fn message(&self) -> &str {
+                &self.0
+            }
+            fn details(&self) -> Option<&str> {
+                None
+            }
+            fn hint(&self) -> Option<&str> {
+                None
+            }
+            fn table_name(&self) -> Option<&str> {
+                None
+            }
+            fn column_name(&self) -> Option<&str> {
+                None
+            }
+            fn constraint_name(&self) -> Option<&str> {
+                None
+            }
+            fn statement_position(&self) -> Option<i32> {
+                None
+            }
+        }
+        StoreError::from(DieselError::DatabaseError(
+            DatabaseErrorKind::Unknown,
+            Box::new(Info(message.into())),
+        ))
+    }
+
+    #[test]
+    fn a_storage_that_cannot_take_writes_is_unavailable_not_a_server_bug() {
+        for m in [
+            "attempt to write a readonly database",
+            "disk I/O error",
+            "database or disk is full",
+        ] {
+            assert!(db_error(m).is_unavailable(), "{m}");
+            let answer = crate::token::TokenError::from(db_error(m));
+            assert_eq!(answer.status(), 503, "{m}");
+            assert!(answer.description.contains("database is unavailable"));
+        }
+        assert!(!db_error("no such column: x").is_unavailable());
+        let bug = crate::token::TokenError::from(db_error("no such column: x"));
+        assert_eq!(bug.status(), 500);
+        assert!(!bug.description.contains("issued"), "an honest message");
+    }
+}

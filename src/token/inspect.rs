@@ -50,3 +50,15 @@ pub fn access_token(keys: &KeySet, issuer: &str, token: &str) -> Option<AccessCl
         claims: payload.claims_set().clone(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn any_bearer_value_is_read_or_refused_without_panic(input in "\\PC{0,200}") {
+            proptest::prop_assert!(access_token(crate::keys::test_keys(), "https://id.example", &input).is_none());
+        }
+    }
+}

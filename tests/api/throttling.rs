@@ -26,6 +26,32 @@ async fn app_behind_proxy() -> TestApp {
     app
 }
 
+/// Two instances on one PostgreSQL database, sharing a key-encryption key (so a form from
+/// one is valid at the other), behind a "proxy" on loopback.
+async fn two_instances(test: &str) -> Option<(TestApp, TestApp)> {
+    use crate::helpers::internals::{Secret, new_kek};
+    let first = TestDb::postgres(test)?;
+    let kek = new_kek();
+    let mut apps = Vec::new();
+    for db in [first.another_instance(), first] {
+        let mut settings = db.settings();
+        settings.keys.encryption_key = Some(Secret::new(kek.clone()));
+        settings.http.trusted_proxies = vec!["127.0.0.1".into()];
+        apps.push(spawn_app_with(db, settings, Arc::new(ManualClock::at(T0))).await);
+    }
+    let (b, a) = (apps.pop()?, apps.pop()?);
+    a.client("spa")
+        .public()
+        .grant("authorization_code")
+        .redirect_uri(crate::helpers::SPA_CB)
+        .skip_consent()
+        .create()
+        .await;
+    b.state.clients.refresh().await.unwrap();
+    a.user("bob").create();
+    Some((a, b))
+}
+
 /// A sign-in form: its fields and the CSRF cookie that goes with them.
 struct Form {
     params: String,
@@ -128,5 +154,35 @@ async fn a_source_spraying_many_accounts_does_not_lock_out_another_user_of_that_
     assert_eq!(
         sign_in(&app, &f, "198.51.100.21", "alice", PASSWORD).await,
         303
+    );
+}
+
+#[actix_web::test]
+async fn instances_share_the_counters_so_n_instances_do_not_multiply_the_allowance() {
+    let Some((a, b)) = two_instances(
+        "throttling::instances_share_the_counters_so_n_instances_do_not_multiply_the_allowance",
+    )
+    .await
+    else {
+        return;
+    };
+    let f = form(&a).await;
+    let guesses: Vec<_> = (0..20)
+        .map(|i| {
+            let app = if i % 2 == 0 { &a } else { &b };
+            actix_web::rt::spawn(sign_in_request(app, &f, "198.51.100.2", "bob", "guess"))
+        })
+        .collect();
+    for g in guesses {
+        g.await.unwrap();
+    }
+    let checked = portcullis::store::audit::recent(&mut a.db.conn(), 200)
+        .unwrap()
+        .iter()
+        .filter(|e| e.event == "login.failed")
+        .count();
+    assert!(
+        checked as i64 <= 5,
+        "{checked} passwords were checked across both"
     );
 }
