@@ -19,6 +19,7 @@ on_each_backend!(
     every_client_change_is_audited_in_order,
     bad_client_input_fails_clearly_and_changes_nothing,
     a_client_id_may_not_equal_a_users_subject,
+    a_localhost_redirect_uri_is_registered_with_a_warning,
 );
 
 fn audit_events(db: &TestDb) -> Vec<String> {
@@ -212,6 +213,27 @@ fn a_deleted_client_is_gone(db: &TestDb) {
     );
     let out = db.cli().run_line("client delete billing");
     assert_ne!(out.status, 0);
+}
+
+/// Hardening finding 13: RFC 8252 §8.3 prefers the loopback IP literal.
+fn a_localhost_redirect_uri_is_registered_with_a_warning(db: &TestDb) {
+    let out = db
+        .cli()
+        .run_line(
+            "client create --name Native --public --grant-type authorization_code \
+             --redirect-uri http://localhost:8123/cb",
+        )
+        .ok();
+    assert!(out.stderr.contains("warning"), "{}", out.stderr);
+    assert!(out.stderr.contains("RFC 8252"), "{}", out.stderr);
+    let quiet = db
+        .cli()
+        .run_line(
+            "client create --name Native2 --public --grant-type authorization_code \
+             --redirect-uri http://127.0.0.1:8123/cb",
+        )
+        .ok();
+    assert!(!quiet.stderr.contains("warning"), "{}", quiet.stderr);
 }
 
 /// Hardening finding 9: client ids and user subjects share the `sub` claim.

@@ -227,3 +227,21 @@ async fn the_jwks_etag_changes_when_the_keys_do() {
     let after = etag(app.jwks().await);
     assert_ne!(first, after);
 }
+
+/// Hardening finding 13: HSTS under an https issuer only (RFC 6797).
+#[actix_web::test]
+async fn an_https_issuer_sends_hsts_and_a_loopback_http_one_does_not() {
+    let https = https_issuer_app().await;
+    let res = https.get(JWKS).await;
+    assert_eq!(
+        res.header("strict-transport-security"),
+        Some("max-age=31536000")
+    );
+    let http = spawn_app().await;
+    assert!(
+        http.get(JWKS)
+            .await
+            .header("strict-transport-security")
+            .is_none()
+    );
+}

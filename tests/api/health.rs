@@ -84,3 +84,24 @@ async fn readyz_fails_once_the_sqlite_file_is_deleted_under_the_server() {
     assert_eq!(res.status, 503, "{}", res.text());
     assert_eq!(res.body["status"], "unavailable");
 }
+
+/// Hardening finding 13: browser apps can call UserInfo and read its errors.
+#[actix_web::test]
+async fn userinfo_answers_cors_preflight_and_its_errors_carry_cors() {
+    let app = spawn_app().await;
+    let pre = app.preflight("/userinfo", "GET").await;
+    assert_eq!(pre.status, 204);
+    assert_eq!(pre.header("access-control-allow-origin"), Some("*"));
+    assert!(
+        pre.header("access-control-allow-headers")
+            .unwrap()
+            .contains("Authorization")
+    );
+    let err = app.userinfo("not-a-token").await;
+    assert_eq!(err.status, 401);
+    assert_eq!(err.header("access-control-allow-origin"), Some("*"));
+    assert_eq!(
+        err.header("access-control-expose-headers"),
+        Some("WWW-Authenticate")
+    );
+}
