@@ -11,6 +11,7 @@ mod chromium;
 mod cli_clients;
 mod cli_users;
 mod cluster;
+mod code_replay;
 mod concurrency;
 mod config_errors;
 mod crash;
