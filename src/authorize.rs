@@ -5,6 +5,8 @@
 
 pub mod decision;
 pub mod error;
+#[cfg(test)]
+pub mod fixtures;
 pub mod flow;
 pub mod request;
 pub mod response;

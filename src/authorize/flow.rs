@@ -156,17 +156,7 @@ mod tests {
     use crate::store::grants::memory::MemoryGrants;
     use crate::store::sessions::SessionRow;
 
-    const NOW: UnixTime = 1_800_000_000;
-
-    fn request(extra: &str) -> AuthRequest {
-        let query = format!(
-            "response_type=code&client_id=web&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&scope=openid+profile&state=s{extra}"
-        );
-        validate(&Params::parse(&query), |_| {
-            Some(Arc::new(confidential_web_app()))
-        })
-        .unwrap()
-    }
+    use crate::authorize::fixtures::{NOW, request};
 
     fn test_server() -> Server<'static> {
         Server {

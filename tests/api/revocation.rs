@@ -206,10 +206,9 @@ async fn revoking_a_refresh_token_revokes_its_family_and_access_tokens() {
     assert_eq!(res.body["error"], "invalid_grant");
 }
 
-/// Hardening finding 10: deleting a client, or rotating its secret with
-/// `--revoke-tokens`, ends the access tokens it holds — at introspection and in the feed.
-#[actix_web::test]
-async fn deleting_a_client_revokes_its_access_tokens_everywhere() {
+/// An app on the system clock (the CLI writes not-befores with it) with a machine client
+/// `svc` and a resource server `rs` that may introspect.
+async fn machine_and_resource_server() -> (TestApp, Client, Client) {
     let app = crate::helpers::spawn_app().await;
     let machine = |id: &str| {
         app.client(id)
@@ -218,6 +217,14 @@ async fn deleting_a_client_revokes_its_access_tokens_everywhere() {
     };
     let svc = machine("svc").create().await;
     let rs = machine("rs").introspect().create().await;
+    (app, svc, rs)
+}
+
+/// Hardening finding 10: deleting a client, or rotating its secret with
+/// `--revoke-tokens`, ends the access tokens it holds — at introspection and in the feed.
+#[actix_web::test]
+async fn deleting_a_client_revokes_its_access_tokens_everywhere() {
+    let (app, svc, rs) = machine_and_resource_server().await;
     let token = token_of(&app, &svc).await;
     assert_eq!(introspect(&app, &token, &rs).await["active"], true);
     app.delete_client("svc");
@@ -235,14 +242,7 @@ async fn deleting_a_client_revokes_its_access_tokens_everywhere() {
 
 #[actix_web::test]
 async fn rotating_a_secret_with_revoke_tokens_ends_the_earlier_tokens() {
-    let app = crate::helpers::spawn_app().await;
-    let machine = |id: &str| {
-        app.client(id)
-            .grant("client_credentials")
-            .audience("https://api.example")
-    };
-    let svc = machine("svc").create().await;
-    let rs = machine("rs").introspect().create().await;
+    let (app, svc, rs) = machine_and_resource_server().await;
     let before = token_of(&app, &svc).await;
     let kept = app.rotate_client_secret("svc");
     let after_plain_rotation = crate::helpers::wait_until("the new secret works", || async {
