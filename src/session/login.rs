@@ -140,7 +140,7 @@ pub async fn sign_in(
 ) -> Result<SignIn, StoreError> {
     let account = attempt.username.trim().to_ascii_lowercase();
     let [pair, account_key, source_key] = throttle::keys(&account, attempt.source);
-    let clear_key = pair.clone();
+    let settled = [pair.clone(), account_key.clone(), source_key.clone()];
     let counters = store
         .run(move |c| {
             c.transaction(|c| {
@@ -181,8 +181,17 @@ pub async fn sign_in(
         .await;
         return Ok(SignIn::Failed);
     };
+    // A success was no failure: clear this source's counter for the account and give the
+    // account-wide and source-wide reservations back.
+    let [pair, account_key, source_key] = settled;
     store
-        .run(move |c| login_failures::clear(c, &clear_key))
+        .run(move |c| {
+            c.transaction(|c| {
+                login_failures::clear(c, &pair)?;
+                login_failures::release(c, &account_key)?;
+                login_failures::release(c, &source_key)
+            })
+        })
         .await?;
     record(
         store,

@@ -50,6 +50,32 @@ pub fn reserve(
     )))
 }
 
+/// Gives back an attempt that turned out to be a success: it was reserved as a possible
+/// failure, and successes must never slow anyone down.
+pub fn release(conn: &mut DbConnection, key: &str) -> Result<(), StoreError> {
+    diesel::update(
+        login_failures::table
+            .find(key)
+            .filter(login_failures::failures.gt(0)),
+    )
+    .set((
+        login_failures::failures.eq(login_failures::failures - 1),
+        login_failures::last_failure.eq(login_failures::previous_failure),
+    ))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// The failures counted under `key` (0 when none).
+pub fn failures(conn: &mut DbConnection, key: &str) -> Result<i64, StoreError> {
+    Ok(login_failures::table
+        .find(key)
+        .select(login_failures::failures)
+        .first(conn)
+        .optional()?
+        .unwrap_or(0))
+}
+
 /// Forgets a counter (a successful sign-in clears its (account, source) counter).
 pub fn clear(conn: &mut DbConnection, key: &str) -> Result<(), StoreError> {
     diesel::delete(login_failures::table.find(key)).execute(conn)?;

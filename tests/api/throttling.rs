@@ -186,3 +186,25 @@ async fn instances_share_the_counters_so_n_instances_do_not_multiply_the_allowan
         "{checked} passwords were checked across both"
     );
 }
+
+/// Successes are not failures: a user who signs in many times is never slowed down (the
+/// benchmark's login loop found this).
+#[actix_web::test]
+async fn successful_sign_ins_leave_no_failure_counted() {
+    let app = app_behind_proxy().await;
+    let f = form(&app).await;
+    for _ in 0..60 {
+        assert_eq!(
+            sign_in(&app, &f, "198.51.100.30", "alice", PASSWORD).await,
+            303
+        );
+    }
+    let mut conn = app.db.conn();
+    for key in portcullis::session::throttle::keys("alice", "198.51.100.30") {
+        assert_eq!(
+            portcullis::store::login_failures::failures(&mut conn, &key).unwrap(),
+            0,
+            "{key}"
+        );
+    }
+}
