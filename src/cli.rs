@@ -1,6 +1,7 @@
 //! The operator command line. Every command works against either backend; the database
 //! comes from the settings (`PORTCULLIS_DATABASE_URL`, `--config`).
 
+mod audit;
 mod client;
 pub mod demo;
 mod keys;
@@ -49,6 +50,9 @@ pub enum Command {
     /// Manage signing keys
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// Read the audit log
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
 }
 
 /// Runs a parsed command. `serve` blocks until the server stops.
@@ -70,6 +74,7 @@ pub fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::User(cmd) => user::run(cmd, &settings),
         Command::Keys(cmd) => keys::run(cmd, &settings),
         Command::Session(cmd) => session::run(cmd, &settings),
+        Command::Audit(cmd) => audit::run(cmd, &settings),
     }
 }
 

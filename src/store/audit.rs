@@ -77,3 +77,37 @@ pub fn recent(conn: &mut DbConnection, limit: i64) -> Result<Vec<AuditEntry>, St
         .select(AuditEntry::as_select())
         .load(conn)?)
 }
+
+/// What `portcullis audit list` asks for.
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    /// Entries at or after this time.
+    pub since: Option<UnixTime>,
+    /// Any of these event names (empty: all).
+    pub events: Vec<String>,
+    pub user_id: Option<String>,
+    pub client_id: Option<String>,
+    pub limit: i64,
+}
+
+/// Entries matching `q`, newest first.
+pub fn list(conn: &mut DbConnection, q: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
+    let mut query = audit_log::table
+        .select(AuditEntry::as_select())
+        .order(audit_log::id.desc())
+        .limit(q.limit)
+        .into_boxed();
+    if let Some(since) = q.since {
+        query = query.filter(audit_log::at.ge(since));
+    }
+    if !q.events.is_empty() {
+        query = query.filter(audit_log::event.eq_any(q.events.clone()));
+    }
+    if let Some(u) = &q.user_id {
+        query = query.filter(audit_log::user_id.eq(u.clone()));
+    }
+    if let Some(c) = &q.client_id {
+        query = query.filter(audit_log::client_id.eq(c.clone()));
+    }
+    Ok(query.load(conn)?)
+}

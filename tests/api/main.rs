@@ -8,6 +8,7 @@ mod backchannel_delivery;
 mod backchannel_restart;
 mod bench_harness;
 mod chromium;
+mod cli_audit;
 mod cli_clients;
 mod cli_users;
 mod cluster;
