@@ -33,6 +33,7 @@ pub struct Settings {
     pub sweep: SweepSettings,
     pub features: Features,
     pub http: HttpSettings,
+    pub metrics: MetricsSettings,
 }
 
 impl Default for Settings {
@@ -49,6 +50,7 @@ impl Default for Settings {
             sweep: SweepSettings::default(),
             features: Features::default(),
             http: HttpSettings::default(),
+            metrics: MetricsSettings::default(),
         }
     }
 }
@@ -228,6 +230,14 @@ impl Default for SweepSettings {
             audit_retention_days: 90,
         }
     }
+}
+
+/// Prometheus metrics, on a listener of their own so they are never public by accident.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsSettings {
+    /// Where `/metrics` is served, e.g. `127.0.0.1:9464`; unset: no metrics listener.
+    pub bind: Option<SocketAddr>,
 }
 
 /// How the server sits in the network.

@@ -15,6 +15,7 @@ pub mod health;
 pub mod introspect;
 pub mod jwks;
 pub mod logout;
+pub mod metrics;
 pub mod pages;
 pub mod params;
 pub mod request_id;

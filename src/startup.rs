@@ -24,11 +24,14 @@ use crate::state::AppState;
 use crate::store::client_registry::ClientRegistry;
 use crate::store::notify::Wakers;
 use crate::store::{Store, run_migrations};
+use crate::telemetry::metrics::Metrics;
 use crate::token::remote_jwks::RemoteJwks;
 
 pub struct Application {
     address: SocketAddr,
     server: Server,
+    /// The metrics listener, when `metrics.bind` is set.
+    metrics: Option<(SocketAddr, Server)>,
     state: web::Data<AppState>,
 }
 
@@ -95,6 +98,13 @@ impl Application {
         let listener = TcpListener::bind(settings.bind)
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
         let address = listener.local_addr()?;
+        let metrics_listener = match settings.metrics.bind {
+            Some(bind) => Some(
+                TcpListener::bind(bind)
+                    .with_context(|| format!("cannot listen on {bind} (metrics.bind)"))?,
+            ),
+            None => None,
+        };
         let state = web::Data::new(AppState {
             settings,
             store,
@@ -110,12 +120,21 @@ impl Application {
             password_checker,
             revocations,
             backchannel,
+            metrics: Metrics::new(metrics_listener.is_some()),
             wakers,
         });
         let server = http_server(state.clone(), listener)?;
+        let metrics = match metrics_listener {
+            Some(l) => Some((
+                l.local_addr()?,
+                crate::http::metrics::server(state.clone(), l)?,
+            )),
+            None => None,
+        };
         Ok(Self {
             address,
             server,
+            metrics,
             state,
         })
     }
@@ -124,13 +143,24 @@ impl Application {
         self.address
     }
 
+    /// Where `/metrics` is served, when `metrics.bind` is set.
+    pub fn metrics_address(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().map(|(a, _)| *a)
+    }
+
     pub fn state(&self) -> &web::Data<AppState> {
         &self.state
     }
 
     /// Serves until SIGINT/SIGTERM; in-flight requests are given time to finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        match self.metrics {
+            Some((_, metrics)) => {
+                let (main, metrics) = tokio::join!(self.server, metrics);
+                main.and(metrics)
+            }
+            None => self.server.await,
+        }
     }
 }
 

@@ -18,6 +18,7 @@ use crate::store::Store;
 use crate::store::audit_window::FailureWindows;
 use crate::store::client_registry::ClientRegistry;
 use crate::store::notify::Wakers;
+use crate::telemetry::metrics::Metrics;
 use crate::token::remote_jwks::RemoteJwks;
 
 pub struct AppState {
@@ -38,6 +39,7 @@ pub struct AppState {
     pub password_checker: PasswordChecker,
     pub revocations: Arc<Revocations>,
     pub backchannel: Arc<Backchannel>,
+    pub metrics: Metrics,
     /// Kept here so the LISTEN thread lives as long as the application.
     pub wakers: Arc<Wakers>,
 }

@@ -1,6 +1,8 @@
-//! Structured logs through `tracing`: human-readable by default, JSON lines with
-//! `log.format = "json"` (`PORTCULLIS_LOG_FORMAT=json`). Logs go to stderr so that
-//! command output on stdout stays machine-readable.
+//! What an operator watches. Structured logs through `tracing` (here): human-readable by
+//! default, JSON lines with `log.format = "json"` (`PORTCULLIS_LOG_FORMAT=json`), to stderr
+//! so that command output on stdout stays machine-readable. Prometheus metrics: `metrics`.
+
+pub mod metrics;
 
 use std::io::IsTerminal;
 

@@ -80,6 +80,7 @@ const KEYS: &[(&str, Kind)] = &[
     ("http.allow_private_destinations", Kind::Bool),
     ("http.outbound_deadline_secs", Kind::Int),
     ("http.outbound_max_bytes", Kind::Int),
+    ("metrics.bind", Kind::Str),
 ];
 
 /// Short names operators expect from other servers (`DATABASE_URL`) and that the
@@ -258,6 +259,7 @@ mod tests {
                 let value = match (key, kind) {
                     (&"issuer", _) => "https://id.example.com",
                     (&"http.outbound_max_bytes", _) => "65536",
+                    (&"metrics.bind", _) => "127.0.0.1:0",
                     (&"bind", _) => "127.0.0.1:0",
                     (&"database.url", _) => "sqlite://x.db",
                     (&"log.format", _) => "json",

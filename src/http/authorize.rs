@@ -279,6 +279,12 @@ pub async fn login_handler(
         state.now(),
     )
     .await?;
+    let result = match &outcome {
+        SignIn::Throttled(_) => "throttled",
+        SignIn::Failed => "failed",
+        SignIn::SignedIn(..) => "succeeded",
+    };
+    state.metrics.login(result);
     let (signed, cookie_value) = match outcome {
         SignIn::Throttled(wait) => {
             let msg = format!("Too many failed attempts. Try again in {wait} seconds.");

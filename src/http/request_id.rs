@@ -10,7 +10,10 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use tracing::Instrument;
 
+use actix_web::web;
+
 use crate::domain::opaque;
+use crate::state::AppState;
 
 pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -38,10 +41,24 @@ pub async fn request_id_middleware(
     if let Ok(value) = HeaderValue::from_str(&id) {
         res.headers_mut().insert(X_REQUEST_ID, value);
     }
+    let elapsed = started.elapsed();
+    if let Some(state) = res.request().app_data::<web::Data<AppState>>() {
+        // The matched route pattern, never the raw path: bounded label values.
+        let route = res
+            .request()
+            .match_pattern()
+            .unwrap_or_else(|| "unmatched".into());
+        state.metrics.count_request(
+            &route,
+            res.request().method().as_str(),
+            res.status().as_u16(),
+            elapsed.as_secs_f64(),
+        );
+    }
     span.in_scope(|| {
         tracing::info!(
             http.status = res.status().as_u16(),
-            elapsed_us = started.elapsed().as_micros() as u64,
+            elapsed_us = elapsed.as_micros() as u64,
             "request completed"
         )
     });

@@ -26,10 +26,26 @@ pub async fn token_handler(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, TokenError> {
-    let (form, presented) = read_form(&req, payload).await?;
-    let grant_type = match form.get("grant_type") {
+    let answer = token(&req, payload, &state).await;
+    match &answer {
+        Ok((grant_type, _)) => state.metrics.token_issued(grant_type),
+        Err(e) => state.metrics.token_error(e.code.as_str()),
+    };
+    answer.map(|(_, res)| res)
+}
+
+/// The token request; the grant type (for metrics) and the answer.
+async fn token(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &web::Data<AppState>,
+) -> Result<(&'static str, HttpResponse), TokenError> {
+    let (form, presented) = read_form(req, payload).await?;
+    let grant_type: &'static str = match form.get("grant_type") {
         None => return Err(TokenError::invalid_request("grant_type is missing")),
-        Some(g @ ("client_credentials" | "authorization_code" | "refresh_token")) => g,
+        Some("client_credentials") => "client_credentials",
+        Some("authorization_code") => "authorization_code",
+        Some("refresh_token") => "refresh_token",
         Some(_) => {
             return Err(TokenError::new(
                 ErrorCode::UnsupportedGrantType,
@@ -37,18 +53,18 @@ pub async fn token_handler(
             ));
         }
     };
-    let client = authenticate_client(&req, &state, presented).await?;
+    let client = authenticate_client(req, state, presented).await?;
     let body = match grant_type {
         "authorization_code" => {
             let exchange = CodeExchange::from_form(&form)?;
-            with_grants(&state, move |ctx, grants, now| {
+            with_grants(state, move |ctx, grants, now| {
                 authorization_code::exchange(ctx, grants, &client, &exchange, now)
             })
             .await?
         }
         "refresh_token" => {
             let exchange = RefreshExchange::from_form(&form)?;
-            with_grants(&state, move |ctx, grants, now| {
+            with_grants(state, move |ctx, grants, now| {
                 refresh::exchange(ctx, grants, &client, &exchange, now)
             })
             .await?
@@ -69,7 +85,7 @@ pub async fn token_handler(
     };
     let mut res = HttpResponse::Ok().json(body);
     no_store(&mut res);
-    Ok(res)
+    Ok((grant_type, res))
 }
 
 /// Runs a grant that needs the database on one pooled connection, off the executor

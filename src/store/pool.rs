@@ -165,6 +165,12 @@ impl Store {
         self.backend
     }
 
+    /// Pool connections: `(idle, in_use)`.
+    pub fn connections(&self) -> (u32, u32) {
+        let s = self.pool.state();
+        (s.idle_connections, s.connections - s.idle_connections)
+    }
+
     /// A pooled connection, for synchronous callers (the CLI, code already on a blocking
     /// thread).
     pub fn conn(&self) -> Result<r2d2::PooledConnection<Manager>, StoreError> {

@@ -28,6 +28,7 @@ mod key_storage;
 mod keys;
 mod limits;
 mod logout;
+mod metrics;
 mod outage;
 mod outbound;
 mod persistence;

@@ -23,6 +23,8 @@ pub const AUTHORIZATION_SERVER_METADATA: &str = "/.well-known/oauth-authorizatio
 /// The real server, started in-process on a random port.
 pub struct TestApp {
     pub address: SocketAddr,
+    /// The metrics listener, when the settings turned it on.
+    pub metrics_address: Option<SocketAddr>,
     pub db: TestDb,
     pub http: awc::Client,
     /// The server's shared state, for tests that drive background work (key rotation,
@@ -52,10 +54,12 @@ pub async fn spawn_app_with(db: TestDb, settings: Settings, clock: Arc<dyn Clock
         .await
         .expect("build app");
     let address = app.address();
+    let metrics_address = app.metrics_address();
     let state = app.state().clone();
     actix_web::rt::spawn(app.run_until_stopped());
     TestApp {
         address,
+        metrics_address,
         db,
         http: awc::Client::default(),
         state,

@@ -1,0 +1,114 @@
+//! Prometheus metrics (issue 13, first part): off by default; on their own listener when
+//! `metrics.bind` is set; counters move by exactly what was done.
+
+use std::sync::Arc;
+
+use portcullis::clock::ManualClock;
+
+use crate::helpers::{PASSWORD, T0, TestApp, TestDb, spa_request, spawn_app, spawn_app_with};
+
+const CC: (&str, &str) = ("grant_type", "client_credentials");
+
+async fn app_with_metrics() -> TestApp {
+    let db = TestDb::sqlite();
+    let mut settings = db.settings();
+    settings.metrics.bind = Some("127.0.0.1:0".parse().unwrap());
+    spawn_app_with(db, settings, Arc::new(ManualClock::at(T0))).await
+}
+
+async fn scrape(app: &TestApp) -> String {
+    let addr = app.metrics_address.expect("metrics listener");
+    let mut res = app
+        .http
+        .get(format!("http://{addr}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    assert!(
+        res.headers()
+            .get("content-type")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("application/openmetrics-text")
+    );
+    String::from_utf8(res.body().await.unwrap().to_vec()).unwrap()
+}
+
+/// The value of one sample line, `name{labels}` exactly as exposed; 0 when absent.
+fn sample(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
+        .unwrap_or(0.0)
+}
+
+#[actix_web::test]
+async fn metrics_are_off_by_default_and_never_on_the_main_listener() {
+    let app = spawn_app().await;
+    assert!(app.metrics_address.is_none());
+    assert_eq!(app.status_of("/metrics").await, 404);
+    let with = app_with_metrics().await;
+    assert_eq!(
+        with.status_of("/metrics").await,
+        404,
+        "only on metrics.bind"
+    );
+}
+
+#[actix_web::test]
+async fn counters_move_by_exactly_what_was_done() {
+    let app = app_with_metrics().await;
+    let svc = app
+        .client("svc")
+        .confidential()
+        .grant("client_credentials")
+        .audience("https://api.example")
+        .create()
+        .await;
+    app.client("spa")
+        .public()
+        .grant("authorization_code")
+        .redirect_uri(crate::helpers::SPA_CB)
+        .skip_consent()
+        .create()
+        .await;
+    app.user("alice").create();
+    let before = scrape(&app).await;
+
+    app.token(&[CC], svc.basic()).await.token();
+    app.token(&[CC], svc.basic()).await.token();
+    let res = app.token(&[CC], Some(("svc", "wrong"))).await;
+    assert_eq!(res.status, 401);
+    let mut b = app.browser();
+    let page = b.get(&spa_request(&[])).await;
+    b.login(&page, "alice", "not it").await;
+    let signed_in = b.login(&page, "alice", PASSWORD).await;
+    assert_eq!(signed_in.status, 303);
+
+    let after = scrape(&app).await;
+    let moved = |series: &str| sample(&after, series) - sample(&before, series);
+    assert_eq!(
+        moved(r#"portcullis_tokens_issued_total{grant_type="client_credentials"}"#),
+        2.0
+    );
+    assert_eq!(
+        moved(r#"portcullis_token_errors_total{error="invalid_client"}"#),
+        1.0
+    );
+    assert_eq!(moved(r#"portcullis_logins_total{result="failed"}"#), 1.0);
+    assert_eq!(moved(r#"portcullis_logins_total{result="succeeded"}"#), 1.0);
+    assert_eq!(
+        moved(r#"portcullis_http_requests_total{route="/token",method="POST",status="200"}"#),
+        2.0
+    );
+    assert_eq!(
+        moved(r#"portcullis_http_requests_total{route="/token",method="POST",status="401"}"#),
+        1.0
+    );
+    assert!(after.contains(r#"portcullis_build_info{version=""#));
+    assert!(after.contains(r#"portcullis_db_pool_connections{state="idle"}"#));
+    for secret in [svc.secret(), "alice", "127.0.0.1", PASSWORD] {
+        assert!(!after.contains(secret), "{secret} leaked into a label");
+    }
+}
