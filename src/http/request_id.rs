@@ -42,7 +42,8 @@ pub async fn request_id_middleware(
         res.headers_mut().insert(X_REQUEST_ID, value);
     }
     let elapsed = started.elapsed();
-    if let Some(state) = res.request().app_data::<web::Data<AppState>>() {
+    let state = res.request().app_data::<web::Data<AppState>>();
+    if let Some(state) = state.filter(|s| s.metrics.is_enabled()) {
         // The matched route pattern, never the raw path: bounded label values.
         let route = res
             .request()

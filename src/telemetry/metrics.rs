@@ -141,6 +141,11 @@ impl Metrics {
         }
     }
 
+    /// Whether anything is counted (`metrics.bind` is set).
+    pub fn is_enabled(&self) -> bool {
+        self.enabled
+    }
+
     pub fn token_issued(&self, grant_type: &'static str) {
         if self.enabled {
             self.tokens_issued
