@@ -7,8 +7,10 @@ use std::net::TcpListener;
 use actix_web::dev::Server;
 use actix_web::{App, HttpResponse, HttpServer, web};
 
+use crate::keys::lifecycle::{self, KeyState};
 use crate::state::AppState;
-use crate::telemetry::metrics::StateLabels;
+use crate::store::{backchannel, sessions};
+use crate::telemetry::metrics::{AlgLabels, StateLabels};
 
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
@@ -24,6 +26,46 @@ pub async fn metrics_handler(state: web::Data<AppState>) -> HttpResponse {
     m.db_pool_connections
         .get_or_create(&StateLabels { state: "in_use" })
         .set(i64::from(in_use));
+    m.password_hashes_in_flight
+        .set(state.password_checker.in_flight());
+    let now = state.now();
+    let keys = state.keys.current();
+    let all = keys.keys();
+    for key_state in [KeyState::Pending, KeyState::Active, KeyState::Retired] {
+        let n = all
+            .iter()
+            .filter(|k| lifecycle::state(*k, all, now, |k| &k.times) == key_state)
+            .count();
+        m.signing_keys
+            .get_or_create(&StateLabels {
+                state: key_state.as_str(),
+            })
+            .set(n as i64);
+    }
+    if let Some(active) = keys.active(now) {
+        m.signing_key_age_seconds
+            .get_or_create(&AlgLabels {
+                alg: active.alg.clone(),
+            })
+            .set(now - active.times.activates_at);
+    }
+    // Two counts, on the metrics listener only (never a request path).
+    let counts = state
+        .store
+        .run(move |c| {
+            Ok::<_, crate::store::StoreError>((
+                sessions::count_live(c, now)?,
+                backchannel::count_pending(c)?,
+            ))
+        })
+        .await;
+    match counts {
+        Ok((sessions, pending)) => {
+            m.sessions_active.set(sessions);
+            m.backchannel_deliveries_pending.set(pending);
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot read the session and delivery counts"),
+    }
     HttpResponse::Ok()
         .content_type(CONTENT_TYPE)
         .insert_header(("Cache-Control", "no-store"))

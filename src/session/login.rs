@@ -33,6 +33,8 @@ pub struct PasswordChecker {
     /// A hash of a random password with the configured parameters, for unknown users.
     /// Made on first use, off the start-up path.
     dummy_hash: tokio::sync::OnceCell<String>,
+    /// Checks queued or running right now (a metric).
+    in_flight: std::sync::atomic::AtomicI64,
 }
 
 impl PasswordChecker {
@@ -64,7 +66,13 @@ impl PasswordChecker {
             passwords,
             jobs,
             dummy_hash: tokio::sync::OnceCell::new(),
+            in_flight: std::sync::atomic::AtomicI64::new(0),
         })
+    }
+
+    /// Password checks queued or running now.
+    pub fn in_flight(&self) -> i64 {
+        self.in_flight.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     async fn dummy_hash(&self) -> Result<String, StoreError> {
@@ -96,6 +104,15 @@ impl PasswordChecker {
             None => self.dummy_hash().await?,
         };
         let (reply, answer) = tokio::sync::oneshot::channel();
+        use std::sync::atomic::Ordering;
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        struct Done<'a>(&'a std::sync::atomic::AtomicI64);
+        impl Drop for Done<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+        let _done = Done(&self.in_flight);
         self.jobs
             .send(Job {
                 stored,

@@ -135,3 +135,8 @@ pub fn pending(conn: &mut DbConnection) -> Result<Vec<Delivery>, StoreError> {
         .select(Delivery::as_select())
         .load(conn)?)
 }
+
+/// Deliveries still owed (a metric, read at scrape time).
+pub fn count_pending(conn: &mut DbConnection) -> Result<i64, StoreError> {
+    Ok(backchannel_deliveries::table.count().get_result(conn)?)
+}

@@ -73,3 +73,11 @@ pub fn list_for_user(
         .select(SessionRow::as_select())
         .load(conn)?)
 }
+
+/// Sessions not yet expired (a metric, read at scrape time).
+pub fn count_live(conn: &mut DbConnection, now: UnixTime) -> Result<i64, StoreError> {
+    Ok(sessions::table
+        .filter(sessions::expires_at.gt(now))
+        .count()
+        .get_result(conn)?)
+}

@@ -45,6 +45,11 @@ pub struct StateLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct AlgLabels {
+    pub alg: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct VersionLabels {
     pub version: &'static str,
 }
@@ -60,6 +65,11 @@ pub struct Metrics {
     pub logins: Family<ResultLabels, Counter>,
     pub revocation_list_entries: Gauge,
     pub db_pool_connections: Family<StateLabels, Gauge>,
+    pub sessions_active: Gauge,
+    pub backchannel_deliveries_pending: Gauge,
+    pub signing_keys: Family<StateLabels, Gauge>,
+    pub signing_key_age_seconds: Family<AlgLabels, Gauge>,
+    pub password_hashes_in_flight: Gauge,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -121,6 +131,36 @@ impl Metrics {
             "Database pool connections, by state (idle, in_use)",
             db_pool_connections.clone(),
         );
+        let sessions_active = Gauge::default();
+        registry.register(
+            "sessions_active",
+            "SSO sessions not yet expired",
+            sessions_active.clone(),
+        );
+        let backchannel_deliveries_pending = Gauge::default();
+        registry.register(
+            "backchannel_deliveries_pending",
+            "Back-channel logout deliveries still owed",
+            backchannel_deliveries_pending.clone(),
+        );
+        let signing_keys = Family::<StateLabels, Gauge>::default();
+        registry.register(
+            "signing_keys",
+            "Signing keys, by state (pending, active, retired)",
+            signing_keys.clone(),
+        );
+        let signing_key_age_seconds = Family::<AlgLabels, Gauge>::default();
+        registry.register(
+            "signing_key_age_seconds",
+            "Age of the active signing key since it began signing, by algorithm",
+            signing_key_age_seconds.clone(),
+        );
+        let password_hashes_in_flight = Gauge::default();
+        registry.register(
+            "password_hashes_in_flight",
+            "Password checks queued or running",
+            password_hashes_in_flight.clone(),
+        );
         let build_info = Family::<VersionLabels, Gauge>::default();
         build_info
             .get_or_create(&VersionLabels {
@@ -138,6 +178,11 @@ impl Metrics {
             logins,
             revocation_list_entries,
             db_pool_connections,
+            sessions_active,
+            backchannel_deliveries_pending,
+            signing_keys,
+            signing_key_age_seconds,
+            password_hashes_in_flight,
         }
     }
 

@@ -107,6 +107,21 @@ async fn counters_move_by_exactly_what_was_done() {
         1.0
     );
     assert!(after.contains(r#"portcullis_build_info{version=""#));
+    assert_eq!(
+        sample(&after, "portcullis_sessions_active"),
+        1.0,
+        "alice's session"
+    );
+    assert_eq!(
+        sample(&after, "portcullis_backchannel_deliveries_pending"),
+        0.0
+    );
+    assert_eq!(
+        sample(&after, r#"portcullis_signing_keys{state="active"}"#),
+        1.0
+    );
+    assert!(after.contains(r#"portcullis_signing_key_age_seconds{alg="RS256"}"#));
+    assert_eq!(sample(&after, "portcullis_password_hashes_in_flight"), 0.0);
     assert!(after.contains(r#"portcullis_db_pool_connections{state="idle"}"#));
     for secret in [svc.secret(), "alice", "127.0.0.1", PASSWORD] {
         assert!(!after.contains(secret), "{secret} leaked into a label");
