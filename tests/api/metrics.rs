@@ -66,13 +66,7 @@ async fn counters_move_by_exactly_what_was_done() {
         .audience("https://api.example")
         .create()
         .await;
-    app.client("spa")
-        .public()
-        .grant("authorization_code")
-        .redirect_uri(crate::helpers::SPA_CB)
-        .skip_consent()
-        .create()
-        .await;
+    app.first_party_spa().await;
     app.user("alice").create();
     let before = scrape(&app).await;
 

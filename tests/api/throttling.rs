@@ -14,13 +14,7 @@ async fn app_behind_proxy() -> TestApp {
     let mut settings = db.settings();
     settings.http.trusted_proxies = vec!["127.0.0.1".into()];
     let app = spawn_app_with(db, settings, Arc::new(ManualClock::at(T0))).await;
-    app.client("spa")
-        .public()
-        .grant("authorization_code")
-        .redirect_uri(crate::helpers::SPA_CB)
-        .skip_consent()
-        .create()
-        .await;
+    app.first_party_spa().await;
     app.user("alice").create();
     app.user("bob").create();
     app
@@ -40,13 +34,7 @@ async fn two_instances(test: &str) -> Option<(TestApp, TestApp)> {
         apps.push(spawn_app_with(db, settings, Arc::new(ManualClock::at(T0))).await);
     }
     let (b, a) = (apps.pop()?, apps.pop()?);
-    a.client("spa")
-        .public()
-        .grant("authorization_code")
-        .redirect_uri(crate::helpers::SPA_CB)
-        .skip_consent()
-        .create()
-        .await;
+    a.first_party_spa().await;
     b.state.clients.refresh().await.unwrap();
     a.user("bob").create();
     Some((a, b))

@@ -88,6 +88,18 @@ impl TestApp {
         self.cli().rotate_client_secret(id)
     }
 
+    /// `spa`: a public, first-party browser client (no consent page) at `SPA_CB`, the
+    /// client of `spa_request`.
+    pub async fn first_party_spa(&self) {
+        self.client("spa")
+            .public()
+            .grant("authorization_code")
+            .redirect_uri(super::flow::SPA_CB)
+            .skip_consent()
+            .create()
+            .await;
+    }
+
     /// `portcullis client rotate-secret --revoke-tokens`: the new secret.
     pub fn rotate_client_secret_revoking_tokens(&self, id: &str) -> String {
         self.cli()
