@@ -34,6 +34,7 @@ pub struct Settings {
     pub features: Features,
     pub http: HttpSettings,
     pub metrics: MetricsSettings,
+    pub tracing: TracingSettings,
 }
 
 impl Default for Settings {
@@ -51,6 +52,7 @@ impl Default for Settings {
             features: Features::default(),
             http: HttpSettings::default(),
             metrics: MetricsSettings::default(),
+            tracing: TracingSettings::default(),
         }
     }
 }
@@ -238,6 +240,27 @@ impl Default for SweepSettings {
 pub struct MetricsSettings {
     /// Where `/metrics` is served, e.g. `127.0.0.1:9464`; unset: no metrics listener.
     pub bind: Option<SocketAddr>,
+}
+
+/// Distributed tracing: W3C trace context is always honoured; spans are exported over
+/// OTLP/HTTP only when an endpoint is set.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TracingSettings {
+    /// The collector's OTLP/HTTP base URL, e.g. `http://127.0.0.1:4318` (spans are POSTed
+    /// to `<url>/v1/traces`); unset: no exporter.
+    pub otlp_endpoint: Option<String>,
+    /// `service.name` of the exported spans.
+    pub service_name: String,
+}
+
+impl Default for TracingSettings {
+    fn default() -> Self {
+        Self {
+            otlp_endpoint: None,
+            service_name: "portcullis".into(),
+        }
+    }
 }
 
 /// How the server sits in the network.

@@ -14,7 +14,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    telemetry::init(&loaded.settings.log);
+    telemetry::init(&loaded.settings.log, &loaded.settings.tracing);
     for warning in &loaded.warnings {
         tracing::warn!("{warning}");
     }

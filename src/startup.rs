@@ -48,18 +48,20 @@ impl Application {
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
         let store = open_store(&settings).await?;
+        let metrics = Arc::new(Metrics::new(settings.metrics.bind.is_some()));
         let passwords = Passwords::new(&settings.passwords)?;
         let password_checker = PasswordChecker::new(
             passwords.clone(),
             settings.passwords.max_concurrent_hashes as usize,
         )?;
-        let keys = KeyManager::start(store.clone(), &settings, clock.clone()).await?;
+        let keys =
+            KeyManager::start(store.clone(), &settings, clock.clone(), metrics.clone()).await?;
         let csrf = CsrfKey::new(keys.derive_secret(csrf::KEY_LABEL)?);
         let trusted_proxies = settings.http.trusted_proxy_ranges();
         let wakers = Arc::new(Wakers::default());
         crate::background::listener::spawn_listener(&settings.database, &wakers);
         keys.spawn_schedule(wakers.clone());
-        let clients = ClientRegistry::load(store.clone()).await?;
+        let clients = ClientRegistry::load(store.clone(), metrics.clone()).await?;
         clients.spawn_poll(
             Duration::from_millis(settings.cache.poll_interval_ms),
             wakers.clone(),
@@ -75,6 +77,7 @@ impl Application {
             keys.clone(),
             clock.clone(),
             settings.issuer.clone(),
+            metrics.clone(),
         )
         .await?;
         revocations.spawn_poll(
@@ -89,6 +92,7 @@ impl Application {
             clients.clone(),
             clock.clone(),
             settings.issuer.clone(),
+            metrics.clone(),
         );
         backchannel.spawn();
         let discovery = Document::new(&metadata(
@@ -120,7 +124,7 @@ impl Application {
             password_checker,
             revocations,
             backchannel,
-            metrics: Metrics::new(metrics_listener.is_some()),
+            metrics,
             wakers,
         });
         let server = http_server(state.clone(), listener)?;

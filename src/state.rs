@@ -39,7 +39,7 @@ pub struct AppState {
     pub password_checker: PasswordChecker,
     pub revocations: Arc<Revocations>,
     pub backchannel: Arc<Backchannel>,
-    pub metrics: Metrics,
+    pub metrics: Arc<Metrics>,
     /// Kept here so the LISTEN thread lives as long as the application.
     pub wakers: Arc<Wakers>,
 }

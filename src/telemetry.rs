@@ -1,29 +1,62 @@
 //! What an operator watches. Structured logs through `tracing` (here): human-readable by
 //! default, JSON lines with `log.format = "json"` (`PORTCULLIS_LOG_FORMAT=json`), to stderr
-//! so that command output on stdout stays machine-readable. Prometheus metrics: `metrics`.
+//! so that command output on stdout stays machine-readable. Every span of ours belongs to
+//! a W3C trace (`spans`, `trace_context`) whose id every log line of a request carries,
+//! exported over OTLP/HTTP when `tracing.otlp_endpoint` is set (`otlp`). Prometheus
+//! metrics: `metrics`.
 
 pub mod metrics;
+pub mod otlp;
+pub mod spans;
+pub mod trace_context;
 
 use std::io::IsTerminal;
 
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::{EnvFilter, FilterExt, filter_fn};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{Layer, fmt};
 
-use crate::config::{LogFormat, LogSettings};
+use crate::config::{HttpSettings, LogFormat, LogSettings, TracingSettings};
+use crate::net::client::Outbound;
 
 /// Installs the global subscriber; a second call (tests) is a no-op.
-pub fn init(settings: &LogSettings) {
-    let filter = EnvFilter::try_new(&settings.level).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+///
+/// The log level filters log lines only. Our spans exist whatever the level (the trace
+/// layer sees every span of this crate), and the request span is always shown, so a line
+/// logged at `warn` still names its trace.
+pub fn init(log: &LogSettings, tracing: &TracingSettings) {
+    let filter = EnvFilter::try_new(&log.level).unwrap_or_else(|_| EnvFilter::new("info"));
+    let request_span = filter_fn(|m| {
+        m.is_span() && m.target().starts_with("portcullis") && m.name() == spans::REQUEST_SPAN
+    });
+    let shown = filter.or(request_span);
+    let fmt_layer = fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal());
-    let _ = match settings.format {
-        LogFormat::Human => builder.try_init(),
-        LogFormat::Json => builder
+    let fmt_layer = match log.format {
+        LogFormat::Human => fmt_layer.with_filter(shown).boxed(),
+        LogFormat::Json => fmt_layer
             .json()
             .flatten_event(true)
-            .with_current_span(true)
-            .with_span_list(false)
-            .try_init(),
+            .with_current_span(false)
+            .with_span_list(true)
+            .with_filter(shown)
+            .boxed(),
     };
+    let exporter = tracing.otlp_endpoint.as_deref().and_then(|endpoint| {
+        // The operator's own collector: private addresses allowed, same deadline and caps.
+        let outbound = Outbound::new(&HttpSettings {
+            allow_private_destinations: true,
+            ..HttpSettings::default()
+        });
+        otlp::Exporter::start(endpoint, &tracing.service_name, outbound)
+            .inspect_err(|e| eprintln!("cannot start the OTLP exporter: {e}"))
+            .ok()
+    });
+    let ours = filter_fn(|m| m.is_span() && m.target().starts_with("portcullis"));
+    let _ = tracing_subscriber::registry()
+        .with(spans::TraceLayer::new(exporter).with_filter(ours))
+        .with(fmt_layer)
+        .try_init();
 }

@@ -83,6 +83,7 @@ pub fn entry_json(e: &AuditEntry) -> Value {
         "user_id": e.user_id,
         "client_id": e.client_id,
         "ip": e.ip,
+        "trace_id": e.trace_id,
         "details": serde_json::from_str::<Value>(&e.details).unwrap_or(Value::Null),
     })
 }
@@ -135,17 +136,18 @@ pub fn run(cmd: AuditCommand, settings: &Settings) -> anyhow::Result<()> {
         }
     } else {
         println!(
-            "{:<20} {:<36} {:<10} {:<24} {:<20} DETAILS",
-            "TIME", "EVENT", "ACTOR", "USER", "CLIENT"
+            "{:<20} {:<36} {:<10} {:<24} {:<20} {:<32} DETAILS",
+            "TIME", "EVENT", "ACTOR", "USER", "CLIENT", "TRACE"
         );
         for e in &entries {
             println!(
-                "{:<20} {:<36} {:<10} {:<24} {:<20} {}",
+                "{:<20} {:<36} {:<10} {:<24} {:<20} {:<32} {}",
                 rfc3339(e.at),
                 e.event,
                 e.actor,
                 e.user_id.as_deref().unwrap_or("-"),
                 e.client_id.as_deref().unwrap_or("-"),
+                e.trace_id.as_deref().unwrap_or("-"),
                 e.details
             );
         }

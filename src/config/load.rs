@@ -81,6 +81,8 @@ const KEYS: &[(&str, Kind)] = &[
     ("http.outbound_deadline_secs", Kind::Int),
     ("http.outbound_max_bytes", Kind::Int),
     ("metrics.bind", Kind::Str),
+    ("tracing.otlp_endpoint", Kind::Str),
+    ("tracing.service_name", Kind::Str),
 ];
 
 /// Short names operators expect from other servers (`DATABASE_URL`) and that the
@@ -260,6 +262,7 @@ mod tests {
                     (&"issuer", _) => "https://id.example.com",
                     (&"http.outbound_max_bytes", _) => "65536",
                     (&"metrics.bind", _) => "127.0.0.1:0",
+                    (&"tracing.otlp_endpoint", _) => "http://127.0.0.1:4318",
                     (&"bind", _) => "127.0.0.1:0",
                     (&"database.url", _) => "sqlite://x.db",
                     (&"log.format", _) => "json",

@@ -120,6 +120,22 @@ impl Settings {
             crate::domain::cidr::Cidr::parse(range)
                 .map_err(|e| invalid("http.trusted_proxies", &e))?;
         }
+        if let Some(endpoint) = &self.tracing.otlp_endpoint {
+            let url = url::Url::parse(endpoint)
+                .map_err(|e| invalid("tracing.otlp_endpoint", &format!("is not a URL ({e})")))?;
+            if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+                return Err(invalid(
+                    "tracing.otlp_endpoint",
+                    "must be an http(s) URL of an OTLP/HTTP collector, e.g. http://127.0.0.1:4318",
+                ));
+            }
+            if !url.username().is_empty() || url.password().is_some() {
+                return Err(invalid(
+                    "tracing.otlp_endpoint",
+                    "must not contain credentials",
+                ));
+            }
+        }
         Ok(())
     }
 

@@ -19,6 +19,7 @@ pub async fn metrics_handler(state: web::Data<AppState>) -> HttpResponse {
     let snap = state.revocations.current();
     m.revocation_list_entries
         .set((snap.jtis.len() + snap.sids.len() + snap.clients.len()) as i64);
+    m.sync_db_errors(state.store.error_total());
     let (idle, in_use) = state.store.connections();
     m.db_pool_connections
         .get_or_create(&StateLabels { state: "idle" })

@@ -1,6 +1,7 @@
 //! Gives every request an id (the caller's `X-Request-Id` when it is sane, else a new
-//! one), runs the request inside a span carrying it, echoes it in the response and logs
-//! one line per request. Only the path is logged: query strings carry codes and tokens.
+//! one) and a place in a W3C trace (the caller's `traceparent`, else a new trace), runs
+//! the request inside a span carrying both, echoes the id in the response and logs one
+//! line per request. Only the path is logged: query strings carry codes and tokens.
 
 use std::time::Instant;
 
@@ -14,6 +15,8 @@ use actix_web::web;
 
 use crate::domain::opaque;
 use crate::state::AppState;
+use crate::telemetry::spans;
+use crate::telemetry::trace_context::Remote;
 
 pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -25,6 +28,12 @@ fn incoming_id(req: &ServiceRequest) -> Option<String> {
     ok.then(|| v.to_string())
 }
 
+/// The caller's W3C trace context, when its `traceparent` is well-formed.
+fn incoming_trace(req: &ServiceRequest) -> Option<Remote> {
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    Remote::parse(header("traceparent")?, header("tracestate"))
+}
+
 pub async fn request_id_middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -32,36 +41,44 @@ pub async fn request_id_middleware(
     let id = incoming_id(&req).unwrap_or_else(opaque::identifier);
     let span = tracing::info_span!(
         "http.request",
+        trace_id = tracing::field::Empty,
         request.id = %id,
-        http.method = %req.method(),
-        http.path = %req.path(),
+        http.request.method = %req.method(),
+        url.path = %req.path(),
+        http.route = tracing::field::Empty,
+        http.response.status_code = tracing::field::Empty,
     );
+    // Joins the caller's trace (or starts one); every line logged in this request, and
+    // its audit rows, carry the id.
+    let trace_id = spans::adopt(&span, incoming_trace(&req).as_ref());
+    span.record("trace_id", tracing::field::display(trace_id));
     let started = Instant::now();
     let mut res = next.call(req).instrument(span.clone()).await?;
     if let Ok(value) = HeaderValue::from_str(&id) {
         res.headers_mut().insert(X_REQUEST_ID, value);
     }
     let elapsed = started.elapsed();
+    span.record("http.response.status_code", res.status().as_u16());
     let state = res.request().app_data::<web::Data<AppState>>();
-    if let Some(state) = state.filter(|s| s.metrics.is_enabled()) {
-        // The matched route pattern, never the raw path: bounded label values.
+    let exporting = state.is_some_and(|s| s.settings.tracing.otlp_endpoint.is_some());
+    let metrics = state.filter(|s| s.metrics.is_enabled());
+    if metrics.is_some() || exporting {
+        // The matched route pattern, never the raw path: bounded label values. Looked up
+        // only when something uses it.
         let route = res
             .request()
             .match_pattern()
             .unwrap_or_else(|| "unmatched".into());
-        state.metrics.count_request(
-            &route,
-            res.request().method().as_str(),
-            res.status().as_u16(),
-            elapsed.as_secs_f64(),
-        );
+        span.record("http.route", route.as_str());
+        if let Some(state) = metrics {
+            state.metrics.count_request(
+                &route,
+                res.request().method().as_str(),
+                res.status().as_u16(),
+                elapsed.as_secs_f64(),
+            );
+        }
     }
-    span.in_scope(|| {
-        tracing::info!(
-            http.status = res.status().as_u16(),
-            elapsed_us = elapsed.as_micros() as u64,
-            "request completed"
-        )
-    });
+    span.in_scope(|| tracing::info!(elapsed_us = elapsed.as_micros() as u64, "request completed"));
     Ok(res)
 }

@@ -143,6 +143,7 @@ impl KeySet {
     pub fn sign(&self, typ: &str, payload: &JwtPayload, now: UnixTime) -> Result<String, KeyError> {
         let key = self.active(now).ok_or(KeyError::NoActiveKey)?;
         let signer = key.signer().ok_or(KeyError::NoActiveKey)?;
+        let _span = tracing::info_span!("sign", jwt.typ = typ, jwt.alg = %key.alg).entered();
         let mut header = JwsHeader::new();
         header.set_token_type(typ);
         header.set_key_id(&key.kid);

@@ -12,6 +12,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::domain::secret::Secret;
 use crate::store::{Store, StoreError, signing_keys};
+use crate::telemetry::metrics::Metrics;
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
@@ -36,6 +37,7 @@ pub enum KeyError {
 /// current snapshot (an `Arc` clone under a read lock), never the database.
 pub struct KeyManager {
     store: Store,
+    metrics: Arc<Metrics>,
     kek: Kek,
     clock: Arc<dyn Clock>,
     policy: Policy,
@@ -73,10 +75,12 @@ impl KeyManager {
         store: Store,
         settings: &Settings,
         clock: Arc<dyn Clock>,
+        metrics: Arc<Metrics>,
     ) -> Result<Arc<Self>, KeyError> {
         let kek = kek_for(&store, settings).await?;
         let manager = Arc::new(Self {
             store,
+            metrics,
             kek,
             clock,
             policy: policy(settings),
@@ -109,6 +113,9 @@ impl KeyManager {
             return Ok(());
         }
         let set = KeySet::load(&rows, &self.kek, self.clock.now())?;
+        if !self.current().keys().is_empty() {
+            self.metrics.cache_reloaded("keys");
+        }
         match self.current.write() {
             Ok(mut guard) => *guard = Arc::new(set),
             Err(poisoned) => *poisoned.into_inner() = Arc::new(set),

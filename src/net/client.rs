@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use actix_tls::connect::{Connector as TcpConnector, Resolve, Resolver};
 use futures_core::future::LocalBoxFuture;
+use tracing::Instrument;
 
 use crate::config::HttpSettings;
 use crate::domain::destination::{self, Refused};
@@ -69,10 +70,9 @@ impl Outbound {
     /// GET, the body of a 2xx answer (redirects are failures).
     pub async fn get(&self, url: &str, accept: &str) -> Result<Vec<u8>, FetchError> {
         self.checked(url)?;
+        let span = client_span("GET", url);
         let work = async {
-            let mut res = self
-                .client()
-                .get(url)
+            let mut res = propagate(self.client().get(url))
                 .insert_header(("Accept", accept))
                 .send()
                 .await
@@ -89,19 +89,55 @@ impl Outbound {
                     other => FetchError::Transport(other.to_string()),
                 })
         };
-        tokio::time::timeout(self.deadline, work)
+        let answer = tokio::time::timeout(self.deadline, work)
+            .instrument(span.clone())
             .await
-            .map_err(|_| FetchError::Deadline(self.deadline))?
+            .map_err(|_| FetchError::Deadline(self.deadline))
+            .and_then(|r| r);
+        record_outcome(&span, &answer);
+        answer
     }
 
     /// POSTs a form; `Ok` on a 2xx answer.
     pub async fn post_form(&self, url: &str, body: String) -> Result<(), FetchError> {
+        let span = client_span("POST", url);
+        let answer = self
+            .post(
+                url,
+                "application/x-www-form-urlencoded",
+                body.into_bytes(),
+                true,
+            )
+            .instrument(span.clone())
+            .await;
+        record_outcome(&span, &answer);
+        answer
+    }
+
+    /// POSTs without a span or a `traceparent`: for the trace exporter's own uploads,
+    /// which must not trace themselves.
+    pub async fn post_untraced(
+        &self,
+        url: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Result<(), FetchError> {
+        self.post(url, content_type, body, false).await
+    }
+
+    async fn post(
+        &self,
+        url: &str,
+        content_type: &str,
+        body: Vec<u8>,
+        traced: bool,
+    ) -> Result<(), FetchError> {
         self.checked(url)?;
         let work = async {
-            let res = self
-                .client()
-                .post(url)
-                .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
+            let request = self.client().post(url);
+            let request = if traced { propagate(request) } else { request };
+            let res = request
+                .insert_header(("Content-Type", content_type))
                 .send_body(body)
                 .await
                 .map_err(|e| FetchError::Transport(e.to_string()))?;
@@ -114,6 +150,49 @@ impl Outbound {
         tokio::time::timeout(self.deadline, work)
             .await
             .map_err(|_| FetchError::Deadline(self.deadline))?
+    }
+}
+
+/// A span for one outgoing request: the method and where it goes (scheme, host, port,
+/// path; never the query, which could carry something secret).
+fn client_span(method: &str, url: &str) -> tracing::Span {
+    let target = url::Url::parse(url).ok();
+    let host = target.as_ref().and_then(|u| u.host_str()).unwrap_or("");
+    let path = target.as_ref().map(|u| u.path()).unwrap_or("");
+    tracing::info_span!(
+        "http.client",
+        http.request.method = method,
+        server.address = host,
+        url.path = path,
+        http.response.status_code = tracing::field::Empty,
+        error = tracing::field::Empty,
+    )
+}
+
+fn record_outcome<T>(span: &tracing::Span, answer: &Result<T, FetchError>) {
+    match answer {
+        Ok(_) => {}
+        Err(FetchError::Status(s)) => {
+            span.record("http.response.status_code", s);
+        }
+        Err(e) => {
+            span.record("error", tracing::field::display(e));
+        }
+    }
+}
+
+/// W3C Trace Context on the way out: the current span (ours) is the callee's parent, and
+/// the caller's `tracestate` travels on unchanged.
+fn propagate(request: awc::ClientRequest) -> awc::ClientRequest {
+    match crate::telemetry::spans::current() {
+        Some(ctx) => {
+            let request = request.insert_header(("traceparent", ctx.traceparent()));
+            match ctx.state {
+                Some(state) => request.insert_header(("tracestate", state)),
+                None => request,
+            }
+        }
+        None => request,
     }
 }
 

@@ -20,6 +20,7 @@ use tokio::sync::broadcast;
 use crate::clock::Clock;
 use crate::keys::KeyManager;
 use crate::store::{Store, StoreError, revoked};
+use crate::telemetry::metrics::Metrics;
 
 /// `typ` of the signed feed document.
 pub const FEED_TYP: &str = "revocation-list+jwt";
@@ -70,6 +71,7 @@ pub struct Revocations {
     keys: Arc<KeyManager>,
     clock: Arc<dyn Clock>,
     issuer: String,
+    metrics: Arc<Metrics>,
     current: RwLock<Arc<Snapshot>>,
     version: AtomicI64,
     changes: broadcast::Sender<Arc<Snapshot>>,
@@ -81,6 +83,7 @@ impl Revocations {
         keys: Arc<KeyManager>,
         clock: Arc<dyn Clock>,
         issuer: String,
+        metrics: Arc<Metrics>,
     ) -> Result<Arc<Self>, StoreError> {
         let (changes, _) = broadcast::channel(16);
         let r = Arc::new(Self {
@@ -88,6 +91,7 @@ impl Revocations {
             keys,
             clock,
             issuer,
+            metrics,
             current: RwLock::new(Arc::new(Snapshot::default())),
             version: AtomicI64::new(i64::MIN),
             changes,
@@ -155,11 +159,32 @@ impl Revocations {
             if !force && guard.version > version && known != i64::MIN {
                 return Ok(());
             }
+            if known != i64::MIN && version != guard.version {
+                self.count_new_entries(&guard, &snap);
+            }
             *guard = snap.clone();
             self.version.store(version, Ordering::Release);
         }
         let _ = self.changes.send(snap);
         Ok(())
+    }
+
+    /// `portcullis_revocations_total` and `portcullis_cache_reloads_total`: what this
+    /// reload added to the list, wherever it was revoked (here, another instance, the CLI).
+    fn count_new_entries(&self, old: &Snapshot, new: &Snapshot) {
+        let m = &self.metrics;
+        m.cache_reloaded("revocations");
+        let added = |new: &HashMap<String, i64>, old: &HashMap<String, i64>| {
+            new.keys().filter(|k| !old.contains_key(*k)).count() as u64
+        };
+        m.revoked("jti", added(&new.jtis, &old.jtis));
+        m.revoked("sid", added(&new.sids, &old.sids));
+        let clients = new
+            .clients
+            .iter()
+            .filter(|(c, (nbf, _))| old.clients.get(*c).is_none_or(|(o, _)| o != nbf))
+            .count();
+        m.revoked("client", clients as u64);
     }
 
     fn sign(&self, version: i64, live: &revoked::Live, now: i64) -> Bytes {

@@ -17,6 +17,10 @@ use crate::store::audit::{self, AuditEvent};
 use crate::store::backchannel::{self, Delivery};
 use crate::store::client_registry::ClientRegistry;
 use crate::store::{Store, StoreError};
+use crate::telemetry::metrics::Metrics;
+use crate::telemetry::spans;
+use crate::telemetry::trace_context::Remote;
+use tracing::Instrument;
 
 /// The event member of a logout token (Back-Channel Logout §2.4).
 pub const EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
@@ -38,6 +42,7 @@ pub struct Backchannel {
     clients: Arc<ClientRegistry>,
     clock: Arc<dyn Clock>,
     issuer: String,
+    metrics: Arc<Metrics>,
     wake: Notify,
 }
 
@@ -82,8 +87,10 @@ impl Backchannel {
         clients: Arc<ClientRegistry>,
         clock: Arc<dyn Clock>,
         issuer: String,
+        metrics: Arc<Metrics>,
     ) -> Arc<Self> {
         Arc::new(Self {
+            metrics,
             store,
             outbound,
             keys,
@@ -168,10 +175,18 @@ impl Backchannel {
             if !claimed {
                 continue;
             }
-            match self.send(&d).await {
+            // The delivery continues the trace of the logout that queued it.
+            let span = tracing::info_span!("backchannel.delivery", client.id = %d.client_id);
+            let remote = d
+                .trace_parent
+                .as_deref()
+                .and_then(|p| Remote::parse(p, d.trace_state.as_deref()));
+            spans::adopt(&span, remote.as_ref());
+            match self.send(&d).instrument(span).await {
                 Ok(()) => {
                     let id = d.id.clone();
                     self.store.run(move |c| backchannel::delete(c, &id)).await?;
+                    self.metrics.backchannel_delivery("delivered");
                     sent += 1;
                 }
                 Err(reason) => self.failed(&d, self.clock.now(), reason).await?,
@@ -207,6 +222,12 @@ impl Backchannel {
         let id = d.id.clone();
         let (client_id, user_id) = (d.client_id.clone(), d.user_id.clone());
         tracing::info!(client.id = %client_id, attempts, reason = %reason, "back-channel logout delivery failed");
+        self.metrics
+            .backchannel_delivery(if attempts >= MAX_ATTEMPTS {
+                "abandoned"
+            } else {
+                "failed"
+            });
         self.store
             .run(move |c| {
                 if attempts >= MAX_ATTEMPTS {
@@ -248,6 +269,8 @@ mod tests {
             next_attempt_at: 100,
             last_error: None,
             created_at: 100,
+            trace_parent: None,
+            trace_state: None,
         };
         let token = logout_token(test_keys(), "https://id.example", &d, 100).unwrap();
         let payload = test_keys().verify_typed(&token, Some(TYP)).unwrap();

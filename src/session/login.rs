@@ -19,6 +19,8 @@ use crate::store::{Store, StoreError};
 use diesel::Connection;
 
 struct Job {
+    /// `password.verify`, a child of the sign-in's span, entered on the worker.
+    span: tracing::Span,
     stored: String,
     password: Secret<String>,
     reply: tokio::sync::oneshot::Sender<bool>,
@@ -56,6 +58,7 @@ impl PasswordChecker {
                             Err(_) => return,
                         };
                         let Ok(job) = job else { return }; // the checker is gone
+                        let _entered = job.span.enter();
                         let ok = passwords.verify_in(&job.password, &job.stored, &mut memory);
                         let _ = job.reply.send(ok);
                     }
@@ -115,6 +118,7 @@ impl PasswordChecker {
         let _done = Done(&self.in_flight);
         self.jobs
             .send(Job {
+                span: tracing::info_span!("password.verify"),
                 stored,
                 password,
                 reply,

@@ -30,6 +30,7 @@ struct NewEntry<'a> {
     client_id: Option<&'a str>,
     ip: Option<&'a str>,
     details: String,
+    trace_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
@@ -43,6 +44,8 @@ pub struct AuditEntry {
     pub client_id: Option<String>,
     pub ip: Option<String>,
     pub details: String,
+    /// The W3C trace id of the request that wrote the row.
+    pub trace_id: Option<String>,
 }
 
 pub fn record(
@@ -64,6 +67,8 @@ pub fn record(
             client_id: event.client_id,
             ip: event.ip,
             details,
+            // The trace of the request this runs for (the store span carries it here).
+            trace_id: crate::telemetry::spans::current_trace_id(),
         })
         .execute(conn)?;
     Ok(())

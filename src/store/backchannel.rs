@@ -65,6 +65,9 @@ pub struct Delivery {
     pub next_attempt_at: i64,
     pub last_error: Option<String>,
     pub created_at: i64,
+    /// The logout's W3C trace context, continued by the delivery.
+    pub trace_parent: Option<String>,
+    pub trace_state: Option<String>,
 }
 
 pub fn enqueue(conn: &mut DbConnection, d: &Delivery) -> Result<(), StoreError> {

@@ -12,11 +12,13 @@ use std::time::Duration;
 use crate::domain::client::Client;
 use crate::store::clients;
 use crate::store::{Store, StoreError};
+use crate::telemetry::metrics::Metrics;
 
 type ClientMap = HashMap<String, Arc<Client>>;
 
 pub struct ClientRegistry {
     store: Store,
+    metrics: Arc<Metrics>,
     clients: RwLock<Arc<ClientMap>>,
     version: AtomicI64,
 }
@@ -30,9 +32,10 @@ impl std::fmt::Debug for ClientRegistry {
 }
 
 impl ClientRegistry {
-    pub async fn load(store: Store) -> Result<Arc<Self>, StoreError> {
+    pub async fn load(store: Store, metrics: Arc<Metrics>) -> Result<Arc<Self>, StoreError> {
         let registry = Arc::new(Self {
             store,
+            metrics,
             clients: RwLock::new(Arc::new(HashMap::new())),
             version: AtomicI64::new(i64::MIN),
         });
@@ -77,6 +80,9 @@ impl ClientRegistry {
             if current == i64::MIN || version > current {
                 *guard = Arc::new(map);
                 self.version.store(version, Ordering::Release);
+                if current != i64::MIN {
+                    self.metrics.cache_reloaded("clients");
+                }
             }
         }
         Ok(())

@@ -1,3 +1,5 @@
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -24,6 +26,44 @@ pub struct Manager {
     url: DatabaseUrl,
     kind: DatabaseKind,
     busy_timeout_ms: u64,
+    errors: ErrorTally,
+}
+
+/// Failed queries and connection attempts of one pool, for `portcullis_db_errors_total`.
+/// A unique-key violation is an answer ("already exists"), not a failure: not counted.
+#[derive(Debug, Clone, Default)]
+pub struct ErrorTally(Arc<AtomicU64>);
+
+impl ErrorTally {
+    pub fn count(&self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn total(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    /// Counts the failed queries of one connection (diesel's instrumentation hook).
+    fn instrument(&self, conn: &mut impl Connection) {
+        use diesel::connection::InstrumentationEvent;
+        use diesel::result::{DatabaseErrorKind, Error};
+        let tally = self.clone();
+        conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+            if let InstrumentationEvent::FinishQuery {
+                error: Some(error), ..
+            } = event
+            {
+                if !matches!(
+                    error,
+                    Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)
+                        | Error::NotFound
+                        | Error::RollbackTransaction
+                ) {
+                    tally.count();
+                }
+            }
+        });
+    }
 }
 
 impl Manager {
@@ -36,6 +76,7 @@ impl Manager {
             url: settings.url.clone(),
             kind,
             busy_timeout_ms: settings.sqlite_busy_timeout_ms,
+            errors: ErrorTally::default(),
         })
     }
 
@@ -52,11 +93,27 @@ impl r2d2::ManageConnection for Manager {
     type Error = diesel::r2d2::Error;
 
     fn connect(&self) -> Result<DbConnection, Self::Error> {
+        self.establish().inspect_err(|_| self.errors.count())
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
+        conn.ping().map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        conn.is_broken()
+    }
+}
+
+impl Manager {
+    fn establish(&self) -> Result<DbConnection, diesel::r2d2::Error> {
         match &self.kind {
-            DatabaseKind::Postgres => Ok(DbConnection::Postgres(
-                PgConnection::establish(self.url.expose())
-                    .map_err(diesel::r2d2::Error::ConnectionError)?,
-            )),
+            DatabaseKind::Postgres => {
+                let mut conn = PgConnection::establish(self.url.expose())
+                    .map_err(diesel::r2d2::Error::ConnectionError)?;
+                self.errors.instrument(&mut conn);
+                Ok(DbConnection::Postgres(conn))
+            }
             DatabaseKind::Sqlite { path } => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                     std::fs::create_dir_all(dir).map_err(|e| {
@@ -82,17 +139,10 @@ impl r2d2::ManageConnection for Manager {
                     self.busy_timeout_ms
                 ))
                 .map_err(diesel::r2d2::Error::QueryError)?;
+                self.errors.instrument(&mut conn);
                 Ok(DbConnection::Sqlite(conn))
             }
         }
-    }
-
-    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
-        conn.ping().map_err(diesel::r2d2::Error::QueryError)
-    }
-
-    fn has_broken(&self, conn: &mut DbConnection) -> bool {
-        conn.is_broken()
     }
 }
 
@@ -106,6 +156,7 @@ pub fn connect_once(settings: &DatabaseSettings) -> Result<DbConnection, StoreEr
 pub struct Store {
     pool: r2d2::Pool<Manager>,
     backend: &'static str,
+    errors: ErrorTally,
     /// SQLite: the file opened at start and its identity (device, inode), so readiness
     /// notices when it is deleted or replaced under the running server.
     sqlite_file: Option<(std::path::PathBuf, FileId)>,
@@ -135,6 +186,7 @@ impl Store {
             DatabaseKind::Postgres => "postgres",
             DatabaseKind::Sqlite { .. } => "sqlite",
         };
+        let errors = manager.errors.clone();
         let first = manager.open()?;
         let sqlite_file = match &manager.kind {
             DatabaseKind::Sqlite { path } => file_id(path).map(|id| (path.clone(), id)),
@@ -157,12 +209,18 @@ impl Store {
         Ok(Self {
             pool,
             backend,
+            errors,
             sqlite_file,
         })
     }
 
     pub fn backend(&self) -> &'static str {
         self.backend
+    }
+
+    /// Failed queries and connection attempts so far (`portcullis_db_errors_total`).
+    pub fn error_total(&self) -> u64 {
+        self.errors.total()
     }
 
     /// Pool connections: `(idle, in_use)`.
@@ -185,9 +243,15 @@ impl Store {
         E: From<StoreError> + Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
     {
-        let pool = self.pool.clone();
+        let (pool, errors) = (self.pool.clone(), self.errors.clone());
+        // The caller's trace follows the work onto the blocking thread.
+        let span = tracing::info_span!("store", db.system.name = self.backend);
         tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get().map_err(StoreError::from)?;
+            let _entered = span.enter();
+            let mut conn = pool
+                .get()
+                .inspect_err(|_| errors.count())
+                .map_err(StoreError::from)?;
             work(&mut conn)
         })
         .await
@@ -259,6 +323,29 @@ impl r2d2::HandleError<diesel::r2d2::Error> for LogErrors {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn failed_queries_are_counted_but_a_duplicate_key_is_an_answer() {
+        let tally = ErrorTally::default();
+        let mut conn = SqliteConnection::establish(":memory:").unwrap();
+        tally.instrument(&mut conn);
+        conn.batch_execute("CREATE TABLE t (k TEXT PRIMARY KEY); INSERT INTO t VALUES ('a');")
+            .unwrap();
+        assert_eq!(tally.total(), 0);
+        use diesel::RunQueryDsl;
+        let dup = diesel::sql_query("INSERT INTO t VALUES ('a')").execute(&mut conn);
+        assert!(matches!(
+            StoreError::from(dup.unwrap_err()),
+            StoreError::Duplicate
+        ));
+        assert_eq!(tally.total(), 0, "a duplicate key is not a failure");
+        assert!(
+            diesel::sql_query("SELECT nope FROM t")
+                .execute(&mut conn)
+                .is_err()
+        );
+        assert_eq!(tally.total(), 1);
+    }
 
     #[test]
     fn a_read_only_sqlite_connection_is_not_writable() {

@@ -156,6 +156,7 @@ diesel::table! {
         client_id -> Nullable<Text>,
         ip -> Nullable<Text>,
         details -> Text,
+        trace_id -> Nullable<Text>,
     }
 }
 
@@ -227,6 +228,8 @@ diesel::table! {
         next_attempt_at -> BigInt,
         last_error -> Nullable<Text>,
         created_at -> BigInt,
+        trace_parent -> Nullable<Text>,
+        trace_state -> Nullable<Text>,
     }
 }
 

@@ -24,6 +24,7 @@ pub fn end_session(
         revoked::revoke_session(c, sid, block_until, now)?;
         refresh_tokens::revoke_session(c, sid, now)?;
         let mut queued = 0;
+        let trace = crate::telemetry::spans::current();
         for (client_id, user_id) in backchannel::take_session_clients(c, sid)? {
             let wants =
                 clients::find(c, &client_id)?.is_some_and(|cl| cl.backchannel_logout_uri.is_some());
@@ -39,6 +40,8 @@ pub fn end_session(
                         next_attempt_at: now,
                         last_error: None,
                         created_at: now,
+                        trace_parent: trace.as_ref().map(|t| t.traceparent()),
+                        trace_state: trace.as_ref().and_then(|t| t.state.clone()),
                     },
                 )?;
                 queued += 1;

@@ -40,6 +40,16 @@ pub struct ResultLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct KindLabels {
+    pub kind: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CacheLabels {
+    pub cache: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct StateLabels {
     pub state: &'static str,
 }
@@ -63,7 +73,11 @@ pub struct Metrics {
     pub tokens_issued: Family<GrantLabels, Counter>,
     pub token_errors: Family<ErrorLabels, Counter>,
     pub logins: Family<ResultLabels, Counter>,
+    pub revocations: Family<KindLabels, Counter>,
     pub revocation_list_entries: Gauge,
+    pub backchannel_deliveries: Family<ResultLabels, Counter>,
+    pub cache_reloads: Family<CacheLabels, Counter>,
+    pub db_errors: Counter,
     pub db_pool_connections: Family<StateLabels, Gauge>,
     pub sessions_active: Gauge,
     pub backchannel_deliveries_pending: Gauge,
@@ -118,6 +132,32 @@ impl Metrics {
             "logins",
             "Password sign-ins, by result (succeeded, failed, throttled)",
             logins.clone(),
+        );
+        let revocations = Family::<KindLabels, Counter>::default();
+        registry.register(
+            "revocations",
+            "Revocations this instance has applied to its list, by kind (jti, sid, client), \
+             wherever they were made (every instance counts every revocation)",
+            revocations.clone(),
+        );
+        let backchannel_deliveries = Family::<ResultLabels, Counter>::default();
+        registry.register(
+            "backchannel_deliveries",
+            "Back-channel logout delivery attempts by this instance, by result \
+             (delivered, failed: will retry, abandoned: out of attempts)",
+            backchannel_deliveries.clone(),
+        );
+        let cache_reloads = Family::<CacheLabels, Counter>::default();
+        registry.register(
+            "cache_reloads",
+            "Reloads of an in-memory cache after a change, by cache (clients, keys, revocations)",
+            cache_reloads.clone(),
+        );
+        let db_errors = Counter::default();
+        registry.register(
+            "db_errors",
+            "Failed database queries and connection attempts (a duplicate key is not counted)",
+            db_errors.clone(),
         );
         let revocation_list_entries = Gauge::default();
         registry.register(
@@ -176,7 +216,11 @@ impl Metrics {
             tokens_issued,
             token_errors,
             logins,
+            revocations,
             revocation_list_entries,
+            backchannel_deliveries,
+            cache_reloads,
+            db_errors,
             db_pool_connections,
             sessions_active,
             backchannel_deliveries_pending,
@@ -210,6 +254,39 @@ impl Metrics {
     pub fn login(&self, result: &'static str) {
         if self.enabled {
             self.logins.get_or_create(&ResultLabels { result }).inc();
+        }
+    }
+
+    pub fn revoked(&self, kind: &'static str, n: u64) {
+        if self.enabled && n > 0 {
+            self.revocations
+                .get_or_create(&KindLabels { kind })
+                .inc_by(n);
+        }
+    }
+
+    pub fn backchannel_delivery(&self, result: &'static str) {
+        if self.enabled {
+            self.backchannel_deliveries
+                .get_or_create(&ResultLabels { result })
+                .inc();
+        }
+    }
+
+    pub fn cache_reloaded(&self, cache: &'static str) {
+        if self.enabled {
+            self.cache_reloads
+                .get_or_create(&CacheLabels { cache })
+                .inc();
+        }
+    }
+
+    /// Brings `db_errors` up to the store's own tally (read at scrape time, on the single
+    /// metrics worker thread, with no await between the read and the increment).
+    pub fn sync_db_errors(&self, total: u64) {
+        let seen = self.db_errors.get();
+        if total > seen {
+            self.db_errors.inc_by(total - seen);
         }
     }
 

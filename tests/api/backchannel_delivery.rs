@@ -43,6 +43,8 @@ async fn a_hanging_relying_party_does_not_delay_another_ones_logout_token() {
         next_attempt_at: due,
         last_error: None,
         created_at: now,
+        trace_parent: None,
+        trace_state: None,
     };
     // The hanging party's deliveries are older, so they come first in the queue.
     for i in 0..6 {

@@ -40,3 +40,4 @@ mod sso;
 mod sweep;
 mod throttling;
 mod token;
+mod traces;

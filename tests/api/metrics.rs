@@ -3,9 +3,13 @@
 
 use std::sync::Arc;
 
-use portcullis::clock::ManualClock;
+use portcullis::clock::{ManualClock, SystemClock};
+use portcullis::store::backchannel::{self, Delivery};
 
-use crate::helpers::{PASSWORD, T0, TestApp, TestDb, spa_request, spawn_app, spawn_app_with};
+use crate::helpers::{
+    BackchannelReceiver, PASSWORD, T0, TestApp, TestDb, spa_request, spawn_app, spawn_app_with,
+    wait_until,
+};
 
 const CC: (&str, &str) = ("grant_type", "client_credentials");
 
@@ -120,4 +124,103 @@ async fn counters_move_by_exactly_what_was_done() {
     for secret in [svc.secret(), "alice", "127.0.0.1", PASSWORD] {
         assert!(!after.contains(secret), "{secret} leaked into a label");
     }
+}
+
+#[actix_web::test]
+async fn revocations_deliveries_and_cache_reloads_are_counted_where_they_happen() {
+    let db = TestDb::sqlite();
+    let mut settings = db.settings();
+    settings.metrics.bind = Some("127.0.0.1:0".parse().unwrap());
+    let app = spawn_app_with(db, settings, Arc::new(SystemClock)).await;
+    let rp = BackchannelReceiver::answering(503).await;
+    let before = scrape(&app).await;
+    let moved = |after: &str, series: &str| sample(after, series) - sample(&before, series);
+
+    // A client created after start-up: the client cache reloads once.
+    let svc = app
+        .client("svc")
+        .confidential()
+        .grant("client_credentials")
+        .audience("https://api.example")
+        .backchannel_logout_uri(&rp.url)
+        .create()
+        .await;
+    let after = scrape(&app).await;
+    assert_eq!(
+        moved(&after, r#"portcullis_cache_reloads_total{cache="clients"}"#),
+        1.0
+    );
+
+    // One access token revoked over /revoke, then every token of the client from the CLI.
+    let token = app.token(&[CC], svc.basic()).await.token().to_string();
+    app.revoke(&[("token", &token)], svc.basic()).await;
+    app.rotate_client_secret_revoking_tokens("svc");
+    let after = wait_until("the client's not-before reaches the list", || async {
+        let after = scrape(&app).await;
+        (moved(&after, r#"portcullis_revocations_total{kind="client"}"#) == 1.0).then_some(after)
+    })
+    .await;
+    assert_eq!(
+        moved(&after, r#"portcullis_revocations_total{kind="jti"}"#),
+        1.0
+    );
+    assert_eq!(
+        moved(&after, r#"portcullis_revocations_total{kind="sid"}"#),
+        0.0
+    );
+    assert_eq!(
+        moved(
+            &after,
+            r#"portcullis_cache_reloads_total{cache="revocations"}"#
+        ),
+        2.0
+    );
+
+    // A delivery that fails once, then succeeds.
+    let now = app.state.clock.now();
+    backchannel::enqueue(
+        &mut app.db.conn(),
+        &Delivery {
+            id: "d1".into(),
+            client_id: "svc".into(),
+            user_id: "u1".into(),
+            sid: "s1".into(),
+            attempts: 0,
+            next_attempt_at: now,
+            last_error: None,
+            created_at: now,
+            trace_parent: None,
+            trace_state: None,
+        },
+    )
+    .unwrap();
+    app.state.backchannel.wake();
+    wait_until("the first attempt fails", || async {
+        let after = scrape(&app).await;
+        moved(
+            &after,
+            r#"portcullis_backchannel_deliveries_total{result="failed"}"#,
+        ) == 1.0
+    })
+    .await;
+    rp.set_status(200);
+    rp.nth(0).await;
+    let after = wait_until("the retry is counted", || async {
+        let after = scrape(&app).await;
+        (moved(
+            &after,
+            r#"portcullis_backchannel_deliveries_total{result="delivered"}"#,
+        ) == 1.0)
+            .then_some(after)
+    })
+    .await;
+    assert_eq!(
+        moved(
+            &after,
+            r#"portcullis_backchannel_deliveries_total{result="failed"}"#
+        ),
+        1.0
+    );
+    assert_eq!(moved(&after, "portcullis_db_errors_total"), 0.0);
+    assert!(after.contains("# TYPE portcullis_db_errors counter"));
 }

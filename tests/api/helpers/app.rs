@@ -43,13 +43,16 @@ pub async fn spawn_app_on(db: TestDb) -> TestApp {
 
 /// Starts the server with explicit settings (from `db.settings()`, adjusted) and clock.
 pub async fn spawn_app_with(db: TestDb, settings: Settings, clock: Arc<dyn Clock>) -> TestApp {
-    // `PORTCULLIS_TEST_LOG=debug cargo test …` shows the servers' logs.
-    if let Ok(level) = std::env::var("PORTCULLIS_TEST_LOG") {
-        telemetry::init(&portcullis::config::LogSettings {
+    // `PORTCULLIS_TEST_LOG=debug cargo test …` shows the servers' logs. The subscriber is
+    // installed either way: spans carry the trace ids that audit rows and outgoing
+    // requests take.
+    telemetry::init(
+        &portcullis::config::LogSettings {
             format: portcullis::config::LogFormat::Human,
-            level,
-        });
-    }
+            level: std::env::var("PORTCULLIS_TEST_LOG").unwrap_or_else(|_| "off".into()),
+        },
+        &Default::default(),
+    );
     let app = Application::build_with_clock(settings, clock)
         .await
         .expect("build app");

@@ -67,6 +67,8 @@ pub struct Browser<'a> {
     pub base: String,
     http: awc::Client,
     pub cookies: HashMap<String, String>,
+    /// Sent with every request (e.g. a `traceparent`).
+    pub headers: Vec<(String, String)>,
     _app: std::marker::PhantomData<&'a TestApp>,
 }
 
@@ -80,6 +82,7 @@ impl<'a> Browser<'a> {
             base,
             http: awc::Client::builder().disable_redirects().finish(),
             cookies: HashMap::new(),
+            headers: Vec::new(),
             _app: std::marker::PhantomData,
         }
     }
@@ -102,6 +105,10 @@ impl<'a> Browser<'a> {
     }
 
     async fn send(&mut self, req: awc::ClientRequest, body: Option<String>) -> Page {
+        let req = self
+            .headers
+            .iter()
+            .fold(req, |r, (k, v)| r.insert_header((k.as_str(), v.as_str())));
         let req = if self.cookies.is_empty() {
             req
         } else {

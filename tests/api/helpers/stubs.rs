@@ -31,6 +31,8 @@ pub struct BackchannelReceiver {
     pub status: Arc<Mutex<u16>>,
     /// Every `logout_token` received while answering 200.
     pub received: Arc<Mutex<Vec<String>>>,
+    /// The `traceparent` header of every delivery (answered 200 or not).
+    pub traceparents: Arc<Mutex<Vec<Option<String>>>>,
 }
 
 impl BackchannelReceiver {
@@ -41,32 +43,42 @@ impl BackchannelReceiver {
     pub async fn answering(code: u16) -> Self {
         let status = Arc::new(Mutex::new(code));
         let received: Arc<Mutex<Vec<String>>> = Arc::default();
-        let (answer, record) = (status.clone(), received.clone());
+        let traceparents: Arc<Mutex<Vec<Option<String>>>> = Arc::default();
+        let (answer, record, traces) = (status.clone(), received.clone(), traceparents.clone());
         let addr = serve("/backchannel", move || {
-            let (status, record) = (answer.clone(), record.clone());
-            actix_web::web::post().to(move |body: actix_web::web::Bytes| {
-                let (status, record) = (status.clone(), record.clone());
-                async move {
-                    let form: Vec<(String, String)> =
-                        url::form_urlencoded::parse(&body).into_owned().collect();
-                    assert_eq!(form.len(), 1, "only logout_token is posted");
-                    assert_eq!(form[0].0, "logout_token");
-                    let code = *status.lock().unwrap();
-                    if code == 200 {
-                        record.lock().unwrap().push(form[0].1.clone());
+            let (status, record, traces) = (answer.clone(), record.clone(), traces.clone());
+            actix_web::web::post().to(
+                move |req: actix_web::HttpRequest, body: actix_web::web::Bytes| {
+                    let (status, record) = (status.clone(), record.clone());
+                    traces.lock().unwrap().push(
+                        req.headers()
+                            .get("traceparent")
+                            .and_then(|v| v.to_str().ok())
+                            .map(str::to_string),
+                    );
+                    async move {
+                        let form: Vec<(String, String)> =
+                            url::form_urlencoded::parse(&body).into_owned().collect();
+                        assert_eq!(form.len(), 1, "only logout_token is posted");
+                        assert_eq!(form[0].0, "logout_token");
+                        let code = *status.lock().unwrap();
+                        if code == 200 {
+                            record.lock().unwrap().push(form[0].1.clone());
+                        }
+                        actix_web::HttpResponse::build(
+                            actix_web::http::StatusCode::from_u16(code).unwrap(),
+                        )
+                        .insert_header(("Cache-Control", "no-store"))
+                        .finish()
                     }
-                    actix_web::HttpResponse::build(
-                        actix_web::http::StatusCode::from_u16(code).unwrap(),
-                    )
-                    .insert_header(("Cache-Control", "no-store"))
-                    .finish()
-                }
-            })
+                },
+            )
         });
         Self {
             url: format!("http://{addr}/backchannel"),
             status,
             received,
+            traceparents,
         }
     }
 
@@ -91,6 +103,7 @@ impl BackchannelReceiver {
             url: format!("http://127.0.0.1:{port}/backchannel"),
             status: Arc::new(Mutex::new(200)),
             received,
+            traceparents: Arc::default(),
         }
     }
 
@@ -159,6 +172,102 @@ pub fn jwks_server(jwks: String) -> String {
         })
     });
     format!("http://{addr}/jwks")
+}
+
+/// The `traceparent` and `tracestate` headers of one request.
+pub type TraceHeaders = (Option<String>, Option<String>);
+
+/// A client's `jwks_uri` that records the `traceparent` and `tracestate` of each fetch.
+pub struct RecordingJwks {
+    pub url: String,
+    pub fetches: Arc<Mutex<Vec<TraceHeaders>>>,
+}
+
+pub fn recording_jwks_server(jwks: String) -> RecordingJwks {
+    let fetches: Arc<Mutex<Vec<TraceHeaders>>> = Arc::default();
+    let record = fetches.clone();
+    let addr = serve("/jwks", move || {
+        let (jwks, record) = (jwks.clone(), record.clone());
+        actix_web::web::get().to(move |req: actix_web::HttpRequest| {
+            let header = |n: &str| {
+                req.headers()
+                    .get(n)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string)
+            };
+            record
+                .lock()
+                .unwrap()
+                .push((header("traceparent"), header("tracestate")));
+            let jwks = jwks.clone();
+            async move {
+                actix_web::HttpResponse::Ok()
+                    .content_type("application/json")
+                    .body(jwks)
+            }
+        })
+    });
+    RecordingJwks {
+        url: format!("http://{addr}/jwks"),
+        fetches,
+    }
+}
+
+/// An OpenTelemetry collector's OTLP/HTTP traces endpoint: keeps every span posted as
+/// OTLP/JSON.
+pub struct OtlpReceiver {
+    /// The base URL (Portcullis appends `/v1/traces`).
+    pub endpoint: String,
+    spans: Arc<Mutex<Vec<serde_json::Value>>>,
+}
+
+impl OtlpReceiver {
+    pub fn start() -> Self {
+        let spans: Arc<Mutex<Vec<serde_json::Value>>> = Arc::default();
+        let record = spans.clone();
+        let addr = serve("/v1/traces", move || {
+            let record = record.clone();
+            actix_web::web::post().to(
+                move |req: actix_web::HttpRequest, body: actix_web::web::Bytes| {
+                    let record = record.clone();
+                    async move {
+                        assert_eq!(
+                            req.headers().get("content-type").unwrap(),
+                            "application/json"
+                        );
+                        let export: serde_json::Value = serde_json::from_slice(&body).unwrap();
+                        for rs in export["resourceSpans"].as_array().unwrap() {
+                            for ss in rs["scopeSpans"].as_array().unwrap() {
+                                for span in ss["spans"].as_array().unwrap() {
+                                    let mut span = span.clone();
+                                    span["resource"] = rs["resource"].clone();
+                                    record.lock().unwrap().push(span);
+                                }
+                            }
+                        }
+                        actix_web::HttpResponse::Ok()
+                            .content_type("application/json")
+                            .body("{}")
+                    }
+                },
+            )
+        });
+        Self {
+            endpoint: format!("http://{addr}"),
+            spans,
+        }
+    }
+
+    /// The spans of one trace received so far.
+    pub fn trace(&self, trace_id: &str) -> Vec<serde_json::Value> {
+        self.spans
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|s| s["traceId"] == trace_id)
+            .cloned()
+            .collect()
+    }
 }
 
 /// A free port on 127.0.0.1 (nothing listens there yet).
