@@ -23,6 +23,7 @@ pub mod db;
 pub mod flow;
 pub mod internals;
 pub mod jwt;
+pub mod prometheus;
 pub mod revocations;
 pub mod server;
 pub mod sessions;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use portcullis::clock::{ManualClock, SystemClock};
 use portcullis::store::backchannel::{self, Delivery};
 
+use crate::helpers::prometheus::Prometheus;
 use crate::helpers::{
     BackchannelReceiver, PASSWORD, T0, TestApp, TestDb, spa_request, spawn_app, spawn_app_with,
     wait_until,
@@ -223,4 +224,65 @@ async fn revocations_deliveries_and_cache_reloads_are_counted_where_they_happen(
     );
     assert_eq!(moved(&after, "portcullis_db_errors_total"), 0.0);
     assert!(after.contains("# TYPE portcullis_db_errors counter"));
+}
+
+#[actix_web::test]
+async fn a_real_prometheus_sees_each_counter_move_by_exactly_what_was_done() {
+    let db = TestDb::sqlite();
+    let mut settings = db.settings();
+    settings.metrics.bind = Some("127.0.0.1:0".parse().unwrap());
+    let app = spawn_app_with(db, settings, Arc::new(SystemClock)).await;
+    let svc = app
+        .client("svc")
+        .confidential()
+        .grant("client_credentials")
+        .audience("https://api.example")
+        .create()
+        .await;
+    app.first_party_spa().await;
+    app.user("alice").create();
+    let target = app.metrics_address.unwrap();
+    let Some(prometheus) = Prometheus::scraping(
+        "metrics::a_real_prometheus_sees_each_counter_move_by_exactly_what_was_done",
+        target,
+    )
+    .await
+    else {
+        return;
+    };
+    const SERIES: [&str; 5] = [
+        r#"portcullis_logins_total{result="succeeded"}"#,
+        r#"portcullis_tokens_issued_total{grant_type="client_credentials"}"#,
+        r#"portcullis_token_errors_total{error="invalid_client"}"#,
+        r#"portcullis_revocations_total{kind="jti"}"#,
+        r#"portcullis_http_requests_total{route="/revoke",method="POST",status="200"}"#,
+    ];
+    prometheus.next_scrape().await;
+    let mut before = Vec::new();
+    for s in SERIES {
+        before.push(prometheus.value(s).await);
+    }
+
+    let mut b = app.browser();
+    let page = b.get(&spa_request(&[])).await;
+    assert_eq!(b.login(&page, "alice", PASSWORD).await.status, 303);
+    let token = app.token(&[CC], svc.basic()).await.token().to_string();
+    let res = app.token(&[CC], Some(("svc", "wrong"))).await;
+    assert_eq!(res.status, 401);
+    app.revoke(&[("token", &token)], svc.basic()).await;
+
+    prometheus.next_scrape().await;
+    for (series, was) in SERIES.iter().zip(before) {
+        assert_eq!(
+            prometheus.value(series).await - was,
+            1.0,
+            "{series} as Prometheus scraped it"
+        );
+    }
+    assert_eq!(
+        prometheus
+            .value(r#"count(portcullis_build_info{job="portcullis"})"#)
+            .await,
+        1.0
+    );
 }
