@@ -65,6 +65,18 @@ for key, label, target in (
     ("first_ready_ms", "start → /readyz 200, ms (first start: generates the first RSA key)", ""),
 ):
     lines.append(f"| {label} | {fmt(num('sqlite.' + key))} | {fmt(num('postgres.' + key))} | — | — | — | {target} |")
+off_j, on_j = num("overhead.off.jwks.rps"), num("overhead.on.jwks.rps")
+off_c, on_c = num("overhead.off.cc64.rps"), num("overhead.on.cc64.rps")
+lines += [
+    "",
+    "Instrumentation overhead (SQLite, c=64; metrics listener off, then on and scraped every "
+    "second; alternating runs, best of each):",
+    "",
+    "| load | metrics off | metrics on | on ÷ off | target |",
+    "|---|---|---|---|---|",
+    f"| JWKS req/s | {fmt(off_j)} | {fmt(on_j)} | {ratio(on_j, off_j, 3)} | ≥ 0.95 |",
+    f"| client_credentials tokens/s | {fmt(off_c)} | {fmt(on_c)} | {ratio(on_c, off_c, 3)} | ≥ 0.95 |",
+]
 errors = sum(int(v) for k, v in r.items() if k.endswith(".err") and v not in ("", None))
 lines += ["", f"HTTP errors across all loads: {errors}. wrk runs on the same cores as the server."]
 print("\n".join(lines))

@@ -42,11 +42,16 @@ fn the_benchmark_harness_produces_a_report() {
         "sqlite.jwks.rps",
         "sqlite.ready_ms",
         "ceiling.rs256",
+        "overhead.off.jwks.rps",
+        "overhead.on.jwks.rps",
+        "overhead.off.cc64.rps",
+        "overhead.on.cc64.rps",
     ] {
         let v: f64 = results[key].as_str().unwrap_or("").parse().unwrap_or(-1.0);
         assert!(v > 0.0, "{key} = {}", results[key]);
     }
     let md = std::fs::read_to_string(format!("{root}/target/bench/report.md")).unwrap();
     assert!(md.contains("| client_credentials tokens/s, c=64"));
+    assert!(md.contains("| JWKS req/s | "), "the overhead table: {md}");
     assert!(md.contains("HTTP errors across all loads: 0"), "{md}");
 }
