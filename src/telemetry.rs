@@ -5,6 +5,7 @@
 //! exported over OTLP/HTTP when `tracing.otlp_endpoint` is set (`otlp`). Prometheus
 //! metrics: `metrics`.
 
+pub mod histogram;
 pub mod metrics;
 pub mod otlp;
 pub mod spans;

@@ -4,24 +4,24 @@
 //! listener. Labels are bounded: route patterns, never raw paths; no client id, username,
 //! address, token or secret is ever a label.
 
+use super::histogram::LatencyHistogram;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct HttpLabels {
     pub route: String,
-    pub method: String,
+    pub method: &'static str,
     pub status: u16,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RouteLabels {
     pub route: String,
-    pub method: String,
+    pub method: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -69,7 +69,7 @@ pub struct Metrics {
     enabled: bool,
     registry: Registry,
     pub http_requests: Family<HttpLabels, Counter>,
-    pub http_duration: Family<RouteLabels, Histogram>,
+    pub http_duration: Family<RouteLabels, LatencyHistogram>,
     pub tokens_issued: Family<GrantLabels, Counter>,
     pub token_errors: Family<ErrorLabels, Counter>,
     pub logins: Family<ResultLabels, Counter>,
@@ -107,9 +107,7 @@ impl Metrics {
             "HTTP requests answered, by route pattern, method and status",
             http_requests.clone(),
         );
-        let http_duration = Family::<RouteLabels, Histogram>::new_with_constructor(|| {
-            Histogram::new(exponential_buckets(0.000_25, 2.0, 16))
-        });
+        let http_duration = Family::<RouteLabels, LatencyHistogram>::default();
         registry.register(
             "http_request_duration_seconds",
             "Time to answer an HTTP request, by route pattern and method",
@@ -303,19 +301,35 @@ impl Metrics {
         if !self.enabled {
             return;
         }
+        let method = method_label(method);
         self.http_requests
             .get_or_create(&HttpLabels {
                 route: route.to_string(),
-                method: method.to_string(),
+                method,
                 status,
             })
             .inc();
         self.http_duration
             .get_or_create(&RouteLabels {
                 route: route.to_string(),
-                method: method.to_string(),
+                method,
             })
             .observe(seconds);
+    }
+}
+
+/// The request method as a label: the methods we serve, and `other` for anything a
+/// client makes up (bounded cardinality).
+fn method_label(method: &str) -> &'static str {
+    match method {
+        "GET" => "GET",
+        "POST" => "POST",
+        "HEAD" => "HEAD",
+        "OPTIONS" => "OPTIONS",
+        "PUT" => "PUT",
+        "DELETE" => "DELETE",
+        "PATCH" => "PATCH",
+        _ => "other",
     }
 }
 
@@ -340,6 +354,10 @@ mod tests {
         );
         assert!(text.contains("portcullis_build_info{version="));
         assert!(text.contains("portcullis_http_request_duration_seconds_bucket"));
+        m.count_request("/token", "BREW", 405, 0.001);
+        assert!(m.encode().contains(
+            r#"portcullis_http_requests_total{route="/token",method="other",status="405"} 1"#
+        ));
     }
 
     #[test]

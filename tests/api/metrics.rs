@@ -285,4 +285,20 @@ async fn a_real_prometheus_sees_each_counter_move_by_exactly_what_was_done() {
             .await,
         1.0
     );
+    // The alerting rules the README recommends load and evaluate against these series.
+    let rules = wait_until("the alerting rules have been evaluated", || async {
+        let rules = prometheus.rules().await;
+        (rules.len() == 5 && rules.iter().all(|(_, h)| h == "ok")).then_some(rules)
+    })
+    .await;
+    assert!(
+        rules
+            .iter()
+            .any(|(name, _)| name == "PortcullisDatabasePoolExhausted")
+    );
+    assert_eq!(
+        prometheus.query("ALERTS").await.len(),
+        0,
+        "nothing is wrong here"
+    );
 }

@@ -1,5 +1,6 @@
 //! Debian's `prometheus`, started by a test on a free loopback port with a generated
-//! configuration and a temporary storage directory, scraping one target every second.
+//! configuration and a temporary storage directory, scraping one target every second and
+//! evaluating the alerting rules we ship (`deploy/prometheus/alerts.yml`).
 
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
@@ -42,9 +43,11 @@ impl Prometheus {
         std::fs::write(
             &config,
             format!(
-                "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n\
+                "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n\
+                 rule_files: ['{}/deploy/prometheus/alerts.yml']\n\
                  scrape_configs:\n  - job_name: portcullis\n    static_configs:\n      \
-                 - targets: ['{target}']\n"
+                 - targets: ['{target}']\n",
+                env!("CARGO_MANIFEST_DIR")
             ),
         )
         .unwrap();
@@ -94,6 +97,33 @@ impl Prometheus {
             .as_array()
             .cloned()
             .unwrap_or_default()
+    }
+
+    /// Every alerting rule loaded, as `(name, health)`.
+    pub async fn rules(&self) -> Vec<(String, String)> {
+        let Ok(mut res) = self
+            .http
+            .get(format!("{}/api/v1/rules", self.base))
+            .send()
+            .await
+        else {
+            return Vec::new();
+        };
+        let Ok(body) = res.json::<Value>().limit(1 << 20).await else {
+            return Vec::new();
+        };
+        body["data"]["groups"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|g| g["rules"].as_array().cloned().unwrap_or_default())
+            .map(|r| {
+                (
+                    r["name"].as_str().unwrap_or_default().to_string(),
+                    r["health"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
     }
 
     /// The one value of `promql`, 0 when there is no such series (a counter never moved).
