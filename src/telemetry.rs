@@ -6,6 +6,7 @@
 //! metrics: `metrics`.
 
 pub mod histogram;
+mod log_line;
 pub mod metrics;
 pub mod otlp;
 pub mod spans;
@@ -13,7 +14,7 @@ pub mod trace_context;
 
 use std::io::IsTerminal;
 
-use tracing_subscriber::filter::{EnvFilter, FilterExt, filter_fn};
+use tracing_subscriber::filter::{EnvFilter, filter_fn};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{Layer, fmt};
@@ -23,26 +24,29 @@ use crate::net::client::Outbound;
 
 /// Installs the global subscriber; a second call (tests) is a no-op.
 ///
-/// The log level filters log lines only. Our spans exist whatever the level (the trace
-/// layer sees every span of this crate), and the request span is always shown, so a line
-/// logged at `warn` still names its trace.
+/// The log level filters log lines only: the trace layer sees every span of this crate
+/// whatever the level, and every line logged inside a request carries its trace id
+/// (`log_line`), so a line logged at `warn` still names its trace.
 pub fn init(log: &LogSettings, tracing: &TracingSettings) {
     let filter = EnvFilter::try_new(&log.level).unwrap_or_else(|_| EnvFilter::new("info"));
-    let request_span = filter_fn(|m| {
-        m.is_span() && m.target().starts_with("portcullis") && m.name() == spans::REQUEST_SPAN
-    });
-    let shown = filter.or(request_span);
     let fmt_layer = fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal());
     let fmt_layer = match log.format {
-        LogFormat::Human => fmt_layer.with_filter(shown).boxed(),
+        LogFormat::Human => fmt_layer
+            .event_format(log_line::WithTraceId::human(fmt::format()))
+            .with_filter(filter)
+            .boxed(),
         LogFormat::Json => fmt_layer
             .json()
-            .flatten_event(true)
-            .with_current_span(false)
-            .with_span_list(true)
-            .with_filter(shown)
+            .event_format(log_line::WithTraceId::json(
+                fmt::format()
+                    .json()
+                    .flatten_event(true)
+                    .with_current_span(true)
+                    .with_span_list(false),
+            ))
+            .with_filter(filter)
             .boxed(),
     };
     let exporter = tracing.otlp_endpoint.as_deref().and_then(|endpoint| {

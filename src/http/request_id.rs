@@ -13,6 +13,7 @@ use tracing::Instrument;
 
 use actix_web::web;
 
+use super::routes::RoutePattern;
 use crate::domain::opaque;
 use crate::state::AppState;
 use crate::telemetry::spans;
@@ -41,7 +42,6 @@ pub async fn request_id_middleware(
     let id = incoming_id(&req).unwrap_or_else(opaque::identifier);
     let span = tracing::info_span!(
         "http.request",
-        trace_id = tracing::field::Empty,
         request.id = %id,
         http.request.method = %req.method(),
         url.path = %req.path(),
@@ -50,8 +50,7 @@ pub async fn request_id_middleware(
     );
     // Joins the caller's trace (or starts one); every line logged in this request, and
     // its audit rows, carry the id.
-    let trace_id = spans::adopt(&span, incoming_trace(&req).as_ref());
-    span.record("trace_id", tracing::field::display(trace_id));
+    spans::adopt(&span, incoming_trace(&req).as_ref());
     let started = Instant::now();
     let mut res = next.call(req).instrument(span.clone()).await?;
     if let Ok(value) = HeaderValue::from_str(&id) {
@@ -63,16 +62,16 @@ pub async fn request_id_middleware(
     let exporting = state.is_some_and(|s| s.settings.tracing.otlp_endpoint.is_some());
     let metrics = state.filter(|s| s.metrics.is_enabled());
     if metrics.is_some() || exporting {
-        // The matched route pattern, never the raw path: bounded label values. Looked up
-        // only when something uses it.
+        // The route pattern of the resource reached, never the raw path: bounded label
+        // values.
         let route = res
             .request()
-            .match_pattern()
-            .unwrap_or_else(|| "unmatched".into());
-        span.record("http.route", route.as_str());
+            .app_data::<RoutePattern>()
+            .map_or("unmatched", |r| r.0);
+        span.record("http.route", route);
         if let Some(state) = metrics {
             state.metrics.count_request(
-                &route,
+                route,
                 res.request().method().as_str(),
                 res.status().as_u16(),
                 elapsed.as_secs_f64(),

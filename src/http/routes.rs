@@ -20,9 +20,14 @@ fn options() -> Route {
     web::method(Method::OPTIONS)
 }
 
+/// The route pattern of the resource a request reached, for metrics labels and spans:
+/// set once per resource, read without matching the path again.
+#[derive(Debug, Clone, Copy)]
+pub struct RoutePattern(pub &'static str);
+
 /// The service for one endpoint: its methods, body limits and fallbacks.
 fn resource(endpoint: Endpoint) -> actix_web::Resource {
-    let r = web::resource(endpoint.path());
+    let r = web::resource(endpoint.path()).app_data(RoutePattern(endpoint.path()));
     // The public documents and probes answer other methods like an unknown path.
     let r = match endpoint {
         Endpoint::Healthz

@@ -13,14 +13,14 @@ use prometheus_client::registry::Registry;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct HttpLabels {
-    pub route: String,
+    pub route: &'static str,
     pub method: &'static str,
     pub status: u16,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RouteLabels {
-    pub route: String,
+    pub route: &'static str,
     pub method: &'static str,
 }
 
@@ -297,23 +297,20 @@ impl Metrics {
         out
     }
 
-    pub fn count_request(&self, route: &str, method: &str, status: u16, seconds: f64) {
+    pub fn count_request(&self, route: &'static str, method: &str, status: u16, seconds: f64) {
         if !self.enabled {
             return;
         }
         let method = method_label(method);
         self.http_requests
             .get_or_create(&HttpLabels {
-                route: route.to_string(),
+                route,
                 method,
                 status,
             })
             .inc();
         self.http_duration
-            .get_or_create(&RouteLabels {
-                route: route.to_string(),
-                method,
-            })
+            .get_or_create(&RouteLabels { route, method })
             .observe(seconds);
     }
 }

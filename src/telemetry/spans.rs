@@ -209,6 +209,11 @@ pub fn current() -> Option<SpanContext> {
     with_record(&Span::current(), |r| r.ctx.clone())
 }
 
+/// The current trace id, without copying anything else (log lines).
+pub fn current_trace_id_raw() -> Option<TraceId> {
+    with_record(&Span::current(), |r| r.ctx.trace_id)
+}
+
 /// The current trace id as text (for the audit log).
 pub fn current_trace_id() -> Option<String> {
     current().map(|c| c.trace_id.to_string())
