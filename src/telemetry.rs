@@ -14,7 +14,7 @@ pub mod trace_context;
 
 use std::io::IsTerminal;
 
-use tracing_subscriber::filter::{EnvFilter, filter_fn};
+use tracing_subscriber::filter::EnvFilter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{Layer, fmt};
@@ -59,9 +59,8 @@ pub fn init(log: &LogSettings, tracing: &TracingSettings) {
             .inspect_err(|e| eprintln!("cannot start the OTLP exporter: {e}"))
             .ok()
     });
-    let ours = filter_fn(|m| m.is_span() && m.target().starts_with("portcullis"));
     let _ = tracing_subscriber::registry()
-        .with(spans::TraceLayer::new(exporter).with_filter(ours))
+        .with(spans::TraceLayer::new(exporter).with_filter(spans::OurSpans))
         .with(fmt_layer)
         .try_init();
 }

@@ -135,6 +135,32 @@ where
     }
 }
 
+/// The spans the trace layer sees: this crate's, at every level, and no events. Its
+/// interest is decided once per callsite (cached), so a `debug!` on a hot path that no
+/// layer wants still costs nothing.
+pub struct OurSpans;
+
+impl<S> tracing_subscriber::layer::Filter<S> for OurSpans {
+    fn enabled(&self, meta: &tracing::Metadata<'_>, _: &Context<'_, S>) -> bool {
+        is_ours(meta)
+    }
+
+    fn callsite_enabled(
+        &self,
+        meta: &'static tracing::Metadata<'static>,
+    ) -> tracing::subscriber::Interest {
+        if is_ours(meta) {
+            tracing::subscriber::Interest::always()
+        } else {
+            tracing::subscriber::Interest::never()
+        }
+    }
+}
+
+fn is_ours(meta: &tracing::Metadata<'_>) -> bool {
+    meta.is_span() && meta.target().starts_with("portcullis")
+}
+
 /// Span kinds by name: the incoming request is SERVER; the database and outgoing HTTP are
 /// CLIENT calls; the rest is INTERNAL work.
 fn kind_of(name: &str) -> SpanKind {
