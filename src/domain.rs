@@ -16,6 +16,7 @@ pub mod password;
 pub mod pkce;
 pub mod redirect_uri;
 pub mod registration;
+pub mod revocation;
 pub mod scope;
 pub mod secret;
 pub mod uri;

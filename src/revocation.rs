@@ -1,4 +1,7 @@
-//! Revocation as resource servers see it: the in-memory list of revoked token ids and
-//! ended sessions, and the signed feed built from it.
+//! Revocation as resource servers see it: the revocation log applied incrementally to an
+//! in-memory list (`state`, `list`), and the signed feed documents built from it
+//! (`document`).
 
+pub mod document;
 pub mod list;
+pub mod state;

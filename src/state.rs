@@ -58,11 +58,12 @@ impl AppState {
         crate::http::client_ip::source(req, &self.trusted_proxies)
     }
 
-    /// Publishes revocations written on this instance at once (others follow through
-    /// NOTIFY or their poll). A failure only delays publication: it is logged.
+    /// Applies revocations written on this instance at once, so this instance's own
+    /// answers reflect them (others follow through NOTIFY or their poll). Only the new log
+    /// entries are read; nothing is signed here. A failure only delays it: it is logged.
     pub async fn publish_revocations(&self) {
-        if let Err(e) = self.revocations.refresh(false).await {
-            tracing::warn!(error = %e, "revocation list refresh failed");
+        if let Err(e) = self.revocations.catch_up().await {
+            tracing::warn!(error = %e, "revocation list catch-up failed");
         }
     }
 }

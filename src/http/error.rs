@@ -107,3 +107,63 @@ impl ResponseError for TokenError {
         res
     }
 }
+
+/// Errors of the machine-facing feeds (`/revocations`, status lists): RFC 9457 problem
+/// details, never an HTML page.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    BadRequest(&'static str),
+    #[error("not found")]
+    NotFound,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl ApiError {
+    pub fn bad_request(detail: &'static str) -> Self {
+        Self::BadRequest(detail)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::Store(e) if e.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        let detail = match self {
+            ApiError::Store(e) => {
+                tracing::error!(error = %e, "request failed");
+                if e.is_unavailable() {
+                    "the database is unavailable".to_string()
+                } else {
+                    "the server could not complete this request".to_string()
+                }
+            }
+            other => other.to_string(),
+        };
+        let mut res = HttpResponse::build(status)
+            .content_type("application/problem+json")
+            .body(
+                json!({
+                    "type": "about:blank",
+                    "title": status.canonical_reason().unwrap_or("Error"),
+                    "status": status.as_u16(),
+                    "detail": detail,
+                })
+                .to_string(),
+            );
+        res.headers_mut().insert(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        );
+        res
+    }
+}

@@ -16,9 +16,8 @@ pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; cha
 
 pub async fn metrics_handler(state: web::Data<AppState>) -> HttpResponse {
     let m = &state.metrics;
-    let snap = state.revocations.current();
     m.revocation_list_entries
-        .set((snap.jtis.len() + snap.sids.len() + snap.clients.len()) as i64);
+        .set(state.revocations.len() as i64);
     m.sync_db_errors(state.store.error_total());
     let (idle, in_use) = state.store.connections();
     m.db_pool_connections

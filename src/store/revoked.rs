@@ -1,19 +1,27 @@
-//! Revocations: access-token ids (`revoked_tokens`) and ended sessions
-//! (`revoked_sessions`), each kept only until the tokens they block have expired, so the
-//! set stays small. Every write bumps `cache_versions.revocations` so instances (and the
-//! resource-server feed) pick it up.
+//! Revocations: access-token ids (`revoked_tokens`), ended sessions (`revoked_sessions`)
+//! and client not-befores (`revoked_clients`), each kept only until the tokens they block
+//! have expired. Together they are an append-only log: every write takes the next number
+//! of `cache_versions.revocations` (under that row's lock, so numbers commit in order) and
+//! stores it as the row's `seq`; instances apply the rows after the last number they
+//! have seen, and nothing reads the whole set except at start-up.
 
 use diesel::prelude::*;
 
 use super::schema::{cache_versions, revoked_clients, revoked_sessions, revoked_tokens};
 use super::{DbConnection, StoreError};
 use crate::clock::UnixTime;
+use crate::domain::revocation::Entry;
 
-fn bump(conn: &mut DbConnection) -> Result<(), StoreError> {
-    diesel::update(cache_versions::table.find("revocations"))
+/// Takes the next sequence number. The row lock it takes is held until the transaction
+/// ends, so two revoking transactions commit in the order of their numbers: a reader that
+/// has seen number N has seen every number below it.
+fn next_seq(conn: &mut DbConnection) -> Result<i64, StoreError> {
+    let seq = diesel::update(cache_versions::table.find("revocations"))
         .set(cache_versions::version.eq(cache_versions::version + 1))
-        .execute(conn)?;
-    crate::store::notify::notify(conn, crate::store::notify::Topic::Revocations)
+        .returning(cache_versions::version)
+        .get_result(conn)?;
+    crate::store::notify::notify(conn, crate::store::notify::Topic::Revocations)?;
+    Ok(seq)
 }
 
 /// Runs an insert in a savepoint so that a duplicate key neither fails the caller nor
@@ -42,18 +50,17 @@ pub fn revoke(
     expires_at: UnixTime,
     now: UnixTime,
 ) -> Result<(), StoreError> {
-    let added = insert_once(conn, |conn| {
+    let seq = next_seq(conn)?;
+    insert_once(conn, |conn| {
         diesel::insert_into(revoked_tokens::table)
             .values((
                 revoked_tokens::jti.eq(jti),
                 revoked_tokens::expires_at.eq(expires_at),
                 revoked_tokens::revoked_at.eq(now),
+                revoked_tokens::seq.eq(seq),
             ))
             .execute(conn)
     })?;
-    if added {
-        bump(conn)?;
-    }
     Ok(())
 }
 
@@ -64,18 +71,17 @@ pub fn revoke_session(
     expires_at: UnixTime,
     now: UnixTime,
 ) -> Result<(), StoreError> {
-    let added = insert_once(conn, |conn| {
+    let seq = next_seq(conn)?;
+    insert_once(conn, |conn| {
         diesel::insert_into(revoked_sessions::table)
             .values((
                 revoked_sessions::sid.eq(sid),
                 revoked_sessions::expires_at.eq(expires_at),
                 revoked_sessions::revoked_at.eq(now),
+                revoked_sessions::seq.eq(seq),
             ))
             .execute(conn)
     })?;
-    if added {
-        bump(conn)?;
-    }
     Ok(())
 }
 
@@ -88,12 +94,15 @@ pub fn revoke_client(
     expires_at: UnixTime,
     now: UnixTime,
 ) -> Result<(), StoreError> {
+    let seq = next_seq(conn)?;
     // Update first, insert if there was nothing to update: no upsert on both backends.
+    // An update takes the new number too, so followers hear of the new not-before.
     let updated = diesel::update(revoked_clients::table.find(client_id))
         .set((
             revoked_clients::not_before.eq(not_before),
             revoked_clients::expires_at.eq(expires_at),
             revoked_clients::revoked_at.eq(now),
+            revoked_clients::seq.eq(seq),
         ))
         .execute(conn)?;
     if updated == 0 {
@@ -104,11 +113,12 @@ pub fn revoke_client(
                     revoked_clients::not_before.eq(not_before),
                     revoked_clients::expires_at.eq(expires_at),
                     revoked_clients::revoked_at.eq(now),
+                    revoked_clients::seq.eq(seq),
                 ))
                 .execute(conn)
         })?;
     }
-    bump(conn)
+    Ok(())
 }
 
 pub fn is_revoked(conn: &mut DbConnection, jti: &str) -> Result<bool, StoreError> {
@@ -127,39 +137,63 @@ pub fn version(conn: &mut DbConnection) -> Result<i64, StoreError> {
         .first(conn)?)
 }
 
-/// Every live revocation.
-#[derive(Debug, Clone, Default)]
-pub struct Live {
-    /// `(jti, exp)`
-    pub jtis: Vec<(String, i64)>,
-    /// `(sid, exp)`
-    pub sids: Vec<(String, i64)>,
-    /// `(client_id, not_before, exp)`
-    pub clients: Vec<(String, i64, i64)>,
-}
-
-pub fn live(conn: &mut DbConnection, now: UnixTime) -> Result<Live, StoreError> {
-    let jtis = revoked_tokens::table
+/// The live revocations numbered after `since`, oldest first, and the current number
+/// (which may be past the last entry: a repeated revocation consumes a number too).
+pub fn changes_since(
+    conn: &mut DbConnection,
+    since: i64,
+    now: UnixTime,
+) -> Result<(i64, Vec<(i64, Entry)>), StoreError> {
+    let version = version(conn)?;
+    let mut out: Vec<(i64, Entry)> = Vec::new();
+    let jtis: Vec<(String, i64, i64)> = revoked_tokens::table
+        .filter(revoked_tokens::seq.gt(since))
         .filter(revoked_tokens::expires_at.gt(now))
-        .select((revoked_tokens::jti, revoked_tokens::expires_at))
+        .select((
+            revoked_tokens::jti,
+            revoked_tokens::expires_at,
+            revoked_tokens::seq,
+        ))
         .load(conn)?;
-    let sids = revoked_sessions::table
+    out.extend(
+        jtis.into_iter()
+            .map(|(jti, exp, seq)| (seq, Entry::Jti { jti, exp })),
+    );
+    let sids: Vec<(String, i64, i64)> = revoked_sessions::table
+        .filter(revoked_sessions::seq.gt(since))
         .filter(revoked_sessions::expires_at.gt(now))
-        .select((revoked_sessions::sid, revoked_sessions::expires_at))
+        .select((
+            revoked_sessions::sid,
+            revoked_sessions::expires_at,
+            revoked_sessions::seq,
+        ))
         .load(conn)?;
-    let clients = revoked_clients::table
+    out.extend(
+        sids.into_iter()
+            .map(|(sid, exp, seq)| (seq, Entry::Sid { sid, exp })),
+    );
+    let clients: Vec<(String, i64, i64, i64)> = revoked_clients::table
+        .filter(revoked_clients::seq.gt(since))
         .filter(revoked_clients::expires_at.gt(now))
         .select((
             revoked_clients::client_id,
             revoked_clients::not_before,
             revoked_clients::expires_at,
+            revoked_clients::seq,
         ))
         .load(conn)?;
-    Ok(Live {
-        jtis,
-        sids,
-        clients,
-    })
+    out.extend(clients.into_iter().map(|(client_id, nbf, exp, seq)| {
+        (
+            seq,
+            Entry::Client {
+                client_id,
+                nbf,
+                exp,
+            },
+        )
+    }));
+    out.sort_by_key(|(seq, _)| *seq);
+    Ok((version, out))
 }
 
 pub fn delete_expired(conn: &mut DbConnection, now: UnixTime) -> Result<usize, StoreError> {

@@ -129,6 +129,7 @@ diesel::table! {
         jti -> Text,
         expires_at -> BigInt,
         revoked_at -> BigInt,
+        seq -> BigInt,
     }
 }
 
@@ -180,6 +181,7 @@ diesel::table! {
         sid -> Text,
         expires_at -> BigInt,
         revoked_at -> BigInt,
+        seq -> BigInt,
     }
 }
 
@@ -198,6 +200,7 @@ diesel::table! {
         not_before -> BigInt,
         expires_at -> BigInt,
         revoked_at -> BigInt,
+        seq -> BigInt,
     }
 }
 

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::helpers::wait::{STREAM_PUSH_WITHIN, Stopwatch};
 use crate::helpers::{
     Client, TestApp, TestDb, Tokens, decode, redeem_spa, sign_in_and_consent, spa_request,
-    spawn_app_with, spawn_flow_app,
+    spawn_app_with, spawn_flow_app, wait_until,
 };
 
 const CC: (&str, &str) = ("grant_type", "client_credentials");
@@ -109,19 +109,39 @@ async fn a_revoked_access_token_is_inactive_and_listed_in_the_signed_feed() {
         json!({ "active": false })
     );
 
-    let feed = app.revocations().await;
-    assert_eq!(feed.status, 200);
-    assert_ne!(feed.bytes, feed_before.bytes);
-    let (header, claims) = decode(&app, &feed.text()).await;
-    assert_eq!(header.typ.as_deref(), Some("revocation-list+jwt"));
+    // A follower at the version before gets exactly this change, as a delta.
+    let (_, before) = decode(&app, &feed_before.text()).await;
+    let version_before = before["version"].as_i64().unwrap();
     let jti = decode(&app, &token).await.1["jti"].clone();
-    assert!(
+    let delta = app
+        .get(&format!("/revocations?since={version_before}"))
+        .await;
+    assert_eq!(delta.status, 200);
+    let (header, claims) = decode(&app, &delta.text()).await;
+    assert_eq!(header.typ.as_deref(), Some("revocation-list+jwt"));
+    assert_eq!(claims["kind"], "delta");
+    assert_eq!(claims["since"], version_before);
+    assert!(claims["version"].as_i64().unwrap() > version_before);
+    assert_eq!(claims["jtis"].as_array().unwrap().len(), 1);
+    assert_eq!(claims["jtis"][0]["jti"], jti);
+    // Current: 304.
+    let current = claims["version"].as_i64().unwrap();
+    let res = app.get(&format!("/revocations?since={current}")).await;
+    assert_eq!(res.status, 304);
+
+    // The whole list is re-signed at most once a second: it shows the change soon after.
+    let claims = wait_until("the whole list shows the revocation", || async {
+        let feed = app.revocations().await;
+        let (_, claims) = decode(&app, &feed.text()).await;
         claims["jtis"]
             .as_array()
             .unwrap()
             .iter()
             .any(|e| e["jti"] == jti)
-    );
+            .then_some(claims)
+    })
+    .await;
+    assert_eq!(claims["kind"], "snapshot");
     assert!(claims["version"].as_i64().unwrap() > 0);
 }
 

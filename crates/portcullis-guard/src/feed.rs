@@ -1,6 +1,7 @@
-//! Following the issuer's revocation feed: a signed list of revoked token ids and ended
-//! sessions, polled with `If-None-Match`, so revoked tokens are refused without a call to
-//! the issuer per request.
+//! Following the issuer's revocation feed: a signed list of revoked token ids, ended
+//! sessions and client not-befores, fetched whole once and then followed by deltas
+//! (`?since=<version>`: `304` while current, the changes otherwise), so revoked tokens are
+//! refused without a call to the issuer per request.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -10,7 +11,7 @@ use serde_json::Value;
 use crate::GuardError;
 use crate::verify::{Guard, client, now};
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct Revoked {
     pub version: i64,
     pub jtis: HashMap<String, i64>,
@@ -29,6 +30,19 @@ pub(crate) struct Named<'a> {
 }
 
 impl Revoked {
+    /// Adds a delta's entries and drops what has expired.
+    fn apply(&mut self, version: i64, claims: &serde_json::Map<String, Value>, now: i64) {
+        self.jtis.extend(entries(&claims["jtis"], "jti"));
+        self.sids.extend(entries(&claims["sids"], "sid"));
+        self.clients.extend(client_entries(
+            claims.get("clients").unwrap_or(&Value::Null),
+        ));
+        self.jtis.retain(|_, exp| *exp > now);
+        self.sids.retain(|_, exp| *exp > now);
+        self.clients.retain(|_, (_, exp)| *exp > now);
+        self.version = version;
+    }
+
     pub fn contains(&self, t: Named<'_>, now: i64) -> bool {
         t.jti
             .and_then(|j| self.jtis.get(j))
@@ -68,17 +82,22 @@ fn entries(v: &Value, key: &str) -> HashMap<String, i64> {
 }
 
 impl Guard {
-    /// Fetches the feed once; returns whether the list changed.
+    /// Fetches the feed once — the whole list the first time, then the changes after the
+    /// version held — and returns whether the list changed.
     pub async fn refresh_revocations(&self) -> Result<bool, GuardError> {
         let Some(uri) = self.0.feed_uri.clone() else {
             return Ok(false);
         };
-        let etag = self.0.feed_etag.lock().ok().and_then(|e| e.clone());
-        let mut req = client().get(&uri);
-        if let Some(e) = &etag {
-            req = req.insert_header(("If-None-Match", e.as_str()));
-        }
-        let mut res = req
+        let held = self.revoked().version;
+        let following = self.0.feed_etag.lock().ok().is_some_and(|e| e.is_some());
+        let url = if following {
+            let sep = if uri.contains('?') { '&' } else { '?' };
+            format!("{uri}{sep}since={held}")
+        } else {
+            uri
+        };
+        let mut res = client()
+            .get(&url)
             .send()
             .await
             .map_err(|e| GuardError::Issuer(format!("feed: {e}")))?;
@@ -91,14 +110,14 @@ impl Guard {
                 res.status()
             )));
         }
-        let new_etag = res
+        let etag = res
             .headers()
             .get("etag")
             .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
+            .map_or_else(|| "followed".to_string(), str::to_string);
         let body = res
             .body()
-            .limit(8 << 20)
+            .limit(64 << 20)
             .await
             .map_err(|e| GuardError::Issuer(format!("feed: {e}")))?;
         let jwt = std::str::from_utf8(&body)
@@ -119,30 +138,46 @@ impl Guard {
         if claims.get("iss").and_then(Value::as_str) != Some(self.0.config.issuer.as_str()) {
             return Err(GuardError::Issuer("feed from another issuer".into()));
         }
+        let now = now();
         if claims
             .get("exp")
             .and_then(Value::as_i64)
-            .is_none_or(|e| e <= now())
+            .is_none_or(|e| e <= now)
         {
             return Err(GuardError::Issuer("feed document expired".into()));
         }
         let version = claims.get("version").and_then(Value::as_i64).unwrap_or(0);
-        // Never go back to an older list (a replayed document).
-        if version < self.revoked().version {
+        let delta = claims.get("kind").and_then(Value::as_str) == Some("delta");
+        let Ok(mut current) = self.0.revoked.write() else {
             return Ok(false);
-        }
-        let list = Revoked {
-            version,
-            jtis: entries(&claims["jtis"], "jti"),
-            sids: entries(&claims["sids"], "sid"),
-            // Older issuers send no `clients` list.
-            clients: client_entries(claims.get("clients").unwrap_or(&Value::Null)),
         };
-        if let Ok(mut g) = self.0.revoked.write() {
-            *g = Arc::new(list);
+        if delta {
+            // A delta applies only on top of the version it starts from.
+            let since = claims.get("since").and_then(Value::as_i64);
+            if since != Some(current.version) || version <= current.version {
+                drop(current);
+                if let Ok(mut e) = self.0.feed_etag.lock() {
+                    *e = None; // start again from the whole list
+                }
+                return Ok(false);
+            }
+            Arc::make_mut(&mut current).apply(version, claims, now);
+        } else {
+            // Never go back to an older list (a replayed document).
+            if version < current.version {
+                return Ok(false);
+            }
+            *current = Arc::new(Revoked {
+                version,
+                jtis: entries(&claims["jtis"], "jti"),
+                sids: entries(&claims["sids"], "sid"),
+                // Older issuers send no `clients` list.
+                clients: client_entries(claims.get("clients").unwrap_or(&Value::Null)),
+            });
         }
+        drop(current);
         if let Ok(mut e) = self.0.feed_etag.lock() {
-            *e = new_etag;
+            *e = Some(etag);
         }
         Ok(true)
     }
