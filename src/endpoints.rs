@@ -21,10 +21,12 @@ pub enum Endpoint {
     Logout,
     RevocationFeed,
     RevocationStream,
+    StatusListAggregation,
+    StatusList,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 15] = [
+    pub const ALL: [Endpoint; 17] = [
         Endpoint::Healthz,
         Endpoint::Readyz,
         Endpoint::Jwks,
@@ -40,6 +42,8 @@ impl Endpoint {
         Endpoint::Logout,
         Endpoint::RevocationFeed,
         Endpoint::RevocationStream,
+        Endpoint::StatusListAggregation,
+        Endpoint::StatusList,
     ];
 
     pub fn path(self) -> &'static str {
@@ -59,6 +63,8 @@ impl Endpoint {
             Endpoint::Logout => "/logout",
             Endpoint::RevocationFeed => "/revocations",
             Endpoint::RevocationStream => "/revocations/stream",
+            Endpoint::StatusListAggregation => "/statuslists",
+            Endpoint::StatusList => "/statuslists/{id}",
         }
     }
 
@@ -76,6 +82,8 @@ impl Endpoint {
             Endpoint::Logout => Some("end_session_endpoint"),
             Endpoint::RevocationFeed => Some("portcullis_revocation_feed_endpoint"),
             Endpoint::RevocationStream => Some("portcullis_revocation_stream_endpoint"),
+            // draft-ietf-oauth-status-list §9.3.
+            Endpoint::StatusListAggregation => Some("status_list_aggregation_endpoint"),
             _ => None,
         }
     }

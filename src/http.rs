@@ -21,5 +21,6 @@ pub mod params;
 pub mod request_id;
 pub mod revoke;
 pub mod routes;
+pub mod status_list;
 pub mod token;
 pub mod userinfo;

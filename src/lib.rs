@@ -27,6 +27,7 @@ pub mod revocation;
 pub mod session;
 pub mod startup;
 pub mod state;
+pub mod status;
 pub mod store;
 pub mod telemetry;
 pub mod token;

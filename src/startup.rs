@@ -21,6 +21,7 @@ use crate::revocation::list::Revocations;
 use crate::session::backchannel::Backchannel;
 use crate::session::login::PasswordChecker;
 use crate::state::AppState;
+use crate::status::lists::StatusLists;
 use crate::store::client_registry::ClientRegistry;
 use crate::store::notify::Wakers;
 use crate::store::{Store, run_migrations};
@@ -72,12 +73,21 @@ impl Application {
             crate::background::sweep::SweepPolicy::from(&settings),
             Duration::from_secs(settings.sweep.interval_secs),
         );
+        let status_lists = StatusLists::start(
+            store.clone(),
+            keys.clone(),
+            clock.clone(),
+            settings.issuer.clone(),
+            settings.tokens.access_token_ttl_secs + settings.tokens.clock_skew_secs,
+        )
+        .await?;
         let revocations = Revocations::load(
             store.clone(),
             keys.clone(),
             clock.clone(),
             settings.issuer.clone(),
             metrics.clone(),
+            status_lists.clone(),
         )
         .await?;
         revocations.spawn_poll(
@@ -123,6 +133,7 @@ impl Application {
             audit_windows: Default::default(),
             password_checker,
             revocations,
+            status_lists,
             backchannel,
             metrics,
             wakers,

@@ -14,6 +14,7 @@ use crate::oidc::discovery::Document;
 use crate::revocation::list::Revocations;
 use crate::session::backchannel::Backchannel;
 use crate::session::login::PasswordChecker;
+use crate::status::lists::StatusLists;
 use crate::store::Store;
 use crate::store::audit_window::FailureWindows;
 use crate::store::client_registry::ClientRegistry;
@@ -38,6 +39,7 @@ pub struct AppState {
     pub audit_windows: FailureWindows,
     pub password_checker: PasswordChecker,
     pub revocations: Arc<Revocations>,
+    pub status_lists: Arc<StatusLists>,
     pub backchannel: Arc<Backchannel>,
     pub metrics: Arc<Metrics>,
     /// Kept here so the LISTEN thread lives as long as the application.

@@ -32,6 +32,7 @@ pub mod schema;
 pub mod session_end;
 pub mod sessions;
 pub mod signing_keys;
+pub mod status_lists;
 pub mod users;
 
 pub use error::StoreError;

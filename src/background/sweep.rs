@@ -35,7 +35,7 @@ impl SweepPolicy {
 }
 
 /// `(table, column, cutoff is "now minus")`: rows with `column <= now - offset` go.
-fn targets(p: &SweepPolicy) -> [(&'static str, &'static str, i64); 13] {
+fn targets(p: &SweepPolicy) -> [(&'static str, &'static str, i64); 14] {
     [
         ("authorization_codes", "expires_at", 0),
         ("redeemed_codes", "expires_at", 0),
@@ -50,6 +50,7 @@ fn targets(p: &SweepPolicy) -> [(&'static str, &'static str, i64); 13] {
         ("session_clients", "created_at", p.session_clients_retention),
         ("audit_log", "at", p.audit_retention),
         ("login_failures", "last_failure", 86_400),
+        ("token_statuses", "expires_at", 0),
     ]
 }
 
@@ -115,6 +116,17 @@ pub fn sweep_all(
                     break 'tables;
                 }
             }
+        }
+    }
+    // Status lists every token of which has expired go whole, with their bits.
+    if result.is_ok() {
+        match crate::store::status_lists::delete_expired(conn, now) {
+            Ok(n) => {
+                if let Ok(total) = &mut result {
+                    *total += n;
+                }
+            }
+            Err(e) => result = Err(e),
         }
     }
     if let DbConnection::Postgres(c) = conn {

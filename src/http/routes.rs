@@ -5,8 +5,8 @@ use actix_web::http::Method;
 use actix_web::{Route, guard, web};
 
 use super::{
-    authorize, cacheable, discovery, feed, health, introspect, jwks, logout, pages, revoke, token,
-    userinfo,
+    authorize, cacheable, discovery, feed, health, introspect, jwks, logout, pages, revoke,
+    status_list, token, userinfo,
 };
 use crate::config::Features;
 use crate::endpoints::{self, Endpoint};
@@ -36,7 +36,9 @@ fn resource(endpoint: Endpoint) -> actix_web::Resource {
         | Endpoint::OpenidConfiguration
         | Endpoint::OauthMetadata
         | Endpoint::RevocationFeed
-        | Endpoint::RevocationStream => r.default_service(web::to(pages::not_found_handler)),
+        | Endpoint::RevocationStream
+        | Endpoint::StatusListAggregation
+        | Endpoint::StatusList => r.default_service(web::to(pages::not_found_handler)),
         _ => r,
     };
     match endpoint {
@@ -77,6 +79,10 @@ fn resource(endpoint: Endpoint) -> actix_web::Resource {
             .route(web::post().to(logout::logout_handler)),
         Endpoint::RevocationFeed => r.route(web::get().to(feed::feed_handler)),
         Endpoint::RevocationStream => r.route(web::get().to(feed::stream_handler)),
+        Endpoint::StatusListAggregation => {
+            r.route(get_or_head().to(status_list::aggregation_handler))
+        }
+        Endpoint::StatusList => r.route(get_or_head().to(status_list::status_list_handler)),
     }
 }
 

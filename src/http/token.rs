@@ -17,7 +17,7 @@ use crate::store::grants::DbGrants;
 use crate::token::authenticate::Authenticator;
 use crate::token::authorization_code::{self, CodeExchange};
 use crate::token::form::TokenForm;
-use crate::token::issue::Issuer;
+use crate::token::issue::{Issuer, TokenStatus};
 use crate::token::refresh::{self, RefreshExchange};
 use crate::token::{ErrorCode, TokenError, client_auth, client_credentials};
 
@@ -54,17 +54,24 @@ async fn token(
         }
     };
     let client = authenticate_client(req, state, presented).await?;
+    // The access token's status index: from a block this instance holds (memory).
+    let status = state.status_lists.allocator.allocate(&client.id).await?;
+    let status = TokenStatus {
+        uri: state.status_lists.uri(&status.list_id),
+        list_id: status.list_id,
+        idx: status.idx,
+    };
     let body = match grant_type {
         "authorization_code" => {
             let exchange = CodeExchange::from_form(&form)?;
-            with_grants(state, move |ctx, grants, now| {
+            with_grants(state, status, move |ctx, grants, now| {
                 authorization_code::exchange(ctx, grants, &client, &exchange, now)
             })
             .await?
         }
         "refresh_token" => {
             let exchange = RefreshExchange::from_form(&form)?;
-            with_grants(state, move |ctx, grants, now| {
+            with_grants(state, status, move |ctx, grants, now| {
                 refresh::exchange(ctx, grants, &client, &exchange, now)
             })
             .await?
@@ -75,6 +82,7 @@ async fn token(
                 keys: &state.keys.current(),
                 issuer: state.issuer(),
                 tokens: &state.settings.tokens,
+                status: Some(&status),
             },
             &client,
             &Endpoint::Token.url(state.issuer()),
@@ -90,7 +98,11 @@ async fn token(
 
 /// Runs a grant that needs the database on one pooled connection, off the executor
 /// (its signatures included), then publishes any revocation it wrote.
-async fn with_grants<F>(state: &AppState, rule: F) -> Result<serde_json::Value, TokenError>
+async fn with_grants<F>(
+    state: &AppState,
+    status: TokenStatus,
+    rule: F,
+) -> Result<serde_json::Value, TokenError>
 where
     F: FnOnce(&Issuer<'_>, &mut DbGrants<'_>, i64) -> Result<serde_json::Value, TokenError>
         + Send
@@ -108,6 +120,7 @@ where
                 keys: &keys,
                 issuer: &issuer,
                 tokens: &tokens,
+                status: Some(&status),
             };
             let result = rule(&ctx, &mut grants, now);
             Ok::<_, crate::store::StoreError>((result, grants.revoked_anything()))

@@ -206,6 +206,7 @@ mod tests {
                 now: 100,
                 ttl: 60,
                 extra: Default::default(),
+                status: None,
             },
         )
         .unwrap();

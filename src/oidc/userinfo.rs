@@ -96,6 +96,7 @@ mod tests {
                 now,
                 ttl: 60,
                 extra,
+                status: None,
             },
         )
         .unwrap()

@@ -16,6 +16,7 @@ pub use super::state::TokenRef;
 use super::state::{Entry, Since, State};
 use crate::clock::Clock;
 use crate::keys::KeyManager;
+use crate::status::lists::StatusLists;
 use crate::store::{Store, StoreError, revoked};
 use crate::telemetry::metrics::Metrics;
 
@@ -37,6 +38,8 @@ pub struct Revocations {
     clock: Arc<dyn Clock>,
     issuer: String,
     metrics: Arc<Metrics>,
+    /// The status lists follow the same log: their bits are set in the same transactions.
+    status: Arc<StatusLists>,
     state: RwLock<State>,
     /// One catch-up at a time; callers that arrive meanwhile wait and find it done.
     applying: Mutex<()>,
@@ -64,6 +67,7 @@ impl Revocations {
         clock: Arc<dyn Clock>,
         issuer: String,
         metrics: Arc<Metrics>,
+        status: Arc<StatusLists>,
     ) -> Result<Arc<Self>, StoreError> {
         let now = clock.now();
         let (version, live) = store
@@ -77,6 +81,7 @@ impl Revocations {
             clock,
             issuer,
             metrics,
+            status,
             state: RwLock::new(state),
             applying: Mutex::new(()),
             snapshot: Mutex::new(None),
@@ -120,6 +125,15 @@ impl Revocations {
             .await?;
         if version <= since && changes.is_empty() {
             return Ok(());
+        }
+        // A client's not-before covers its index blocks: stop handing them out.
+        for (_, e) in &changes {
+            if let Entry::Client { client_id, .. } = e {
+                self.status.allocator.retire(client_id).await;
+            }
+        }
+        if let Err(e) = self.status.catch_up().await {
+            tracing::warn!(error = %e, "status list catch-up failed; will retry");
         }
         let mut applied: Vec<Entry> = Vec::with_capacity(changes.len());
         {
@@ -265,6 +279,7 @@ impl Revocations {
                 let now = r.clock.now();
                 if now - pruned >= 10 {
                     r.prune();
+                    r.status.prune();
                     pruned = now;
                 }
             }

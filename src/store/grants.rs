@@ -7,7 +7,7 @@
 
 use super::codes::{self, CodeRow, RedeemedRow};
 use super::refresh_tokens::{self, RefreshRow};
-use super::{DbConnection, StoreError, backchannel, consents, revoked, users};
+use super::{DbConnection, StoreError, backchannel, consents, revoked, status_lists, users};
 use crate::clock::UnixTime;
 use crate::domain::scope::Scope;
 use crate::domain::user::User;
@@ -53,8 +53,24 @@ pub trait GrantStore {
     ) -> Result<(), StoreError>;
     /// Revokes every token of a refresh family and the access tokens issued from it.
     fn revoke_family(&mut self, family_id: &str, now: UnixTime) -> Result<(), StoreError>;
-    /// Adds an access token's `jti` to the revocation list until it expires.
-    fn revoke_jti(&mut self, jti: &str, exp: UnixTime, now: UnixTime) -> Result<(), StoreError>;
+    /// Adds an access token's `jti` to the revocation list until it expires, and sets its
+    /// status bit (at `status`, its `status_list` reference, or the index recorded for it).
+    fn revoke_jti(
+        &mut self,
+        jti: &str,
+        status: Option<(&str, i64)>,
+        exp: UnixTime,
+        now: UnixTime,
+    ) -> Result<(), StoreError>;
+    /// Records which status index an access token of a user got.
+    fn record_status(
+        &mut self,
+        list_id: &str,
+        idx: i64,
+        jti: &str,
+        sid: Option<&str>,
+        exp: UnixTime,
+    ) -> Result<(), StoreError>;
 
     fn find_user(&mut self, id: &str) -> Result<Option<User>, StoreError>;
     /// The scopes this user has granted this client so far.
@@ -151,9 +167,26 @@ impl GrantStore for DbGrants<'_> {
         refresh_tokens::revoke_family(self.conn, family_id, now).map(|_| ())
     }
 
-    fn revoke_jti(&mut self, jti: &str, exp: UnixTime, now: UnixTime) -> Result<(), StoreError> {
+    fn revoke_jti(
+        &mut self,
+        jti: &str,
+        status: Option<(&str, i64)>,
+        exp: UnixTime,
+        now: UnixTime,
+    ) -> Result<(), StoreError> {
         self.revoked = true;
-        revoked::revoke(self.conn, jti, exp, now)
+        revoked::revoke_token(self.conn, jti, status, exp, now)
+    }
+
+    fn record_status(
+        &mut self,
+        list_id: &str,
+        idx: i64,
+        jti: &str,
+        sid: Option<&str>,
+        exp: UnixTime,
+    ) -> Result<(), StoreError> {
+        status_lists::record_token(self.conn, list_id, idx, jti, sid, exp)
     }
 
     fn find_user(&mut self, id: &str) -> Result<Option<User>, StoreError> {
@@ -192,6 +225,8 @@ pub mod memory {
         /// `(jti, family, exp)` of access tokens issued from refresh families.
         pub family_access: Vec<(String, String, UnixTime)>,
         pub revoked_jtis: HashMap<String, UnixTime>,
+        /// `jti` → its status reference.
+        pub statuses: HashMap<String, (String, i64)>,
         pub users: HashMap<String, User>,
         pub consents: HashMap<(String, String), Scope>,
     }
@@ -308,10 +343,24 @@ pub mod memory {
         fn revoke_jti(
             &mut self,
             jti: &str,
+            _status: Option<(&str, i64)>,
             exp: UnixTime,
             _now: UnixTime,
         ) -> Result<(), StoreError> {
             self.revoked_jtis.insert(jti.to_string(), exp);
+            Ok(())
+        }
+
+        fn record_status(
+            &mut self,
+            list_id: &str,
+            idx: i64,
+            jti: &str,
+            _sid: Option<&str>,
+            _exp: UnixTime,
+        ) -> Result<(), StoreError> {
+            self.statuses
+                .insert(jti.to_string(), (list_id.to_string(), idx));
             Ok(())
         }
 

@@ -8,7 +8,7 @@
 use diesel::prelude::*;
 
 use super::schema::{cache_versions, revoked_clients, revoked_sessions, revoked_tokens};
-use super::{DbConnection, StoreError};
+use super::{DbConnection, StoreError, status_lists};
 use crate::clock::UnixTime;
 use crate::domain::revocation::Entry;
 
@@ -50,7 +50,20 @@ pub fn revoke(
     expires_at: UnixTime,
     now: UnixTime,
 ) -> Result<(), StoreError> {
+    revoke_token(conn, jti, None, expires_at, now)
+}
+
+/// Records a revoked `jti` and sets its status bit: at `status` (the token's own
+/// `status_list` reference) or at the index recorded for it.
+pub fn revoke_token(
+    conn: &mut DbConnection,
+    jti: &str,
+    status: Option<(&str, i64)>,
+    expires_at: UnixTime,
+    now: UnixTime,
+) -> Result<(), StoreError> {
     let seq = next_seq(conn)?;
+    status_lists::set_token(conn, jti, status, seq)?;
     insert_once(conn, |conn| {
         diesel::insert_into(revoked_tokens::table)
             .values((
@@ -72,6 +85,7 @@ pub fn revoke_session(
     now: UnixTime,
 ) -> Result<(), StoreError> {
     let seq = next_seq(conn)?;
+    status_lists::set_session(conn, sid, seq)?;
     insert_once(conn, |conn| {
         diesel::insert_into(revoked_sessions::table)
             .values((
@@ -95,6 +109,7 @@ pub fn revoke_client(
     now: UnixTime,
 ) -> Result<(), StoreError> {
     let seq = next_seq(conn)?;
+    status_lists::set_client(conn, client_id, not_before, seq)?;
     // Update first, insert if there was nothing to update: no upsert on both backends.
     // An update takes the new number too, so followers hear of the new not-before.
     let updated = diesel::update(revoked_clients::table.find(client_id))

@@ -270,3 +270,42 @@ diesel::allow_tables_to_appear_in_same_query!(
     backchannel_deliveries,
     client_permissions,
 );
+
+diesel::table! {
+    status_lists (id) {
+        id -> Text,
+        capacity -> BigInt,
+        allocated -> BigInt,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    status_blocks (list_id, start_idx) {
+        list_id -> Text,
+        start_idx -> BigInt,
+        end_idx -> BigInt,
+        client_id -> Text,
+        reserved_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    token_statuses (list_id, idx) {
+        list_id -> Text,
+        idx -> BigInt,
+        jti -> Text,
+        sid -> Nullable<Text>,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    status_ranges (list_id, start_idx, end_idx, seq) {
+        list_id -> Text,
+        start_idx -> BigInt,
+        end_idx -> BigInt,
+        seq -> BigInt,
+    }
+}

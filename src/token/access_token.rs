@@ -27,6 +27,9 @@ pub struct AccessTokenRequest<'a> {
     pub ttl: i64,
     /// Claims of the signed-in user: `auth_time`, `acr`, `roles`…
     pub extra: serde_json::Map<String, Value>,
+    /// Where the token's status lives (draft-ietf-oauth-status-list §6.1): the list's URI
+    /// and the token's index in it.
+    pub status: Option<(&'a str, i64)>,
 }
 
 #[derive(Debug, Clone)]
@@ -64,6 +67,12 @@ pub fn issue(keys: &KeySet, req: &AccessTokenRequest<'_>) -> Result<IssuedAccess
     }
     for (name, value) in &req.extra {
         set(name, value.clone())?;
+    }
+    if let Some((uri, idx)) = req.status {
+        set(
+            "status",
+            json!({ "status_list": { "idx": idx, "uri": uri } }),
+        )?;
     }
     let token = keys.sign(TYP, &p, req.now)?;
     Ok(IssuedAccessToken {

@@ -86,7 +86,7 @@ pub fn exchange(
     let Some(row) = store.consume_code(&hash, &client.id, &redemption)? else {
         // Already redeemed? Then revoke what it produced.
         if let Some(r) = store.take_redemption(&hash, &client.id)? {
-            store.revoke_jti(&r.access_jti, r.access_expires_at, now)?;
+            store.revoke_jti(&r.access_jti, None, r.access_expires_at, now)?;
             if let Some(f) = &r.refresh_family_id {
                 store.revoke_family(f, now)?;
             }

@@ -185,6 +185,7 @@ pub fn exchange(
             now,
             ttl: ctx.tokens.access_token_ttl_secs,
             extra: Default::default(),
+            status: ctx.status.map(|s| (s.uri.as_str(), s.idx)),
         },
     )
     .map_err(server_error)?;

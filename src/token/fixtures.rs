@@ -3,7 +3,7 @@
 
 use std::sync::LazyLock;
 
-use super::issue::{self, Authentication, Issuer, UserGrant};
+use super::issue::{self, Authentication, Issuer, TokenStatus, UserGrant};
 use crate::authorize::flow::CODE_TTL_SECS;
 use crate::clock::UnixTime;
 use crate::config::TokenSettings;
@@ -25,11 +25,19 @@ pub const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 static TOKENS: LazyLock<TokenSettings> = LazyLock::new(TokenSettings::default);
 
+/// The status index every fixture token gets.
+pub static STATUS: LazyLock<TokenStatus> = LazyLock::new(|| TokenStatus {
+    uri: format!("{ISSUER}/statuslists/list-1"),
+    list_id: "list-1".into(),
+    idx: 7,
+});
+
 pub fn issuer() -> Issuer<'static> {
     Issuer {
         keys: test_keys(),
         issuer: ISSUER,
         tokens: &TOKENS,
+        status: Some(&STATUS),
     }
 }
 

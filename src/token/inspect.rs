@@ -31,6 +31,15 @@ impl AccessClaims {
         })
     }
 
+    /// The token's `status.status_list` reference as (list id, index), when it points at
+    /// one of this issuer's lists.
+    pub fn status<'a>(&'a self, issuer: &str) -> Option<(&'a str, i64)> {
+        let list = self.claims.get("status")?.get("status_list")?;
+        let uri = list.get("uri")?.as_str()?;
+        let idx = list.get("idx")?.as_i64()?;
+        Some((crate::status::lists::list_id(issuer, uri)?, idx))
+    }
+
     pub fn audiences(&self) -> Vec<&str> {
         match self.claims.get("aud") {
             Some(Value::String(a)) => vec![a.as_str()],

@@ -28,6 +28,17 @@ pub struct Issuer<'a> {
     /// The configured issuer, byte for byte (DESIGN.md decision 9).
     pub issuer: &'a str,
     pub tokens: &'a TokenSettings,
+    /// The status index the access token gets (allocated before the rule runs).
+    pub status: Option<&'a TokenStatus>,
+}
+
+/// An access token's place in a Token Status List.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenStatus {
+    /// The list's URI (`status.status_list.uri`).
+    pub uri: String,
+    pub list_id: String,
+    pub idx: i64,
 }
 
 /// What the sign-in established, carried by codes and refresh tokens.
@@ -117,9 +128,20 @@ pub fn issue(
             now,
             ttl: tokens.access_token_ttl_secs,
             extra,
+            status: ctx.status.map(|s| (s.uri.as_str(), s.idx)),
         },
     )
     .map_err(server_error)?;
+    // Ending the session, or revoking this token, sets its bit.
+    if let Some(s) = ctx.status {
+        store.record_status(
+            &s.list_id,
+            s.idx,
+            &jti,
+            g.authn.sid.as_deref(),
+            now + access.expires_in,
+        )?;
+    }
     let mut body = json!({
         "access_token": access.token,
         "token_type": "Bearer",

@@ -25,7 +25,7 @@ pub fn revoke(
         let own = claims.str("client_id") == Some(client.id.as_str());
         if let (true, Some(jti), Some(exp)) = (own, claims.str("jti"), claims.num("exp")) {
             if exp > now {
-                store.revoke_jti(jti, exp, now)?;
+                store.revoke_jti(jti, claims.status(issuer), exp, now)?;
             }
         }
         return Ok(());

@@ -135,7 +135,7 @@ impl GrantStore for ReplayDuringIssue {
         let (hash, client) = (self.code_hash.clone(), self.client_id.clone());
         if let Some(r) = self.inner.take_redemption(&hash, &client)? {
             self.inner
-                .revoke_jti(&r.access_jti, r.access_expires_at, NOW)?;
+                .revoke_jti(&r.access_jti, None, r.access_expires_at, NOW)?;
             if let Some(f) = &r.refresh_family_id {
                 self.inner.revoke_family(f, NOW)?;
             }
@@ -148,10 +148,21 @@ impl GrantStore for ReplayDuringIssue {
     fn revoke_jti(
         &mut self,
         j: &str,
+        s: Option<(&str, i64)>,
         e: UnixTime,
         now: UnixTime,
     ) -> Result<(), crate::store::StoreError> {
-        self.inner.revoke_jti(j, e, now)
+        self.inner.revoke_jti(j, s, e, now)
+    }
+    fn record_status(
+        &mut self,
+        l: &str,
+        i: i64,
+        j: &str,
+        s: Option<&str>,
+        e: UnixTime,
+    ) -> Result<(), crate::store::StoreError> {
+        self.inner.record_status(l, i, j, s, e)
     }
     fn find_user(
         &mut self,

@@ -1,0 +1,4 @@
+DROP TABLE status_ranges;
+DROP TABLE token_statuses;
+DROP TABLE status_blocks;
+DROP TABLE status_lists;
