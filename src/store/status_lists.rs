@@ -199,12 +199,15 @@ pub struct ListInfo {
     pub expires_at: i64,
 }
 
-/// A live list and every range set in it, with the highest number among them.
+/// Set ranges of a list, `[start, end)`.
+pub type Ranges = Vec<(i64, i64)>;
+
+/// A live list and every range set in it.
 pub fn load(
     conn: &mut DbConnection,
     list_id: &str,
     now: UnixTime,
-) -> Result<Option<(ListInfo, Vec<(i64, i64)>)>, StoreError> {
+) -> Result<Option<(ListInfo, Ranges)>, StoreError> {
     let info: Option<(i64, i64)> = status_lists::table
         .find(list_id)
         .filter(status_lists::expires_at.gt(now))

@@ -37,6 +37,7 @@ mod refresh;
 mod revocation;
 mod shutdown;
 mod sso;
+mod status_lists;
 mod sweep;
 mod throttling;
 mod token;
