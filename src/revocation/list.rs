@@ -71,7 +71,7 @@ impl Revocations {
     ) -> Result<Arc<Self>, StoreError> {
         let now = clock.now();
         let (version, live) = store
-            .run(move |c| revoked::changes_since(c, i64::MIN, now))
+            .run(move |c| revoked::changes_since(c, i64::MIN))
             .await?;
         let state = State::loaded(version, live.into_iter().map(|(_, e)| e), now);
         let (changes, _) = broadcast::channel(64);
@@ -121,7 +121,7 @@ impl Revocations {
         let now = self.clock.now();
         let (version, changes) = self
             .store
-            .run(move |c| revoked::changes_since(c, since, now))
+            .run(move |c| revoked::changes_since(c, since))
             .await?;
         if version <= since && changes.is_empty() {
             return Ok(());

@@ -152,18 +152,18 @@ pub fn version(conn: &mut DbConnection) -> Result<i64, StoreError> {
         .first(conn)?)
 }
 
-/// The live revocations numbered after `since`, oldest first, and the current number
-/// (which may be past the last entry: a repeated revocation consumes a number too).
+/// The revocations numbered after `since`, oldest first, and the current number (which
+/// may be past the last entry: a repeated revocation consumes a number too). Only the
+/// `seq` index is used, so the cost is the number of new rows, never the table's size;
+/// entries that have already expired are dropped by the caller.
 pub fn changes_since(
     conn: &mut DbConnection,
     since: i64,
-    now: UnixTime,
 ) -> Result<(i64, Vec<(i64, Entry)>), StoreError> {
     let version = version(conn)?;
     let mut out: Vec<(i64, Entry)> = Vec::new();
     let jtis: Vec<(String, i64, i64)> = revoked_tokens::table
         .filter(revoked_tokens::seq.gt(since))
-        .filter(revoked_tokens::expires_at.gt(now))
         .select((
             revoked_tokens::jti,
             revoked_tokens::expires_at,
@@ -176,7 +176,6 @@ pub fn changes_since(
     );
     let sids: Vec<(String, i64, i64)> = revoked_sessions::table
         .filter(revoked_sessions::seq.gt(since))
-        .filter(revoked_sessions::expires_at.gt(now))
         .select((
             revoked_sessions::sid,
             revoked_sessions::expires_at,
@@ -189,7 +188,6 @@ pub fn changes_since(
     );
     let clients: Vec<(String, i64, i64, i64)> = revoked_clients::table
         .filter(revoked_clients::seq.gt(since))
-        .filter(revoked_clients::expires_at.gt(now))
         .select((
             revoked_clients::client_id,
             revoked_clients::not_before,

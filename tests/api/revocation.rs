@@ -128,6 +128,14 @@ async fn a_revoked_access_token_is_inactive_and_listed_in_the_signed_feed() {
     let current = claims["version"].as_i64().unwrap();
     let res = app.get(&format!("/revocations?since={current}")).await;
     assert_eq!(res.status, 304);
+    // A version this list never had: the whole list, saying why.
+    let res = app
+        .get(&format!("/revocations?since={}", current + 1000))
+        .await;
+    let (_, whole) = decode(&app, &res.text()).await;
+    assert_eq!(whole["kind"], "snapshot");
+    assert!(whole["reason"].as_str().unwrap().contains("not a version"));
+    assert_eq!(app.get("/revocations?since=abc").await.status, 400);
 
     // The whole list is re-signed at most once a second: it shows the change soon after.
     let claims = wait_until("the whole list shows the revocation", || async {
