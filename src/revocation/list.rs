@@ -6,6 +6,7 @@
 //! for newcomers — and the stream pushes each applied batch as a delta.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -43,6 +44,9 @@ pub struct Revocations {
     state: RwLock<State>,
     /// One catch-up at a time; callers that arrive meanwhile wait and find it done.
     applying: Mutex<()>,
+    /// Catch-ups begun so far: a caller that finds one begun after it arrived (and, holding
+    /// the lock, knows it finished) has nothing left to read.
+    begun: AtomicU64,
     /// The last signed whole list and when (real time: the coalescing window is a rate,
     /// not protocol time), one signing at a time.
     snapshot: Mutex<Option<(Arc<Signed>, Instant)>>,
@@ -84,6 +88,7 @@ impl Revocations {
             status,
             state: RwLock::new(state),
             applying: Mutex::new(()),
+            begun: AtomicU64::new(0),
             snapshot: Mutex::new(None),
             deltas: std::sync::Mutex::new((version, HashMap::new())),
             changes,
@@ -116,7 +121,13 @@ impl Revocations {
     /// Applies the log entries after the last one seen. Cheap when nothing changed: one
     /// indexed query. Concurrent callers share one catch-up.
     pub async fn catch_up(&self) -> Result<(), StoreError> {
+        let arrived = self.begun.load(Ordering::Acquire);
         let _turn = self.applying.lock().await;
+        if self.begun.load(Ordering::Acquire) > arrived {
+            // A catch-up began after this caller's writes committed, and it is over.
+            return Ok(());
+        }
+        self.begun.fetch_add(1, Ordering::AcqRel);
         let since = self.version();
         let now = self.clock.now();
         let (version, changes) = self

@@ -71,7 +71,10 @@ pub enum Since {
 pub struct State {
     /// The sequence number of the last change applied.
     pub version: i64,
-    jtis: HashMap<JtiKey, i64>,
+    /// Our own `jti`s, as their 16 bytes (a 24-byte slot each).
+    ours: HashMap<[u8; 16], i64>,
+    /// Any other `jti`.
+    other_jtis: HashMap<Box<str>, i64>,
     sids: HashMap<Box<str>, i64>,
     clients: HashMap<Box<str>, (i64, i64)>,
     /// The latest changes, oldest first, with their sequence numbers.
@@ -99,9 +102,14 @@ impl State {
             return;
         }
         match e {
-            Entry::Jti { jti, exp } => {
-                self.jtis.insert(JtiKey::of(jti), *exp);
-            }
+            Entry::Jti { jti, exp } => match JtiKey::of(jti) {
+                JtiKey::Ours(b) => {
+                    self.ours.insert(b, *exp);
+                }
+                JtiKey::Other(s) => {
+                    self.other_jtis.insert(s, *exp);
+                }
+            },
             Entry::Sid { sid, exp } => {
                 self.sids.insert(sid.as_str().into(), *exp);
             }
@@ -142,15 +150,18 @@ impl State {
 
     /// Drops every entry that has expired.
     pub fn prune(&mut self, now: i64) {
-        self.jtis.retain(|_, exp| *exp > now);
+        self.ours.retain(|_, exp| *exp > now);
+        self.other_jtis.retain(|_, exp| *exp > now);
         self.sids.retain(|_, exp| *exp > now);
         self.clients.retain(|_, (_, exp)| *exp > now);
     }
 
     pub fn revokes(&self, t: &TokenRef<'_>, now: i64) -> bool {
-        self.jtis
-            .get(&JtiKey::of(t.jti))
-            .is_some_and(|exp| *exp > now)
+        let by_jti = match JtiKey::of(t.jti) {
+            JtiKey::Ours(b) => self.ours.get(&b),
+            JtiKey::Other(s) => self.other_jtis.get(&s),
+        };
+        by_jti.is_some_and(|exp| *exp > now)
             || t.sid
                 .is_some_and(|s| self.sids.get(s).is_some_and(|exp| *exp > now))
             || t.client_id.is_some_and(|c| {
@@ -161,7 +172,7 @@ impl State {
     }
 
     pub fn len(&self) -> usize {
-        self.jtis.len() + self.sids.len() + self.clients.len()
+        self.ours.len() + self.other_jtis.len() + self.sids.len() + self.clients.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -187,11 +198,20 @@ impl State {
     pub fn entries(&self, now: i64) -> Vec<Entry> {
         let mut out = Vec::with_capacity(self.len());
         out.extend(
-            self.jtis
+            self.ours
                 .iter()
                 .filter(|(_, exp)| **exp > now)
                 .map(|(k, exp)| Entry::Jti {
-                    jti: k.text(),
+                    jti: JtiKey::Ours(*k).text(),
+                    exp: *exp,
+                }),
+        );
+        out.extend(
+            self.other_jtis
+                .iter()
+                .filter(|(_, exp)| **exp > now)
+                .map(|(k, exp)| Entry::Jti {
+                    jti: k.to_string(),
                     exp: *exp,
                 }),
         );

@@ -62,19 +62,23 @@ pub fn revoke_token(
     expires_at: UnixTime,
     now: UnixTime,
 ) -> Result<(), StoreError> {
-    let seq = next_seq(conn)?;
-    status_lists::set_token(conn, jti, status, seq)?;
-    insert_once(conn, |conn| {
-        diesel::insert_into(revoked_tokens::table)
-            .values((
-                revoked_tokens::jti.eq(jti),
-                revoked_tokens::expires_at.eq(expires_at),
-                revoked_tokens::revoked_at.eq(now),
-                revoked_tokens::seq.eq(seq),
-            ))
-            .execute(conn)
-    })?;
-    Ok(())
+    // One transaction: the row lock `next_seq` takes is held until everything this
+    // revocation writes is committed, so numbers become visible in order.
+    conn.transaction(|conn| {
+        let seq = next_seq(conn)?;
+        status_lists::set_token(conn, jti, status, seq)?;
+        insert_once(conn, |conn| {
+            diesel::insert_into(revoked_tokens::table)
+                .values((
+                    revoked_tokens::jti.eq(jti),
+                    revoked_tokens::expires_at.eq(expires_at),
+                    revoked_tokens::revoked_at.eq(now),
+                    revoked_tokens::seq.eq(seq),
+                ))
+                .execute(conn)
+        })?;
+        Ok(())
+    })
 }
 
 /// Records an ended session: tokens carrying this `sid` are refused until `expires_at`.
@@ -84,19 +88,23 @@ pub fn revoke_session(
     expires_at: UnixTime,
     now: UnixTime,
 ) -> Result<(), StoreError> {
-    let seq = next_seq(conn)?;
-    status_lists::set_session(conn, sid, seq)?;
-    insert_once(conn, |conn| {
-        diesel::insert_into(revoked_sessions::table)
-            .values((
-                revoked_sessions::sid.eq(sid),
-                revoked_sessions::expires_at.eq(expires_at),
-                revoked_sessions::revoked_at.eq(now),
-                revoked_sessions::seq.eq(seq),
-            ))
-            .execute(conn)
-    })?;
-    Ok(())
+    // One transaction: the row lock `next_seq` takes is held until everything this
+    // revocation writes is committed, so numbers become visible in order.
+    conn.transaction(|conn| {
+        let seq = next_seq(conn)?;
+        status_lists::set_session(conn, sid, seq)?;
+        insert_once(conn, |conn| {
+            diesel::insert_into(revoked_sessions::table)
+                .values((
+                    revoked_sessions::sid.eq(sid),
+                    revoked_sessions::expires_at.eq(expires_at),
+                    revoked_sessions::revoked_at.eq(now),
+                    revoked_sessions::seq.eq(seq),
+                ))
+                .execute(conn)
+        })?;
+        Ok(())
+    })
 }
 
 /// Revokes every access token of a client issued before `not_before` (the client was
@@ -108,32 +116,36 @@ pub fn revoke_client(
     expires_at: UnixTime,
     now: UnixTime,
 ) -> Result<(), StoreError> {
-    let seq = next_seq(conn)?;
-    status_lists::set_client(conn, client_id, not_before, seq)?;
-    // Update first, insert if there was nothing to update: no upsert on both backends.
-    // An update takes the new number too, so followers hear of the new not-before.
-    let updated = diesel::update(revoked_clients::table.find(client_id))
-        .set((
-            revoked_clients::not_before.eq(not_before),
-            revoked_clients::expires_at.eq(expires_at),
-            revoked_clients::revoked_at.eq(now),
-            revoked_clients::seq.eq(seq),
-        ))
-        .execute(conn)?;
-    if updated == 0 {
-        insert_once(conn, |conn| {
-            diesel::insert_into(revoked_clients::table)
-                .values((
-                    revoked_clients::client_id.eq(client_id),
-                    revoked_clients::not_before.eq(not_before),
-                    revoked_clients::expires_at.eq(expires_at),
-                    revoked_clients::revoked_at.eq(now),
-                    revoked_clients::seq.eq(seq),
-                ))
-                .execute(conn)
-        })?;
-    }
-    Ok(())
+    // One transaction: the row lock `next_seq` takes is held until everything this
+    // revocation writes is committed, so numbers become visible in order.
+    conn.transaction(|conn| {
+        let seq = next_seq(conn)?;
+        status_lists::set_client(conn, client_id, not_before, seq)?;
+        // Update first, insert if there was nothing to update: no upsert on both backends.
+        // An update takes the new number too, so followers hear of the new not-before.
+        let updated = diesel::update(revoked_clients::table.find(client_id))
+            .set((
+                revoked_clients::not_before.eq(not_before),
+                revoked_clients::expires_at.eq(expires_at),
+                revoked_clients::revoked_at.eq(now),
+                revoked_clients::seq.eq(seq),
+            ))
+            .execute(conn)?;
+        if updated == 0 {
+            insert_once(conn, |conn| {
+                diesel::insert_into(revoked_clients::table)
+                    .values((
+                        revoked_clients::client_id.eq(client_id),
+                        revoked_clients::not_before.eq(not_before),
+                        revoked_clients::expires_at.eq(expires_at),
+                        revoked_clients::revoked_at.eq(now),
+                        revoked_clients::seq.eq(seq),
+                    ))
+                    .execute(conn)
+            })?;
+        }
+        Ok(())
+    })
 }
 
 pub fn is_revoked(conn: &mut DbConnection, jti: &str) -> Result<bool, StoreError> {

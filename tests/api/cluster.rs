@@ -244,3 +244,58 @@ async fn instances_starting_together_migrate_once() {
     assert_eq!(keys.len(), 1, "one first key, not three");
     drop(apps);
 }
+
+#[actix_web::test]
+async fn concurrent_revocations_on_two_instances_all_reach_every_instance() {
+    let Some((apps, svc, rs)) =
+        cluster_with_clients("concurrent_revocations_on_two_instances_all_reach_every_instance")
+            .await
+    else {
+        return;
+    };
+    for app in &apps[1..] {
+        app.state.clients.refresh().await.unwrap();
+    }
+    let mut tokens = Vec::new();
+    for _ in 0..120 {
+        tokens.push(apps[0].token(&[CC], svc.basic()).await.token().to_string());
+    }
+    // Two instances revoke at once, 8 connections each: their log numbers interleave.
+    let mut tasks = Vec::new();
+    for (n, chunk) in tokens.chunks(15).enumerate() {
+        let url = apps[n % 2].url("/revoke");
+        let (chunk, id, secret) = (chunk.to_vec(), svc.id.clone(), svc.secret().to_string());
+        tasks.push(actix_web::rt::spawn(async move {
+            let http = awc::Client::default();
+            for token in chunk {
+                let res = http
+                    .post(&url)
+                    .basic_auth(&id, &secret)
+                    .send_form(&[("token", token.as_str())])
+                    .await
+                    .unwrap();
+                assert_eq!(res.status().as_u16(), 200);
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let rs = rs.basic().unwrap();
+    for app in &apps {
+        wait_until("every revocation is applied on every instance", || async {
+            for token in &tokens {
+                if app.introspect_token(token, rs).await["active"] != false {
+                    return false;
+                }
+            }
+            true
+        })
+        .await;
+        assert_eq!(
+            app.state.revocations.len(),
+            tokens.len(),
+            "each applied once"
+        );
+    }
+}
