@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use portcullis::clock::{ManualClock, SystemClock};
+use portcullis::clock::{Clock, ManualClock, SystemClock};
 use portcullis::store::backchannel::{self, Delivery};
 
 use crate::helpers::prometheus::Prometheus;
@@ -14,11 +14,16 @@ use crate::helpers::{
 
 const CC: (&str, &str) = ("grant_type", "client_credentials");
 
-async fn app_with_metrics() -> TestApp {
+/// A server with the metrics listener on, on `clock`.
+async fn app_with_metrics_on(clock: Arc<dyn Clock>) -> TestApp {
     let db = TestDb::sqlite();
     let mut settings = db.settings();
     settings.metrics.bind = Some("127.0.0.1:0".parse().unwrap());
-    spawn_app_with(db, settings, Arc::new(ManualClock::at(T0))).await
+    spawn_app_with(db, settings, clock).await
+}
+
+async fn app_with_metrics() -> TestApp {
+    app_with_metrics_on(Arc::new(ManualClock::at(T0))).await
 }
 
 async fn scrape(app: &TestApp) -> String {
@@ -129,10 +134,7 @@ async fn counters_move_by_exactly_what_was_done() {
 
 #[actix_web::test]
 async fn revocations_deliveries_and_cache_reloads_are_counted_where_they_happen() {
-    let db = TestDb::sqlite();
-    let mut settings = db.settings();
-    settings.metrics.bind = Some("127.0.0.1:0".parse().unwrap());
-    let app = spawn_app_with(db, settings, Arc::new(SystemClock)).await;
+    let app = app_with_metrics_on(Arc::new(SystemClock)).await;
     let rp = BackchannelReceiver::answering(503).await;
     let before = scrape(&app).await;
     let moved = |after: &str, series: &str| sample(after, series) - sample(&before, series);
@@ -228,10 +230,7 @@ async fn revocations_deliveries_and_cache_reloads_are_counted_where_they_happen(
 
 #[actix_web::test]
 async fn a_real_prometheus_sees_each_counter_move_by_exactly_what_was_done() {
-    let db = TestDb::sqlite();
-    let mut settings = db.settings();
-    settings.metrics.bind = Some("127.0.0.1:0".parse().unwrap());
-    let app = spawn_app_with(db, settings, Arc::new(SystemClock)).await;
+    let app = app_with_metrics_on(Arc::new(SystemClock)).await;
     let svc = app
         .client("svc")
         .confidential()
