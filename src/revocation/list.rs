@@ -150,7 +150,7 @@ impl Revocations {
         {
             let mut state = write(&self.state);
             for (seq, e) in changes {
-                if state.apply(seq, e.clone(), now) {
+                if state.apply(seq, &e, now) {
                     applied.push(e);
                 }
             }

@@ -46,6 +46,47 @@ impl JtiKey {
     }
 }
 
+/// A change as retained for deltas: like [`Entry`], with our `jti`s as their 16 bytes and
+/// no separate allocation (the ring holds [`RETAINED_CHANGES`] of them at all times).
+#[derive(Debug, Clone)]
+enum Retained {
+    Jti(JtiKey, i64),
+    Sid(Box<str>, i64),
+    Client(Box<str>, i64, i64),
+}
+
+impl Retained {
+    fn of(e: &Entry) -> Self {
+        match e {
+            Entry::Jti { jti, exp } => Self::Jti(JtiKey::of(jti), *exp),
+            Entry::Sid { sid, exp } => Self::Sid(sid.as_str().into(), *exp),
+            Entry::Client {
+                client_id,
+                nbf,
+                exp,
+            } => Self::Client(client_id.as_str().into(), *nbf, *exp),
+        }
+    }
+
+    fn entry(&self) -> Entry {
+        match self {
+            Self::Jti(jti, exp) => Entry::Jti {
+                jti: jti.text(),
+                exp: *exp,
+            },
+            Self::Sid(sid, exp) => Entry::Sid {
+                sid: sid.to_string(),
+                exp: *exp,
+            },
+            Self::Client(client_id, nbf, exp) => Entry::Client {
+                client_id: client_id.to_string(),
+                nbf: *nbf,
+                exp: *exp,
+            },
+        }
+    }
+}
+
 /// What an access token is revoked by: its `jti`, its session, and its client with the
 /// time it was issued.
 #[derive(Debug, Clone, Copy)]
@@ -77,8 +118,9 @@ pub struct State {
     other_jtis: HashMap<Box<str>, i64>,
     sids: HashMap<Box<str>, i64>,
     clients: HashMap<Box<str>, (i64, i64)>,
-    /// The latest changes, oldest first, with their sequence numbers.
-    recent: VecDeque<(i64, Entry)>,
+    /// The latest changes, oldest first, with their sequence numbers (allocated once, at
+    /// its full size: growing by doubling would leave half of it unused).
+    recent: VecDeque<(i64, Retained)>,
     /// Deltas can be answered for any `since` at or after this version.
     floor: i64,
 }
@@ -89,6 +131,7 @@ impl State {
         let mut s = Self {
             version,
             floor: version,
+            recent: VecDeque::with_capacity(RETAINED_CHANGES + 1),
             ..Self::default()
         };
         for e in entries {
@@ -125,13 +168,13 @@ impl State {
 
     /// Applies one change. Sequence numbers only grow: an older or repeated one is ignored
     /// (the version never goes back). Returns whether it was applied.
-    pub fn apply(&mut self, seq: i64, e: Entry, now: i64) -> bool {
+    pub fn apply(&mut self, seq: i64, e: &Entry, now: i64) -> bool {
         if seq <= self.version {
             return false;
         }
-        self.insert(&e, now);
+        self.insert(e, now);
         self.version = seq;
-        self.recent.push_back((seq, e));
+        self.recent.push_back((seq, Retained::of(e)));
         while self.recent.len() > RETAINED_CHANGES {
             if let Some((dropped, _)) = self.recent.pop_front() {
                 self.floor = dropped;
@@ -191,7 +234,7 @@ impl State {
             return Since::Snapshot("since is older than the retained changes");
         }
         let start = self.recent.partition_point(|(seq, _)| *seq <= since);
-        Since::Delta(self.recent.range(start..).map(|(_, e)| e.clone()).collect())
+        Since::Delta(self.recent.range(start..).map(|(_, e)| e.entry()).collect())
     }
 
     /// Every live entry (for the full list).
@@ -262,11 +305,36 @@ mod tests {
         let mut s = State::loaded(10, [], NOW);
         let changes: Vec<Entry> = (0..5).map(|_| jti()).collect();
         for (i, e) in changes.iter().enumerate() {
-            assert!(s.apply(11 + i as i64, e.clone(), NOW));
+            assert!(s.apply(11 + i as i64, e, NOW));
         }
         assert_eq!(s.since(12), Since::Delta(changes[2..].to_vec()));
         assert_eq!(s.since(10), Since::Delta(changes.clone()));
         assert_eq!(s.since(15), Since::Current);
+    }
+
+    #[test]
+    fn a_delta_gives_back_every_kind_of_change_as_it_was_applied() {
+        let mut s = State::loaded(0, [], NOW);
+        let changes = vec![
+            jti(),
+            Entry::Jti {
+                jti: "someone-elses-token-id".into(),
+                exp: NOW + 5,
+            },
+            Entry::Sid {
+                sid: "session-1".into(),
+                exp: NOW + 6,
+            },
+            Entry::Client {
+                client_id: "svc".into(),
+                nbf: NOW,
+                exp: NOW + 7,
+            },
+        ];
+        for (i, e) in changes.iter().enumerate() {
+            assert!(s.apply(1 + i as i64, e, NOW));
+        }
+        assert_eq!(s.since(0), Since::Delta(changes));
     }
 
     #[test]
@@ -275,7 +343,7 @@ mod tests {
         assert!(matches!(s.since(9), Since::Snapshot(_)), "before the load");
         assert!(matches!(s.since(11), Since::Snapshot(_)), "from the future");
         for i in 0..(RETAINED_CHANGES as i64 + 5) {
-            s.apply(11 + i, jti(), NOW);
+            s.apply(11 + i, &jti(), NOW);
         }
         assert!(matches!(s.since(12), Since::Snapshot(m) if m.contains("older")));
         match s.since(s.version - 3) {
@@ -287,9 +355,9 @@ mod tests {
     #[test]
     fn the_version_never_goes_back() {
         let mut s = State::loaded(10, [], NOW);
-        assert!(s.apply(12, jti(), NOW));
-        assert!(!s.apply(11, jti(), NOW), "an older change");
-        assert!(!s.apply(12, jti(), NOW), "a repeat");
+        assert!(s.apply(12, &jti(), NOW));
+        assert!(!s.apply(11, &jti(), NOW), "an older change");
+        assert!(!s.apply(12, &jti(), NOW), "a repeat");
         s.advance(5);
         assert_eq!(s.version, 12);
         assert_eq!(s.len(), 1);
