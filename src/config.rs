@@ -35,6 +35,7 @@ pub struct Settings {
     pub http: HttpSettings,
     pub metrics: MetricsSettings,
     pub tracing: TracingSettings,
+    pub forward_auth: ForwardAuthSettings,
 }
 
 impl Default for Settings {
@@ -53,6 +54,7 @@ impl Default for Settings {
             http: HttpSettings::default(),
             metrics: MetricsSettings::default(),
             tracing: TracingSettings::default(),
+            forward_auth: ForwardAuthSettings::default(),
         }
     }
 }
@@ -242,6 +244,33 @@ pub struct MetricsSettings {
     pub bind: Option<SocketAddr>,
 }
 
+/// Gateways asking us whether a request may pass (`forward_auth`): what a route may
+/// require, and the browser mode's session cookie and return addresses.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ForwardAuthSettings {
+    /// Set (e.g. `.example.com`): the SSO cookie is issued for this domain, so the apps'
+    /// hosts under it can be checked against the browser's session (session mode).
+    pub session_cookie_domain: Option<String>,
+    /// Where the sign-in page may send the browser back to (`rd`): exact hosts
+    /// (`app.example.com`, `app.example.com:8443`) or `*.example.com`.
+    pub allowed_redirect_hosts: Vec<String>,
+    /// The policy applied when a request names none (must be one of `policies`).
+    pub default_policy: Option<String>,
+    /// Named requirements (`[forward_auth.policies.<name>]`), for gateways that cannot put
+    /// them in the auth URL's query (Envoy names one in the path).
+    pub policies: std::collections::BTreeMap<String, PolicySettings>,
+}
+
+/// What a route requires of a token: any of `audience`, all of `scope`, any of `role`.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct PolicySettings {
+    pub audience: Vec<String>,
+    pub scope: Vec<String>,
+    pub role: Vec<String>,
+}
+
 /// Distributed tracing: W3C trace context is always honoured; spans are exported over
 /// OTLP/HTTP only when an endpoint is set.
 #[derive(Debug, Clone, Deserialize)]
@@ -311,6 +340,8 @@ pub struct Features {
     pub revocation_feed: bool,
     /// Token introspection (RFC 7662).
     pub introspection: bool,
+    /// `/forward-auth` and `/ext-authz/…`: the gateways' authorization service.
+    pub forward_auth: bool,
 }
 
 impl Default for Features {
@@ -318,6 +349,7 @@ impl Default for Features {
         Self {
             revocation_feed: true,
             introspection: true,
+            forward_auth: true,
         }
     }
 }

@@ -23,10 +23,13 @@ pub enum Endpoint {
     RevocationStream,
     StatusListAggregation,
     StatusList,
+    ForwardAuth,
+    ExtAuthz,
+    SignIn,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 17] = [
+    pub const ALL: [Endpoint; 20] = [
         Endpoint::Healthz,
         Endpoint::Readyz,
         Endpoint::Jwks,
@@ -44,6 +47,9 @@ impl Endpoint {
         Endpoint::RevocationStream,
         Endpoint::StatusListAggregation,
         Endpoint::StatusList,
+        Endpoint::ForwardAuth,
+        Endpoint::ExtAuthz,
+        Endpoint::SignIn,
     ];
 
     pub fn path(self) -> &'static str {
@@ -65,6 +71,10 @@ impl Endpoint {
             Endpoint::RevocationStream => "/revocations/stream",
             Endpoint::StatusListAggregation => "/statuslists",
             Endpoint::StatusList => "/statuslists/{id}",
+            Endpoint::ForwardAuth => "/forward-auth",
+            // Envoy's `path_prefix` is `/ext-authz/<policy>`; the original path follows.
+            Endpoint::ExtAuthz => "/ext-authz/{policy}{tail:.*}",
+            Endpoint::SignIn => "/signin",
         }
     }
 
@@ -93,6 +103,7 @@ impl Endpoint {
         match self {
             Endpoint::Introspect => features.introspection,
             Endpoint::RevocationFeed | Endpoint::RevocationStream => features.revocation_feed,
+            Endpoint::ForwardAuth | Endpoint::ExtAuthz => features.forward_auth,
             _ => true,
         }
     }
@@ -119,11 +130,14 @@ mod tests {
         let off = Features {
             revocation_feed: false,
             introspection: false,
+            forward_auth: false,
         };
         let left: Vec<_> = enabled(&off).collect();
         assert!(!left.contains(&Endpoint::Introspect));
         assert!(!left.contains(&Endpoint::RevocationFeed));
         assert!(!left.contains(&Endpoint::RevocationStream));
+        assert!(!left.contains(&Endpoint::ForwardAuth));
+        assert!(!left.contains(&Endpoint::ExtAuthz));
         assert!(left.contains(&Endpoint::Token));
     }
 

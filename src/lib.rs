@@ -2,7 +2,7 @@
 //!
 //! Layers, each depending only on the ones below it (DESIGN.md, decision 13):
 //! - `http`: actix-web handlers, extractors, pages, the one error-to-response mapping;
-//! - `authorize`, `token`, `oidc`, `session`, `revocation`: protocol rules as plain
+//! - `authorize`, `token`, `oidc`, `session`, `revocation`, `forward_auth`: protocol rules as plain
 //!   functions over protocol types, with unit tests beside them;
 //! - `domain`: protocol values and entities (scopes, redirect URIs, PKCE, clients, users);
 //! - `keys`: signing keys, their rotation and the in-memory key set;
@@ -18,6 +18,7 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod endpoints;
+pub mod forward_auth;
 pub mod http;
 pub mod keys;
 pub mod manage;

@@ -119,7 +119,14 @@ impl Application {
             ),
             None => None,
         };
+        let forward_auth = crate::state::ForwardAuth {
+            redirect_hosts: crate::forward_auth::redirect::patterns(
+                &settings.forward_auth.allowed_redirect_hosts,
+            ),
+            ..Default::default()
+        };
         let state = web::Data::new(AppState {
+            forward_auth,
             settings,
             store,
             clock,

@@ -44,6 +44,26 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Kept here so the LISTEN thread lives as long as the application.
     pub wakers: Arc<Wakers>,
+    /// Forward-auth: bearer tokens already verified, sessions already read, and where the
+    /// sign-in page may send browsers back to.
+    pub forward_auth: ForwardAuth,
+}
+
+#[derive(Default)]
+pub struct ForwardAuth {
+    pub verifier: crate::forward_auth::bearer::Verifier,
+    pub sessions: crate::forward_auth::sessions::Sessions,
+    pub redirect_hosts: Vec<crate::forward_auth::redirect::HostPattern>,
+}
+
+impl crate::forward_auth::bearer::Revoked for AppState {
+    fn revoked(&self, token: &crate::revocation::list::TokenRef<'_>) -> bool {
+        self.revocations.is_revoked(token)
+    }
+
+    fn status_bit(&self, list: &str, idx: i64) -> Option<bool> {
+        self.status_lists.bit_if_loaded(list, idx)
+    }
 }
 
 impl AppState {

@@ -62,6 +62,7 @@ impl Settings {
         self.validate_keys()?;
         self.validate_tokens()?;
         self.validate_http()?;
+        validate_forward_auth(&self.issuer, &self.forward_auth)?;
         Ok(warnings)
     }
 
@@ -187,6 +188,65 @@ pub(super) fn invalid(key: &str, message: &str) -> ConfigError {
 /// OpenID Connect Discovery §3 / RFC 8414 §2: the issuer is an `https` URL with no query or
 /// fragment. Plain `http` is accepted only on loopback, for development, with a warning.
 /// A trailing slash is refused because every endpoint URL is built by appending a path.
+/// A cookie's `Domain` must cover the host that sets it (RFC 6265 §5.3 step 6), policy
+/// names travel in URL paths, and the default policy must exist.
+fn validate_forward_auth(issuer: &str, f: &super::ForwardAuthSettings) -> Result<(), ConfigError> {
+    if let Some(domain) = &f.session_cookie_domain {
+        let key = "forward_auth.session_cookie_domain";
+        let bare = domain.strip_prefix('.').unwrap_or(domain);
+        if bare.is_empty()
+            || !bare
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+            || bare.starts_with('.')
+            || bare.ends_with('.')
+            || bare.contains("..")
+        {
+            return Err(invalid(
+                key,
+                "must be a lowercase domain name such as `.example.com`",
+            ));
+        }
+        let host = url::Url::parse(issuer)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string))
+            .unwrap_or_default();
+        if host != bare && !host.ends_with(&format!(".{bare}")) {
+            return Err(invalid(
+                key,
+                &format!(
+                    "must be the issuer's host ({host}) or a domain above it, or browsers refuse the cookie"
+                ),
+            ));
+        }
+    }
+    for h in &f.allowed_redirect_hosts {
+        if crate::forward_auth::redirect::HostPattern::parse(h).is_none() {
+            return Err(invalid(
+                "forward_auth.allowed_redirect_hosts",
+                &format!("`{h}` is not a host, a host:port or `*.domain`"),
+            ));
+        }
+    }
+    for name in f.policies.keys() {
+        if !crate::forward_auth::requirements::is_policy_name(name) {
+            return Err(invalid(
+                &format!("forward_auth.policies.{name}"),
+                "names use 1-64 characters from a-z A-Z 0-9 _ -",
+            ));
+        }
+    }
+    if let Some(name) = &f.default_policy {
+        if !f.policies.contains_key(name) {
+            return Err(invalid(
+                "forward_auth.default_policy",
+                &format!("names `{name}`, which is not among [forward_auth.policies]"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 pub(super) fn validate_issuer(issuer: &str) -> Result<Option<String>, ConfigError> {
     // URL parsers drop tabs and newlines silently (WHATWG URL): refuse them outright, so
     // the issuer published is the one configured, byte for byte.

@@ -273,7 +273,7 @@ pub async fn login_handler(
             username: &form.username,
             password: Secret::new(form.password),
             source: &source,
-            client_id: &auth.client.id,
+            client_id: Some(&auth.client.id),
         },
         ttl,
         state.now(),
@@ -305,7 +305,12 @@ pub async fn login_handler(
     };
     let step = proceed(&state, &auth, Some(signed), fresh).await?;
     let mut res = render.step(step);
-    let _ = res.add_cookie(&cookies::session_cookie(&cookie_value, state.issuer(), ttl));
+    let _ = res.add_cookie(&cookies::session_cookie(
+        &cookie_value,
+        state.issuer(),
+        ttl,
+        state.settings.forward_auth.session_cookie_domain.as_deref(),
+    ));
     Ok(res)
 }
 

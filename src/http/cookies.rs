@@ -38,24 +38,40 @@ pub fn session_value(req: &HttpRequest) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-pub fn session_cookie(value: &Secret<String>, issuer: &str, ttl: i64) -> Cookie<'static> {
-    cookie(
+/// The SSO cookie. With `domain` (`forward_auth.session_cookie_domain`) it is sent to
+/// every host below it, so gateways in front of those hosts can check the session.
+pub fn session_cookie(
+    value: &Secret<String>,
+    issuer: &str,
+    ttl: i64,
+    domain: Option<&str>,
+) -> Cookie<'static> {
+    let mut c = cookie(
         SESSION_COOKIE,
         value.expose().clone(),
         is_secure(issuer),
         ttl,
         SameSite::Lax,
-    )
+    );
+    if let Some(d) = domain {
+        c.set_domain(d.trim_start_matches('.').to_string());
+    }
+    c
 }
 
-pub fn clear_session_cookie(issuer: &str) -> Cookie<'static> {
-    cookie(
+/// Removes the SSO cookie (with the same `Domain` it was set with).
+pub fn clear_session_cookie(issuer: &str, domain: Option<&str>) -> Cookie<'static> {
+    let mut c = cookie(
         SESSION_COOKIE,
         String::new(),
         is_secure(issuer),
         0,
         SameSite::Lax,
-    )
+    );
+    if let Some(d) = domain {
+        c.set_domain(d.trim_start_matches('.').to_string());
+    }
+    c
 }
 
 /// The browser's random CSRF cookie (`SameSite=Strict`); forms carry its HMAC
@@ -75,14 +91,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn with_a_cookie_domain_the_session_cookie_covers_the_hosts_below_it() {
+        let v = Secret::new("value".to_string());
+        let issuer = "https://id.example.com";
+        let c = session_cookie(&v, issuer, 60, Some(".example.com"));
+        assert_eq!(c.domain(), Some("example.com"));
+        let cleared = clear_session_cookie(issuer, Some(".example.com"));
+        assert_eq!(cleared.domain(), Some("example.com"));
+        assert_eq!(session_cookie(&v, issuer, 60, None).domain(), None);
+    }
+
+    #[test]
     fn the_session_cookie_is_http_only_lax_and_secure_under_https() {
         let v = Secret::new("value".to_string());
-        let https = session_cookie(&v, "https://id.example.com", 60);
+        let https = session_cookie(&v, "https://id.example.com", 60, None);
         assert_eq!(https.http_only(), Some(true));
         assert_eq!(https.same_site(), Some(SameSite::Lax));
         assert_eq!(https.secure(), Some(true));
         assert_eq!(https.path(), Some("/"));
-        let http = session_cookie(&v, "http://127.0.0.1:8080", 60);
+        let http = session_cookie(&v, "http://127.0.0.1:8080", 60, None);
         assert_eq!(http.secure(), Some(false));
     }
 }

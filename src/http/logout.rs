@@ -66,7 +66,10 @@ fn signed_out(state: &AppState, redirect: Option<String>) -> HttpResponse {
         ),
         None => no_store(pages::render(StatusCode::OK, &LoggedOutPage)),
     };
-    let _ = res.add_cookie(&cookies::clear_session_cookie(state.issuer()));
+    let _ = res.add_cookie(&cookies::clear_session_cookie(
+        state.issuer(),
+        state.settings.forward_auth.session_cookie_domain.as_deref(),
+    ));
     res
 }
 

@@ -49,6 +49,18 @@ pub struct LoginPage<'a> {
     pub error: Option<&'a str>,
 }
 
+/// The standalone sign-in page (forward-auth's session mode): back to `rd` afterwards.
+#[derive(Template)]
+#[template(path = "signin.html")]
+pub struct SignInPage<'a> {
+    /// The host the browser will return to.
+    pub destination: &'a str,
+    pub rd: &'a str,
+    pub csrf: &'a str,
+    pub username: &'a str,
+    pub error: Option<&'a str>,
+}
+
 #[derive(Template)]
 #[template(path = "consent.html")]
 pub struct ConsentPage<'a> {

@@ -5,8 +5,8 @@ use actix_web::http::Method;
 use actix_web::{Route, guard, web};
 
 use super::{
-    authorize, cacheable, discovery, feed, health, introspect, jwks, logout, pages, revoke,
-    status_list, token, userinfo,
+    authorize, cacheable, discovery, feed, forward_auth, health, introspect, jwks, logout, pages,
+    revoke, signin, status_list, token, userinfo,
 };
 use crate::config::Features;
 use crate::endpoints::{self, Endpoint};
@@ -83,6 +83,13 @@ fn resource(endpoint: Endpoint) -> actix_web::Resource {
             r.route(get_or_head().to(status_list::aggregation_handler))
         }
         Endpoint::StatusList => r.route(get_or_head().to(status_list::status_list_handler)),
+        // Gateways clone the original method or send GET: every method is asked about.
+        Endpoint::ForwardAuth => r.route(web::route().to(forward_auth::forward_auth_handler)),
+        Endpoint::ExtAuthz => r.route(web::route().to(forward_auth::ext_authz_handler)),
+        Endpoint::SignIn => r
+            .app_data(authorize::form_config())
+            .route(web::get().to(signin::signin_page_handler))
+            .route(web::post().to(signin::signin_handler)),
     }
 }
 

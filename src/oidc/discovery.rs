@@ -191,6 +191,7 @@ mod tests {
             &Capabilities::current(&Features {
                 revocation_feed: false,
                 introspection: false,
+                forward_auth: false,
             }),
         );
         for member in [

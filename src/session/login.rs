@@ -146,7 +146,8 @@ pub struct Attempt<'a> {
     pub password: Secret<String>,
     /// The client's address (behind a trusted proxy, the one it forwarded).
     pub source: &'a str,
-    pub client_id: &'a str,
+    /// The client the sign-in is for; `None` on the standalone sign-in page.
+    pub client_id: Option<&'a str>,
 }
 
 /// The password sign-in: reserve the attempt on the shared counters (before hashing, so
@@ -236,14 +237,14 @@ async fn record(
     store: &Store,
     event: &'static str,
     user_id: Option<&str>,
-    client_id: &str,
+    client_id: Option<&str>,
     ip: &str,
     details: serde_json::Value,
     now: UnixTime,
 ) {
     let (user_id, client_id, ip) = (
         user_id.map(str::to_string),
-        client_id.to_string(),
+        client_id.map(str::to_string),
         ip.to_string(),
     );
     let result = store
@@ -254,7 +255,7 @@ async fn record(
                     event,
                     actor: "user",
                     user_id: user_id.as_deref(),
-                    client_id: Some(&client_id),
+                    client_id: client_id.as_deref(),
                     ip: Some(&ip),
                     details,
                 },

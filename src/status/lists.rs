@@ -217,6 +217,17 @@ impl StatusLists {
         Ok(Some(doc))
     }
 
+    /// A token's bit, when this instance holds its list and nobody is updating it at this
+    /// instant; never a database read (forward-auth's hot path). Every bit is set in the
+    /// same transaction as an entry of the revocation set, so `None` loses nothing.
+    pub fn bit_if_loaded(&self, list_id: &str, idx: i64) -> Option<bool> {
+        let lists = self.lists.read().unwrap_or_else(|p| p.into_inner());
+        let l = lists.get(list_id)?.try_lock().ok()?;
+        (0..l.bits.capacity())
+            .contains(&idx)
+            .then(|| l.bits.get(idx))
+    }
+
     /// Every live list's URI (the aggregation endpoint, §9.3).
     pub async fn live(&self) -> Result<Vec<String>, StoreError> {
         let now = self.clock.now();

@@ -73,6 +73,7 @@ pub struct Metrics {
     pub tokens_issued: Family<GrantLabels, Counter>,
     pub token_errors: Family<ErrorLabels, Counter>,
     pub logins: Family<ResultLabels, Counter>,
+    pub forward_auth: Family<ResultLabels, Counter>,
     pub revocations: Family<KindLabels, Counter>,
     pub revocation_list_entries: Gauge,
     pub backchannel_deliveries: Family<ResultLabels, Counter>,
@@ -130,6 +131,12 @@ impl Metrics {
             "logins",
             "Password sign-ins, by result (succeeded, failed, throttled)",
             logins.clone(),
+        );
+        let forward_auth = Family::<ResultLabels, Counter>::default();
+        registry.register(
+            "forward_auth_decisions",
+            "Forward-auth answers to gateways, by result (allowed, no_credentials, invalid_token, forbidden, sign_in, unknown_policy)",
+            forward_auth.clone(),
         );
         let revocations = Family::<KindLabels, Counter>::default();
         registry.register(
@@ -214,6 +221,7 @@ impl Metrics {
             tokens_issued,
             token_errors,
             logins,
+            forward_auth,
             revocations,
             revocation_list_entries,
             backchannel_deliveries,
@@ -252,6 +260,14 @@ impl Metrics {
     pub fn login(&self, result: &'static str) {
         if self.enabled {
             self.logins.get_or_create(&ResultLabels { result }).inc();
+        }
+    }
+
+    pub fn forward_auth(&self, result: &'static str) {
+        if self.enabled {
+            self.forward_auth
+                .get_or_create(&ResultLabels { result })
+                .inc();
         }
     }
 

@@ -1,0 +1,233 @@
+//! What a route requires, chosen by the gateway's configuration: `audience=` (any of),
+//! `scope=` (all of), `role=` (any of) on the auth URL's query, and/or `policy=<name>`
+//! naming `[forward_auth.policies.<name>]` with the same three keys.
+
+use crate::config::{ForwardAuthSettings, PolicySettings};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Requirements {
+    pub audiences: Vec<String>,
+    pub scopes: Vec<String>,
+    pub roles: Vec<String>,
+}
+
+/// Which requirement a caller did not meet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unmet {
+    Audience,
+    Scope,
+    Role,
+}
+
+impl Unmet {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Unmet::Audience => "the token is not meant for this service",
+            Unmet::Scope => "the token lacks a required scope",
+            Unmet::Role => "the user has none of the required roles",
+        }
+    }
+}
+
+/// A policy name the request used but the settings do not define.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no forward-auth policy is named `{0}`")]
+pub struct UnknownPolicy(pub String);
+
+/// Policy names travel in URL paths (Envoy) and queries.
+pub fn is_policy_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+fn push_all(into: &mut Vec<String>, values: &[String]) {
+    for v in values {
+        if !into.contains(v) {
+            into.push(v.clone());
+        }
+    }
+}
+
+impl Requirements {
+    fn add_policy(&mut self, p: &PolicySettings) {
+        push_all(&mut self.audiences, &p.audience);
+        push_all(&mut self.scopes, &p.scope);
+        push_all(&mut self.roles, &p.role);
+    }
+
+    fn add_named(
+        &mut self,
+        name: &str,
+        settings: &ForwardAuthSettings,
+    ) -> Result<(), UnknownPolicy> {
+        let p = settings
+            .policies
+            .get(name)
+            .ok_or_else(|| UnknownPolicy(name.chars().take(64).collect()))?;
+        self.add_policy(p);
+        Ok(())
+    }
+
+    /// The requirements of a `/forward-auth` request: its query's keys (other keys are
+    /// the gateway's business and ignored), plus the named policy, or else the default
+    /// policy. Space-separated scope values count as several.
+    pub fn from_query(query: &str, settings: &ForwardAuthSettings) -> Result<Self, UnknownPolicy> {
+        let mut r = Self::default();
+        let mut named = false;
+        for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
+            match k.as_ref() {
+                "audience" if !v.is_empty() => push_all(&mut r.audiences, &[v.into_owned()]),
+                "scope" => {
+                    let scopes: Vec<String> = v
+                        .split(' ')
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_string)
+                        .collect();
+                    push_all(&mut r.scopes, &scopes);
+                }
+                "role" if !v.is_empty() => push_all(&mut r.roles, &[v.into_owned()]),
+                "policy" => {
+                    r.add_named(&v, settings)?;
+                    named = true;
+                }
+                _ => {}
+            }
+        }
+        if !named {
+            if let Some(default) = &settings.default_policy {
+                r.add_named(default, settings)?;
+            }
+        }
+        Ok(r)
+    }
+
+    /// The requirements of a named policy (Envoy's path segment).
+    pub fn named(name: &str, settings: &ForwardAuthSettings) -> Result<Self, UnknownPolicy> {
+        let mut r = Self::default();
+        r.add_named(name, settings)?;
+        Ok(r)
+    }
+
+    /// Checks a caller: `audiences` and `scopes` are `None` for a browser session, which
+    /// has neither, so a route that requires them is never opened by a session alone.
+    pub fn check(
+        &self,
+        audiences: Option<&[String]>,
+        scopes: Option<&str>,
+        roles: &[String],
+    ) -> Result<(), Unmet> {
+        if !self.audiences.is_empty() {
+            let has = audiences.is_some_and(|aud| aud.iter().any(|a| self.audiences.contains(a)));
+            if !has {
+                return Err(Unmet::Audience);
+            }
+        }
+        if !self.scopes.is_empty() {
+            let granted: Vec<&str> = scopes.map(|s| s.split(' ').collect()).unwrap_or_default();
+            if !self.scopes.iter().all(|s| granted.contains(&s.as_str())) {
+                return Err(Unmet::Scope);
+            }
+        }
+        if !self.roles.is_empty() && !roles.iter().any(|r| self.roles.contains(r)) {
+            return Err(Unmet::Role);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> ForwardAuthSettings {
+        let mut s = ForwardAuthSettings::default();
+        s.policies.insert(
+            "orders".into(),
+            PolicySettings {
+                audience: vec!["https://orders.example".into()],
+                scope: vec!["orders:read".into()],
+                role: vec![],
+            },
+        );
+        s
+    }
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn query_keys_repeat_and_a_policy_adds_its_own() {
+        let r = Requirements::from_query(
+            "audience=a&audience=b&scope=x%20y&scope=z&role=admin&policy=orders&rd=ignored",
+            &settings(),
+        )
+        .unwrap();
+        assert_eq!(r.audiences, strings(&["a", "b", "https://orders.example"]));
+        assert_eq!(r.scopes, strings(&["x", "y", "z", "orders:read"]));
+        assert_eq!(r.roles, strings(&["admin"]));
+    }
+
+    #[test]
+    fn an_unknown_policy_is_an_error_and_the_default_applies_when_none_is_named() {
+        assert_eq!(
+            Requirements::from_query("policy=nope", &settings()),
+            Err(UnknownPolicy("nope".into()))
+        );
+        let mut s = settings();
+        s.default_policy = Some("orders".into());
+        assert_eq!(
+            Requirements::from_query("", &s).unwrap().scopes,
+            strings(&["orders:read"])
+        );
+    }
+
+    #[test]
+    fn audience_is_any_of_scope_all_of_role_any_of() {
+        let r = Requirements {
+            audiences: strings(&["a", "b"]),
+            scopes: strings(&["x", "y"]),
+            roles: strings(&["admin", "ops"]),
+        };
+        let aud = strings(&["b"]);
+        let roles = strings(&["ops"]);
+        assert_eq!(r.check(Some(&aud), Some("y x z"), &roles), Ok(()));
+        assert_eq!(
+            r.check(Some(&strings(&["c"])), Some("x y"), &roles),
+            Err(Unmet::Audience)
+        );
+        assert_eq!(r.check(Some(&aud), Some("x"), &roles), Err(Unmet::Scope));
+        assert_eq!(
+            r.check(Some(&aud), Some("x y"), &strings(&["user"])),
+            Err(Unmet::Role)
+        );
+    }
+
+    #[test]
+    fn a_session_meets_roles_but_never_audience_or_scope() {
+        let roles_only = Requirements {
+            roles: strings(&["ops"]),
+            ..Default::default()
+        };
+        assert_eq!(roles_only.check(None, None, &strings(&["ops"])), Ok(()));
+        let scoped = Requirements {
+            scopes: strings(&["x"]),
+            ..Default::default()
+        };
+        assert_eq!(
+            scoped.check(None, None, &strings(&["ops"])),
+            Err(Unmet::Scope)
+        );
+        assert_eq!(Requirements::default().check(None, None, &[]), Ok(()));
+    }
+
+    #[test]
+    fn policy_names_are_path_safe() {
+        assert!(is_policy_name("orders-read_2"));
+        for bad in ["", "a/b", "a b", "..", &"x".repeat(65)] {
+            assert!(!is_policy_name(bad), "{bad}");
+        }
+    }
+}

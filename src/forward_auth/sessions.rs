@@ -1,0 +1,101 @@
+//! Session mode: a browser's SSO cookie checked at the gateway. Sessions live in the
+//! database; each one is read once and then remembered for a short while, so page loads
+//! and their assets do not each cost a query. An ended session is refused at once: ending
+//! it puts its `sid` in the revocation set (`store::session_end`), checked on every
+//! request; a remembered session is read again after [`REMEMBER_SECS`], well within the
+//! time that entry stays in the set (an access token's lifetime).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use super::bearer::Identity;
+use crate::session::sso;
+use crate::store::{Store, StoreError};
+
+/// How long a session read from the database is trusted without reading it again.
+pub const REMEMBER_SECS: i64 = 30;
+const MAX_REMEMBERED: usize = 65_536;
+
+#[derive(Clone)]
+struct Remembered {
+    identity: Identity,
+    until: i64,
+}
+
+#[derive(Default)]
+pub struct Sessions {
+    by_cookie: Mutex<HashMap<[u8; 32], Remembered>>,
+}
+
+fn key(cookie: &str) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(cookie.as_bytes()).into()
+}
+
+impl Sessions {
+    /// The signed-in user behind a session cookie; `sid_revoked` is the revocation set.
+    pub async fn identity(
+        &self,
+        store: &Store,
+        cookie: &str,
+        now: i64,
+        remember_secs: i64,
+        sid_revoked: impl Fn(&str) -> bool,
+    ) -> Result<Option<Identity>, StoreError> {
+        let k = key(cookie);
+        let known = self
+            .by_cookie
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&k)
+            .filter(|r| r.until > now)
+            .map(|r| r.identity.clone());
+        let identity = match known {
+            Some(id) => id,
+            None => {
+                let Some(signed) = sso::current(store, Some(cookie.to_string()), now).await? else {
+                    return Ok(None);
+                };
+                let u = &signed.user;
+                let identity = Identity {
+                    subject: u.id.clone(),
+                    roles: u.roles.clone(),
+                    sid: Some(signed.session.sid.clone()),
+                    username: Some(u.username.clone()),
+                    email: u.email.clone(),
+                    name: u.display_name.clone(),
+                    ..Identity::default()
+                };
+                let until = (now + remember_secs).min(signed.session.expires_at);
+                let mut map = self.by_cookie.lock().unwrap_or_else(|p| p.into_inner());
+                if map.len() >= MAX_REMEMBERED {
+                    map.retain(|_, r| r.until > now);
+                    if map.len() >= MAX_REMEMBERED {
+                        map.clear();
+                    }
+                }
+                map.insert(
+                    k,
+                    Remembered {
+                        identity: identity.clone(),
+                        until,
+                    },
+                );
+                identity
+            }
+        };
+        if identity.sid.as_deref().is_some_and(&sid_revoked) {
+            self.forget(cookie);
+            return Ok(None);
+        }
+        Ok(Some(identity))
+    }
+
+    /// Drops a remembered session (it ended here).
+    pub fn forget(&self, cookie: &str) {
+        self.by_cookie
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&key(cookie));
+    }
+}

@@ -1,0 +1,254 @@
+//! `/forward-auth` (nginx, Caddy, Traefik) and `/ext-authz/<policy>/…` (Envoy's HTTP
+//! ext_authz): read the gateway's view of the request, let `forward_auth` decide, and
+//! write the answer. Bearer tokens never cost a database read; a session costs one per
+//! [`sessions::REMEMBER_SECS`].
+//!
+//! [`sessions::REMEMBER_SECS`]: crate::forward_auth::sessions::REMEMBER_SECS
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::cookies;
+use crate::endpoints::Endpoint;
+use crate::forward_auth::answer::{self, Decision};
+use crate::forward_auth::original::Original;
+use crate::forward_auth::redirect;
+use crate::forward_auth::requirements::{Requirements, UnknownPolicy};
+use crate::forward_auth::sessions::REMEMBER_SECS;
+use crate::revocation::list::TokenRef;
+use crate::state::AppState;
+
+fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
+    req.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+/// `/forward-auth`, any method: requirements from the query string.
+pub async fn forward_auth_handler(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let original = Original::read(|n| header(&req, n), req.method().as_str(), None);
+    let requirements = Requirements::from_query(req.query_string(), &state.settings.forward_auth);
+    let decision = decide(&req, &state, &original, requirements).await;
+    respond(&state, decision)
+}
+
+/// `/ext-authz/<policy><original path>`: Envoy keeps the original method, `Host` and
+/// query; the policy is the path segment after our prefix.
+pub async fn ext_authz_handler(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let policy = req
+        .match_info()
+        .get("policy")
+        .unwrap_or_default()
+        .to_string();
+    let rest = req
+        .path()
+        .strip_prefix("/ext-authz/")
+        .and_then(|p| p.strip_prefix(policy.as_str()))
+        .unwrap_or("");
+    let mut path = if rest.starts_with('/') {
+        rest.to_string()
+    } else {
+        format!("/{rest}")
+    };
+    if let Some(q) = req.uri().query() {
+        path = format!("{path}?{q}");
+    }
+    let original = Original::read(|n| header(&req, n), req.method().as_str(), Some(&path));
+    let requirements = Requirements::named(&policy, &state.settings.forward_auth);
+    let decision = decide(&req, &state, &original, requirements).await;
+    respond(&state, decision)
+}
+
+/// The bearer token of `Authorization`, if that is its scheme (RFC 6750 §2.1).
+fn bearer(req: &HttpRequest) -> Option<&str> {
+    let v = header(req, "authorization")?;
+    let (scheme, token) = v.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+async fn decide(
+    req: &HttpRequest,
+    state: &AppState,
+    original: &Original,
+    requirements: Result<Requirements, UnknownPolicy>,
+) -> Decision {
+    let requirements = match requirements {
+        Ok(r) => r,
+        Err(UnknownPolicy(policy)) => return Decision::Misconfigured { policy },
+    };
+    let settings = &state.settings;
+    let now = state.now();
+    let identity = if let Some(token) = bearer(req) {
+        match state.forward_auth.verifier.check(
+            token,
+            &state.keys.current(),
+            state.issuer(),
+            now,
+            settings.tokens.clock_skew_secs,
+            state,
+        ) {
+            Ok(v) => v.identity.clone(),
+            Err(e) => {
+                return Decision::Unauthorized {
+                    error: Some("invalid_token"),
+                    description: Some(e.to_string()),
+                };
+            }
+        }
+    } else {
+        let session_mode = settings.forward_auth.session_cookie_domain.is_some();
+        let cookie = cookies::session_value(req).filter(|_| session_mode);
+        let signed_in = match cookie {
+            Some(c) => {
+                let remember = REMEMBER_SECS.min(settings.tokens.access_token_ttl_secs);
+                let sid_revoked = |sid: &str| {
+                    state.revocations.is_revoked(&TokenRef {
+                        jti: "",
+                        sid: Some(sid),
+                        client_id: None,
+                        iat: None,
+                    })
+                };
+                match state
+                    .forward_auth
+                    .sessions
+                    .identity(&state.store, &c, now, remember, sid_revoked)
+                    .await
+                {
+                    Ok(id) => id,
+                    Err(e) => {
+                        // Fail closed: without the database a session cannot be confirmed.
+                        tracing::warn!(error = %e, "forward-auth: cannot read the session");
+                        None
+                    }
+                }
+            }
+            None => None,
+        };
+        match signed_in {
+            Some(id) => id,
+            None => return not_signed_in(req, state, original, session_mode),
+        }
+    };
+    match requirements.check(
+        identity.audiences.as_deref(),
+        identity.scope.as_deref(),
+        &identity.roles,
+    ) {
+        Ok(()) => Decision::Allow(identity),
+        Err(unmet) => Decision::Forbidden {
+            scope: requirements.scopes,
+            description: unmet.describe(),
+        },
+    }
+}
+
+/// No credentials: a page load in session mode goes to the sign-in page (when its URL
+/// may be returned to), anything else is a plain challenge.
+fn not_signed_in(
+    req: &HttpRequest,
+    state: &AppState,
+    original: &Original,
+    session_mode: bool,
+) -> Decision {
+    let challenge = Decision::Unauthorized {
+        error: None,
+        description: None,
+    };
+    if !session_mode || !original.is_page_load(header(req, "accept")) {
+        return challenge;
+    }
+    let Some(url) = original.full_url() else {
+        return challenge;
+    };
+    if redirect::allowed(&url, state.issuer(), &state.forward_auth.redirect_hosts).is_none() {
+        tracing::warn!(
+            host = original.host.as_deref().unwrap_or(""),
+            "forward-auth: a browser is not signed in, but its host is not in forward_auth.allowed_redirect_hosts; answering 401"
+        );
+        return challenge;
+    }
+    let location = format!(
+        "{}?{}",
+        Endpoint::SignIn.url(state.issuer()),
+        url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("rd", &url)
+            .finish()
+    );
+    Decision::SignIn {
+        location,
+        as_401: original.nginx,
+    }
+}
+
+fn respond(state: &AppState, decision: Decision) -> HttpResponse {
+    let realm = state.issuer();
+    let (result, mut res) = match decision {
+        Decision::Allow(identity) => {
+            let mut res = HttpResponse::Ok().finish();
+            for (name, value) in answer::identity_headers(&identity) {
+                // Values come from our own tokens and users; one that is not a valid
+                // header value (a control character) is left out rather than mangled.
+                if let (Ok(n), Ok(v)) = (
+                    HeaderName::from_bytes(name.as_bytes()),
+                    HeaderValue::from_bytes(value.as_bytes()),
+                ) {
+                    res.headers_mut().insert(n, v);
+                }
+            }
+            ("allowed", res)
+        }
+        Decision::Unauthorized { error, description } => {
+            let challenge = answer::www_authenticate(realm, error, description.as_deref(), &[]);
+            let res = HttpResponse::Unauthorized()
+                .insert_header((header::WWW_AUTHENTICATE, challenge))
+                .finish();
+            (
+                if error.is_some() {
+                    "invalid_token"
+                } else {
+                    "no_credentials"
+                },
+                res,
+            )
+        }
+        Decision::Forbidden { scope, description } => {
+            let challenge = answer::www_authenticate(
+                realm,
+                Some("insufficient_scope"),
+                Some(description),
+                &scope,
+            );
+            let res = HttpResponse::Forbidden()
+                .insert_header((header::WWW_AUTHENTICATE, challenge))
+                .finish();
+            ("forbidden", res)
+        }
+        Decision::SignIn { location, as_401 } => {
+            let status = if as_401 {
+                StatusCode::UNAUTHORIZED
+            } else {
+                StatusCode::FOUND
+            };
+            let mut b = HttpResponse::build(status);
+            b.insert_header((header::LOCATION, location));
+            if as_401 {
+                b.insert_header((
+                    header::WWW_AUTHENTICATE,
+                    answer::www_authenticate(realm, None, None, &[]),
+                ));
+            }
+            ("sign_in", b.finish())
+        }
+        Decision::Misconfigured { policy } => {
+            tracing::error!(
+                policy = %policy,
+                "forward-auth: the gateway names a policy that is not in [forward_auth.policies]; every request of that route is refused"
+            );
+            ("unknown_policy", HttpResponse::Forbidden().finish())
+        }
+    };
+    state.metrics.forward_auth(result);
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
