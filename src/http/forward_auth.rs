@@ -60,8 +60,9 @@ pub async fn ext_authz_handler(req: HttpRequest, state: web::Data<AppState>) -> 
 
 /// The bearer token of `Authorization`, if that is its scheme (RFC 6750 §2.1).
 fn bearer(req: &HttpRequest) -> Option<&str> {
-    let v = header(req, "authorization")?;
-    let (scheme, token) = v.split_once(' ')?;
+    let v = header(req, "authorization")?.trim();
+    let (scheme, token) = v.split_once(' ').unwrap_or((v, ""));
+    // `Bearer` with no token is a bad token, not an absent one.
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 

@@ -20,6 +20,7 @@ mod csrf;
 mod demo;
 mod discovery;
 mod features;
+mod forward_auth;
 mod guard_e2e;
 mod health;
 mod helpers;

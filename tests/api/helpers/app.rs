@@ -197,6 +197,18 @@ impl TestApp {
         Response::read(req.send().await.expect("request")).await
     }
 
+    /// Any method, no body, redirects not followed (the gateways' forward-auth
+    /// subrequests).
+    pub async fn send_with(&self, method: &str, path: &str, headers: &[(&str, &str)]) -> Response {
+        let method = actix_web::http::Method::from_bytes(method.as_bytes()).expect("method");
+        let http = awc::Client::builder().disable_redirects().finish();
+        let mut req = http.request(method, self.url(path));
+        for h in headers {
+            req = req.insert_header(*h);
+        }
+        Response::read(req.send().await.expect("request")).await
+    }
+
     /// The status of a GET, without reading the body (a stream never ends it).
     pub async fn status_of(&self, path: &str) -> u16 {
         let res = self.http.get(self.url(path)).send().await.expect("request");
