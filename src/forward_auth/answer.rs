@@ -29,30 +29,30 @@ pub enum Decision {
 /// the service (the README's gateway configs strip them; ours overwrite them).
 pub const HEADER_PREFIXES: [&str; 2] = ["x-portcullis-", "remote-"];
 
-/// The identity headers of an allowed request, in a fixed order. Absent values are left
-/// out rather than sent empty.
+/// The identity headers of an allowed request, in a fixed order. Every one is always
+/// sent, empty when the caller has no such value (a machine has no session, a session no
+/// client): a gateway that copies named headers then overwrites whatever the client sent
+/// under that name (Caddy 2.6 would otherwise copy its own placeholder text; nginx drops
+/// an empty header).
 pub fn identity_headers(id: &Identity) -> Vec<(&'static str, String)> {
-    let mut h = vec![("X-Portcullis-Subject", id.subject.clone())];
-    let mut opt = |name: &'static str, v: &Option<String>| {
-        if let Some(v) = v {
-            h.push((name, v.clone()));
-        }
-    };
-    opt("X-Portcullis-Client-Id", &id.client_id);
-    opt("X-Portcullis-Scope", &id.scope);
-    opt("X-Portcullis-Session", &id.sid);
-    opt("X-Portcullis-Token-Id", &id.jti);
-    opt("X-Portcullis-Username", &id.username);
-    opt("Remote-Email", &id.email);
-    opt("Remote-Name", &id.name);
+    let v = |o: &Option<String>| o.clone().unwrap_or_default();
     let roles = id.roles.join(",");
-    h.push(("X-Portcullis-Roles", roles.clone()));
-    h.push(("Remote-Groups", roles));
-    h.push((
-        "Remote-User",
-        id.username.clone().unwrap_or_else(|| id.subject.clone()),
-    ));
-    h
+    vec![
+        ("X-Portcullis-Subject", id.subject.clone()),
+        ("X-Portcullis-Client-Id", v(&id.client_id)),
+        ("X-Portcullis-Scope", v(&id.scope)),
+        ("X-Portcullis-Roles", roles.clone()),
+        ("X-Portcullis-Session", v(&id.sid)),
+        ("X-Portcullis-Token-Id", v(&id.jti)),
+        ("X-Portcullis-Username", v(&id.username)),
+        (
+            "Remote-User",
+            id.username.clone().unwrap_or_else(|| id.subject.clone()),
+        ),
+        ("Remote-Groups", roles),
+        ("Remote-Email", v(&id.email)),
+        ("Remote-Name", v(&id.name)),
+    ]
 }
 
 /// Quotes a value for an auth-param (RFC 9110 §11.2, quoted-string).
@@ -111,7 +111,7 @@ mod tests {
     }
 
     #[test]
-    fn identity_headers_name_the_caller_and_skip_what_is_absent() {
+    fn identity_headers_name_the_caller_and_are_empty_for_what_is_absent() {
         let id = Identity {
             subject: "u1".into(),
             client_id: Some("app".into()),
@@ -125,7 +125,8 @@ mod tests {
         assert_eq!(get("X-Portcullis-Roles"), Some("ops,admin"));
         assert_eq!(get("Remote-Groups"), Some("ops,admin"));
         assert_eq!(get("Remote-User"), Some("u1"));
-        assert_eq!(get("X-Portcullis-Session"), None);
+        assert_eq!(get("X-Portcullis-Session"), Some(""));
+        assert_eq!(h.len(), 11, "every header, always");
         assert!(h.iter().all(|(k, _)| {
             HEADER_PREFIXES
                 .iter()

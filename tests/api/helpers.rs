@@ -21,6 +21,7 @@ pub mod cli;
 pub mod clients;
 pub mod db;
 pub mod flow;
+pub mod gateway;
 pub mod internals;
 pub mod jwt;
 pub mod prometheus;

@@ -21,6 +21,7 @@ mod demo;
 mod discovery;
 mod features;
 mod forward_auth;
+mod forward_auth_gateways;
 mod guard_e2e;
 mod health;
 mod helpers;
