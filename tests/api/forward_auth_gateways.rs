@@ -105,7 +105,7 @@ async fn bearer_mode(kind: Kind, test: &str) {
         Some("svc")
     );
     assert_eq!(seen.get("remote-user").map(String::as_str), Some("svc"));
-    assert!(seen.get("x-portcullis-token-id").is_some());
+    assert!(seen.get("x-portcullis-token-id").is_some_and(|j| j.len() == 22));
     // A forged header never reaches the service: absent (nginx drops empty headers) or
     // overwritten with Portcullis's empty value (Caddy).
     for name in ["x-portcullis-session", "remote-email"] {
