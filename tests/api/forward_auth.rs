@@ -454,3 +454,21 @@ async fn a_user_token_carries_roles_and_its_session_to_the_gateway() {
     assert_eq!(res.header("x-portcullis-roles"), Some("admin"));
     assert!(res.header("x-portcullis-session").is_some());
 }
+
+#[actix_web::test]
+async fn traefik_sends_a_get_with_forwarded_headers_and_the_original_authorization() {
+    let app = app().await;
+    let svc = machine(&app).await;
+    let token = cc_token(&app, &svc, "orders:read").await;
+    let auth = bearer(&token);
+    // Traefik's forwardAuth: GET to the address, the original method and URL in
+    // X-Forwarded-*, the original headers (Authorization among them) copied.
+    let mut h: Vec<(&str, &str)> = forwarded("PUT", "api.localhost", "/orders/7").to_vec();
+    h.push(("Authorization", &auth));
+    h.push(("X-Forwarded-For", "192.0.2.1"));
+    let res = ask(&app, "GET", "/forward-auth?policy=orders", &h).await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(res.header("x-portcullis-subject"), Some("svc"));
+    let res = ask(&app, "GET", "/forward-auth?policy=orders&role=admin", &h).await;
+    assert_eq!(res.status, 403);
+}

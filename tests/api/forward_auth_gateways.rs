@@ -105,7 +105,10 @@ async fn bearer_mode(kind: Kind, test: &str) {
         Some("svc")
     );
     assert_eq!(seen.get("remote-user").map(String::as_str), Some("svc"));
-    assert!(seen.get("x-portcullis-token-id").is_some_and(|j| j.len() == 22));
+    assert!(
+        seen.get("x-portcullis-token-id")
+            .is_some_and(|j| j.len() == 22)
+    );
     // A forged header never reaches the service: absent (nginx drops empty headers) or
     // overwritten with Portcullis's empty value (Caddy).
     for name in ["x-portcullis-session", "remote-email"] {
@@ -223,4 +226,22 @@ async fn through_caddy_tokens_are_checked_and_forged_identity_headers_never_pass
 #[actix_web::test]
 async fn through_caddy_a_browser_signs_in_by_the_redirect_and_lands_back() {
     session_mode(Kind::Caddy, "forward_auth_gateways::caddy_session").await;
+}
+
+#[test]
+fn the_readme_shows_exactly_the_gateway_configurations_the_tests_use() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
+    for (file, lang) in [
+        ("nginx.conf", "nginx"),
+        ("Caddyfile", "caddyfile"),
+        ("traefik.yml", "yaml"),
+        ("envoy.yaml", "yaml"),
+    ] {
+        let text = std::fs::read_to_string(format!("{root}/deploy/forward-auth/{file}")).unwrap();
+        assert!(
+            readme.contains(&format!("```{lang}\n{text}```")),
+            "README.md does not show deploy/forward-auth/{file} as it is"
+        );
+    }
 }
