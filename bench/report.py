@@ -77,6 +77,22 @@ lines += [
     f"| JWKS req/s | {fmt(off_j)} | {fmt(on_j)} | {ratio(on_j, off_j, 3)} | ≥ 0.95 |",
     f"| client_credentials tokens/s | {fmt(off_c)} | {fmt(on_c)} | {ratio(on_c, off_c, 3)} | ≥ 0.95 |",
 ]
+fa, plain, via = num("fa.direct.rps"), num("fa.nginx_plain.rps"), num("fa.nginx_auth.rps")
+if fa is not None:
+    def lat(k):
+        p50, p99 = num(k + ".p50"), num(k + ".p99")
+        return "—" if p50 is None else f"{p50:.2f}/{p99:.2f} ms"
+    lines += [
+        "",
+        "Forward-auth (SQLite, c=64, a valid token; nginx with the README's configuration, "
+        "`worker_processes` = cores, in front of a fixed answer):",
+        "",
+        "| load | req/s | p50/p99 | ratio | target |",
+        "|---|---|---|---|---|",
+        f"| `/forward-auth` decisions, straight at Portcullis | {fmt(fa)} | {lat('fa.direct')} | — | ≥ 50,000 |",
+        f"| nginx proxying the upstream, no auth | {fmt(plain)} | {lat('fa.nginx_plain')} | — | |",
+        f"| nginx + `auth_request` + Portcullis | {fmt(via)} | {lat('fa.nginx_auth')} | {ratio(via, plain)} of no auth | ≥ 0.5 |",
+    ]
 errors = sum(int(v) for k, v in r.items() if k.endswith(".err") and v not in ("", None))
 lines += ["", f"HTTP errors across all loads: {errors}. wrk runs on the same cores as the server."]
 print("\n".join(lines))
