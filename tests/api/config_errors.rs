@@ -195,3 +195,63 @@ fn a_plain_http_loopback_issuer_starts_with_a_warning() {
         .ok();
     assert!(!out.stderr.contains("plain http"), "{}", out.stderr);
 }
+
+#[test]
+fn forward_auth_settings_are_checked_at_start_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, body: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, format!("issuer = \"https://id.example.com\"\n{body}")).unwrap();
+        p
+    };
+    let cases: &[(&str, &str, &[&str])] = &[
+        (
+            "default.toml",
+            "[forward_auth]\ndefault_policy = \"api\"\n",
+            &["forward_auth.default_policy", "`api`"],
+        ),
+        (
+            "domain.toml",
+            "[forward_auth]\nsession_cookie_domain = \".other.example\"\n",
+            &["forward_auth.session_cookie_domain", "id.example.com"],
+        ),
+        (
+            "hosts.toml",
+            "[forward_auth]\nallowed_redirect_hosts = [\"https://app.example.com\"]\n",
+            &[
+                "forward_auth.allowed_redirect_hosts",
+                "https://app.example.com",
+            ],
+        ),
+        (
+            "policy.toml",
+            "[forward_auth.policies.\"a b\"]\nscope = [\"x\"]\n",
+            &["forward_auth.policies.a b"],
+        ),
+        (
+            "keys.toml",
+            "[forward_auth.policies.api]\nscopes = [\"x\"]\n",
+            &["scopes"],
+        ),
+    ];
+    for (file, body, expected) in cases {
+        let path = write(file, body);
+        assert_config_error(
+            Cli::new(dir.path()),
+            &["--config", path.to_str().unwrap(), "migrate"],
+            expected,
+        );
+    }
+    let good = write(
+        "good.toml",
+        &format!(
+            "[database]\nurl = \"sqlite://{}\"\n[forward_auth]\nsession_cookie_domain = \".example.com\"\n\
+             allowed_redirect_hosts = [\"*.example.com\"]\ndefault_policy = \"api\"\n\
+             [forward_auth.policies.api]\naudience = [\"https://api.example.com\"]\n",
+            dir.path().join("x.db").display()
+        ),
+    );
+    Cli::new(dir.path())
+        .run(&["--config", good.to_str().unwrap(), "migrate"])
+        .ok();
+}

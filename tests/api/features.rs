@@ -114,3 +114,16 @@ async fn the_environment_switches_features_off_for_the_real_binary() {
     assert!(doc["token_endpoint"].is_string());
     assert_eq!(server.stop().status, 0);
 }
+
+#[actix_web::test]
+async fn with_forward_auth_off_its_endpoints_are_404() {
+    let app = app_with(Features {
+        forward_auth: false,
+        ..Features::default()
+    })
+    .await;
+    assert_eq!(app.status_of("/forward-auth").await, 404);
+    assert_eq!(app.status_of("/ext-authz/api/x").await, 404);
+    let on = app_with(Features::default()).await;
+    assert_eq!(on.status_of("/forward-auth").await, 401, "on by default");
+}
