@@ -20,7 +20,11 @@ pub enum SessionCommand {
     },
     /// End a session: its tokens stop working at resource servers that follow the
     /// revocation feed, and its clients get a back-channel logout
-    Revoke { sid: String },
+    Revoke {
+        /// The session id (`sid`); random base64url, so it may begin with `-`.
+        #[arg(allow_hyphen_values = true)]
+        sid: String,
+    },
 }
 
 pub fn run(cmd: SessionCommand, settings: &Settings) -> anyhow::Result<()> {

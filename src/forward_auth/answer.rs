@@ -1,12 +1,41 @@
 //! What the gateway is told: allowed with identity headers, or refused the RFC 6750 way.
 
+use std::sync::Arc;
+
+use actix_web::http::header::{HeaderName, HeaderValue};
+
 use super::bearer::Identity;
+
+/// A caller with its identity headers rendered once: a gateway asks about the same token
+/// or session many times, and each answer only copies them.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Caller {
+    pub identity: Identity,
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl Caller {
+    pub fn new(identity: Identity) -> Arc<Self> {
+        let headers = identity_headers(&identity)
+            .into_iter()
+            // Values come from our own tokens and users; one that is not a valid header
+            // value (a control character) is left out rather than mangled.
+            .filter_map(|(n, v)| {
+                Some((
+                    HeaderName::from_bytes(n.as_bytes()).ok()?,
+                    HeaderValue::from_bytes(v.as_bytes()).ok()?,
+                ))
+            })
+            .collect();
+        Arc::new(Self { identity, headers })
+    }
+}
 
 /// The answer to one forward-auth request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
     /// `200`, empty body, identity headers.
-    Allow(Identity),
+    Allow(Arc<Caller>),
     /// `401`: no credentials (`error` is `None`, RFC 6750 §3.1) or a bad token.
     Unauthorized {
         error: Option<&'static str>,

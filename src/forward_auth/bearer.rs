@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use super::answer::Caller;
 use crate::keys::KeySet;
 use crate::revocation::list::TokenRef;
 use crate::token::inspect;
@@ -33,7 +34,7 @@ pub struct Identity {
 /// A token whose signature and issuer were checked.
 #[derive(Debug)]
 pub struct Verified {
-    pub identity: Identity,
+    pub caller: Arc<Caller>,
     kid: String,
     exp: i64,
     nbf: Option<i64>,
@@ -46,9 +47,9 @@ impl Verified {
     /// How the revocation set names this token.
     pub fn token_ref(&self) -> Option<TokenRef<'_>> {
         Some(TokenRef {
-            jti: self.identity.jti.as_deref()?,
-            sid: self.identity.sid.as_deref(),
-            client_id: self.identity.client_id.as_deref(),
+            jti: self.caller.identity.jti.as_deref()?,
+            sid: self.caller.identity.sid.as_deref(),
+            client_id: self.caller.identity.client_id.as_deref(),
             iat: self.iat,
         })
     }
@@ -106,7 +107,7 @@ fn read(keys: &KeySet, issuer: &str, token: &str) -> Option<Verified> {
         nbf: claims.num("nbf"),
         iat: claims.num("iat"),
         kid,
-        identity,
+        caller: Caller::new(identity),
     })
 }
 
@@ -249,13 +250,13 @@ mod tests {
         let got = v
             .check(&t, test_keys(), ISSUER, NOW, 0, &Set::default())
             .unwrap();
-        assert_eq!(got.identity.subject, "user-1");
-        assert_eq!(got.identity.client_id.as_deref(), Some("dashboard"));
-        assert_eq!(got.identity.scope.as_deref(), Some("orders:read"));
-        assert_eq!(got.identity.roles, vec!["ops".to_string()]);
-        assert_eq!(got.identity.sid.as_deref(), Some("s1"));
+        assert_eq!(got.caller.identity.subject, "user-1");
+        assert_eq!(got.caller.identity.client_id.as_deref(), Some("dashboard"));
+        assert_eq!(got.caller.identity.scope.as_deref(), Some("orders:read"));
+        assert_eq!(got.caller.identity.roles, vec!["ops".to_string()]);
+        assert_eq!(got.caller.identity.sid.as_deref(), Some("s1"));
         assert_eq!(
-            got.identity.audiences,
+            got.caller.identity.audiences,
             Some(vec!["https://api.example".to_string()])
         );
         let again = v

@@ -8,6 +8,9 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use std::sync::Arc;
+
+use super::answer::Caller;
 use super::bearer::Identity;
 use crate::session::sso;
 use crate::store::{Store, StoreError};
@@ -18,7 +21,7 @@ const MAX_REMEMBERED: usize = 65_536;
 
 #[derive(Clone)]
 struct Remembered {
-    identity: Identity,
+    caller: Arc<Caller>,
     until: i64,
 }
 
@@ -41,7 +44,7 @@ impl Sessions {
         now: i64,
         remember_secs: i64,
         sid_revoked: impl Fn(&str) -> bool,
-    ) -> Result<Option<Identity>, StoreError> {
+    ) -> Result<Option<Arc<Caller>>, StoreError> {
         let k = key(cookie);
         let known = self
             .by_cookie
@@ -49,8 +52,8 @@ impl Sessions {
             .unwrap_or_else(|p| p.into_inner())
             .get(&k)
             .filter(|r| r.until > now)
-            .map(|r| r.identity.clone());
-        let identity = match known {
+            .map(|r| r.caller.clone());
+        let caller = match known {
             Some(id) => id,
             None => {
                 let Some(signed) = sso::current(store, Some(cookie.to_string()), now).await? else {
@@ -66,6 +69,7 @@ impl Sessions {
                     name: u.display_name.clone(),
                     ..Identity::default()
                 };
+                let caller = Caller::new(identity);
                 let until = (now + remember_secs).min(signed.session.expires_at);
                 let mut map = self.by_cookie.lock().unwrap_or_else(|p| p.into_inner());
                 if map.len() >= MAX_REMEMBERED {
@@ -77,18 +81,18 @@ impl Sessions {
                 map.insert(
                     k,
                     Remembered {
-                        identity: identity.clone(),
+                        caller: caller.clone(),
                         until,
                     },
                 );
-                identity
+                caller
             }
         };
-        if identity.sid.as_deref().is_some_and(&sid_revoked) {
+        if caller.identity.sid.as_deref().is_some_and(&sid_revoked) {
             self.forget(cookie);
             return Ok(None);
         }
-        Ok(Some(identity))
+        Ok(Some(caller))
     }
 
     /// Drops a remembered session (it ended here).

@@ -6,7 +6,7 @@
 //! [`sessions::REMEMBER_SECS`]: crate::forward_auth::sessions::REMEMBER_SECS
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::cookies;
@@ -87,7 +87,7 @@ async fn decide(
             settings.tokens.clock_skew_secs,
             state,
         ) {
-            Ok(v) => v.identity.clone(),
+            Ok(v) => v.caller.clone(),
             Err(e) => {
                 return Decision::Unauthorized {
                     error: Some("invalid_token"),
@@ -130,11 +130,8 @@ async fn decide(
             None => return not_signed_in(req, state, original, session_mode),
         }
     };
-    match requirements.check(
-        identity.audiences.as_deref(),
-        identity.scope.as_deref(),
-        &identity.roles,
-    ) {
+    let id = &identity.identity;
+    match requirements.check(id.audiences.as_deref(), id.scope.as_deref(), &id.roles) {
         Ok(()) => Decision::Allow(identity),
         Err(unmet) => Decision::Forbidden {
             scope: requirements.scopes,
@@ -184,17 +181,11 @@ fn not_signed_in(
 fn respond(state: &AppState, decision: Decision) -> HttpResponse {
     let realm = state.issuer();
     let (result, mut res) = match decision {
-        Decision::Allow(identity) => {
+        Decision::Allow(caller) => {
             let mut res = HttpResponse::Ok().finish();
-            for (name, value) in answer::identity_headers(&identity) {
-                // Values come from our own tokens and users; one that is not a valid
-                // header value (a control character) is left out rather than mangled.
-                if let (Ok(n), Ok(v)) = (
-                    HeaderName::from_bytes(name.as_bytes()),
-                    HeaderValue::from_bytes(value.as_bytes()),
-                ) {
-                    res.headers_mut().insert(n, v);
-                }
+            let headers = res.headers_mut();
+            for (name, value) in &caller.headers {
+                headers.insert(name.clone(), value.clone());
             }
             ("allowed", res)
         }

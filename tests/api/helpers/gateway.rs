@@ -118,7 +118,11 @@ impl Gateway {
                 ("listen", &format!("127.0.0.1:{port}")),
                 ("app_host", app_host),
                 ("app_upstream", &format!("http://127.0.0.1:{upstream}")),
-                ("portcullis", portcullis),
+                (
+                    "portcullis_address",
+                    portcullis.trim_start_matches("http://"),
+                ),
+                ("portcullis_scheme", "http"),
                 ("requirements", requirements),
             ],
         );
