@@ -301,3 +301,53 @@ async fn a_real_prometheus_sees_each_counter_move_by_exactly_what_was_done() {
         "nothing is wrong here"
     );
 }
+
+#[actix_web::test]
+async fn forward_auth_decisions_are_counted_by_result() {
+    let app = app_with_metrics_on(Arc::new(portcullis::clock::SystemClock)).await;
+    let svc = app
+        .client("svc")
+        .confidential()
+        .grant("client_credentials")
+        .audience("https://api.example")
+        .create()
+        .await;
+    let token = app
+        .token(&[("grant_type", "client_credentials")], svc.basic())
+        .await
+        .token()
+        .to_string();
+    let auth = format!("Bearer {token}");
+    let before = scrape(&app).await;
+    for _ in 0..3 {
+        app.send_with("GET", "/forward-auth", &[("Authorization", &auth)])
+            .await;
+    }
+    app.send_with("GET", "/forward-auth", &[]).await;
+    app.send_with(
+        "GET",
+        "/forward-auth?audience=other",
+        &[("Authorization", &auth)],
+    )
+    .await;
+    app.send_with(
+        "GET",
+        "/forward-auth?policy=nope",
+        &[("Authorization", &auth)],
+    )
+    .await;
+    let after = scrape(&app).await;
+    for (result, n) in [
+        ("allowed", 3.0),
+        ("no_credentials", 1.0),
+        ("forbidden", 1.0),
+        ("unknown_policy", 1.0),
+    ] {
+        let series = format!("portcullis_forward_auth_decisions_total{{result=\"{result}\"}}");
+        assert_eq!(
+            sample(&after, &series) - sample(&before, &series),
+            n,
+            "{series}"
+        );
+    }
+}
