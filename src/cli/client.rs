@@ -20,15 +20,21 @@ pub enum ClientCommand {
     },
     /// Show one client
     Show {
+        #[arg(allow_hyphen_values = true)]
         id: String,
         #[arg(long)]
         json: bool,
     },
     /// Delete a client with its consents, codes and refresh tokens; its access tokens
     /// stop working at once (through the revocation list)
-    Delete { id: String },
+    Delete {
+        /// Ids are base64url, so one may begin with `-`.
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+    },
     /// Replace a client's secret (the old one stops working at once); prints the new one
     RotateSecret {
+        #[arg(allow_hyphen_values = true)]
         id: String,
         /// Also revoke every access token the client holds now (for a leaked secret)
         #[arg(long)]
@@ -44,7 +50,7 @@ pub struct CreateArgs {
     #[arg(long)]
     name: String,
     /// Client id (default: generated)
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     id: Option<String>,
     /// A public client (SPA, native app): no secret, PKCE required
     #[arg(long)]

@@ -339,3 +339,32 @@ fn bad_client_input_fails_clearly_and_changes_nothing(db: &TestDb) {
     assert_eq!(before, after, "failed commands changed nothing");
     assert_eq!(audit_events(db), ["client.created"]);
 }
+
+#[test]
+fn ids_beginning_with_a_hyphen_are_values_not_options() {
+    // Generated ids and `sid`s are base64url: one in 32 begins with `-`.
+    let db = TestDb::sqlite();
+    for args in [
+        &["client", "show", "-7abc"][..],
+        &["client", "delete", "-7abc"],
+        &["client", "rotate-secret", "-7abc"],
+        &["session", "revoke", "-7abc"],
+        &[
+            "client",
+            "create",
+            "--id",
+            "-7abc",
+            "--name",
+            "x",
+            "--grant-type",
+            "client_credentials",
+        ],
+    ] {
+        let out = db.cli().run(args);
+        assert!(
+            !out.stderr.contains("unexpected argument"),
+            "{args:?}: {}",
+            out.stderr
+        );
+    }
+}
