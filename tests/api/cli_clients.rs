@@ -342,7 +342,7 @@ fn bad_client_input_fails_clearly_and_changes_nothing(db: &TestDb) {
 
 #[test]
 fn ids_beginning_with_a_hyphen_are_values_not_options() {
-    // Generated ids and `sid`s are base64url: one in 32 begins with `-`.
+    // Generated ids and `sid`s are base64url: one in 64 begins with `-`.
     let db = TestDb::sqlite();
     for args in [
         &["client", "show", "-7abc"][..],
