@@ -19,6 +19,7 @@ pub mod logout;
 pub mod metrics;
 pub mod pages;
 pub mod params;
+pub mod password;
 pub mod request_id;
 pub mod revoke;
 pub mod routes;

@@ -13,14 +13,13 @@ use super::csrf::CsrfRefusal;
 use super::error::{AppError, no_store_page as no_store};
 use super::pages::{self, ConsentPage, FormPostPage, LoginPage};
 use super::params;
+use super::password::{self, Outcome};
 use crate::authorize::decision::Fresh;
 use crate::authorize::error::ErrorCode;
 use crate::authorize::flow::{self, Step};
 use crate::authorize::request::{Params, validate};
 use crate::authorize::response::{self, Delivery};
 use crate::authorize::{AuthRequest, AuthorizeError};
-use crate::domain::secret::Secret;
-use crate::session::login::{self, Attempt, SignIn};
 use crate::session::sso::{self, Signed};
 use crate::state::AppState;
 use crate::store::grants::DbGrants;
@@ -124,8 +123,10 @@ impl Render<'_> {
         let mut res = pages::render(
             status,
             &LoginPage {
-                client_name: &self.auth.client.name,
-                params: &self.auth.params,
+                destination: &self.auth.client.name,
+                action: "/login",
+                carry_name: "params",
+                carry_value: &self.auth.params,
                 csrf: &csrf,
                 username,
                 error,
@@ -264,40 +265,19 @@ pub async fn login_handler(
         state: &state,
         auth: &auth,
     };
-    let source = state.source(&req);
-    let ttl = state.settings.tokens.session_ttl_secs;
-    let outcome = login::sign_in(
-        &state.password_checker,
-        &state.store,
-        Attempt {
-            username: &form.username,
-            password: Secret::new(form.password),
-            source: &source,
-            client_id: Some(&auth.client.id),
-        },
-        ttl,
-        state.now(),
+    let outcome = password::sign_in(
+        &req,
+        &state,
+        &form.username,
+        form.password,
+        Some(&auth.client.id),
     )
     .await?;
-    let result = match &outcome {
-        SignIn::Throttled(_) => "throttled",
-        SignIn::Failed => "failed",
-        SignIn::SignedIn(..) => "succeeded",
-    };
-    state.metrics.login(result);
     let (signed, cookie_value) = match outcome {
-        SignIn::Throttled(wait) => {
-            let msg = format!("Too many failed attempts. Try again in {wait} seconds.");
-            return Ok(render.login(&form.username, Some(&msg), StatusCode::TOO_MANY_REQUESTS));
+        Outcome::Refused(message, status) => {
+            return Ok(render.login(&form.username, Some(&message), status));
         }
-        SignIn::Failed => {
-            return Ok(render.login(
-                &form.username,
-                Some("The username or password is not correct."),
-                StatusCode::OK,
-            ));
-        }
-        SignIn::SignedIn(signed, cookie_value) => (*signed, cookie_value),
+        Outcome::SignedIn(signed, cookie_value) => (*signed, cookie_value),
     };
     let fresh = Fresh {
         login: true,
@@ -305,12 +285,7 @@ pub async fn login_handler(
     };
     let step = proceed(&state, &auth, Some(signed), fresh).await?;
     let mut res = render.step(step);
-    let _ = res.add_cookie(&cookies::session_cookie(
-        &cookie_value,
-        state.issuer(),
-        ttl,
-        state.settings.forward_auth.session_cookie_domain.as_deref(),
-    ));
+    password::set_session_cookie(&mut res, &state, &cookie_value);
     Ok(res)
 }
 

@@ -60,7 +60,11 @@ pub async fn ext_authz_handler(req: HttpRequest, state: web::Data<AppState>) -> 
 
 /// The bearer token of `Authorization`, if that is its scheme (RFC 6750 §2.1).
 fn bearer(req: &HttpRequest) -> Option<&str> {
-    let v = header(req, "authorization")?.trim();
+    let raw = req.headers().get("authorization")?;
+    // Not text at all: a malformed credential, refused as a bad token.
+    let Ok(v) = raw.to_str().map(str::trim) else {
+        return Some("");
+    };
     let (scheme, token) = v.split_once(' ').unwrap_or((v, ""));
     // `Bearer` with no token is a bad token, not an absent one.
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())

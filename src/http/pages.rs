@@ -41,21 +41,14 @@ pub async fn not_found_handler() -> HttpResponse {
 
 #[derive(Template)]
 #[template(path = "login.html")]
+/// The sign-in form, of an authorization request (`/login`, carrying its `params`) or
+/// standalone (`/signin`, carrying `rd`).
 pub struct LoginPage<'a> {
-    pub client_name: &'a str,
-    pub params: &'a str,
-    pub csrf: &'a str,
-    pub username: &'a str,
-    pub error: Option<&'a str>,
-}
-
-/// The standalone sign-in page (forward-auth's session mode): back to `rd` afterwards.
-#[derive(Template)]
-#[template(path = "signin.html")]
-pub struct SignInPage<'a> {
-    /// The host the browser will return to.
+    /// What the user signs in to: the client's name, or the host they return to.
     pub destination: &'a str,
-    pub rd: &'a str,
+    pub action: &'a str,
+    pub carry_name: &'a str,
+    pub carry_value: &'a str,
     pub csrf: &'a str,
     pub username: &'a str,
     pub error: Option<&'a str>,

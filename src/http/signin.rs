@@ -11,10 +11,9 @@ use serde::Deserialize;
 use super::authorize::cross_site;
 use super::cookies;
 use super::error::{AppError, no_store_page as no_store};
-use super::pages::{self, SignInPage};
-use crate::domain::secret::Secret;
+use super::pages::{self, LoginPage};
+use super::password::{self, Outcome};
 use crate::forward_auth::redirect;
-use crate::session::login::{self, Attempt, SignIn};
 use crate::session::sso;
 use crate::state::AppState;
 
@@ -43,12 +42,13 @@ fn page(
     status: StatusCode,
 ) -> HttpResponse {
     let (csrf, cookie) = state.csrf.token(req, state.issuer());
-    let destination = rd.host_str().unwrap_or_default();
     let mut res = pages::render(
         status,
-        &SignInPage {
-            destination,
-            rd: rd.as_str(),
+        &LoginPage {
+            destination: rd.host_str().unwrap_or_default(),
+            action: "/signin",
+            carry_name: "rd",
+            carry_value: rd.as_str(),
             csrf: &csrf,
             username,
             error,
@@ -60,23 +60,32 @@ fn page(
     no_store(res)
 }
 
-#[derive(Deserialize)]
-pub struct SignInQuery {
-    rd: Option<String>,
-}
-
+/// Where the browser returns: `rd` (the issuer itself when absent) if it may go there.
 fn destination(state: &AppState, rd: Option<&str>) -> Option<url::Url> {
     let rd = rd.unwrap_or(state.issuer());
     redirect::allowed(rd, state.issuer(), &state.forward_auth.redirect_hosts)
 }
 
+/// `rd` of the query: `Err` when it is given twice (which one would the user mean?).
+fn query_rd(req: &HttpRequest) -> Result<Option<String>, ()> {
+    let mut found = None;
+    for (k, v) in url::form_urlencoded::parse(req.query_string().as_bytes()) {
+        if k == "rd" && found.replace(v.into_owned()).is_some() {
+            return Err(());
+        }
+    }
+    Ok(found)
+}
+
 /// GET /signin: straight back when already signed in, else the form.
 pub async fn signin_page_handler(
     req: HttpRequest,
-    query: web::Query<SignInQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let Some(rd) = destination(&state, query.rd.as_deref()) else {
+    let Ok(rd) = query_rd(&req) else {
+        return Ok(refused());
+    };
+    let Some(rd) = destination(&state, rd.as_deref()) else {
         return Ok(refused());
     };
     if sso::current(&state.store, cookies::session_value(&req), state.now())
@@ -113,54 +122,18 @@ pub async fn signin_handler(
     let Some(rd) = destination(&state, Some(&form.rd)) else {
         return Ok(refused());
     };
-    let source = state.source(&req);
-    let ttl = state.settings.tokens.session_ttl_secs;
-    let outcome = login::sign_in(
-        &state.password_checker,
-        &state.store,
-        Attempt {
-            username: &form.username,
-            password: Secret::new(form.password),
-            source: &source,
-            client_id: None,
-        },
-        ttl,
-        state.now(),
-    )
-    .await?;
-    match outcome {
-        SignIn::Throttled(wait) => {
-            state.metrics.login("throttled");
-            let msg = format!("Too many failed attempts. Try again in {wait} seconds.");
-            Ok(page(
-                &req,
-                &state,
-                &rd,
-                &form.username,
-                Some(&msg),
-                StatusCode::TOO_MANY_REQUESTS,
-            ))
-        }
-        SignIn::Failed => {
-            state.metrics.login("failed");
-            Ok(page(
-                &req,
-                &state,
-                &rd,
-                &form.username,
-                Some("The username or password is not correct."),
-                StatusCode::OK,
-            ))
-        }
-        SignIn::SignedIn(_, cookie_value) => {
-            state.metrics.login("succeeded");
+    match password::sign_in(&req, &state, &form.username, form.password, None).await? {
+        Outcome::Refused(message, status) => Ok(page(
+            &req,
+            &state,
+            &rd,
+            &form.username,
+            Some(&message),
+            status,
+        )),
+        Outcome::SignedIn(_, cookie_value) => {
             let mut res = back_to(&rd);
-            let _ = res.add_cookie(&cookies::session_cookie(
-                &cookie_value,
-                state.issuer(),
-                ttl,
-                state.settings.forward_auth.session_cookie_domain.as_deref(),
-            ));
+            password::set_session_cookie(&mut res, &state, &cookie_value);
             Ok(res)
         }
     }

@@ -109,6 +109,25 @@ async fn no_token_is_a_bare_challenge_and_a_bad_one_is_invalid_token() {
         Some("Bearer realm=\"http://localhost:8080\"")
     );
     assert_eq!(res.header("cache-control"), Some("no-store"));
+    // An Authorization header that is not text is a bad credential, not a missing one.
+    let res = app
+        .http
+        .get(app.url("/forward-auth"))
+        .insert_header((
+            "Authorization",
+            actix_web::http::header::HeaderValue::from_bytes(b"Bearer \xff\xfe").unwrap(),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 401);
+    let challenge = res
+        .headers()
+        .get("www-authenticate")
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(challenge.contains("invalid_token"), "{challenge}");
     for bad in ["Bearer nonsense", "Bearer a.b.c", "Bearer "] {
         let res = ask(&app, "GET", "/forward-auth", &[("Authorization", bad)]).await;
         assert_eq!(res.status, 401, "{bad}");
@@ -399,6 +418,12 @@ async fn the_sign_in_page_never_sends_a_browser_to_a_host_not_listed() {
         assert_eq!(page.status, 400, "{rd}");
         assert_eq!(page.header("location"), None, "{rd}");
     }
+    // Two `rd`s: which would the user mean? Refused with our page.
+    let page = b
+        .get("/signin?rd=http%3A%2F%2Fdash.localhost%2F&rd=http%3A%2F%2Fother.localhost%2F")
+        .await;
+    assert_eq!(page.status, 400);
+    assert!(page.body.contains("Cannot continue"), "{}", page.body);
     // Nor does a POST with a swapped rd.
     let page = b.get("/signin?rd=http%3A%2F%2Fdash.localhost%2F").await;
     let csrf = page.field("csrf").unwrap();

@@ -1,0 +1,75 @@
+//! The password step shared by both sign-in forms (the authorization request's `/login`
+//! and the standalone `/signin`): the throttled attempt, its metric, the message a refused
+//! attempt shows, and the SSO cookie of a success.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse};
+
+use super::cookies;
+use super::error::AppError;
+use crate::domain::secret::Secret;
+use crate::session::login::{self, Attempt, SignIn};
+use crate::session::sso::Signed;
+use crate::state::AppState;
+
+/// What the form shows next.
+pub enum Outcome {
+    /// The form again, with this message and status.
+    Refused(String, StatusCode),
+    /// A new session and the cookie value that names it.
+    SignedIn(Box<Signed>, Secret<String>),
+}
+
+/// Checks a username and password; `client_id` is the client the sign-in is for (audit).
+pub async fn sign_in(
+    req: &HttpRequest,
+    state: &AppState,
+    username: &str,
+    password: String,
+    client_id: Option<&str>,
+) -> Result<Outcome, AppError> {
+    let source = state.source(req);
+    let outcome = login::sign_in(
+        &state.password_checker,
+        &state.store,
+        Attempt {
+            username,
+            password: Secret::new(password),
+            source: &source,
+            client_id,
+        },
+        state.settings.tokens.session_ttl_secs,
+        state.now(),
+    )
+    .await?;
+    Ok(match outcome {
+        SignIn::Throttled(wait) => {
+            state.metrics.login("throttled");
+            Outcome::Refused(
+                format!("Too many failed attempts. Try again in {wait} seconds."),
+                StatusCode::TOO_MANY_REQUESTS,
+            )
+        }
+        SignIn::Failed => {
+            state.metrics.login("failed");
+            Outcome::Refused(
+                "The username or password is not correct.".into(),
+                StatusCode::OK,
+            )
+        }
+        SignIn::SignedIn(signed, cookie_value) => {
+            state.metrics.login("succeeded");
+            Outcome::SignedIn(signed, cookie_value)
+        }
+    })
+}
+
+/// Adds the SSO cookie of a new session (with `forward_auth.session_cookie_domain`).
+pub fn set_session_cookie(res: &mut HttpResponse, state: &AppState, value: &Secret<String>) {
+    let _ = res.add_cookie(&cookies::session_cookie(
+        value,
+        state.issuer(),
+        state.settings.tokens.session_ttl_secs,
+        state.settings.forward_auth.session_cookie_domain.as_deref(),
+    ));
+}
