@@ -36,6 +36,8 @@ pub struct Settings {
     pub metrics: MetricsSettings,
     pub tracing: TracingSettings,
     pub forward_auth: ForwardAuthSettings,
+    pub dpop: DpopSettings,
+    pub par: ParSettings,
 }
 
 impl Default for Settings {
@@ -55,6 +57,52 @@ impl Default for Settings {
             metrics: MetricsSettings::default(),
             tracing: TracingSettings::default(),
             forward_auth: ForwardAuthSettings::default(),
+            dpop: DpopSettings::default(),
+            par: ParSettings::default(),
+        }
+    }
+}
+
+/// DPoP (RFC 9449): proofs of possession for sender-constrained tokens.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DpopSettings {
+    /// Require a server nonce in proofs at the token endpoint (RFC 9449 §8): limits
+    /// pre-generated proofs. Clients learn the nonce from `use_dpop_nonce` answers and every
+    /// `DPoP-Nonce` header.
+    pub require_nonce: bool,
+    /// How old a proof's `iat` may be; its `jti` is remembered this long (plus the leeway).
+    pub proof_max_age_secs: i64,
+    /// How far in the future a proof's `iat` may be.
+    pub proof_leeway_secs: i64,
+}
+
+impl Default for DpopSettings {
+    fn default() -> Self {
+        Self {
+            require_nonce: false,
+            proof_max_age_secs: 60,
+            proof_leeway_secs: 5,
+        }
+    }
+}
+
+/// Pushed authorization requests (RFC 9126).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ParSettings {
+    /// Every client must push its authorization requests
+    /// (`require_pushed_authorization_requests`).
+    pub required: bool,
+    /// Lifetime of a `request_uri` (`expires_in`).
+    pub request_uri_ttl_secs: i64,
+}
+
+impl Default for ParSettings {
+    fn default() -> Self {
+        Self {
+            required: false,
+            request_uri_ttl_secs: 60,
         }
     }
 }
@@ -143,7 +191,12 @@ pub struct KeySettings {
     pub encryption_key: Option<Secret<String>>,
     /// Where the embedded setup keeps its key-encryption key file.
     pub directory: PathBuf,
-    /// RSA modulus size for new signing keys: 2048, 3072 or 4096.
+    /// The signing algorithms (`RS256`, `PS256`, `ES256`, `EdDSA`): each has its own key
+    /// and rotation, all are published in JWKS and advertised in discovery. The first is
+    /// the default (ID tokens of clients that chose none, the revocation feed, status lists,
+    /// logout tokens).
+    pub algorithms: Vec<crate::domain::signing_alg::SigningAlg>,
+    /// RSA modulus size for new RS256/PS256 signing keys: 2048, 3072 or 4096.
     pub rsa_bits: usize,
     /// How long a key signs before the next one takes over.
     pub rotation_period_secs: i64,
@@ -161,6 +214,10 @@ impl Default for KeySettings {
         Self {
             encryption_key: None,
             directory: PathBuf::from("keys"),
+            algorithms: vec![
+                crate::domain::signing_alg::SigningAlg::Rs256,
+                crate::domain::signing_alg::SigningAlg::Es256,
+            ],
             rsa_bits: 2048,
             rotation_period_secs: 30 * 24 * 3600,
             prepublish_secs: 24 * 3600,
@@ -175,6 +232,9 @@ impl Default for KeySettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TokenSettings {
+    /// What signs access tokens of clients that chose no algorithm; RS256 by default so
+    /// resource servers that know only RS256 keep working. Must be in `keys.algorithms`.
+    pub access_token_alg: crate::domain::signing_alg::SigningAlg,
     pub access_token_ttl_secs: i64,
     pub id_token_ttl_secs: i64,
     /// Tolerance for clocks of other parties (resource servers, clients).
@@ -190,6 +250,7 @@ pub struct TokenSettings {
 impl Default for TokenSettings {
     fn default() -> Self {
         Self {
+            access_token_alg: crate::domain::signing_alg::SigningAlg::Rs256,
             access_token_ttl_secs: 600,
             id_token_ttl_secs: 600,
             clock_skew_secs: 60,

@@ -8,6 +8,7 @@ pub mod client_ip;
 pub mod cookies;
 pub mod csrf;
 pub mod discovery;
+pub mod dpop;
 pub mod error;
 pub mod feed;
 pub mod forward_auth;

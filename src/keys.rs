@@ -9,6 +9,7 @@ pub mod manager;
 pub mod rotation;
 pub mod sealed;
 
+pub use crate::domain::signing_alg::SigningAlg;
 #[cfg(test)]
 pub use keyring::test_keys;
 pub use keyring::{KeySet, SigningKey};

@@ -17,6 +17,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod domain;
+pub mod dpop;
 pub mod endpoints;
 pub mod forward_auth;
 pub mod http;

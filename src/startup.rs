@@ -58,6 +58,7 @@ impl Application {
         let keys =
             KeyManager::start(store.clone(), &settings, clock.clone(), metrics.clone()).await?;
         let csrf = CsrfKey::new(keys.derive_secret(csrf::KEY_LABEL)?);
+        let dpop_nonce = crate::dpop::NonceKey::new(keys.derive_secret("portcullis dpop nonce")?);
         let trusted_proxies = settings.http.trusted_proxy_ranges();
         let wakers = Arc::new(Wakers::default());
         crate::background::listener::spawn_listener(&settings.database, &wakers);
@@ -107,7 +108,7 @@ impl Application {
         backchannel.spawn();
         let discovery = Document::new(&metadata(
             &settings.issuer,
-            &Capabilities::current(&settings.features),
+            &Capabilities::current(&settings.features, &settings.keys.algorithms),
         ));
         let listener = TcpListener::bind(settings.bind)
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
@@ -137,6 +138,7 @@ impl Application {
             discovery,
             trusted_proxies,
             csrf,
+            dpop_nonce,
             audit_windows: Default::default(),
             password_checker,
             revocations,

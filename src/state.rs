@@ -35,6 +35,8 @@ pub struct AppState {
     pub trusted_proxies: Vec<Cidr>,
     /// Signs the CSRF tokens of our forms (derived from the KEK).
     pub csrf: CsrfKey,
+    /// Makes and checks DPoP server nonces (derived from the KEK).
+    pub dpop_nonce: crate::dpop::NonceKey,
     /// Aggregates repeated client-authentication failures in the audit log.
     pub audit_windows: FailureWindows,
     pub password_checker: PasswordChecker,

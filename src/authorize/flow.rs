@@ -123,6 +123,7 @@ fn issue_code(
             created_at: now,
             expires_at: now + CODE_TTL_SECS,
             amr: Some(signed.session.amr.clone()),
+            dpop_jkt: req.dpop_jkt.clone(),
         },
         now,
     )?;

@@ -43,6 +43,8 @@ pub struct AuthRequest {
     pub id_token_hint: Option<String>,
     /// The request's parameters, re-encoded: carried through the login and consent forms.
     pub params: String,
+    /// `dpop_jkt` (RFC 9449 §10): the code is bound to this DPoP key's thumbprint.
+    pub dpop_jkt: Option<String>,
 }
 
 impl AuthRequest {
@@ -179,6 +181,7 @@ pub fn validate(
         login_hint: params.get("login_hint").map(str::to_string),
         id_token_hint: params.get("id_token_hint").map(str::to_string),
         params: params.encoded.clone(),
+        dpop_jkt: None,
     };
     if !matches!(
         params.get("response_mode"),
@@ -268,6 +271,13 @@ pub fn validate(
         if req.has_prompt(Prompt::None) && req.prompt.len() > 1 {
             return Err(req.error(ErrorCode::InvalidRequest, "prompt=none cannot be combined"));
         }
+    }
+    // RFC 9449 §10: a SHA-256 JWK thumbprint, base64url without padding.
+    if let Some(jkt) = params.get("dpop_jkt") {
+        if !crate::dpop::is_thumbprint(jkt) {
+            return Err(req.error(ErrorCode::InvalidRequest, "dpop_jkt is malformed"));
+        }
+        req.dpop_jkt = Some(jkt.to_string());
     }
     if let Some(m) = params.get("max_age") {
         req.max_age = Some(m.parse::<i64>().ok().filter(|v| *v >= 0).ok_or_else(|| {

@@ -92,6 +92,24 @@ pub struct CreateArgs {
     /// May introspect any token (resource servers)
     #[arg(long)]
     introspect: bool,
+    /// Algorithm of its access tokens (RS256, PS256, ES256, EdDSA; default:
+    /// tokens.access_token_alg)
+    #[arg(long, value_name = "A")]
+    access_token_alg: Option<String>,
+    /// Algorithm of its ID tokens (`id_token_signed_response_alg`; default: the first of
+    /// keys.algorithms)
+    #[arg(long, value_name = "A")]
+    id_token_alg: Option<String>,
+    /// Its access tokens must be DPoP-bound (RFC 9449 `dpop_bound_access_tokens`)
+    #[arg(long)]
+    require_dpop: bool,
+    /// It must push authorization requests to /par first (RFC 9126)
+    #[arg(long)]
+    require_par: bool,
+    /// A security profile: `fapi2` (FAPI 2.0: PAR, PKCE S256, private_key_jwt, DPoP,
+    /// PS256/ES256/EdDSA)
+    #[arg(long, value_name = "P")]
+    profile: Option<String>,
     /// Print {"client_id":…,"client_secret":…} as JSON
     #[arg(long)]
     json: bool,
@@ -129,6 +147,12 @@ pub fn run(cmd: ClientCommand, settings: &Settings) -> anyhow::Result<()> {
                 } else {
                     Vec::new()
                 },
+                access_token_alg: a.access_token_alg,
+                id_token_alg: a.id_token_alg,
+                require_dpop: a.require_dpop,
+                require_par: a.require_par,
+                profile: a.profile,
+                algorithms: settings.keys.algorithms.clone(),
             };
             let (client, secret) =
                 with_conn(settings, |c| Ok(manage::create_client(c, spec, now)?))?;
@@ -276,6 +300,15 @@ fn show(c: &Client) {
     }
     println!("skip consent:              {}", c.skip_consent);
     println!("require PKCE:              {}", c.require_pkce);
+    let alg =
+        |a: Option<crate::keys::SigningAlg>| a.map_or("default".to_string(), |a| a.to_string());
+    println!("access token algorithm:    {}", alg(c.access_token_alg));
+    println!("ID token algorithm:        {}", alg(c.id_token_alg));
+    println!("require DPoP:              {}", c.must_use_dpop());
+    println!("require PAR:               {}", c.must_use_par(false));
+    if let Some(p) = c.profile {
+        println!("profile:                   {p}");
+    }
     println!("created:                   {}", rfc3339(c.created_at));
     println!("updated:                   {}", rfc3339(c.updated_at));
 }

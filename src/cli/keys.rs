@@ -4,6 +4,7 @@ use serde::Serialize;
 use super::{print_json, with_conn};
 use crate::clock::{Clock, SystemClock, rfc3339};
 use crate::config::Settings;
+use crate::keys::SigningAlg;
 use crate::keys::lifecycle::{self, KeyState, KeyTimes};
 use crate::keys::manager::policy;
 use crate::keys::rotation::{Rotated, Rotator};
@@ -18,7 +19,12 @@ pub enum KeysCommand {
         json: bool,
     },
     /// Schedule a new signing key (published first, active after the pre-publication window)
+    /// for one algorithm, or for each of keys.algorithms
     Rotate {
+        /// The algorithm whose key to rotate (RS256, PS256, ES256, EdDSA); default: every
+        /// configured one
+        #[arg(long, value_name = "A")]
+        alg: Option<SigningAlg>,
         /// Activate the new key at once (for a compromised key)
         #[arg(long)]
         now: bool,
@@ -40,14 +46,21 @@ struct KeyView {
     expires_at: Option<i64>,
 }
 
+/// Each key with its state among the keys of its algorithm (each rotates on its own).
 fn views(rows: &[SigningKeyRow], now: i64) -> Vec<KeyView> {
-    let times: Vec<_> = rows.iter().map(KeyTimes::from).collect();
     rows.iter()
-        .zip(&times)
-        .map(|(r, t)| KeyView {
+        .map(|r| {
+            let same: Vec<KeyTimes> = rows
+                .iter()
+                .filter(|o| o.alg == r.alg)
+                .map(KeyTimes::from)
+                .collect();
+            (r, KeyTimes::from(r), same)
+        })
+        .map(|(r, t, same)| KeyView {
             kid: r.kid.clone(),
             alg: r.alg.clone(),
-            state: lifecycle::state(t, &times, now, |k| k),
+            state: lifecycle::state(&t, &same, now, |k| k),
             generation: r.generation,
             created_at: r.created_at,
             activates_at: r.activates_at,
@@ -86,51 +99,79 @@ pub fn run(cmd: KeysCommand, settings: &Settings) -> anyhow::Result<()> {
             Ok(())
         }
         KeysCommand::Rotate {
+            alg,
             now: immediately,
             revoke_previous,
         } => {
-            let outcome = with_conn(settings, |c| {
-                let rows = signing_keys::list(c)?;
-                let may_create = rows.iter().all(|r| r.private_key_sealed.is_none());
-                let kek = resolve_kek(&settings.keys, may_create)?;
-                let rotator = Rotator {
-                    kek: &kek,
-                    rsa_bits: settings.keys.rsa_bits,
-                    policy: policy(settings),
-                    actor: crate::manage::CLI_ACTOR,
-                };
-                Ok(if immediately {
-                    rotator.rotate_now(c, now, revoke_previous)?
-                } else {
-                    rotator.rotate_scheduled(c, now)?
-                })
-            })?;
-            match outcome {
-                Rotated::Created { kid, activates_at } if activates_at <= now => {
-                    println!("new signing key {kid} is active now");
-                    if revoke_previous {
-                        println!(
-                            "the previous key was removed from JWKS; tokens it signed no longer verify"
-                        );
-                    }
-                }
-                Rotated::Created { kid, activates_at } => println!(
-                    "new signing key {kid} is published now and becomes active at {}",
-                    rfc3339(activates_at)
+            let algs: Vec<SigningAlg> = match alg {
+                Some(a) if !settings.keys.algorithms.contains(&a) => anyhow::bail!(
+                    "{a} is not in keys.algorithms ({}); add it there first",
+                    settings
+                        .keys
+                        .algorithms
+                        .iter()
+                        .map(|a| a.as_str())
+                        .collect::<Vec<_>>()
+                        .join(",")
                 ),
-                Rotated::AlreadyPending { kid, activates_at } => println!(
-                    "key {kid} is already scheduled to become active at {}; nothing to do",
-                    rfc3339(activates_at)
-                ),
-                Rotated::LostRace => {
-                    println!("another instance rotated at the same moment; nothing to do")
-                }
+                Some(a) => vec![a],
+                None => settings.keys.algorithms.clone(),
+            };
+            for alg in algs {
+                rotate(settings, alg, now, immediately, revoke_previous)?;
             }
-            println!(
-                "running servers pick the change up within {} s",
-                settings.keys.refresh_interval_secs
-            );
             Ok(())
         }
     }
+}
+
+fn rotate(
+    settings: &Settings,
+    alg: SigningAlg,
+    now: i64,
+    immediately: bool,
+    revoke_previous: bool,
+) -> anyhow::Result<()> {
+    let outcome = with_conn(settings, |c| {
+        let rows = signing_keys::list(c)?;
+        let may_create = rows.iter().all(|r| r.private_key_sealed.is_none());
+        let kek = resolve_kek(&settings.keys, may_create)?;
+        let rotator = Rotator {
+            kek: &kek,
+            rsa_bits: settings.keys.rsa_bits,
+            policy: policy(settings),
+            actor: crate::manage::CLI_ACTOR,
+        };
+        Ok(if immediately {
+            rotator.rotate_now(c, alg, now, revoke_previous)?
+        } else {
+            rotator.rotate_scheduled(c, alg, now)?
+        })
+    })?;
+    match outcome {
+        Rotated::Created { kid, activates_at } if activates_at <= now => {
+            println!("new {alg} signing key {kid} is active now");
+            if revoke_previous {
+                println!(
+                    "the previous key was removed from JWKS; tokens it signed no longer verify"
+                );
+            }
+        }
+        Rotated::Created { kid, activates_at } => println!(
+            "new {alg} signing key {kid} is published now and becomes active at {}",
+            rfc3339(activates_at)
+        ),
+        Rotated::AlreadyPending { kid, activates_at } => println!(
+            "{alg} key {kid} is already scheduled to become active at {}; nothing to do",
+            rfc3339(activates_at)
+        ),
+        Rotated::LostRace => {
+            println!("another instance rotated at the same moment; nothing to do")
+        }
+    }
+    println!(
+        "running servers pick the change up within {} s",
+        settings.keys.refresh_interval_secs
+    );
+    Ok(())
 }

@@ -59,6 +59,25 @@ impl Settings {
         if self.sweep.audit_retention_days < 1 {
             return Err(invalid("sweep.audit_retention_days", "must be at least 1"));
         }
+        if !(10..=600).contains(&self.dpop.proof_max_age_secs) {
+            return Err(invalid(
+                "dpop.proof_max_age_secs",
+                "must be between 10 and 600",
+            ));
+        }
+        if !(0..=60).contains(&self.dpop.proof_leeway_secs) {
+            return Err(invalid(
+                "dpop.proof_leeway_secs",
+                "must be between 0 and 60",
+            ));
+        }
+        // RFC 9126 §2.2: short-lived; FAPI 2.0 expects under 600 s.
+        if !(5..=600).contains(&self.par.request_uri_ttl_secs) {
+            return Err(invalid(
+                "par.request_uri_ttl_secs",
+                "must be between 5 and 600",
+            ));
+        }
         self.validate_keys()?;
         self.validate_tokens()?;
         self.validate_http()?;
@@ -78,6 +97,37 @@ impl Settings {
                     ),
                 )
             })?;
+        }
+        if k.algorithms.is_empty() {
+            return Err(invalid(
+                "keys.algorithms",
+                "name at least one of RS256, PS256, ES256, EdDSA",
+            ));
+        }
+        if let Some(twice) = k
+            .algorithms
+            .iter()
+            .enumerate()
+            .find(|(i, a)| k.algorithms[..*i].contains(a))
+        {
+            return Err(invalid(
+                "keys.algorithms",
+                &format!("{} is listed twice", twice.1),
+            ));
+        }
+        if !k.algorithms.contains(&self.tokens.access_token_alg) {
+            return Err(invalid(
+                "tokens.access_token_alg",
+                &format!(
+                    "{} is not in keys.algorithms ({})",
+                    self.tokens.access_token_alg,
+                    k.algorithms
+                        .iter()
+                        .map(|a| a.as_str())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                ),
+            ));
         }
         if ![2048, 3072, 4096].contains(&k.rsa_bits) {
             return Err(invalid("keys.rsa_bits", "must be 2048, 3072 or 4096"));

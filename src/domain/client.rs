@@ -11,6 +11,8 @@ use crate::clock::UnixTime;
 
 pub use super::auth_method::AuthMethod;
 pub use super::grant_type::GrantType;
+pub use super::profile::ClientProfile;
+use super::signing_alg::SigningAlg;
 
 /// The permission that lets a resource server introspect any token, not only the ones
 /// issued to it or addressed to it (RFC 7662 §4 leaves the policy to the server).
@@ -41,6 +43,18 @@ pub struct Client {
     pub jwks_uri: Option<String>,
     /// Extra rights, e.g. [`PERMISSION_INTROSPECT`].
     pub permissions: Vec<String>,
+    /// What signs its access tokens; `None`: `tokens.access_token_alg`.
+    pub access_token_alg: Option<SigningAlg>,
+    /// `id_token_signed_response_alg` (OIDC Dynamic Registration §2); `None`: the default.
+    pub id_token_alg: Option<SigningAlg>,
+    /// `dpop_bound_access_tokens` (RFC 9449 §5.2): token requests without a DPoP proof are
+    /// refused.
+    pub require_dpop: bool,
+    /// `require_pushed_authorization_requests` (RFC 9126 §6): `/authorize` only with a
+    /// `request_uri` from `/par`.
+    pub require_par: bool,
+    /// A security profile whose rules apply on top of the flags above.
+    pub profile: Option<ClientProfile>,
     pub created_at: UnixTime,
     pub updated_at: UnixTime,
 }
@@ -61,6 +75,16 @@ impl Client {
 
     pub fn has_permission(&self, permission: &str) -> bool {
         self.permissions.iter().any(|p| p == permission)
+    }
+
+    /// Must push its authorization requests: its own flag, its profile, or `par.required`.
+    pub fn must_use_par(&self, globally_required: bool) -> bool {
+        globally_required || self.require_par || self.profile == Some(ClientProfile::Fapi2)
+    }
+
+    /// Its access tokens must be DPoP-bound.
+    pub fn must_use_dpop(&self) -> bool {
+        self.require_dpop || self.profile == Some(ClientProfile::Fapi2)
     }
 }
 
@@ -90,6 +114,11 @@ pub mod fixtures {
             jwks: None,
             jwks_uri: None,
             permissions: vec![],
+            access_token_alg: None,
+            id_token_alg: None,
+            require_dpop: false,
+            require_par: false,
+            profile: None,
             created_at: 0,
             updated_at: 0,
         }

@@ -25,8 +25,8 @@ pub fn check_public_jwks(jwks: &str) -> Result<(), ClientError> {
             ));
         }
         match obj.get("kty").and_then(|v| v.as_str()) {
-            Some("RSA") | Some("EC") => {}
-            _ => return Err(bad("every key needs kty RSA or EC")),
+            Some("RSA") | Some("EC") | Some("OKP") => {}
+            _ => return Err(bad("every key needs kty RSA, EC or OKP")),
         }
         if obj
             .get("use")
@@ -37,4 +37,13 @@ pub fn check_public_jwks(jwks: &str) -> Result<(), ClientError> {
         }
     }
     Ok(())
+}
+
+/// Key sets for unit tests of the rules.
+#[cfg(test)]
+pub mod fixtures {
+    /// RFC 7517 appendix A.1's P-256 key, as a signature key.
+    pub fn public_jwks() -> String {
+        r#"{"keys":[{"kty":"EC","crv":"P-256","x":"MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4","y":"4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFyM","use":"sig","kid":"1"}]}"#.into()
+    }
 }

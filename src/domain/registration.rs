@@ -8,8 +8,10 @@ use super::client_id::{ClientId, is_client_id};
 use super::destination;
 use super::grant_type::GrantType;
 use super::jwks::check_public_jwks;
+use super::profile::ClientProfile;
 use super::redirect_uri::RedirectUri;
 use super::scope::Scope;
+use super::signing_alg::SigningAlg;
 use super::uri;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -54,6 +56,18 @@ pub enum ClientError {
     UnexpectedKeys,
     #[error("the JWK set is invalid: {0}")]
     InvalidJwks(String),
+    #[error(transparent)]
+    UnknownAlg(#[from] super::signing_alg::UnknownAlg),
+    #[error("{field} {alg} is not one of keys.algorithms ({configured})")]
+    AlgNotConfigured {
+        field: &'static str,
+        alg: SigningAlg,
+        configured: String,
+    },
+    #[error(transparent)]
+    UnknownProfile(#[from] super::profile::UnknownProfile),
+    #[error("the fapi2 profile {0}")]
+    Fapi2(&'static str),
 }
 
 /// What an operator asks for when registering a client.
@@ -80,6 +94,16 @@ pub struct ClientSpec {
     pub allow_private_destinations: bool,
     /// Extra rights: `introspect` lets a resource server introspect any token.
     pub permissions: Vec<String>,
+    /// `--access-token-alg`, `--id-token-alg`: must be among `algorithms`.
+    pub access_token_alg: Option<String>,
+    pub id_token_alg: Option<String>,
+    /// `--require-dpop` (`dpop_bound_access_tokens`), `--require-par`.
+    pub require_dpop: bool,
+    pub require_par: bool,
+    /// `--profile fapi2`.
+    pub profile: Option<String>,
+    /// `keys.algorithms`: what this server signs with.
+    pub algorithms: Vec<SigningAlg>,
 }
 
 fn dedup<T: PartialEq>(items: Vec<T>) -> Vec<T> {
@@ -222,6 +246,58 @@ impl ClientSpec {
         if self.public != (auth_method == AuthMethod::None) {
             return Err(ClientError::AuthMethodMismatch);
         }
+        let profile: Option<ClientProfile> = self.profile.as_deref().map(str::parse).transpose()?;
+        let configured =
+            |field: &'static str, alg: Option<&str>| -> Result<Option<SigningAlg>, ClientError> {
+                let Some(alg) = alg.map(str::parse::<SigningAlg>).transpose()? else {
+                    return Ok(None);
+                };
+                if !self.algorithms.contains(&alg) {
+                    return Err(ClientError::AlgNotConfigured {
+                        field,
+                        alg,
+                        configured: self
+                            .algorithms
+                            .iter()
+                            .map(|a| a.as_str())
+                            .collect::<Vec<_>>()
+                            .join(","),
+                    });
+                }
+                Ok(Some(alg))
+            };
+        let mut access_token_alg =
+            configured("--access-token-alg", self.access_token_alg.as_deref())?;
+        let mut id_token_alg = configured("--id-token-alg", self.id_token_alg.as_deref())?;
+        if profile == Some(ClientProfile::Fapi2) {
+            // FAPI 2.0 Security Profile §5.3.2.1 (confidential clients, PAR, PKCE), §5.3.2.2
+            // (sender-constrained tokens), §5.4 (algorithms).
+            if self.public {
+                return Err(ClientError::Fapi2("is for confidential clients only"));
+            }
+            if auth_method != AuthMethod::PrivateKeyJwt {
+                return Err(ClientError::Fapi2(
+                    "requires --auth-method private_key_jwt (with --jwks or --jwks-uri)",
+                ));
+            }
+            let fapi_default = self.algorithms.iter().copied().find(|a| a.fapi_allowed());
+            for alg in [&mut access_token_alg, &mut id_token_alg] {
+                match alg {
+                    Some(a) if !a.fapi_allowed() => {
+                        return Err(ClientError::Fapi2(
+                            "allows only PS256, ES256 or EdDSA signatures (not RS256)",
+                        ));
+                    }
+                    Some(_) => {}
+                    None => {
+                        *alg = Some(fapi_default.ok_or(ClientError::Fapi2(
+                            "needs PS256, ES256 or EdDSA in keys.algorithms",
+                        ))?)
+                    }
+                }
+            }
+        }
+        let fapi2 = profile == Some(ClientProfile::Fapi2);
         match (auth_method, &self.jwks, &self.jwks_uri) {
             (AuthMethod::PrivateKeyJwt, None, None) => {
                 return Err(ClientError::PrivateKeyJwtNeedsKeys);
@@ -249,12 +325,17 @@ impl ClientSpec {
             audiences,
             default_audience,
             skip_consent: self.skip_consent,
-            require_pkce: self.public,
+            require_pkce: self.public || fapi2,
             token_endpoint_auth_method: auth_method,
             secret_hash: None,
             jwks: self.jwks,
             jwks_uri: self.jwks_uri,
             permissions: self.permissions,
+            access_token_alg,
+            id_token_alg,
+            require_dpop: self.require_dpop || fapi2,
+            require_par: self.require_par || fapi2,
+            profile,
             created_at: 0,
             updated_at: 0,
         })
@@ -270,8 +351,96 @@ mod tests {
             name: "App".into(),
             grant_types: vec!["authorization_code".into()],
             redirect_uris: vec!["https://app.example.com/cb".into()],
+            algorithms: vec![SigningAlg::Rs256, SigningAlg::Es256],
             ..Default::default()
         }
+    }
+
+    fn fapi2() -> ClientSpec {
+        ClientSpec {
+            profile: Some("fapi2".into()),
+            auth_method: Some("private_key_jwt".into()),
+            jwks: Some(crate::domain::jwks::fixtures::public_jwks()),
+            ..spec()
+        }
+    }
+
+    #[test]
+    fn a_fapi2_client_gets_every_rule_of_the_profile() {
+        let c = fapi2().validate("g".into()).unwrap();
+        assert!(c.require_par && c.require_dpop && c.require_pkce);
+        assert!(c.must_use_par(false) && c.must_use_dpop());
+        assert_eq!(c.access_token_alg, Some(SigningAlg::Es256));
+        assert_eq!(c.id_token_alg, Some(SigningAlg::Es256));
+    }
+
+    #[test]
+    fn the_fapi2_profile_refuses_what_it_forbids() {
+        let cases: Vec<(ClientSpec, &str)> = vec![
+            (
+                ClientSpec {
+                    auth_method: Some("client_secret_basic".into()),
+                    jwks: None,
+                    ..fapi2()
+                },
+                "private_key_jwt",
+            ),
+            (
+                ClientSpec {
+                    access_token_alg: Some("RS256".into()),
+                    ..fapi2()
+                },
+                "not RS256",
+            ),
+            (
+                ClientSpec {
+                    algorithms: vec![SigningAlg::Rs256],
+                    ..fapi2()
+                },
+                "needs PS256",
+            ),
+            (
+                ClientSpec {
+                    public: true,
+                    auth_method: None,
+                    jwks: None,
+                    ..fapi2()
+                },
+                "confidential",
+            ),
+        ];
+        for (s, expected) in cases {
+            let e = s.validate("g".into()).unwrap_err().to_string();
+            assert!(e.contains(expected), "{e}");
+        }
+    }
+
+    #[test]
+    fn token_algorithms_must_be_configured() {
+        let c = ClientSpec {
+            access_token_alg: Some("ES256".into()),
+            id_token_alg: Some("RS256".into()),
+            ..spec()
+        }
+        .validate("g".into())
+        .unwrap();
+        assert_eq!(c.access_token_alg, Some(SigningAlg::Es256));
+        let e = ClientSpec {
+            id_token_alg: Some("EdDSA".into()),
+            ..spec()
+        }
+        .validate("g".into())
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("not one of keys.algorithms"), "{e}");
+        let e = ClientSpec {
+            access_token_alg: Some("HS256".into()),
+            ..spec()
+        }
+        .validate("g".into())
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("unsupported signing algorithm"), "{e}");
     }
 
     #[test]

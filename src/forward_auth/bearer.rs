@@ -237,6 +237,8 @@ mod tests {
                 ttl,
                 extra,
                 status: Some(("https://id.example/statuslists/l1", 7)),
+                alg: crate::keys::SigningAlg::Rs256,
+                jkt: None,
             },
         )
         .unwrap()

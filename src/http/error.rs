@@ -77,6 +77,11 @@ pub fn no_store(res: &mut HttpResponse) {
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
         HeaderValue::from_static("*"),
     );
+    // Browser clients read the next DPoP nonce (RFC 9449 §8).
+    h.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static("DPoP-Nonce"),
+    );
 }
 
 /// `Cache-Control: no-store` for pages that carry per-user state (RFC 9111 §5.2.2.5).
@@ -103,6 +108,14 @@ impl ResponseError for TokenError {
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Basic realm=\"portcullis\", charset=\"UTF-8\""),
             );
+        }
+        if let Some(nonce) = self
+            .dpop_nonce
+            .as_deref()
+            .and_then(|n| HeaderValue::from_str(n).ok())
+        {
+            res.headers_mut()
+                .insert(crate::http::dpop::DPOP_NONCE, nonce);
         }
         res
     }

@@ -7,7 +7,7 @@ use std::net::TcpListener;
 use actix_web::dev::Server;
 use actix_web::{App, HttpResponse, HttpServer, web};
 
-use crate::keys::lifecycle::{self, KeyState};
+use crate::keys::lifecycle::KeyState;
 use crate::state::AppState;
 use crate::store::{backchannel, sessions};
 use crate::telemetry::metrics::{AlgLabels, StateLabels};
@@ -34,7 +34,7 @@ pub async fn metrics_handler(state: web::Data<AppState>) -> HttpResponse {
     for key_state in [KeyState::Pending, KeyState::Active, KeyState::Retired] {
         let n = all
             .iter()
-            .filter(|k| lifecycle::state(*k, all, now, |k| &k.times) == key_state)
+            .filter(|k| keys.state(k, now) == key_state)
             .count();
         m.signing_keys
             .get_or_create(&StateLabels {
@@ -42,12 +42,14 @@ pub async fn metrics_handler(state: web::Data<AppState>) -> HttpResponse {
             })
             .set(n as i64);
     }
-    if let Some(active) = keys.active(now) {
-        m.signing_key_age_seconds
-            .get_or_create(&AlgLabels {
-                alg: active.alg.clone(),
-            })
-            .set(now - active.times.activates_at);
+    for alg in &state.settings.keys.algorithms {
+        if let Some(active) = keys.active_for(*alg, now) {
+            m.signing_key_age_seconds
+                .get_or_create(&AlgLabels {
+                    alg: active.alg.to_string(),
+                })
+                .set(now - active.times.activates_at);
+        }
     }
     // Two counts, on the metrics listener only (never a request path).
     let counts = state

@@ -54,6 +54,11 @@ async fn token(
         }
     };
     let client = authenticate_client(req, state, presented).await?;
+    let token_url = Endpoint::Token.url(state.issuer());
+    // RFC 9449 §5: a valid, unused proof binds the tokens to its key.
+    let proof = super::dpop::at_token_endpoint(req, state, &token_url, client.must_use_dpop())
+        .await?
+        .map(|p| p.jkt);
     // The access token's status index: from a block this instance holds (memory).
     let status = state.status_lists.allocator.allocate(&client.id).await?;
     let status = TokenStatus {
@@ -64,14 +69,14 @@ async fn token(
     let body = match grant_type {
         "authorization_code" => {
             let exchange = CodeExchange::from_form(&form)?;
-            with_grants(state, status, move |ctx, grants, now| {
+            with_grants(state, status, proof.clone(), move |ctx, grants, now| {
                 authorization_code::exchange(ctx, grants, &client, &exchange, now)
             })
             .await?
         }
         "refresh_token" => {
             let exchange = RefreshExchange::from_form(&form)?;
-            with_grants(state, status, move |ctx, grants, now| {
+            with_grants(state, status, proof.clone(), move |ctx, grants, now| {
                 refresh::exchange(ctx, grants, &client, &exchange, now)
             })
             .await?
@@ -83,9 +88,10 @@ async fn token(
                 issuer: state.issuer(),
                 tokens: &state.settings.tokens,
                 status: Some(&status),
+                dpop_jkt: proof.as_deref(),
             },
             &client,
-            &Endpoint::Token.url(state.issuer()),
+            &token_url,
             form.get("scope"),
             form.all("resource"),
             state.now(),
@@ -93,6 +99,12 @@ async fn token(
     };
     let mut res = HttpResponse::Ok().json(body);
     no_store(&mut res);
+    if state.settings.dpop.require_nonce {
+        // RFC 9449 §8.2: the next nonce, before the client needs it.
+        if let Ok(v) = header::HeaderValue::from_str(&state.dpop_nonce.current(state.now())) {
+            res.headers_mut().insert(super::dpop::DPOP_NONCE, v);
+        }
+    }
     Ok((grant_type, res))
 }
 
@@ -101,6 +113,7 @@ async fn token(
 async fn with_grants<F>(
     state: &AppState,
     status: TokenStatus,
+    dpop_jkt: Option<String>,
     rule: F,
 ) -> Result<serde_json::Value, TokenError>
 where
@@ -121,6 +134,7 @@ where
                 issuer: &issuer,
                 tokens: &tokens,
                 status: Some(&status),
+                dpop_jkt: dpop_jkt.as_deref(),
             };
             let result = rule(&ctx, &mut grants, now);
             Ok::<_, crate::store::StoreError>((result, grants.revoked_anything()))
@@ -201,7 +215,7 @@ pub async fn token_preflight_handler() -> HttpResponse {
         .insert_header((header::ACCESS_CONTROL_ALLOW_METHODS, "POST, OPTIONS"))
         .insert_header((
             header::ACCESS_CONTROL_ALLOW_HEADERS,
-            "Authorization, Content-Type",
+            "Authorization, Content-Type, DPoP",
         ))
         .insert_header((header::ACCESS_CONTROL_MAX_AGE, "86400"))
         .finish()

@@ -8,6 +8,7 @@ use serde_json::json;
 
 use super::body::{self, BodyError};
 use super::error::AppError;
+use crate::dpop::binding::Scheme;
 use crate::oidc::claims as oidc_claims;
 use crate::oidc::userinfo::{self, Refusal};
 use crate::state::AppState;
@@ -48,10 +49,23 @@ pub async fn userinfo_preflight_handler() -> HttpResponse {
         .insert_header((header::ACCESS_CONTROL_ALLOW_METHODS, "GET, POST, OPTIONS"))
         .insert_header((
             header::ACCESS_CONTROL_ALLOW_HEADERS,
-            "Authorization, Content-Type",
+            "Authorization, Content-Type, DPoP",
         ))
         .insert_header((header::ACCESS_CONTROL_MAX_AGE, "86400"))
         .finish()
+}
+
+/// A DPoP refusal (RFC 9449 §7.1): 401 with the `DPoP` challenge.
+fn dpop_error(state: &AppState, refusal: &super::dpop::ResourceRefusal) -> HttpResponse {
+    let mut res = bearer_error(
+        StatusCode::UNAUTHORIZED,
+        Some(refusal.error),
+        &refusal.description,
+    );
+    if let Ok(v) = HeaderValue::from_str(&refusal.challenge(&state.settings.keys.algorithms)) {
+        res.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    }
+    res
 }
 
 fn invalid_token(description: &str) -> HttpResponse {
@@ -84,13 +98,13 @@ pub async fn userinfo_handler(
     } else {
         web::Bytes::new()
     };
+    // `Bearer` (RFC 6750 §2.1) or `DPoP` (RFC 9449 §7.1).
     let header_token = req
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, t)| t.trim().to_string());
+        .and_then(|(scheme, t)| Some((Scheme::parse(scheme)?, t.trim().to_string())));
     let form_token = if req.method() == Method::POST {
         url::form_urlencoded::parse(&body)
             .find(|(k, _)| k == "access_token")
@@ -98,7 +112,7 @@ pub async fn userinfo_handler(
     } else {
         None
     };
-    let token = match (header_token, form_token) {
+    let (scheme, token) = match (header_token, form_token) {
         (Some(_), Some(_)) => {
             return Ok(bearer_error(
                 StatusCode::BAD_REQUEST,
@@ -106,7 +120,8 @@ pub async fn userinfo_handler(
                 "use one way to send the token",
             ));
         }
-        (Some(t), None) | (None, Some(t)) => t,
+        (Some(t), None) => t,
+        (None, Some(t)) => (Scheme::Bearer, t),
         (None, None) => {
             return Ok(bearer_error(
                 StatusCode::UNAUTHORIZED,
@@ -134,6 +149,20 @@ pub async fn userinfo_handler(
             ));
         }
     };
+    let url = crate::endpoints::Endpoint::Userinfo.url(state.issuer());
+    if let Err(refusal) = super::dpop::at_resource(
+        &req,
+        &state,
+        scheme,
+        &token,
+        access.jkt.as_deref(),
+        req.method().as_str(),
+        &url,
+    )
+    .await
+    {
+        return Ok(dpop_error(&state, &refusal));
+    }
     let sub = access.sub.clone();
     let user = state.store.run(move |c| users::find_by_id(c, &sub)).await?;
     let Some(user) = user.filter(|u| !u.disabled) else {

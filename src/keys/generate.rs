@@ -1,24 +1,26 @@
-//! New RSA signing keys. Generation uses the `rsa` crate; everything that touches the
-//! private key afterwards (signing) runs in OpenSSL through josekit: `rsa`'s own
-//! private-key operations are slower and carry the RUSTSEC-2023-0071 timing advisory, and
-//! we never call them.
+//! New signing keys, one algorithm each. RSA keys are generated with the `rsa` crate;
+//! P-256 and Ed25519 keys by OpenSSL through josekit. Everything that touches a private
+//! key afterwards (signing) runs in OpenSSL through josekit: `rsa`'s own private-key
+//! operations are slower and carry the RUSTSEC-2023-0071 timing advisory, and we never
+//! call them.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use josekit::jwk::Jwk;
-use josekit::jws::RS256;
+use josekit::jwk::alg::ed::EdCurve;
+use josekit::jws::{ES256, EdDSA, PS256, RS256};
+use rsa::pkcs1::EncodeRsaPrivateKey;
 use rsa::pkcs8::EncodePrivateKey;
 use sha2::{Digest, Sha256};
 
 use crate::domain::secret::Secret;
-
-/// The signing algorithm of every key we generate (OpenID Connect requires RS256 support).
-pub const ALG: &str = "RS256";
+use crate::domain::signing_alg::SigningAlg;
 
 pub struct GeneratedKey {
     pub kid: String,
-    pub alg: &'static str,
-    /// Public JWK with `kty, kid, use, alg, n, e` — exactly what JWKS serves.
+    pub alg: SigningAlg,
+    /// Public JWK with `kty, kid, use, alg` and the key's public members — exactly what
+    /// JWKS serves.
     pub public_jwk: String,
     /// PKCS#8 DER of the private key; sealed before it is stored.
     pub private_der: Secret<Vec<u8>>,
@@ -32,78 +34,167 @@ pub enum GenerateError {
     Jose(String),
 }
 
-pub fn generate(bits: usize) -> Result<GeneratedKey, GenerateError> {
-    let private = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, bits)
-        .map_err(|e| GenerateError::Rsa(e.to_string()))?;
-    let der = private
-        .to_pkcs8_der()
-        .map_err(|e| GenerateError::Rsa(e.to_string()))?;
-    let der = Secret::new(der.as_bytes().to_vec());
-    let pair = RS256
-        .key_pair_from_der(der.expose())
-        .map_err(|e| GenerateError::Jose(e.to_string()))?;
-    let public = pair.to_jwk_public_key();
-    let public_jwk = public_jwk(&public)?;
-    let kid = thumbprint(&public)?;
-    let mut jwk = public_jwk;
+fn jose(e: impl std::fmt::Display) -> GenerateError {
+    GenerateError::Jose(e.to_string())
+}
+
+/// A new key for `alg`; `rsa_bits` sizes RSA keys (RS256, PS256).
+pub fn generate(alg: SigningAlg, rsa_bits: usize) -> Result<GeneratedKey, GenerateError> {
+    let (der, public) = match alg {
+        SigningAlg::Rs256 => {
+            let der = Secret::new(
+                rsa_private(rsa_bits)?
+                    .to_pkcs8_der()
+                    .map_err(rsa_err)?
+                    .as_bytes()
+                    .to_vec(),
+            );
+            let pair = RS256.key_pair_from_der(der.expose()).map_err(jose)?;
+            (der, pair.to_jwk_public_key())
+        }
+        SigningAlg::Ps256 => {
+            // josekit reads PKCS#1 for RSA-PSS and stores it as an RSASSA-PSS PKCS#8 key,
+            // which is what its PS256 signer loads back.
+            let pkcs1 = rsa_private(rsa_bits)?.to_pkcs1_der().map_err(rsa_err)?;
+            let pair = PS256.key_pair_from_der(pkcs1.as_bytes()).map_err(jose)?;
+            (
+                Secret::new(pair.to_der_private_key()),
+                pair.to_jwk_public_key(),
+            )
+        }
+        SigningAlg::Es256 => {
+            let pair = ES256.generate_key_pair().map_err(jose)?;
+            (
+                Secret::new(pair.to_der_private_key()),
+                pair.to_jwk_public_key(),
+            )
+        }
+        SigningAlg::EdDsa => {
+            let pair = EdDSA.generate_key_pair(EdCurve::Ed25519).map_err(jose)?;
+            (
+                Secret::new(pair.to_der_private_key()),
+                pair.to_jwk_public_key(),
+            )
+        }
+    };
+    let mut jwk = public_jwk(&public, alg)?;
+    let kid = thumbprint(&jwk)?;
     jwk.set_key_id(&kid);
     Ok(GeneratedKey {
         kid,
-        alg: ALG,
+        alg,
         public_jwk: jwk.to_string(),
         private_der: der,
     })
 }
 
+fn rsa_private(bits: usize) -> Result<rsa::RsaPrivateKey, GenerateError> {
+    rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, bits).map_err(rsa_err)
+}
+
+fn rsa_err(e: impl std::fmt::Display) -> GenerateError {
+    GenerateError::Rsa(e.to_string())
+}
+
+/// The public members of each key type (RFC 7518 §6, RFC 8037 §2), in RFC 7638 order.
+fn public_members(kty: &str) -> &'static [&'static str] {
+    match kty {
+        "RSA" => &["e", "n"],
+        "EC" => &["crv", "x", "y"],
+        "OKP" => &["crv", "x"],
+        _ => &[],
+    }
+}
+
 /// A public JWK carrying only the members verifiers need, never private ones.
-fn public_jwk(full: &Jwk) -> Result<Jwk, GenerateError> {
-    let member = |name: &str| {
-        full.parameter(name)
-            .and_then(|v| v.as_str())
-            .map(str::to_string)
-            .ok_or_else(|| GenerateError::Jose(format!("public key without `{name}`")))
-    };
-    let mut jwk = Jwk::new("RSA");
+fn public_jwk(full: &Jwk, alg: SigningAlg) -> Result<Jwk, GenerateError> {
+    let kty = full.key_type().to_string();
+    let members = public_members(&kty);
+    if members.is_empty() {
+        return Err(jose(format!("unexpected key type {kty}")));
+    }
+    let mut jwk = Jwk::new(&kty);
     jwk.set_key_use("sig");
-    jwk.set_algorithm(ALG);
-    jwk.set_parameter("n", Some(member("n")?.into()))
-        .map_err(|e| GenerateError::Jose(e.to_string()))?;
-    jwk.set_parameter("e", Some(member("e")?.into()))
-        .map_err(|e| GenerateError::Jose(e.to_string()))?;
+    jwk.set_algorithm(alg.as_str());
+    for name in members {
+        let value = full
+            .parameter(name)
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| jose(format!("public key without `{name}`")))?;
+        jwk.set_parameter(name, Some(value.into())).map_err(jose)?;
+    }
     Ok(jwk)
 }
 
 /// RFC 7638 JWK thumbprint: a key id that is unique per key and reproducible by anyone.
-fn thumbprint(public: &Jwk) -> Result<String, GenerateError> {
-    let n = public.parameter("n").and_then(|v| v.as_str());
-    let e = public.parameter("e").and_then(|v| v.as_str());
-    let (Some(n), Some(e)) = (n, e) else {
-        return Err(GenerateError::Jose("public key without n/e".into()));
-    };
-    // Members in lexicographic order, no whitespace (RFC 7638 §3.3).
-    let canonical = format!(r#"{{"e":"{e}","kty":"RSA","n":"{n}"}}"#);
-    Ok(URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes())))
+/// The same computation gives DPoP's `jkt` (RFC 9449 §6.1).
+pub fn thumbprint(public: &Jwk) -> Result<String, GenerateError> {
+    let kty = public.key_type();
+    let members = public_members(kty);
+    if members.is_empty() {
+        return Err(jose(format!("no thumbprint for key type {kty}")));
+    }
+    // Members in lexicographic order, no whitespace (RFC 7638 §3.3). Built by hand: another
+    // crate may turn on serde_json's `preserve_order`, and then a map keeps insertion order.
+    let mut pairs: Vec<(&str, &str)> = vec![("kty", kty)];
+    for name in members {
+        let value = public
+            .parameter(name)
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| jose(format!("public key without `{name}`")))?;
+        pairs.push((name, value));
+    }
+    pairs.sort_unstable_by_key(|(name, _)| *name);
+    let body: Vec<String> = pairs
+        .iter()
+        .map(|(name, value)| format!("\"{name}\":{}", serde_json::Value::from(*value)))
+        .collect();
+    let text = format!("{{{}}}", body.join(","));
+    Ok(URL_SAFE_NO_PAD.encode(Sha256::digest(text.as_bytes())))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_generated_key_exports_only_public_members() {
-        let key = generate(2048).unwrap();
+    fn members(key: &GeneratedKey) -> Vec<String> {
         let jwk: serde_json::Value = serde_json::from_str(&key.public_jwk).unwrap();
-        let mut members: Vec<&str> = jwk
-            .as_object()
-            .unwrap()
-            .keys()
-            .map(|k| k.as_str())
-            .collect();
-        members.sort();
-        assert_eq!(members, ["alg", "e", "kid", "kty", "n", "use"]);
-        assert_eq!(jwk["kid"], key.kid.as_str());
-        assert_eq!(jwk["alg"], "RS256");
-        assert_eq!(jwk["use"], "sig");
-        assert_eq!(key.kid.len(), 43);
+        let mut names: Vec<String> = jwk.as_object().unwrap().keys().cloned().collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_generated_key_exports_only_public_members_for_each_algorithm() {
+        let expected: [(SigningAlg, &[&str]); 4] = [
+            (SigningAlg::Rs256, &["alg", "e", "kid", "kty", "n", "use"]),
+            (SigningAlg::Ps256, &["alg", "e", "kid", "kty", "n", "use"]),
+            (
+                SigningAlg::Es256,
+                &["alg", "crv", "kid", "kty", "use", "x", "y"],
+            ),
+            (SigningAlg::EdDsa, &["alg", "crv", "kid", "kty", "use", "x"]),
+        ];
+        for (alg, names) in expected {
+            let key = generate(alg, 2048).unwrap();
+            assert_eq!(members(&key), names, "{alg}");
+            let jwk: serde_json::Value = serde_json::from_str(&key.public_jwk).unwrap();
+            assert_eq!(jwk["kid"], key.kid.as_str());
+            assert_eq!(jwk["alg"], alg.as_str());
+            assert_eq!(jwk["use"], "sig");
+            assert_eq!(key.kid.len(), 43);
+            // The stored private key loads back into a signer of the same algorithm.
+            alg.signer_from_der(key.private_der.expose()).unwrap();
+        }
+    }
+
+    #[test]
+    fn thumbprints_match_rfc_7638s_example() {
+        // RFC 7638 §3.1.
+        let jwk = Jwk::from_bytes(br#"{"kty":"RSA","n":"0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw","e":"AQAB","alg":"RS256","kid":"2011-04-29"}"#).unwrap();
+        assert_eq!(
+            thumbprint(&jwk).unwrap(),
+            "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+        );
     }
 }

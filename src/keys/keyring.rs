@@ -3,8 +3,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bytes::Bytes;
-use josekit::jws::alg::rsassa::{RsassaJwsSigner, RsassaJwsVerifier};
-use josekit::jws::{JwsHeader, RS256};
+use josekit::jws::{JwsHeader, JwsSigner, JwsVerifier};
 use josekit::jwt::JwtPayload;
 use sha2::{Digest, Sha256};
 
@@ -12,29 +11,32 @@ use super::lifecycle::{self, KeyTimes};
 use super::manager::KeyError;
 use super::sealed::{Kek, SealError};
 use crate::clock::UnixTime;
+use crate::domain::signing_alg::SigningAlg;
 use crate::store::signing_keys::SigningKeyRow;
 
 pub struct SigningKey {
     pub kid: String,
-    pub alg: String,
+    pub alg: SigningAlg,
     pub times: KeyTimes,
-    signer: Option<RsassaJwsSigner>,
-    verifier: RsassaJwsVerifier,
+    signer: Option<Box<dyn JwsSigner>>,
+    verifier: Box<dyn JwsVerifier>,
 }
 
 impl SigningKey {
-    pub fn signer(&self) -> Option<&RsassaJwsSigner> {
-        self.signer.as_ref()
+    pub fn signer(&self) -> Option<&dyn JwsSigner> {
+        self.signer.as_deref()
     }
 
-    pub fn verifier(&self) -> &RsassaJwsVerifier {
-        &self.verifier
+    pub fn verifier(&self) -> &dyn JwsVerifier {
+        &*self.verifier
     }
 }
 
 /// An immutable snapshot of the keys, swapped whole on refresh.
 pub struct KeySet {
     keys: Vec<SigningKey>,
+    /// What signs when nobody asks for an algorithm: the first of `keys.algorithms`.
+    default_alg: SigningAlg,
     /// Row identity and schedule; a refresh that finds the same rebuilds nothing.
     fingerprint: Vec<(String, Option<UnixTime>, Option<UnixTime>)>,
     jwks: Bytes,
@@ -49,18 +51,27 @@ pub fn fingerprint(rows: &[SigningKeyRow]) -> Vec<(String, Option<UnixTime>, Opt
 
 impl KeySet {
     pub fn empty() -> Self {
-        Self::build(Vec::new(), Vec::new())
+        Self::build(Vec::new(), Vec::new(), SigningAlg::Rs256)
     }
 
     /// Opens every private key with the KEK. A key that will not open means the KEK is
     /// not the one that sealed this database's keys: that stops start-up rather than
     /// letting a new key set replace the old one.
-    pub fn load(rows: &[SigningKeyRow], kek: &Kek, now: UnixTime) -> Result<Self, KeyError> {
+    pub fn load(
+        rows: &[SigningKeyRow],
+        kek: &Kek,
+        now: UnixTime,
+        default_alg: SigningAlg,
+    ) -> Result<Self, KeyError> {
         let mut keys = Vec::with_capacity(rows.len());
         for row in rows {
+            let alg: SigningAlg = row
+                .alg
+                .parse()
+                .map_err(|e| KeyError::Jose(format!("key {}: {e}", row.kid)))?;
             let jwk = josekit::jwk::Jwk::from_bytes(row.public_jwk.as_bytes())
                 .map_err(|e| KeyError::Jose(format!("public key {}: {e}", row.kid)))?;
-            let verifier = RS256
+            let verifier = alg
                 .verifier_from_jwk(&jwk)
                 .map_err(|e| KeyError::Jose(format!("public key {}: {e}", row.kid)))?;
             let signer = match &row.private_key_sealed {
@@ -71,17 +82,16 @@ impl KeySet {
                         },
                         other => other.into(),
                     })?;
-                    let mut signer = RS256
+                    let signer = alg
                         .signer_from_der(der.expose())
                         .map_err(|e| KeyError::Jose(format!("private key {}: {e}", row.kid)))?;
-                    signer.set_key_id(&row.kid);
                     Some(signer)
                 }
                 None => None,
             };
             keys.push(SigningKey {
                 kid: row.kid.clone(),
-                alg: row.alg.clone(),
+                alg,
                 times: KeyTimes::from(row),
                 signer,
                 verifier,
@@ -92,12 +102,16 @@ impl KeySet {
             .filter(|r| KeyTimes::from(*r).is_published(now))
             .filter_map(|r| serde_json::from_str(&r.public_jwk).ok())
             .collect();
-        let mut set = Self::build(keys, published);
+        let mut set = Self::build(keys, published, default_alg);
         set.fingerprint = fingerprint(rows);
         Ok(set)
     }
 
-    fn build(keys: Vec<SigningKey>, published: Vec<serde_json::Value>) -> Self {
+    fn build(
+        keys: Vec<SigningKey>,
+        published: Vec<serde_json::Value>,
+        default_alg: SigningAlg,
+    ) -> Self {
         let jwks = Bytes::from(serde_json::json!({ "keys": published }).to_string());
         let etag = format!(
             "\"{}\"",
@@ -105,6 +119,7 @@ impl KeySet {
         );
         Self {
             keys,
+            default_alg,
             fingerprint: Vec::new(),
             jwks,
             etag,
@@ -115,9 +130,31 @@ impl KeySet {
         &self.fingerprint
     }
 
-    /// The key that signs at `now`.
+    /// The algorithm of tokens nobody chose one for (feed, status lists, logout tokens).
+    pub fn default_alg(&self) -> SigningAlg {
+        self.default_alg
+    }
+
+    /// The key of the default algorithm that signs at `now`.
     pub fn active(&self, now: UnixTime) -> Option<&SigningKey> {
-        lifecycle::active(&self.keys, now, |k| &k.times)
+        self.active_for(self.default_alg, now)
+    }
+
+    /// The key of `alg` that signs at `now`: each algorithm rotates on its own.
+    pub fn active_for(&self, alg: SigningAlg, now: UnixTime) -> Option<&SigningKey> {
+        let keys: Vec<&SigningKey> = self.keys.iter().filter(|k| k.alg == alg).collect();
+        lifecycle::active(&keys, now, |k| &k.times).copied()
+    }
+
+    /// Where `key` is in its algorithm's lifecycle.
+    pub fn state(&self, key: &SigningKey, now: UnixTime) -> lifecycle::KeyState {
+        let same: Vec<&SigningKey> = self.keys.iter().filter(|k| k.alg == key.alg).collect();
+        let key = same
+            .iter()
+            .find(|k| k.kid == key.kid)
+            .copied()
+            .unwrap_or(key);
+        lifecycle::state(&key, &same, now, |k| &k.times)
     }
 
     pub fn get(&self, kid: &str) -> Option<&SigningKey> {
@@ -141,8 +178,21 @@ impl KeySet {
     /// Signs a JWT with the key active at `now`; the header gets `typ`, `alg` and `kid`
     /// (RFC 8725 §3.11: explicit typing, so one kind of token cannot pass for another).
     pub fn sign(&self, typ: &str, payload: &JwtPayload, now: UnixTime) -> Result<String, KeyError> {
-        let key = self.active(now).ok_or(KeyError::NoActiveKey)?;
-        let signer = key.signer().ok_or(KeyError::NoActiveKey)?;
+        self.sign_as(self.default_alg, typ, payload, now)
+    }
+
+    /// [`KeySet::sign`] with the active key of `alg`.
+    pub fn sign_as(
+        &self,
+        alg: SigningAlg,
+        typ: &str,
+        payload: &JwtPayload,
+        now: UnixTime,
+    ) -> Result<String, KeyError> {
+        let key = self
+            .active_for(alg, now)
+            .ok_or(KeyError::NoActiveKeyFor(alg))?;
+        let signer = key.signer().ok_or(KeyError::NoActiveKeyFor(alg))?;
         let _span = tracing::info_span!("sign", jwt.typ = typ, jwt.alg = %key.alg).entered();
         let mut header = JwsHeader::new();
         header.set_token_type(typ);
@@ -169,12 +219,13 @@ impl KeySet {
             .claim("kid")
             .and_then(|v| v.as_str())
             .ok_or_else(|| KeyError::Jose("no kid".into()))?;
-        if header.claim("alg").and_then(|v| v.as_str()) != Some(super::generate::ALG) {
-            return Err(KeyError::Jose("unexpected alg".into()));
-        }
         let key = self
             .get(kid)
             .ok_or_else(|| KeyError::Jose("unknown kid".into()))?;
+        // The key decides the algorithm, never the header (RFC 8725 §3.1).
+        if header.claim("alg").and_then(|v| v.as_str()) != Some(key.alg.as_str()) {
+            return Err(KeyError::Jose("unexpected alg".into()));
+        }
         josekit::jwt::decode_with_verifier(jwt, key.verifier())
             .map(|(payload, _)| payload)
             .map_err(|e| KeyError::Jose(e.to_string()))
@@ -182,22 +233,31 @@ impl KeySet {
 
     /// A key set with one fresh key, active from `now`, that lives only in memory: for
     /// unit tests of the rules that sign and verify.
+    /// One key per algorithm, RS256 the default.
     #[cfg(test)]
     pub fn ephemeral(now: UnixTime) -> Self {
         let kek = Kek::generate();
-        let key = super::generate::generate(2048).expect("key generation");
-        let row = SigningKeyRow {
-            private_key_sealed: Some(kek.seal(&key.kid, key.private_der.expose()).expect("seal")),
-            kid: key.kid,
-            alg: key.alg.to_string(),
-            public_jwk: key.public_jwk,
-            generation: 1,
-            created_at: now - 1,
-            activates_at: now - 1,
-            retires_at: None,
-            expires_at: None,
-        };
-        Self::load(&[row], &kek, now).expect("load")
+        let rows: Vec<SigningKeyRow> = SigningAlg::ALL
+            .into_iter()
+            .zip(1..)
+            .map(|(alg, generation)| {
+                let key = super::generate::generate(alg, 2048).expect("key generation");
+                SigningKeyRow {
+                    private_key_sealed: Some(
+                        kek.seal(&key.kid, key.private_der.expose()).expect("seal"),
+                    ),
+                    kid: key.kid,
+                    alg: key.alg.to_string(),
+                    public_jwk: key.public_jwk,
+                    generation,
+                    created_at: now - 1,
+                    activates_at: now - 1,
+                    retires_at: None,
+                    expires_at: None,
+                }
+            })
+            .collect();
+        Self::load(&rows, &kek, now, SigningAlg::Rs256).expect("load")
     }
 }
 

@@ -11,6 +11,7 @@ use super::sealed::{Kek, SealError, resolve_kek};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::domain::secret::Secret;
+use crate::domain::signing_alg::SigningAlg;
 use crate::store::{Store, StoreError, signing_keys};
 use crate::telemetry::metrics::Metrics;
 
@@ -30,6 +31,8 @@ pub enum KeyError {
     WrongKek { kid: String },
     #[error("no signing key is active")]
     NoActiveKey,
+    #[error("no {0} signing key is active (is it in keys.algorithms?)")]
+    NoActiveKeyFor(crate::domain::signing_alg::SigningAlg),
 }
 
 /// Owns the key cache of this instance: loads it at start, refreshes it on an interval and
@@ -42,6 +45,8 @@ pub struct KeyManager {
     clock: Arc<dyn Clock>,
     policy: Policy,
     rsa_bits: usize,
+    /// `keys.algorithms`: each has its own key and schedule; the first is the default.
+    algorithms: Vec<SigningAlg>,
     refresh_interval: Duration,
     current: RwLock<Arc<KeySet>>,
 }
@@ -85,6 +90,7 @@ impl KeyManager {
             clock,
             policy: policy(settings),
             rsa_bits: settings.keys.rsa_bits,
+            algorithms: settings.keys.algorithms.clone(),
             refresh_interval: Duration::from_secs(settings.keys.refresh_interval_secs),
             current: RwLock::new(Arc::new(KeySet::empty())),
         });
@@ -106,13 +112,25 @@ impl KeyManager {
         self.policy
     }
 
+    /// The configured algorithms, in the operator's order.
+    pub fn algorithms(&self) -> &[SigningAlg] {
+        &self.algorithms
+    }
+
+    pub fn default_alg(&self) -> SigningAlg {
+        self.algorithms
+            .first()
+            .copied()
+            .unwrap_or(SigningAlg::Rs256)
+    }
+
     /// Reloads keys from the database if they changed.
     pub async fn refresh(&self) -> Result<(), KeyError> {
         let rows = self.store.run(signing_keys::list).await?;
         if self.current().fingerprint() == fingerprint(&rows).as_slice() {
             return Ok(());
         }
-        let set = KeySet::load(&rows, &self.kek, self.clock.now())?;
+        let set = KeySet::load(&rows, &self.kek, self.clock.now(), self.default_alg())?;
         if !self.current().keys().is_empty() {
             self.metrics.cache_reloaded("keys");
         }
@@ -127,6 +145,7 @@ impl KeyManager {
     pub async fn maintain(&self) -> Result<(), KeyError> {
         let kek = self.kek.clone();
         let (policy, rsa_bits, now) = (self.policy, self.rsa_bits, self.clock.now());
+        let algorithms = self.algorithms.clone();
         self.store
             .run(move |conn| {
                 Rotator {
@@ -135,7 +154,7 @@ impl KeyManager {
                     policy,
                     actor: "system",
                 }
-                .maintain(conn, now)
+                .maintain(conn, &algorithms, now)
             })
             .await?;
         self.refresh().await

@@ -1,6 +1,7 @@
 //! Creating and retiring keys in the database: synchronous, shared by the background
-//! schedule and the CLI. The key is generated and sealed before the transaction so no
-//! lock is held during RSA generation; the unique `generation` column decides a race.
+//! schedule and the CLI. Each algorithm has its own key and its own schedule; generations
+//! are numbered across all of them. The key is generated and sealed before the transaction
+//! so no lock is held during RSA generation; the unique `generation` column decides a race.
 
 use diesel::Connection;
 use serde_json::json;
@@ -10,6 +11,7 @@ use super::lifecycle::{KeyTimes, Policy, due_activation};
 use super::manager::KeyError;
 use super::sealed::Kek;
 use crate::clock::UnixTime;
+use crate::domain::signing_alg::SigningAlg;
 use crate::store::audit::{self, AuditEvent};
 use crate::store::signing_keys::{self, SigningKeyRow};
 use crate::store::{DbConnection, StoreError};
@@ -38,22 +40,38 @@ pub struct Rotator<'a> {
 }
 
 impl Rotator<'_> {
-    /// The background schedule: creates the first key, or the next one when it is due, and
-    /// deletes keys past their publication. Returns the kid created, if any.
+    /// The background schedule, for each configured algorithm: creates its first key, or
+    /// the next one when it is due; retires the keys of algorithms no longer configured
+    /// (they stay published until their tokens expire); deletes keys past their
+    /// publication. Returns the kids created.
     pub fn maintain(
         &self,
         conn: &mut DbConnection,
+        algorithms: &[SigningAlg],
         now: UnixTime,
-    ) -> Result<Option<String>, KeyError> {
-        let rows = signing_keys::list(conn)?;
-        let times: Vec<KeyTimes> = rows.iter().map(KeyTimes::from).collect();
-        let created = match due_activation(&times, now, &self.policy) {
-            Some(at) => match self.create(conn, &rows, at, now, false)? {
-                Rotated::Created { kid, .. } => Some(kid),
-                _ => None,
-            },
-            None => None,
-        };
+    ) -> Result<Vec<String>, KeyError> {
+        let mut created = Vec::new();
+        for &alg in algorithms {
+            let all = signing_keys::list(conn)?;
+            let times: Vec<KeyTimes> = of_alg(&all, alg).map(KeyTimes::from).collect();
+            if let Some(at) = due_activation(&times, now, &self.policy)
+                && let Rotated::Created { kid, .. } =
+                    self.create(conn, &all, alg, at, now, false)?
+            {
+                created.push(kid);
+            }
+        }
+        for row in signing_keys::list(conn)? {
+            let configured = row
+                .alg
+                .parse::<SigningAlg>()
+                .is_ok_and(|a| algorithms.contains(&a));
+            if !configured && row.retires_at.is_none() {
+                signing_keys::retire(conn, &row.kid, now, now + self.policy.retention)?;
+                crate::store::notify::notify(conn, crate::store::notify::Topic::Keys)?;
+                tracing::info!(kid = %row.kid, alg = %row.alg, "signing key retired: its algorithm is no longer in keys.algorithms");
+            }
+        }
         let removed = signing_keys::delete_expired(conn, now)?;
         if removed > 0 {
             tracing::info!(removed, "expired signing keys deleted");
@@ -61,13 +79,16 @@ impl Rotator<'_> {
         Ok(created)
     }
 
-    /// `keys rotate`: schedules a successor through the normal pre-publication window.
+    /// `keys rotate`: schedules a successor of `alg`'s key through the normal
+    /// pre-publication window.
     pub fn rotate_scheduled(
         &self,
         conn: &mut DbConnection,
+        alg: SigningAlg,
         now: UnixTime,
     ) -> Result<Rotated, KeyError> {
-        let rows = signing_keys::list(conn)?;
+        let all = signing_keys::list(conn)?;
+        let rows: Vec<&SigningKeyRow> = of_alg(&all, alg).collect();
         if let Some(p) = rows
             .iter()
             .filter(|r| r.activates_at > now)
@@ -78,12 +99,12 @@ impl Rotator<'_> {
                 activates_at: p.activates_at,
             });
         }
-        let at = if rows.iter().any(|r| !KeyTimes::from(r).is_expired(now)) {
+        let at = if rows.iter().any(|r| !KeyTimes::from(*r).is_expired(now)) {
             now + self.policy.prepublish
         } else {
             now
         };
-        self.create(conn, &rows, at, now, false)
+        self.create(conn, &all, alg, at, now, false)
     }
 
     /// `keys rotate --now`: a new key signs from this instant (pending keys are dropped).
@@ -92,31 +113,32 @@ impl Rotator<'_> {
     pub fn rotate_now(
         &self,
         conn: &mut DbConnection,
+        alg: SigningAlg,
         now: UnixTime,
         revoke_previous: bool,
     ) -> Result<Rotated, KeyError> {
-        let rows: Vec<SigningKeyRow> = signing_keys::list(conn)?
-            .into_iter()
-            .filter(|r| r.activates_at <= now)
-            .collect();
-        self.create(conn, &rows, now, now, revoke_previous)
+        let all = signing_keys::list(conn)?;
+        self.create(conn, &all, alg, now, now, revoke_previous)
     }
 
+    /// Creates a key of `alg`; `all` is every stored key (generations are numbered across
+    /// algorithms, so the next one is above all of them).
     fn create(
         &self,
         conn: &mut DbConnection,
-        rows: &[SigningKeyRow],
+        all: &[SigningKeyRow],
+        alg: SigningAlg,
         activates_at: UnixTime,
         now: UnixTime,
         revoke_previous: bool,
     ) -> Result<Rotated, KeyError> {
-        let key = generate(self.rsa_bits)?;
+        let key = generate(alg, self.rsa_bits)?;
         let sealed = self.kek.seal(&key.kid, key.private_der.expose())?;
-        let previous = rows
-            .iter()
-            .filter(|r| !KeyTimes::from(*r).is_expired(now))
+        // The key it supersedes: the newest of its algorithm that already signs.
+        let previous = of_alg(all, alg)
+            .filter(|r| r.activates_at <= now && !KeyTimes::from(*r).is_expired(now))
             .max_by_key(|r| r.generation);
-        let generation = rows.iter().map(|r| r.generation).max().unwrap_or(0) + 1;
+        let generation = all.iter().map(|r| r.generation).max().unwrap_or(0) + 1;
         let row = SigningKeyRow {
             kid: key.kid.clone(),
             alg: key.alg.to_string(),
@@ -131,7 +153,7 @@ impl Rotator<'_> {
         let result = conn.transaction(|c| {
             if activates_at <= now {
                 // Immediate activation supersedes any scheduled successor.
-                signing_keys::delete_pending(c, now)?;
+                signing_keys::delete_pending(c, alg.as_str(), now)?;
             }
             signing_keys::insert(c, &row)?;
             crate::store::notify::notify(c, crate::store::notify::Topic::Keys)?;
@@ -152,7 +174,7 @@ impl Rotator<'_> {
                 &AuditEvent {
                     event: "keys.created",
                     actor: self.actor,
-                    details: json!({ "kid": row.kid, "activates_at": activates_at }),
+                    details: json!({ "kid": row.kid, "alg": row.alg, "activates_at": activates_at }),
                     ..Default::default()
                 },
                 now,
@@ -173,7 +195,7 @@ impl Rotator<'_> {
         });
         match result {
             Ok(()) => {
-                tracing::info!(kid = %row.kid, activates_at, "signing key created");
+                tracing::info!(kid = %row.kid, alg = %row.alg, activates_at, "signing key created");
                 Ok(Rotated::Created {
                     kid: row.kid,
                     activates_at,
@@ -183,4 +205,8 @@ impl Rotator<'_> {
             Err(e) => Err(e.into()),
         }
     }
+}
+
+fn of_alg(rows: &[SigningKeyRow], alg: SigningAlg) -> impl Iterator<Item = &SigningKeyRow> {
+    rows.iter().filter(move |r| r.alg == alg.as_str())
 }

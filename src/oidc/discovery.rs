@@ -10,6 +10,7 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::config::Features;
+use crate::domain::signing_alg::SigningAlg;
 use crate::endpoints::{self, Endpoint};
 
 /// What this server implements besides its endpoints.
@@ -21,12 +22,16 @@ pub struct Capabilities {
     pub grant_types: Vec<&'static str>,
     pub token_auth_methods: Vec<&'static str>,
     pub token_auth_signing_algs: Vec<&'static str>,
+    /// `keys.algorithms`: what signs ID tokens (and access tokens), and what DPoP proofs
+    /// may use.
+    pub signing_algs: Vec<SigningAlg>,
 }
 
 impl Capabilities {
-    pub fn current(features: &Features) -> Self {
+    pub fn current(features: &Features, signing_algs: &[SigningAlg]) -> Self {
         Self {
             features: features.clone(),
+            signing_algs: signing_algs.to_vec(),
             scopes: vec![
                 "openid",
                 "profile",
@@ -85,7 +90,12 @@ pub fn metadata(issuer: &str, caps: &Capabilities) -> Value {
     m.insert("subject_types_supported".into(), json!(["public"]));
     m.insert(
         "id_token_signing_alg_values_supported".into(),
-        json!([crate::keys::generate::ALG]),
+        json!(caps.signing_algs),
+    );
+    // RFC 9449 §5.1: proofs may use what we sign with (asymmetric only).
+    m.insert(
+        "dpop_signing_alg_values_supported".into(),
+        json!(caps.signing_algs),
     );
     m.insert("scopes_supported".into(), json!(caps.scopes));
     m.insert("claims_supported".into(), json!(caps.claims));
@@ -163,7 +173,7 @@ mod tests {
     fn metadata_uses_the_issuer_byte_for_byte() {
         let m = metadata(
             "https://id.example.com/tenant",
-            &Capabilities::current(&Features::default()),
+            &Capabilities::current(&Features::default(), &[SigningAlg::Rs256]),
         );
         assert_eq!(m["issuer"], "https://id.example.com/tenant");
         assert_eq!(
@@ -176,7 +186,7 @@ mod tests {
     fn switched_off_features_are_not_advertised() {
         let on = metadata(
             "https://id.example",
-            &Capabilities::current(&Features::default()),
+            &Capabilities::current(&Features::default(), &[SigningAlg::Rs256]),
         );
         assert_eq!(
             on["introspection_endpoint"],
@@ -188,11 +198,14 @@ mod tests {
         );
         let off = metadata(
             "https://id.example",
-            &Capabilities::current(&Features {
-                revocation_feed: false,
-                introspection: false,
-                forward_auth: false,
-            }),
+            &Capabilities::current(
+                &Features {
+                    revocation_feed: false,
+                    introspection: false,
+                    forward_auth: false,
+                },
+                &[SigningAlg::Rs256],
+            ),
         );
         for member in [
             "introspection_endpoint",

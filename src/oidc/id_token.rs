@@ -5,10 +5,9 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use josekit::jwt::JwtPayload;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use crate::clock::UnixTime;
-use crate::keys::{KeyError, KeySet};
+use crate::keys::{KeyError, KeySet, SigningAlg};
 
 pub struct IdTokenRequest<'a> {
     pub issuer: &'a str,
@@ -23,15 +22,17 @@ pub struct IdTokenRequest<'a> {
     pub access_token: &'a str,
     pub now: UnixTime,
     pub ttl: i64,
+    /// The client's `id_token_signed_response_alg`, or the default.
+    pub alg: SigningAlg,
 }
 
 /// The `typ` of our ID tokens (OIDC Core leaves it open; RFC 7519 §5.1 suggests `JWT`).
 pub const TYP: &str = "JWT";
 
-/// `at_hash`: the left half of the SHA-256 of the access token, base64url (RS256's hash).
-pub fn at_hash(access_token: &str) -> String {
-    let digest = Sha256::digest(access_token.as_bytes());
-    URL_SAFE_NO_PAD.encode(&digest[..16])
+/// `at_hash` (OIDC Core §3.1.3.6): the left half of the access token's hash under the ID
+/// token's algorithm, base64url.
+pub fn at_hash(alg: SigningAlg, access_token: &str) -> String {
+    URL_SAFE_NO_PAD.encode(alg.left_half_hash(access_token))
 }
 
 pub fn issue(keys: &KeySet, r: &IdTokenRequest<'_>) -> Result<String, KeyError> {
@@ -47,7 +48,7 @@ pub fn issue(keys: &KeySet, r: &IdTokenRequest<'_>) -> Result<String, KeyError> 
     set("iat", json!(r.now))?;
     set("exp", json!(r.now + r.ttl))?;
     set("auth_time", json!(r.auth_time))?;
-    set("at_hash", json!(at_hash(r.access_token)))?;
+    set("at_hash", json!(at_hash(r.alg, r.access_token)))?;
     if let Some(n) = r.nonce {
         set("nonce", json!(n))?;
     }
@@ -60,7 +61,7 @@ pub fn issue(keys: &KeySet, r: &IdTokenRequest<'_>) -> Result<String, KeyError> 
     if let Some(s) = r.sid {
         set("sid", json!(s))?;
     }
-    keys.sign(TYP, &p, r.now)
+    keys.sign_as(r.alg, TYP, &p, r.now)
 }
 
 /// What an `id_token_hint` tells us: whose session it was, which one, for which client.
@@ -128,6 +129,7 @@ mod tests {
             access_token: "at",
             now,
             ttl: 300,
+            alg: SigningAlg::Rs256,
         }
     }
 
@@ -207,6 +209,8 @@ mod tests {
                 ttl: 60,
                 extra: Default::default(),
                 status: None,
+                alg: crate::keys::SigningAlg::Rs256,
+                jkt: None,
             },
         )
         .unwrap();
@@ -241,7 +245,10 @@ mod tests {
     fn at_hash_matches_the_oidc_example() {
         // OpenID Connect Core, Appendix A.3.
         assert_eq!(
-            super::at_hash("jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"),
+            super::at_hash(
+                SigningAlg::Rs256,
+                "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"
+            ),
             "77QmUPtjPfzWtF2AnpK9RQ"
         );
     }

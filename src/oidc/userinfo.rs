@@ -13,6 +13,8 @@ use crate::token::inspect;
 pub struct Access {
     pub sub: String,
     pub scope: Scope,
+    /// The DPoP key the token is bound to, if it is (the caller checks the proof).
+    pub jkt: Option<String>,
 }
 
 /// Why a token may not read UserInfo, as RFC 6750 §3.1 names it.
@@ -63,6 +65,7 @@ pub fn authorize(
     Ok(Access {
         sub: sub.to_string(),
         scope,
+        jkt: claims.jkt().map(str::to_string),
     })
 }
 
@@ -97,6 +100,8 @@ mod tests {
                 ttl: 60,
                 extra,
                 status: None,
+                alg: crate::keys::SigningAlg::Rs256,
+                jkt: None,
             },
         )
         .unwrap()

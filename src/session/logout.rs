@@ -134,6 +134,7 @@ mod tests {
                 access_token: "at",
                 now: 100,
                 ttl: 60,
+                alg: crate::keys::SigningAlg::Rs256,
             },
         )
         .unwrap()

@@ -1,6 +1,6 @@
 //! The `clients` table.
 
-use super::schema::{cache_versions, client_keys, client_permissions, clients};
+use super::schema::{cache_versions, client_keys, client_permissions, client_policies, clients};
 use super::{DbConnection, StoreError, json};
 use crate::clock::UnixTime;
 use crate::domain::audience::Audience;
@@ -8,6 +8,7 @@ use crate::domain::client::Client;
 use crate::domain::client_id::ClientId;
 use crate::domain::redirect_uri::RedirectUri;
 use crate::domain::scope::Scope;
+use crate::domain::signing_alg::SigningAlg;
 use diesel::prelude::*;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -29,6 +30,55 @@ struct ClientRow {
     token_endpoint_auth_method: String,
     created_at: i64,
     updated_at: i64,
+}
+
+/// A client's policy row: present only when one value differs from the defaults.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = client_policies)]
+struct PolicyRow {
+    client_id: String,
+    access_token_alg: Option<String>,
+    id_token_alg: Option<String>,
+    require_dpop: bool,
+    require_par: bool,
+    profile: Option<String>,
+}
+
+impl PolicyRow {
+    fn of(c: &Client) -> Option<Self> {
+        let row = PolicyRow {
+            client_id: c.id.to_string(),
+            access_token_alg: c.access_token_alg.map(|a| a.to_string()),
+            id_token_alg: c.id_token_alg.map(|a| a.to_string()),
+            require_dpop: c.require_dpop,
+            require_par: c.require_par,
+            profile: c.profile.map(|p| p.to_string()),
+        };
+        let default = row.access_token_alg.is_none()
+            && row.id_token_alg.is_none()
+            && !row.require_dpop
+            && !row.require_par
+            && row.profile.is_none();
+        (!default).then_some(row)
+    }
+
+    fn apply(self, c: &mut Client) -> Result<(), StoreError> {
+        let alg = |column: &str, v: Option<String>| -> Result<Option<SigningAlg>, StoreError> {
+            v.map(|a| a.parse())
+                .transpose()
+                .map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
+        };
+        c.access_token_alg = alg("client_policies.access_token_alg", self.access_token_alg)?;
+        c.id_token_alg = alg("client_policies.id_token_alg", self.id_token_alg)?;
+        c.require_dpop = self.require_dpop;
+        c.require_par = self.require_par;
+        c.profile = self
+            .profile
+            .map(|p| p.parse())
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(format!("client_policies.profile: {e}")))?;
+        Ok(())
+    }
 }
 
 impl TryFrom<ClientRow> for Client {
@@ -75,6 +125,11 @@ impl TryFrom<ClientRow> for Client {
             jwks: None,
             jwks_uri: None,
             permissions: Vec::new(),
+            access_token_alg: None,
+            id_token_alg: None,
+            require_dpop: false,
+            require_par: false,
+            profile: None,
             created_at: r.created_at,
             updated_at: r.updated_at,
         })
@@ -119,6 +174,11 @@ pub fn insert(
                 client_keys::jwks_uri.eq(&reg.jwks_uri),
                 client_keys::updated_at.eq(now),
             ))
+            .execute(conn)?;
+    }
+    if let Some(policy) = PolicyRow::of(reg) {
+        diesel::insert_into(client_policies::table)
+            .values(&policy)
             .execute(conn)?;
     }
     for p in &reg.permissions {
@@ -173,6 +233,17 @@ fn attach_keys(conn: &mut DbConnection, clients: &mut [Client]) -> Result<(), St
             c.permissions.push(p);
         }
     }
+    let policies: Vec<PolicyRow> = client_policies::table
+        .select(PolicyRow::as_select())
+        .load(conn)?;
+    for policy in policies {
+        if let Some(c) = clients
+            .iter_mut()
+            .find(|c| c.id == policy.client_id.as_str())
+        {
+            policy.apply(c)?;
+        }
+    }
     Ok(())
 }
 
@@ -199,6 +270,14 @@ pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<Client>, StoreEr
         .filter(client_permissions::client_id.eq(id))
         .select(client_permissions::permission)
         .load(conn)?;
+    if let Some(policy) = client_policies::table
+        .find(id)
+        .select(PolicyRow::as_select())
+        .first(conn)
+        .optional()?
+    {
+        policy.apply(&mut client)?;
+    }
     Ok(Some(client))
 }
 

@@ -25,6 +25,9 @@ pub struct CodeRow {
     pub created_at: i64,
     pub expires_at: i64,
     pub amr: Option<String>,
+    /// The DPoP key the code is bound to (`dpop_jkt`, RFC 9449 §10): redemption needs a
+    /// proof by that key.
+    pub dpop_jkt: Option<String>,
 }
 
 pub fn insert(conn: &mut DbConnection, row: &CodeRow) -> Result<(), StoreError> {

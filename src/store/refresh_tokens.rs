@@ -26,6 +26,8 @@ pub struct RefreshRow {
     pub amr: Option<String>,
     pub acr: Option<String>,
     pub family_expires_at: Option<i64>,
+    /// The DPoP key a public client's refresh token is bound to (RFC 9449 §5).
+    pub dpop_jkt: Option<String>,
 }
 
 pub fn insert(conn: &mut DbConnection, row: &RefreshRow) -> Result<(), StoreError> {

@@ -23,6 +23,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// What a client requires beyond the defaults (algorithms, DPoP, PAR, profile).
+    client_policies (client_id) {
+        client_id -> Text,
+        access_token_alg -> Nullable<Text>,
+        id_token_alg -> Nullable<Text>,
+        require_dpop -> Bool,
+        require_par -> Bool,
+        profile -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     /// Public keys of clients that authenticate with `private_key_jwt` (RFC 7523): a JWK
     /// set given at registration, or a `jwks_uri` whose last fetched copy is cached here.
     client_keys (client_id) {
@@ -90,6 +102,7 @@ diesel::table! {
         created_at -> BigInt,
         expires_at -> BigInt,
         amr -> Nullable<Text>,
+        dpop_jkt -> Nullable<Text>,
     }
 }
 
@@ -110,6 +123,7 @@ diesel::table! {
         amr -> Nullable<Text>,
         acr -> Nullable<Text>,
         family_expires_at -> Nullable<BigInt>,
+        dpop_jkt -> Nullable<Text>,
     }
 }
 
@@ -172,6 +186,26 @@ diesel::table! {
     client_assertion_jtis (client_id, jti) {
         client_id -> Text,
         jti -> Text,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// DPoP proofs seen (RFC 9449 §11.1), by SHA-256 of the key's thumbprint and `jti`.
+    dpop_proof_jtis (id_hash) {
+        id_hash -> Binary,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Pushed authorization requests (RFC 9126), by SHA-256 of their `request_uri`.
+    pushed_requests (uri_hash) {
+        uri_hash -> Binary,
+        client_id -> Text,
+        params -> Text,
+        dpop_jkt -> Nullable<Text>,
+        created_at -> BigInt,
         expires_at -> BigInt,
     }
 }

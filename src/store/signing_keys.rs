@@ -61,12 +61,18 @@ pub fn retire(
     Ok(())
 }
 
-/// Deletes keys that are not active yet (an emergency rotation supersedes them).
-pub fn delete_pending(conn: &mut DbConnection, now: UnixTime) -> Result<usize, StoreError> {
-    Ok(
-        diesel::delete(signing_keys::table.filter(signing_keys::activates_at.gt(now)))
-            .execute(conn)?,
+/// Deletes `alg`'s keys that are not active yet (an emergency rotation supersedes them).
+pub fn delete_pending(
+    conn: &mut DbConnection,
+    alg: &str,
+    now: UnixTime,
+) -> Result<usize, StoreError> {
+    Ok(diesel::delete(
+        signing_keys::table
+            .filter(signing_keys::activates_at.gt(now))
+            .filter(signing_keys::alg.eq(alg)),
     )
+    .execute(conn)?)
 }
 
 /// Deletes keys past their publication, private parts included.

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::clock::UnixTime;
 use crate::domain::audience::Audience;
 use crate::domain::scope::Scope;
-use crate::keys::{KeyError, KeySet};
+use crate::keys::{KeyError, KeySet, SigningAlg};
 
 /// RFC 9068 §2.1: the media type of a JWT access token, without `application/`.
 pub const TYP: &str = "at+jwt";
@@ -30,6 +30,10 @@ pub struct AccessTokenRequest<'a> {
     /// Where the token's status lives (draft-ietf-oauth-status-list §6.1): the list's URI
     /// and the token's index in it.
     pub status: Option<(&'a str, i64)>,
+    /// What signs it: the client's choice or `tokens.access_token_alg`.
+    pub alg: SigningAlg,
+    /// The DPoP key it is bound to (`cnf.jkt`, RFC 9449 §6.1).
+    pub jkt: Option<&'a str>,
 }
 
 #[derive(Debug, Clone)]
@@ -74,7 +78,10 @@ pub fn issue(keys: &KeySet, req: &AccessTokenRequest<'_>) -> Result<IssuedAccess
             json!({ "status_list": { "idx": idx, "uri": uri } }),
         )?;
     }
-    let token = keys.sign(TYP, &p, req.now)?;
+    if let Some(jkt) = req.jkt {
+        set("cnf", json!({ "jkt": jkt }))?;
+    }
+    let token = keys.sign_as(req.alg, TYP, &p, req.now)?;
     Ok(IssuedAccessToken {
         token,
         jti,

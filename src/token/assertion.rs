@@ -2,7 +2,7 @@
 //! JWT signed by a key whose public half it registered. No shared secret exists.
 
 use josekit::jwk::{Jwk, JwkSet};
-use josekit::jws::{ES256, ES384, JwsVerifier, PS256, PS384, PS512, RS256, RS384, RS512};
+use josekit::jws::{ES256, ES384, EdDSA, JwsVerifier, PS256, PS384, PS512, RS256, RS384, RS512};
 use serde_json::Value;
 
 use crate::clock::UnixTime;
@@ -14,7 +14,7 @@ pub const MAX_ASSERTION_LIFETIME: i64 = 600;
 /// Asymmetric algorithms only: `none` and HMAC (which would need a shared secret) are
 /// refused.
 pub const SUPPORTED_ALGS: &[&str] = &[
-    "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384",
+    "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA",
 ];
 
 pub struct Rules<'a> {
@@ -56,6 +56,7 @@ fn verifier(alg: &str, jwk: &Jwk) -> Option<Box<dyn JwsVerifier>> {
         "PS512" => Box::new(PS512.verifier_from_jwk(jwk).ok()?),
         "ES256" => Box::new(ES256.verifier_from_jwk(jwk).ok()?),
         "ES384" => Box::new(ES384.verifier_from_jwk(jwk).ok()?),
+        "EdDSA" => Box::new(EdDSA.verifier_from_jwk(jwk).ok()?),
         _ => return None,
     };
     Some(v)

@@ -102,6 +102,15 @@ pub fn exchange(
             "the authorization code is invalid or expired",
         ));
     }
+    // RFC 9449 §10: a code requested with `dpop_jkt` (or pushed with a DPoP proof) is
+    // redeemed only with a proof by that key.
+    if let Some(bound) = row.dpop_jkt.as_deref()
+        && ctx.dpop_jkt != Some(bound)
+    {
+        return Err(invalid_grant(
+            "the authorization code is bound to another DPoP key",
+        ));
+    }
     // Exact match with the authorization request's URI (RFC 6749 §4.1.3); it may be
     // omitted only when exactly one is registered.
     let redirect_uri =

@@ -186,12 +186,14 @@ pub fn exchange(
             ttl: ctx.tokens.access_token_ttl_secs,
             extra: Default::default(),
             status: ctx.status.map(|s| (s.uri.as_str(), s.idx)),
+            alg: ctx.access_alg(client),
+            jkt: ctx.dpop_jkt,
         },
     )
     .map_err(server_error)?;
     let mut body = json!({
         "access_token": issued.token,
-        "token_type": "Bearer",
+        "token_type": ctx.token_type(),
         "expires_in": issued.expires_in,
     });
     if !granted.scope.is_empty() {

@@ -30,6 +30,10 @@ pub enum ErrorCode {
     TemporarilyUnavailable,
     /// An unexpected condition; the cause is logged, never sent.
     ServerError,
+    /// RFC 9449 §5: the DPoP proof is invalid.
+    InvalidDpopProof,
+    /// RFC 9449 §8: the proof needs a (fresh) server nonce, sent in `DPoP-Nonce`.
+    UseDpopNonce,
 }
 
 impl ErrorCode {
@@ -44,6 +48,8 @@ impl ErrorCode {
             ErrorCode::InvalidTarget => "invalid_target",
             ErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
             ErrorCode::ServerError => "server_error",
+            ErrorCode::InvalidDpopProof => "invalid_dpop_proof",
+            ErrorCode::UseDpopNonce => "use_dpop_nonce",
         }
     }
 }
@@ -56,6 +62,8 @@ pub struct TokenError {
     /// The body was over the size limit: still `invalid_request` (RFC 6749 §5.2), but
     /// answered with `413 Content Too Large` (RFC 9110 §15.5.14).
     too_large: bool,
+    /// A fresh DPoP nonce for the `DPoP-Nonce` header (RFC 9449 §8).
+    pub dpop_nonce: Option<String>,
 }
 
 impl TokenError {
@@ -64,6 +72,7 @@ impl TokenError {
             code,
             description: sanitize(&description.into()),
             too_large: false,
+            dpop_nonce: None,
         }
     }
 
@@ -77,6 +86,17 @@ impl TokenError {
 
     pub fn invalid_client(d: impl Into<String>) -> Self {
         Self::new(ErrorCode::InvalidClient, d)
+    }
+
+    /// A DPoP proof the endpoint refuses; `use_dpop_nonce` carries the nonce to use.
+    pub fn dpop(e: crate::dpop::DpopError, nonce: Option<String>) -> Self {
+        match e {
+            crate::dpop::DpopError::Invalid(why) => Self::new(ErrorCode::InvalidDpopProof, why),
+            crate::dpop::DpopError::UseNonce(why) => Self {
+                dpop_nonce: nonce,
+                ..Self::new(ErrorCode::UseDpopNonce, why)
+            },
+        }
     }
 
     /// A request body over the endpoint's size limit.

@@ -38,6 +38,7 @@ pub fn issuer() -> Issuer<'static> {
         issuer: ISSUER,
         tokens: &TOKENS,
         status: Some(&STATUS),
+        dpop_jkt: None,
     }
 }
 
@@ -72,6 +73,7 @@ pub fn code(
         created_at: now,
         expires_at: now + CODE_TTL_SECS,
         amr: Some(r#"["pwd"]"#.into()),
+        dpop_jkt: None,
     };
     edit(&mut row);
     grants.codes.insert(row.code_hash.clone(), row);

@@ -40,6 +40,11 @@ impl AccessClaims {
         Some((crate::status::lists::list_id(issuer, uri)?, idx))
     }
 
+    /// The thumbprint of the DPoP key the token is bound to (`cnf.jkt`, RFC 9449 §6.1).
+    pub fn jkt(&self) -> Option<&str> {
+        self.claims.get("cnf")?.get("jkt")?.as_str()
+    }
+
     pub fn audiences(&self) -> Vec<&str> {
         match self.claims.get("aud") {
             Some(Value::String(a)) => vec![a.as_str()],

@@ -27,6 +27,8 @@ const ACCESS_TOKEN_MEMBERS: &[&str] = &[
     "auth_time",
     "acr",
     "roles",
+    // RFC 9449 §6.2, RFC 7800: the DPoP key a bound token is confirmed by.
+    "cnf",
 ];
 
 pub fn inactive() -> Value {
@@ -48,7 +50,13 @@ pub fn access_token(caller: &Client, claims: &AccessClaims, revoked: bool, now: 
     if !live || revoked || !may_see(caller, claims.str("client_id"), &claims.audiences()) {
         return inactive();
     }
-    let mut out = json!({ "active": true, "token_type": "Bearer" });
+    // RFC 9449 §6.2: a bound token's key confirmation, and its type.
+    let token_type = if claims.jkt().is_some() {
+        "DPoP"
+    } else {
+        "Bearer"
+    };
+    let mut out = json!({ "active": true, "token_type": token_type });
     for name in ACCESS_TOKEN_MEMBERS {
         if let Some(v) = claims.claims.get(*name) {
             out[*name] = v.clone();
@@ -174,6 +182,7 @@ mod tests {
             amr: None,
             acr: None,
             family_expires_at: None,
+            dpop_jkt: None,
         };
         let web = confidential_web_app();
         assert_eq!(refresh_token(&web, Some(&row), "iss", NOW)["active"], true);

@@ -13,7 +13,7 @@ use crate::domain::client::{Client, GrantType};
 use crate::domain::opaque;
 use crate::domain::scope::Scope;
 use crate::domain::user::User;
-use crate::keys::KeySet;
+use crate::keys::{KeySet, SigningAlg};
 use crate::oidc::id_token::{self, IdTokenRequest};
 use crate::store::grants::GrantStore;
 use crate::store::refresh_tokens::RefreshRow;
@@ -30,6 +30,33 @@ pub struct Issuer<'a> {
     pub tokens: &'a TokenSettings,
     /// The status index the access token gets (allocated before the rule runs).
     pub status: Option<&'a TokenStatus>,
+    /// The thumbprint of the key a valid DPoP proof was made with, when the request
+    /// carried one (checked by the handler before the rule runs): the access token is
+    /// bound to it (RFC 9449 §5).
+    pub dpop_jkt: Option<&'a str>,
+}
+
+impl Issuer<'_> {
+    /// What signs `client`'s access tokens.
+    pub fn access_alg(&self, client: &Client) -> SigningAlg {
+        client
+            .access_token_alg
+            .unwrap_or(self.tokens.access_token_alg)
+    }
+
+    /// What signs `client`'s ID tokens (`id_token_signed_response_alg`, else the default).
+    pub fn id_token_alg(&self, client: &Client) -> SigningAlg {
+        client.id_token_alg.unwrap_or(self.keys.default_alg())
+    }
+
+    /// RFC 9449 §5: `DPoP` for a bound token, `Bearer` otherwise.
+    pub fn token_type(&self) -> &'static str {
+        if self.dpop_jkt.is_some() {
+            "DPoP"
+        } else {
+            "Bearer"
+        }
+    }
 }
 
 /// An access token's place in a Token Status List.
@@ -129,6 +156,8 @@ pub fn issue(
             ttl: tokens.access_token_ttl_secs,
             extra,
             status: ctx.status.map(|s| (s.uri.as_str(), s.idx)),
+            alg: ctx.access_alg(g.client),
+            jkt: ctx.dpop_jkt,
         },
     )
     .map_err(server_error)?;
@@ -144,7 +173,7 @@ pub fn issue(
     }
     let mut body = json!({
         "access_token": access.token,
-        "token_type": "Bearer",
+        "token_type": ctx.token_type(),
         "expires_in": access.expires_in,
         "scope": g.scope.to_string(),
     });
@@ -163,6 +192,7 @@ pub fn issue(
                 access_token: &access.token,
                 now,
                 ttl: tokens.id_token_ttl_secs,
+                alg: ctx.id_token_alg(g.client),
             },
         )
         .map_err(server_error)?;
@@ -194,6 +224,9 @@ pub fn issue(
             amr: Some(json!(g.authn.amr).to_string()),
             acr: g.authn.acr.clone(),
             family_expires_at: Some(family_end),
+            // RFC 9449 §5: refresh tokens of public clients are bound to the proof's key;
+            // a confidential client's are already bound to its credentials.
+            dpop_jkt: ctx.dpop_jkt.filter(|_| g.client.public).map(str::to_string),
         };
         store.insert_refresh(&row, &access.jti, access_expires_at)?;
         body["refresh_token"] = json!(token.expose());

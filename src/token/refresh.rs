@@ -79,6 +79,15 @@ pub fn exchange(
     if row.expires_at <= now || family_end <= now {
         return Err(invalid_grant("the refresh token is invalid or expired"));
     }
+    // RFC 9449 §5: a public client's refresh token is bound to the DPoP key it was issued
+    // with; only a proof by that key may use it.
+    if let Some(bound) = row.dpop_jkt.as_deref()
+        && ctx.dpop_jkt != Some(bound)
+    {
+        return Err(invalid_grant(
+            "the refresh token is bound to a DPoP key; send a DPoP proof made with it",
+        ));
+    }
     let granted =
         Scope::parse(&row.scope).map_err(|_| invalid_grant("the stored grant is malformed"))?;
     let (machine, scope) = refresh_flow::check(

@@ -20,6 +20,7 @@ pub mod browser;
 pub mod cli;
 pub mod clients;
 pub mod db;
+pub mod dpop;
 pub mod flow;
 pub mod gateway;
 pub mod internals;

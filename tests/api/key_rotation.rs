@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use portcullis::clock::ManualClock;
+use portcullis::keys::SigningAlg;
 
 use crate::helpers::internals::{Secret, new_kek};
 use crate::helpers::jwt::{jwks_of, kids, payload, verify_independently};
@@ -11,9 +12,19 @@ use crate::helpers::wait::{JWKS_CONVERGE_WITHIN, wait_within};
 use crate::helpers::{T0, TestDb, spawn_app_with};
 
 #[actix_web::test]
-async fn keys_rotate_on_schedule_with_prepublication_and_retention() {
+async fn keys_of_every_algorithm_rotate_on_schedule_with_prepublication_and_retention() {
+    for alg in SigningAlg::ALL {
+        rotates_on_schedule(alg).await;
+    }
+}
+
+/// One algorithm's lifecycle; tokens signed by the old key keep verifying with an
+/// independent library until they expire.
+async fn rotates_on_schedule(alg: SigningAlg) {
     let db = TestDb::sqlite();
-    let settings = db.fast_rotation_settings();
+    let mut settings = db.fast_rotation_settings();
+    settings.keys.algorithms = vec![alg];
+    settings.tokens.access_token_alg = alg;
     let max_age = settings.keys.jwks_max_age_secs;
     let clock = ManualClock::at(T0);
     let app = spawn_app_with(db, settings, Arc::new(clock.clone())).await;
@@ -23,6 +34,8 @@ async fn keys_rotate_on_schedule_with_prepublication_and_retention() {
     let jwks = jwks_of(&app).await;
     let a = kids(&jwks).pop().unwrap();
     let token_a = keys.sign("JWT", &payload("u", T0)).unwrap();
+    let header = jsonwebtoken::decode_header(&token_a).unwrap();
+    assert_eq!(format!("{:?}", header.alg), alg.as_str());
     assert_eq!(verify_independently(&token_a, &jwks).unwrap(), a);
 
     // Before the pre-publication point nothing changes.
@@ -86,6 +99,8 @@ async fn two_instances_on_postgres_rotate_once_and_serve_identical_jwks() {
     };
     let mut settings = db.fast_rotation_settings();
     settings.keys.encryption_key = Some(Secret::new(new_kek()));
+    settings.keys.algorithms = vec![SigningAlg::Es256];
+    settings.tokens.access_token_alg = SigningAlg::Es256;
     let clock = ManualClock::at(T0);
     let other_db = db.another_instance();
     let one = spawn_app_with(db, settings.clone(), Arc::new(clock.clone())).await;

@@ -6,6 +6,7 @@ use crate::helpers::internals::opaque;
 use crate::helpers::jwt::{jwks_of, kids, payload, verify_independently};
 use crate::helpers::wait::{CLI_CHANGE_REACHES_SERVER_WITHIN, wait_within};
 use crate::helpers::{T0, TestApp, TestDb, spawn_app, spawn_app_with};
+use portcullis::keys::SigningAlg;
 
 #[actix_web::test]
 async fn a_token_signed_now_verifies_with_the_jwks_served_now() {
@@ -13,7 +14,8 @@ async fn a_token_signed_now_verifies_with_the_jwks_served_now() {
     let token = app.state.keys.sign("JWT", &payload("alice", T0)).unwrap();
     let jwks = jwks_of(&app).await;
     let kid = verify_independently(&token, &jwks).unwrap();
-    assert_eq!(kids(&jwks), [kid]);
+    assert!(kids(&jwks).contains(&kid));
+    assert_eq!(kids(&jwks).len(), 2, "one key for each of RS256 and ES256");
 
     // A tampered token does not verify.
     let mut parts: Vec<&str> = token.split('.').collect();
@@ -23,20 +25,50 @@ async fn a_token_signed_now_verifies_with_the_jwks_served_now() {
 }
 
 #[actix_web::test]
-async fn the_jwks_holds_only_public_rsa_signing_keys_with_unique_kids() {
+async fn each_algorithm_signs_and_verifies_against_the_served_jwks_with_an_independent_library() {
+    let db = TestDb::sqlite();
+    let mut settings = db.settings();
+    settings.keys.algorithms = SigningAlg::ALL.to_vec();
+    let app = spawn_app_with(db, settings, Arc::new(portcullis::clock::SystemClock)).await;
+    let jwks = jwks_of(&app).await;
+    assert_eq!(kids(&jwks).len(), 4);
+    let keys = app.state.keys.current();
+    for alg in SigningAlg::ALL {
+        let token = keys
+            .sign_as(alg, "JWT", &payload("alice", T0), T0 + 10_000_000)
+            .unwrap();
+        let header = jsonwebtoken::decode_header(&token).unwrap();
+        assert_eq!(format!("{:?}", header.alg), alg.as_str(), "header alg");
+        let kid = verify_independently(&token, &jwks).unwrap();
+        let served = &app.jwks().await.body["keys"];
+        let jwk = served
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["kid"] == kid.as_str())
+            .unwrap();
+        assert_eq!(jwk["alg"], alg.as_str());
+    }
+}
+
+#[actix_web::test]
+async fn the_jwks_holds_only_public_signing_keys_with_unique_kids() {
     let app = spawn_app().await;
     app.state.keys.maintain().await.unwrap();
     let jwks = app.jwks().await.body;
     let keys = jwks["keys"].as_array().unwrap();
-    assert!(!keys.is_empty());
+    assert_eq!(keys.len(), 2);
     let mut seen = std::collections::HashSet::new();
     for k in keys {
         let mut members: Vec<&str> = k.as_object().unwrap().keys().map(|s| s.as_str()).collect();
         members.sort();
-        assert_eq!(members, ["alg", "e", "kid", "kty", "n", "use"], "{k}");
-        assert_eq!(k["kty"], "RSA");
+        let expected: &[&str] = match k["alg"].as_str().unwrap() {
+            "RS256" => &["alg", "e", "kid", "kty", "n", "use"],
+            "ES256" => &["alg", "crv", "kid", "kty", "use", "x", "y"],
+            other => panic!("unexpected alg {other}"),
+        };
+        assert_eq!(members, expected, "{k}");
         assert_eq!(k["use"], "sig");
-        assert_eq!(k["alg"], "RS256");
         assert!(!k["kid"].as_str().unwrap().trim().is_empty());
         assert!(
             seen.insert(k["kid"].as_str().unwrap().to_string()),
@@ -70,7 +102,13 @@ async fn keys_rotate_schedules_one_pending_key() {
     assert!(out.stdout.contains("becomes active at"), "{}", out.stdout);
     let out = app.cli().run(&["keys", "rotate"]).ok();
     assert!(out.stdout.contains("already scheduled"), "{}", out.stdout);
-    assert_eq!(states(&app), ["active", "pending"]);
+    let mut states = states(&app);
+    states.sort();
+    assert_eq!(
+        states,
+        ["active", "active", "pending", "pending"],
+        "one successor for each algorithm"
+    );
 }
 
 #[actix_web::test]
@@ -80,21 +118,57 @@ async fn revoking_the_previous_key_needs_an_immediate_rotation() {
     assert_ne!(out.status, 0, "--revoke-previous needs --now");
 }
 
-/// `keys rotate`, then `keys rotate --now --revoke-previous`: the one key left.
+/// `keys rotate --alg RS256`, then `keys rotate --alg RS256 --now --revoke-previous`: the
+/// one RS256 key left; the ES256 key is untouched.
 fn rotate_now_revoking_the_rest(app: &TestApp) -> String {
-    app.cli().run(&["keys", "rotate"]).ok();
+    let es256_before = keys_of(app, "ES256");
+    app.cli().run(&["keys", "rotate", "--alg", "RS256"]).ok();
     let out = app
         .cli()
-        .run(&["keys", "rotate", "--now", "--revoke-previous"])
+        .run(&[
+            "keys",
+            "rotate",
+            "--alg",
+            "RS256",
+            "--now",
+            "--revoke-previous",
+        ])
         .ok();
     assert!(out.stdout.contains("is active now"), "{}", out.stdout);
-    let listed = app.cli().run(&["keys", "list", "--json"]).ok().json();
+    let rs256 = keys_of(app, "RS256");
+    assert_eq!(rs256.len(), 1, "pending and revoked keys are gone");
     assert_eq!(
-        listed.as_array().unwrap().len(),
-        1,
-        "pending and revoked keys are gone"
+        keys_of(app, "ES256"),
+        es256_before,
+        "other algorithms rotate on their own"
     );
-    listed[0]["kid"].as_str().unwrap().to_string()
+    rs256[0].clone()
+}
+
+/// The kids `keys list` shows for `alg`.
+fn keys_of(app: &TestApp, alg: &str) -> Vec<String> {
+    let listed = app.cli().run(&["keys", "list", "--json"]).ok().json();
+    listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["alg"] == alg)
+        .map(|k| k["kid"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[actix_web::test]
+async fn rotating_an_algorithm_that_is_not_configured_is_refused() {
+    let app = spawn_app().await;
+    let out = app.cli().run(&["keys", "rotate", "--alg", "EdDSA"]);
+    assert_ne!(out.status, 0);
+    assert!(
+        out.stderr.contains("not in keys.algorithms"),
+        "{}",
+        out.stderr
+    );
+    let out = app.cli().run(&["keys", "rotate", "--alg", "HS256"]);
+    assert_ne!(out.status, 0);
 }
 
 #[actix_web::test]
@@ -116,7 +190,8 @@ async fn a_cli_rotation_reaches_a_running_server_within_the_refresh_interval() {
         CLI_CHANGE_REACHES_SERVER_WITHIN,
         || async {
             let jwks = jwks_of(&app).await;
-            (kids(&jwks) == [new_kid.clone()]).then_some(jwks)
+            let kids = kids(&jwks);
+            (kids.contains(&new_kid) && kids.len() == 2).then_some(jwks)
         },
     )
     .await;

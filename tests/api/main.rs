@@ -19,6 +19,7 @@ mod crash;
 mod csrf;
 mod demo;
 mod discovery;
+mod dpop;
 mod features;
 mod forward_auth;
 mod forward_auth_gateways;

@@ -122,9 +122,11 @@ async fn counters_move_by_exactly_what_was_done() {
     );
     assert_eq!(
         sample(&after, r#"portcullis_signing_keys{state="active"}"#),
-        1.0
+        2.0,
+        "one active key for each of RS256 and ES256"
     );
     assert!(after.contains(r#"portcullis_signing_key_age_seconds{alg="RS256"}"#));
+    assert!(after.contains(r#"portcullis_signing_key_age_seconds{alg="ES256"}"#));
     assert_eq!(sample(&after, "portcullis_password_hashes_in_flight"), 0.0);
     assert!(after.contains(r#"portcullis_db_pool_connections{state="idle"}"#));
     for secret in [svc.secret(), "alice", "127.0.0.1", PASSWORD] {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use josekit::jwk::{Jwk, JwkSet};
-use josekit::jws::{ES256, JwsVerifier, PS256, RS256};
+use josekit::jws::{ES256, EdDSA, JwsVerifier, PS256, RS256};
 
 use crate::GuardError;
 
@@ -23,12 +23,16 @@ fn verifier(jwk: &Jwk) -> Option<Arc<dyn JwsVerifier>> {
     }
     let alg = jwk.algorithm().unwrap_or(match jwk.key_type() {
         "EC" => "ES256",
+        "OKP" => "EdDSA",
         _ => "RS256",
     });
+    // Exactly the algorithms Portcullis signs with (`keys.algorithms`); a key published
+    // for anything else is ignored, so a token claiming it fails as signed by an unknown key.
     let v: Arc<dyn JwsVerifier> = match alg {
         "RS256" => Arc::new(RS256.verifier_from_jwk(jwk).ok()?),
         "PS256" => Arc::new(PS256.verifier_from_jwk(jwk).ok()?),
         "ES256" => Arc::new(ES256.verifier_from_jwk(jwk).ok()?),
+        "EdDSA" => Arc::new(EdDSA.verifier_from_jwk(jwk).ok()?),
         _ => return None,
     };
     Some(v)

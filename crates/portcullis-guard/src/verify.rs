@@ -76,6 +76,9 @@ pub(crate) struct Inner {
 #[derive(Clone)]
 pub struct Guard(pub(crate) Arc<Inner>);
 
+/// What Portcullis may sign access tokens with (its `keys.algorithms` choices).
+pub const ALGORITHMS: [&str; 4] = ["RS256", "PS256", "ES256", "EdDSA"];
+
 pub(crate) fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -190,6 +193,13 @@ impl Guard {
             .unwrap_or_default();
         if !typ.eq_ignore_ascii_case("at+jwt") {
             return Err(GuardError::Invalid("not an access token (typ)"));
+        }
+        // The algorithms Portcullis may sign with; `none`, MACs and the rest are refused
+        // before any key is looked up (RFC 8725 §3.1). The key's own `alg` must match too
+        // (josekit checks the header against the verifier).
+        let alg = header.claim("alg").and_then(Value::as_str);
+        if !alg.is_some_and(|a| ALGORITHMS.contains(&a)) {
+            return Err(GuardError::Invalid("unsupported algorithm"));
         }
         let kid = header
             .claim("kid")

@@ -4,25 +4,58 @@ use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use actix_web::{App, HttpResponse, test, web};
-use josekit::jws::alg::rsassa::RsassaJwsSigner;
-use josekit::jws::{JwsHeader, RS256};
+use josekit::jwk::alg::ed::EdCurve;
+use josekit::jws::{ES256, EdDSA, HS256, JwsHeader, JwsSigner, RS256};
 use josekit::jwt::JwtPayload;
 use portcullis_guard::{Authenticated, Guard, GuardConfig, GuardError, Name, RequireScope};
 use serde_json::{Value, json};
 
 struct Key {
-    signer: RsassaJwsSigner,
+    signer: Box<dyn JwsSigner>,
     public: Value,
 }
 
 fn key(kid: &str) -> Key {
-    let pair = RS256.generate_key_pair(2048).unwrap();
-    let mut public = pair.to_jwk_public_key();
+    key_of("RS256", kid)
+}
+
+/// A key of one of the algorithms Portcullis signs with, published as it publishes them.
+fn key_of(alg: &str, kid: &str) -> Key {
+    let (der, mut public) = match alg {
+        "RS256" => {
+            let pair = RS256.generate_key_pair(2048).unwrap();
+            (pair.to_der_private_key(), pair.to_jwk_public_key())
+        }
+        "ES256" => {
+            let pair = ES256.generate_key_pair().unwrap();
+            (pair.to_der_private_key(), pair.to_jwk_public_key())
+        }
+        "EdDSA" => {
+            let pair = EdDSA.generate_key_pair(EdCurve::Ed25519).unwrap();
+            (pair.to_der_private_key(), pair.to_jwk_public_key())
+        }
+        other => panic!("no fixture for {other}"),
+    };
     public.set_key_id(kid);
-    public.set_algorithm("RS256");
+    public.set_algorithm(alg);
     public.set_key_use("sig");
-    let mut signer = RS256.signer_from_der(pair.to_der_private_key()).unwrap();
-    signer.set_key_id(kid);
+    let signer: Box<dyn JwsSigner> = match alg {
+        "RS256" => {
+            let mut s = RS256.signer_from_der(der).unwrap();
+            s.set_key_id(kid);
+            Box::new(s)
+        }
+        "ES256" => {
+            let mut s = ES256.signer_from_der(der).unwrap();
+            s.set_key_id(kid);
+            Box::new(s)
+        }
+        _ => {
+            let mut s = EdDSA.signer_from_der(der).unwrap();
+            s.set_key_id(kid);
+            Box::new(s)
+        }
+    };
     Key {
         signer,
         public: serde_json::from_str(&public.to_string()).unwrap(),
@@ -106,7 +139,7 @@ fn sign(key: &Key, typ: &str, claims: Value) -> String {
     let mut header = JwsHeader::new();
     header.set_token_type(typ);
     let payload = JwtPayload::from_map(claims.as_object().unwrap().clone()).unwrap();
-    josekit::jwt::encode_with_signer(&payload, &header, &key.signer).unwrap()
+    josekit::jwt::encode_with_signer(&payload, &header, &*key.signer).unwrap()
 }
 
 fn claims(iss: &str) -> Value {
@@ -354,4 +387,34 @@ async fn the_extractors_answer_per_rfc6750() {
             .unwrap()
             .contains("insufficient_scope")
     );
+}
+
+#[actix_web::test]
+async fn tokens_of_every_portcullis_algorithm_verify_and_others_are_refused() {
+    let iss = issuer().await;
+    let keys: Vec<Key> = ["RS256", "ES256", "EdDSA"]
+        .iter()
+        .map(|alg| key_of(alg, alg))
+        .collect();
+    iss.state.lock().unwrap().jwks = keys.iter().map(|k| k.public.clone()).collect();
+    let guard = guard_for(&iss).await;
+    for k in &keys {
+        guard
+            .verify(&sign(k, "at+jwt", claims(&iss.base)))
+            .await
+            .unwrap();
+    }
+    // A MAC "signed" with a published key's id is refused before any key is used.
+    let mut mac = HS256
+        .signer_from_bytes(b"0123456789abcdef0123456789abcdef")
+        .unwrap();
+    mac.set_key_id("ES256");
+    let mut header = JwsHeader::new();
+    header.set_token_type("at+jwt");
+    let payload = JwtPayload::from_map(claims(&iss.base).as_object().unwrap().clone()).unwrap();
+    let forged = josekit::jwt::encode_with_signer(&payload, &header, &mac).unwrap();
+    assert!(matches!(
+        guard.verify(&forged).await,
+        Err(GuardError::Invalid("unsupported algorithm"))
+    ));
 }

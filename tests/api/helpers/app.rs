@@ -254,6 +254,27 @@ impl TestApp {
         .await
     }
 
+    /// POSTs a form with extra headers (`DPoP`…), and HTTP Basic credentials when given.
+    pub async fn post_form_with(
+        &self,
+        path: &str,
+        pairs: &[(&str, &str)],
+        basic: Option<(&str, &str)>,
+        headers: &[(&str, &str)],
+    ) -> Response {
+        let mut req = self
+            .http
+            .post(self.url(path))
+            .insert_header(("Content-Type", "application/x-www-form-urlencoded"));
+        if let Some((id, secret)) = basic {
+            req = req.insert_header(("Authorization", basic_auth(id, secret)));
+        }
+        for (name, value) in headers {
+            req = req.append_header((*name, *value));
+        }
+        Response::read(req.send_body(form(pairs)).await.expect("request")).await
+    }
+
     pub async fn post_raw(
         &self,
         path: &str,

@@ -47,6 +47,8 @@ pub struct ClientBuilder<'a> {
     backchannel_logout_uri: Option<String>,
     skip_consent: bool,
     introspect: bool,
+    /// Further `client create` arguments (`--require-dpop`, `--profile fapi2`…).
+    extra: Vec<String>,
 }
 
 impl Cli {
@@ -70,6 +72,7 @@ impl Cli {
             backchannel_logout_uri: None,
             skip_consent: false,
             introspect: false,
+            extra: Vec::new(),
         }
     }
 }
@@ -213,6 +216,12 @@ impl ClientBuilder<'_> {
         self
     }
 
+    /// Any further `client create` arguments, e.g. `["--require-dpop"]`.
+    pub fn args_also(mut self, args: &[&str]) -> Self {
+        self.extra.extend(args.iter().map(|a| a.to_string()));
+        self
+    }
+
     fn args(&self) -> Vec<String> {
         let mut args: Vec<String> = ["client", "create", "--json", "--id", &self.id, "--name"]
             .map(String::from)
@@ -254,6 +263,7 @@ impl ClientBuilder<'_> {
                 args.push(flag.into());
             }
         }
+        args.extend(self.extra.iter().cloned());
         args
     }
 

@@ -8,6 +8,14 @@ use serde_json::Value;
 
 use super::app::TestApp;
 
+/// The algorithms Portcullis may sign with; anything else in a header is a failure.
+const PORTCULLIS_ALGS: [Algorithm; 4] = [
+    Algorithm::RS256,
+    Algorithm::PS256,
+    Algorithm::ES256,
+    Algorithm::EdDSA,
+];
+
 async fn key_for(app: &TestApp, header: &Header) -> DecodingKey {
     let set: JwkSet = serde_json::from_slice(&app.jwks().await.bytes).expect("JWKS");
     let jwk = set
@@ -21,7 +29,12 @@ async fn key_for(app: &TestApp, header: &Header) -> DecodingKey {
 pub async fn decode(app: &TestApp, jwt: &str) -> (Header, Value) {
     let header = jsonwebtoken::decode_header(jwt).unwrap();
     let key = key_for(app, &header).await;
-    let mut v = Validation::new(Algorithm::RS256);
+    assert!(
+        PORTCULLIS_ALGS.contains(&header.alg),
+        "header alg {:?}",
+        header.alg
+    );
+    let mut v = Validation::new(header.alg);
     v.validate_exp = false;
     v.validate_aud = false;
     v.required_spec_claims.clear();
@@ -34,7 +47,12 @@ pub async fn decode(app: &TestApp, jwt: &str) -> (Header, Value) {
 pub async fn verify(app: &TestApp, token: &str, aud: &str) -> (Header, Value) {
     let header = jsonwebtoken::decode_header(token).unwrap();
     let key = key_for(app, &header).await;
-    let mut v = Validation::new(Algorithm::RS256);
+    assert!(
+        PORTCULLIS_ALGS.contains(&header.alg),
+        "header alg {:?}",
+        header.alg
+    );
+    let mut v = Validation::new(header.alg);
     v.set_issuer(&[&app.state.settings.issuer]);
     v.set_audience(&[aud]);
     v.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
@@ -63,12 +81,16 @@ pub fn payload(sub: &str, iat: i64) -> JwtPayload {
 /// (jsonwebtoken on RustCrypto), not the code under test. Returns the header's kid.
 pub fn verify_independently(token: &str, jwks: &[u8]) -> Result<String, String> {
     let header = jsonwebtoken::decode_header(token).map_err(|e| e.to_string())?;
-    assert_eq!(header.alg, Algorithm::RS256, "header alg");
+    assert!(
+        PORTCULLIS_ALGS.contains(&header.alg),
+        "header alg {:?}",
+        header.alg
+    );
     let kid = header.kid.ok_or("no kid in header")?;
     let set: JwkSet = serde_json::from_slice(jwks).map_err(|e| e.to_string())?;
     let jwk = set.find(&kid).ok_or(format!("kid {kid} not in JWKS"))?;
     let key = DecodingKey::from_jwk(jwk).map_err(|e| e.to_string())?;
-    let mut v = Validation::new(Algorithm::RS256);
+    let mut v = Validation::new(header.alg);
     // The test clock is not the wall clock; expiry is the server's business here.
     v.validate_exp = false;
     v.required_spec_claims.clear();
