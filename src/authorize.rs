@@ -8,6 +8,7 @@ pub mod error;
 #[cfg(test)]
 pub mod fixtures;
 pub mod flow;
+pub mod pushed;
 pub mod request;
 pub mod response;
 

@@ -15,6 +15,7 @@ pub enum Endpoint {
     Login,
     Consent,
     Token,
+    Par,
     Userinfo,
     Revoke,
     Introspect,
@@ -29,7 +30,7 @@ pub enum Endpoint {
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 20] = [
+    pub const ALL: [Endpoint; 21] = [
         Endpoint::Healthz,
         Endpoint::Readyz,
         Endpoint::Jwks,
@@ -39,6 +40,7 @@ impl Endpoint {
         Endpoint::Login,
         Endpoint::Consent,
         Endpoint::Token,
+        Endpoint::Par,
         Endpoint::Userinfo,
         Endpoint::Revoke,
         Endpoint::Introspect,
@@ -63,6 +65,7 @@ impl Endpoint {
             Endpoint::Login => "/login",
             Endpoint::Consent => "/consent",
             Endpoint::Token => "/token",
+            Endpoint::Par => "/par",
             Endpoint::Userinfo => "/userinfo",
             Endpoint::Revoke => "/revoke",
             Endpoint::Introspect => "/introspect",
@@ -86,6 +89,8 @@ impl Endpoint {
             Endpoint::Jwks => Some("jwks_uri"),
             Endpoint::Authorize => Some("authorization_endpoint"),
             Endpoint::Token => Some("token_endpoint"),
+            // RFC 9126 §5.
+            Endpoint::Par => Some("pushed_authorization_request_endpoint"),
             Endpoint::Userinfo => Some("userinfo_endpoint"),
             Endpoint::Revoke => Some("revocation_endpoint"),
             Endpoint::Introspect => Some("introspection_endpoint"),

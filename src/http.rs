@@ -19,6 +19,7 @@ pub mod jwks;
 pub mod logout;
 pub mod metrics;
 pub mod pages;
+pub mod par;
 pub mod params;
 pub mod password;
 pub mod request_id;

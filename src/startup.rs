@@ -108,7 +108,11 @@ impl Application {
         backchannel.spawn();
         let discovery = Document::new(&metadata(
             &settings.issuer,
-            &Capabilities::current(&settings.features, &settings.keys.algorithms),
+            &Capabilities::current(
+                &settings.features,
+                &settings.keys.algorithms,
+                settings.par.required,
+            ),
         ));
         let listener = TcpListener::bind(settings.bind)
             .with_context(|| format!("cannot listen on {}", settings.bind))?;

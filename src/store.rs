@@ -27,6 +27,7 @@ pub mod login_failures;
 mod migrate;
 pub mod notify;
 mod pool;
+pub mod pushed_requests;
 pub mod refresh_tokens;
 pub mod revoked;
 pub mod schema;

@@ -87,6 +87,17 @@ pub fn proceed(
         (Decision::Login, _) | (_, None) => Step::Login,
         (Decision::Consent, Some(s)) => Step::Consent(Box::new(s)),
         (Decision::Issue, Some(s)) => {
+            // RFC 9126 §4: a pushed request yields one code.
+            if let Some(hash) = &req.pushed
+                && !store.consume_pushed(hash)?
+            {
+                return Ok(Step::Deliver(refusal(
+                    req,
+                    server.issuer,
+                    ErrorCode::InvalidRequest,
+                    "the pushed authorization request was already used or has expired",
+                )));
+            }
             let code = issue_code(store, req, &s, now)?;
             Step::Deliver(response::success(
                 req.redirect_uri.as_str(),

@@ -45,6 +45,9 @@ pub struct AuthRequest {
     pub params: String,
     /// `dpop_jkt` (RFC 9449 §10): the code is bound to this DPoP key's thumbprint.
     pub dpop_jkt: Option<String>,
+    /// The SHA-256 of the `request_uri` when the request was pushed (RFC 9126): used up
+    /// when its code is issued.
+    pub pushed: Option<Vec<u8>>,
 }
 
 impl AuthRequest {
@@ -182,6 +185,7 @@ pub fn validate(
         id_token_hint: params.get("id_token_hint").map(str::to_string),
         params: params.encoded.clone(),
         dpop_jkt: None,
+        pushed: None,
     };
     if !matches!(
         params.get("response_mode"),

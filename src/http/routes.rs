@@ -6,7 +6,7 @@ use actix_web::{Route, guard, web};
 
 use super::{
     authorize, cacheable, discovery, feed, forward_auth, health, introspect, jwks, logout, pages,
-    revoke, signin, status_list, token, userinfo,
+    par, revoke, signin, status_list, token, userinfo,
 };
 use crate::config::Features;
 use crate::endpoints::{self, Endpoint};
@@ -61,6 +61,10 @@ fn resource(endpoint: Endpoint) -> actix_web::Resource {
             .route(web::post().to(authorize::consent_handler)),
         Endpoint::Token => r
             .route(web::post().to(token::token_handler))
+            .route(options().to(token::token_preflight_handler))
+            .default_service(web::to(token::token_method_not_allowed_handler)),
+        Endpoint::Par => r
+            .route(web::post().to(par::par_handler))
             .route(options().to(token::token_preflight_handler))
             .default_service(web::to(token::token_method_not_allowed_handler)),
         Endpoint::Userinfo => r

@@ -25,13 +25,16 @@ pub struct Capabilities {
     /// `keys.algorithms`: what signs ID tokens (and access tokens), and what DPoP proofs
     /// may use.
     pub signing_algs: Vec<SigningAlg>,
+    /// `par.required` (RFC 9126 §5 `require_pushed_authorization_requests`).
+    pub par_required: bool,
 }
 
 impl Capabilities {
-    pub fn current(features: &Features, signing_algs: &[SigningAlg]) -> Self {
+    pub fn current(features: &Features, signing_algs: &[SigningAlg], par_required: bool) -> Self {
         Self {
             features: features.clone(),
             signing_algs: signing_algs.to_vec(),
+            par_required,
             scopes: vec![
                 "openid",
                 "profile",
@@ -96,6 +99,10 @@ pub fn metadata(issuer: &str, caps: &Capabilities) -> Value {
     m.insert(
         "dpop_signing_alg_values_supported".into(),
         json!(caps.signing_algs),
+    );
+    m.insert(
+        "require_pushed_authorization_requests".into(),
+        json!(caps.par_required),
     );
     m.insert("scopes_supported".into(), json!(caps.scopes));
     m.insert("claims_supported".into(), json!(caps.claims));
@@ -173,7 +180,7 @@ mod tests {
     fn metadata_uses_the_issuer_byte_for_byte() {
         let m = metadata(
             "https://id.example.com/tenant",
-            &Capabilities::current(&Features::default(), &[SigningAlg::Rs256]),
+            &Capabilities::current(&Features::default(), &[SigningAlg::Rs256], false),
         );
         assert_eq!(m["issuer"], "https://id.example.com/tenant");
         assert_eq!(
@@ -186,7 +193,7 @@ mod tests {
     fn switched_off_features_are_not_advertised() {
         let on = metadata(
             "https://id.example",
-            &Capabilities::current(&Features::default(), &[SigningAlg::Rs256]),
+            &Capabilities::current(&Features::default(), &[SigningAlg::Rs256], false),
         );
         assert_eq!(
             on["introspection_endpoint"],
@@ -205,6 +212,7 @@ mod tests {
                     forward_auth: false,
                 },
                 &[SigningAlg::Rs256],
+                false,
             ),
         );
         for member in [

@@ -16,6 +16,9 @@ pub trait GrantStore {
     /// Stores a new authorization code and records that the session now involves the
     /// client (for back-channel logout).
     fn insert_code(&mut self, row: &CodeRow, now: UnixTime) -> Result<(), StoreError>;
+    /// Deletes a pushed authorization request as its code is issued (RFC 9126 §4: one
+    /// code per `request_uri`); `false` when it was already used up or expired away.
+    fn consume_pushed(&mut self, uri_hash: &[u8]) -> Result<bool, StoreError>;
     /// Removes and returns the code if it was issued to this client, recording in the same
     /// transaction what its redemption will issue: a code can be consumed once, however
     /// many requests race for it, and a replay always finds the record.
@@ -105,6 +108,10 @@ impl<'a> DbGrants<'a> {
 }
 
 impl GrantStore for DbGrants<'_> {
+    fn consume_pushed(&mut self, uri_hash: &[u8]) -> Result<bool, StoreError> {
+        super::pushed_requests::consume(self.conn, uri_hash)
+    }
+
     fn insert_code(&mut self, row: &CodeRow, now: UnixTime) -> Result<(), StoreError> {
         codes::insert(self.conn, row)?;
         if let Some(sid) = &row.session_sid {
@@ -229,6 +236,8 @@ pub mod memory {
         pub statuses: HashMap<String, (String, i64)>,
         pub users: HashMap<String, User>,
         pub consents: HashMap<(String, String), Scope>,
+        /// Hashes of pushed requests not yet used up.
+        pub pushed: std::collections::HashSet<Vec<u8>>,
     }
 
     impl MemoryGrants {
@@ -254,6 +263,10 @@ pub mod memory {
         fn insert_code(&mut self, row: &CodeRow, _now: UnixTime) -> Result<(), StoreError> {
             self.codes.insert(row.code_hash.clone(), row.clone());
             Ok(())
+        }
+
+        fn consume_pushed(&mut self, uri_hash: &[u8]) -> Result<bool, StoreError> {
+            Ok(self.pushed.remove(uri_hash))
         }
 
         fn consume_code(

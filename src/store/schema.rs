@@ -207,6 +207,7 @@ diesel::table! {
         dpop_jkt -> Nullable<Text>,
         created_at -> BigInt,
         expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
     }
 }
 

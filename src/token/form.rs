@@ -57,6 +57,13 @@ impl TokenForm {
             .map(String::as_str)
     }
 
+    /// Every parameter with a value, by name.
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.params
+            .iter()
+            .flat_map(|(k, vs)| vs.iter().map(move |v| (k.as_str(), v.as_str())))
+    }
+
     pub fn all(&self, name: &str) -> &[String] {
         self.params.get(name).map(Vec::as_slice).unwrap_or(&[])
     }

@@ -34,6 +34,7 @@ mod logout;
 mod metrics;
 mod outage;
 mod outbound;
+mod par;
 mod persistence;
 mod private_key_jwt;
 mod refresh;

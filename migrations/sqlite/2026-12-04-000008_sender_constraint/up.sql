@@ -23,13 +23,15 @@ CREATE TABLE dpop_proof_jtis (
 CREATE INDEX dpop_proof_jtis_expires_at ON dpop_proof_jtis (expires_at);
 
 -- Pushed authorization requests: the request_uri's hash, the client, the validated
--- parameters (JSON), single use.
+-- parameters (form-encoded), when /authorize first used it; deleted when a code is issued
+-- (single use).
 CREATE TABLE pushed_requests (
     uri_hash BLOB PRIMARY KEY NOT NULL,
     client_id TEXT NOT NULL,
     params TEXT NOT NULL,
     dpop_jkt TEXT,
     created_at BIGINT NOT NULL,
-    expires_at BIGINT NOT NULL
+    expires_at BIGINT NOT NULL,
+    used_at BIGINT
 );
 CREATE INDEX pushed_requests_expires_at ON pushed_requests (expires_at);

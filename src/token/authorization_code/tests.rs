@@ -93,6 +93,9 @@ impl GrantStore for ReplayDuringIssue {
     ) -> Result<(), crate::store::StoreError> {
         self.inner.insert_code(row, now)
     }
+    fn consume_pushed(&mut self, h: &[u8]) -> Result<bool, crate::store::StoreError> {
+        self.inner.consume_pushed(h)
+    }
     fn consume_code(
         &mut self,
         h: &[u8],

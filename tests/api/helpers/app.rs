@@ -344,6 +344,16 @@ impl TestApp {
         self.post_raw("/token", body, basic, content_type).await
     }
 
+    /// POSTs a form to a client-authenticated endpoint (`/par`, `/token`…).
+    pub async fn token_endpoint_like(
+        &self,
+        path: &str,
+        pairs: &[(&str, &str)],
+        basic: Option<(&str, &str)>,
+    ) -> Response {
+        self.post_form(path, pairs, basic).await
+    }
+
     /// `grant_type=refresh_token` by a public client.
     pub async fn refresh(&self, refresh_token: &str, client_id: &str) -> Response {
         self.token(
