@@ -41,6 +41,8 @@ pub struct Verified {
     iat: Option<i64>,
     /// `status.status_list` as (list id, index).
     pub status: Option<(String, i64)>,
+    /// `cnf.jkt`: the DPoP key the token is bound to.
+    pub jkt: Option<String>,
 }
 
 impl Verified {
@@ -67,6 +69,9 @@ pub enum Invalid {
     NotYetValid,
     #[error("the token has been revoked")]
     Revoked,
+    /// RFC 9449 §7.2: a DPoP-bound token is never a bearer token.
+    #[error("the token is DPoP-bound and cannot be used as a bearer token")]
+    DpopBound,
 }
 
 fn strings(v: Option<&Value>) -> Vec<String> {
@@ -103,6 +108,7 @@ fn read(keys: &KeySet, issuer: &str, token: &str) -> Option<Verified> {
     };
     Some(Verified {
         status: claims.status(issuer).map(|(l, i)| (l.to_string(), i)),
+        jkt: claims.jkt().map(str::to_string),
         exp: claims.num("exp")?,
         nbf: claims.num("nbf"),
         iat: claims.num("iat"),
@@ -175,6 +181,9 @@ impl Verifier {
                 v
             }
         };
+        if v.jkt.is_some() {
+            return Err(Invalid::DpopBound);
+        }
         if v.exp + skew <= now {
             return Err(Invalid::Expired);
         }

@@ -497,3 +497,29 @@ async fn traefik_sends_a_get_with_forwarded_headers_and_the_original_authorizati
     let res = ask(&app, "GET", "/forward-auth?policy=orders&role=admin", &h).await;
     assert_eq!(res.status, 403);
 }
+
+#[actix_web::test]
+async fn a_dpop_bound_token_presented_as_bearer_is_refused() {
+    let app = app().await;
+    let svc = machine(&app).await;
+    let key = crate::helpers::dpop::DpopKey::es256();
+    let res = app
+        .post_form_with(
+            "/token",
+            &[CC, ("scope", "orders:read")],
+            svc.basic(),
+            &[("DPoP", &key.proof(&app, "POST", "/token"))],
+        )
+        .await;
+    assert_eq!(res.body["token_type"], "DPoP");
+    let auth = bearer(res.token());
+    let res = ask(&app, "GET", "/forward-auth", &[("Authorization", &auth)]).await;
+    assert_eq!(res.status, 401);
+    assert!(
+        res.header("www-authenticate")
+            .unwrap()
+            .contains("DPoP-bound"),
+        "{:?}",
+        res.header("www-authenticate")
+    );
+}
