@@ -249,6 +249,13 @@ impl Guard {
         if self.revoked().contains(named, now) {
             return Err(GuardError::Revoked);
         }
+        // RFC 9449 §7.2: a DPoP-bound token (`cnf.jkt`) is never a bearer token; only a
+        // request with a proof by its key may use it.
+        if all.get("cnf").and_then(|c| c.get("jkt")).is_some() {
+            return Err(GuardError::Invalid(
+                "DPoP-bound token presented as a bearer token",
+            ));
+        }
         Ok(Claims {
             sub: str_claim("sub").ok_or(GuardError::Invalid("no sub"))?,
             client_id: str_claim("client_id"),

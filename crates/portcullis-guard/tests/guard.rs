@@ -418,3 +418,19 @@ async fn tokens_of_every_portcullis_algorithm_verify_and_others_are_refused() {
         Err(GuardError::Invalid("unsupported algorithm"))
     ));
 }
+
+#[actix_web::test]
+async fn a_dpop_bound_token_is_not_accepted_as_a_bearer_token() {
+    let iss = issuer().await;
+    let k = key("k");
+    iss.state.lock().unwrap().jwks = vec![k.public.clone()];
+    let guard = guard_for(&iss).await;
+    let mut c = claims(&iss.base);
+    c["cnf"] = json!({ "jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I" });
+    assert!(matches!(
+        guard.verify(&sign(&k, "at+jwt", c)).await,
+        Err(GuardError::Invalid(
+            "DPoP-bound token presented as a bearer token"
+        ))
+    ));
+}
