@@ -59,6 +59,12 @@ impl Application {
             KeyManager::start(store.clone(), &settings, clock.clone(), metrics.clone()).await?;
         let csrf = CsrfKey::new(keys.derive_secret(csrf::KEY_LABEL)?);
         let dpop_nonce = crate::dpop::NonceKey::new(keys.derive_secret("portcullis dpop nonce")?);
+        let dpop_algorithms = settings
+            .keys
+            .algorithms
+            .iter()
+            .map(|a| a.as_str())
+            .collect();
         let trusted_proxies = settings.http.trusted_proxy_ranges();
         let wakers = Arc::new(Wakers::default());
         crate::background::listener::spawn_listener(&settings.database, &wakers);
@@ -143,6 +149,7 @@ impl Application {
             trusted_proxies,
             csrf,
             dpop_nonce,
+            dpop_algorithms,
             audit_windows: Default::default(),
             password_checker,
             revocations,

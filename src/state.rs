@@ -37,6 +37,8 @@ pub struct AppState {
     pub csrf: CsrfKey,
     /// Makes and checks DPoP server nonces (derived from the KEK).
     pub dpop_nonce: crate::dpop::NonceKey,
+    /// `keys.algorithms` by name: what DPoP proofs may be signed with.
+    pub dpop_algorithms: Vec<&'static str>,
     /// Aggregates repeated client-authentication failures in the audit log.
     pub audit_windows: FailureWindows,
     pub password_checker: PasswordChecker,
@@ -56,6 +58,9 @@ pub struct ForwardAuth {
     pub verifier: crate::forward_auth::bearer::Verifier,
     pub sessions: crate::forward_auth::sessions::Sessions,
     pub redirect_hosts: Vec<crate::forward_auth::redirect::HostPattern>,
+    /// DPoP proofs already used at the gateway, in memory (the hot path reads no
+    /// database).
+    pub seen_proofs: portcullis_dpop::SeenProofs,
 }
 
 impl crate::forward_auth::bearer::Revoked for AppState {

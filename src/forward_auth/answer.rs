@@ -41,6 +41,12 @@ pub enum Decision {
         error: Option<&'static str>,
         description: Option<String>,
     },
+    /// `401` with the `DPoP` challenge (RFC 9449 §7.1): a bound token without a good
+    /// proof (`invalid_dpop_proof`), or presented as a bearer token (`invalid_token`).
+    DpopRefused {
+        error: &'static str,
+        description: String,
+    },
     /// `403`: a good token or session without what the route requires.
     Forbidden {
         scope: Vec<String>,

@@ -29,24 +29,25 @@ pub fn proof_header(req: &HttpRequest) -> Result<Option<&str>, DpopError> {
         .map_err(|_| DpopError::Invalid("the DPoP header is not a JWT"))
 }
 
-/// The rules for a proof sent to `url` (our public URL of the endpoint) with `method`.
+/// The rules for a proof sent to `url` (our public URL of the endpoint) with `method`;
+/// `nonce` checks a server nonce when the endpoint requires one.
 pub fn rules<'a>(
     state: &'a AppState,
     method: &'a str,
     url: &'a str,
     access_token: Option<&'a str>,
-    require_nonce: bool,
+    nonce: Option<&'a dyn Fn(&str) -> bool>,
 ) -> Rules<'a> {
     let d = &state.settings.dpop;
     Rules {
         method,
         url,
-        algorithms: &state.settings.keys.algorithms,
+        algorithms: &state.dpop_algorithms,
         now: state.now(),
         max_age: d.proof_max_age_secs,
         leeway: d.proof_leeway_secs,
         access_token,
-        nonce: require_nonce.then_some(&state.dpop_nonce),
+        nonce,
     }
 }
 
@@ -92,7 +93,10 @@ pub async fn at_token_endpoint(
         }
         return Ok(None);
     };
-    let proof = proof::verify(text, &rules(state, "POST", url, None, require_nonce))
+    let now = state.now();
+    let is_current = |n: &str| state.dpop_nonce.accepts(n, now);
+    let nonce: Option<&dyn Fn(&str) -> bool> = require_nonce.then_some(&is_current);
+    let proof = proof::verify(text, &rules(state, "POST", url, None, nonce))
         .map_err(|e| TokenError::dpop(e, fresh_nonce()))?;
     record(state, &proof)
         .await
@@ -142,7 +146,7 @@ pub async fn at_resource(
     let proof = match (scheme, token_jkt) {
         (Scheme::Dpop, Some(_)) => match proof_header(req).map_err(proof_error)? {
             Some(text) => {
-                let p = proof::verify(text, &rules(state, method, url, Some(token), false))
+                let p = proof::verify(text, &rules(state, method, url, Some(token), None))
                     .map_err(proof_error)?;
                 record(state, &p).await.map_err(proof_error)?;
                 Some(p)

@@ -10,6 +10,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::cookies;
+use crate::dpop::binding::Scheme;
 use crate::endpoints::Endpoint;
 use crate::forward_auth::answer::{self, Decision};
 use crate::forward_auth::original::Original;
@@ -58,16 +59,68 @@ pub async fn ext_authz_handler(req: HttpRequest, state: web::Data<AppState>) -> 
     respond(&state, decision)
 }
 
-/// The bearer token of `Authorization`, if that is its scheme (RFC 6750 §2.1).
-fn bearer(req: &HttpRequest) -> Option<&str> {
+/// The token of `Authorization` with its scheme, `Bearer` (RFC 6750 §2.1) or `DPoP`
+/// (RFC 9449 §7.1); other schemes are no token.
+fn credentials(req: &HttpRequest) -> Option<(Scheme, &str)> {
     let raw = req.headers().get("authorization")?;
     // Not text at all: a malformed credential, refused as a bad token.
     let Ok(v) = raw.to_str().map(str::trim) else {
-        return Some("");
+        return Some((Scheme::Bearer, ""));
     };
     let (scheme, token) = v.split_once(' ').unwrap_or((v, ""));
-    // `Bearer` with no token is a bad token, not an absent one.
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+    // A scheme with no token is a bad token, not an absent one.
+    Scheme::parse(scheme).map(|s| (s, token.trim()))
+}
+
+/// RFC 9449 §7: a bound token only with the `DPoP` scheme and a proof, by its key, for
+/// the original request (method and URL from the gateway's headers), hashing the token,
+/// recent, and not used before at this instance (in memory: no database on this path).
+fn dpop_binding(
+    req: &HttpRequest,
+    state: &AppState,
+    original: &Original,
+    scheme: Scheme,
+    token: &str,
+    bound: Option<&str>,
+    now: i64,
+) -> Result<(), Decision> {
+    let refused =
+        |error: &'static str, description: String| Decision::DpopRefused { error, description };
+    let proof_error = |e: portcullis_dpop::DpopError| refused("invalid_dpop_proof", e.to_string());
+    let mut verified = None;
+    if let (Scheme::Dpop, Some(_)) = (scheme, bound) {
+        if let Some(text) = super::dpop::proof_header(req).map_err(proof_error)? {
+            let url = original.full_url().unwrap_or_default();
+            let p = portcullis_dpop::verify(
+                text,
+                &super::dpop::rules(state, &original.method, &url, Some(token), None),
+            )
+            .map_err(proof_error)?;
+            let d = &state.settings.dpop;
+            let until = p.iat + d.proof_max_age_secs + d.proof_leeway_secs + 1;
+            if !state
+                .forward_auth
+                .seen_proofs
+                .first_use(&p.jkt, &p.jti, until, now)
+            {
+                return Err(refused(
+                    "invalid_dpop_proof",
+                    "the DPoP proof was already used".into(),
+                ));
+            }
+            verified = Some(p.jkt);
+        }
+    }
+    portcullis_dpop::binding::check(scheme, bound, verified.as_deref()).map_err(|e| {
+        refused(
+            if e.is_proof_error() {
+                "invalid_dpop_proof"
+            } else {
+                "invalid_token"
+            },
+            e.to_string(),
+        )
+    })
 }
 
 async fn decide(
@@ -82,7 +135,7 @@ async fn decide(
     };
     let settings = &state.settings;
     let now = state.now();
-    let identity = if let Some(token) = bearer(req) {
+    let identity = if let Some((scheme, token)) = credentials(req) {
         match state.forward_auth.verifier.check(
             token,
             &state.keys.current(),
@@ -91,7 +144,14 @@ async fn decide(
             settings.tokens.clock_skew_secs,
             state,
         ) {
-            Ok(v) => v.caller.clone(),
+            Ok(v) => {
+                if let Err(refusal) =
+                    dpop_binding(req, state, original, scheme, token, v.jkt.as_deref(), now)
+                {
+                    return refusal;
+                }
+                v.caller.clone()
+            }
             Err(e) => {
                 return Decision::Unauthorized {
                     error: Some("invalid_token"),
@@ -206,6 +266,17 @@ fn respond(state: &AppState, decision: Decision) -> HttpResponse {
                 },
                 res,
             )
+        }
+        Decision::DpopRefused { error, description } => {
+            let challenge = format!(
+                "DPoP algs=\"{}\", error=\"{error}\", error_description=\"{}\"",
+                state.dpop_algorithms.join(" "),
+                description.replace(['"', '\\'], "'")
+            );
+            let res = HttpResponse::Unauthorized()
+                .insert_header((header::WWW_AUTHENTICATE, challenge))
+                .finish();
+            (error, res)
         }
         Decision::Forbidden { scope, description } => {
             let challenge = answer::www_authenticate(

@@ -4,14 +4,11 @@
 //! operations are slower and carry the RUSTSEC-2023-0071 timing advisory, and we never
 //! call them.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use josekit::jwk::Jwk;
 use josekit::jwk::alg::ed::EdCurve;
 use josekit::jws::{ES256, EdDSA, PS256, RS256};
 use rsa::pkcs1::EncodeRsaPrivateKey;
 use rsa::pkcs8::EncodePrivateKey;
-use sha2::{Digest, Sha256};
 
 use crate::domain::secret::Secret;
 use crate::domain::signing_alg::SigningAlg;
@@ -96,20 +93,10 @@ fn rsa_err(e: impl std::fmt::Display) -> GenerateError {
     GenerateError::Rsa(e.to_string())
 }
 
-/// The public members of each key type (RFC 7518 §6, RFC 8037 §2), in RFC 7638 order.
-fn public_members(kty: &str) -> &'static [&'static str] {
-    match kty {
-        "RSA" => &["e", "n"],
-        "EC" => &["crv", "x", "y"],
-        "OKP" => &["crv", "x"],
-        _ => &[],
-    }
-}
-
 /// A public JWK carrying only the members verifiers need, never private ones.
 fn public_jwk(full: &Jwk, alg: SigningAlg) -> Result<Jwk, GenerateError> {
     let kty = full.key_type().to_string();
-    let members = public_members(&kty);
+    let members = portcullis_dpop::thumbprint::required_members(&kty);
     if members.is_empty() {
         return Err(jose(format!("unexpected key type {kty}")));
     }
@@ -126,31 +113,10 @@ fn public_jwk(full: &Jwk, alg: SigningAlg) -> Result<Jwk, GenerateError> {
     Ok(jwk)
 }
 
-/// RFC 7638 JWK thumbprint: a key id that is unique per key and reproducible by anyone.
-/// The same computation gives DPoP's `jkt` (RFC 9449 §6.1).
-pub fn thumbprint(public: &Jwk) -> Result<String, GenerateError> {
-    let kty = public.key_type();
-    let members = public_members(kty);
-    if members.is_empty() {
-        return Err(jose(format!("no thumbprint for key type {kty}")));
-    }
-    // Members in lexicographic order, no whitespace (RFC 7638 §3.3). Built by hand: another
-    // crate may turn on serde_json's `preserve_order`, and then a map keeps insertion order.
-    let mut pairs: Vec<(&str, &str)> = vec![("kty", kty)];
-    for name in members {
-        let value = public
-            .parameter(name)
-            .and_then(|v| v.as_str())
-            .ok_or_else(|| jose(format!("public key without `{name}`")))?;
-        pairs.push((name, value));
-    }
-    pairs.sort_unstable_by_key(|(name, _)| *name);
-    let body: Vec<String> = pairs
-        .iter()
-        .map(|(name, value)| format!("\"{name}\":{}", serde_json::Value::from(*value)))
-        .collect();
-    let text = format!("{{{}}}", body.join(","));
-    Ok(URL_SAFE_NO_PAD.encode(Sha256::digest(text.as_bytes())))
+/// RFC 7638 JWK thumbprint: a key id that is unique per key and reproducible by anyone
+/// (the same computation as DPoP's `jkt`).
+fn thumbprint(public: &Jwk) -> Result<String, GenerateError> {
+    portcullis_dpop::thumbprint(public).ok_or_else(|| jose("no thumbprint for this key"))
 }
 
 #[cfg(test)]
@@ -186,15 +152,5 @@ mod tests {
             // The stored private key loads back into a signer of the same algorithm.
             alg.signer_from_der(key.private_der.expose()).unwrap();
         }
-    }
-
-    #[test]
-    fn thumbprints_match_rfc_7638s_example() {
-        // RFC 7638 §3.1.
-        let jwk = Jwk::from_bytes(br#"{"kty":"RSA","n":"0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw","e":"AQAB","alg":"RS256","kid":"2011-04-29"}"#).unwrap();
-        assert_eq!(
-            thumbprint(&jwk).unwrap(),
-            "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
-        );
     }
 }

@@ -523,3 +523,63 @@ async fn a_dpop_bound_token_presented_as_bearer_is_refused() {
         res.header("www-authenticate")
     );
 }
+
+#[actix_web::test]
+async fn a_dpop_bound_token_passes_with_a_proof_for_the_original_request() {
+    let app = app().await;
+    let svc = machine(&app).await;
+    let key = crate::helpers::dpop::DpopKey::es256();
+    let res = app
+        .post_form_with(
+            "/token",
+            &[CC, ("scope", "orders:read")],
+            svc.basic(),
+            &[("DPoP", &key.proof(&app, "POST", "/token"))],
+        )
+        .await;
+    let token = res.token().to_string();
+    let auth = format!("DPoP {token}");
+    // A proof for the request the gateway forwards: GET http://app.example/orders.
+    let proof_for = |method: &str, url: &str| {
+        let mut spec = key.spec(&app, method, "/");
+        spec.claims["htu"] = serde_json::json!(url);
+        spec.claims["ath"] = serde_json::json!(crate::helpers::dpop::ath(&token));
+        key.sign(spec)
+    };
+    let ask_with = |proof: Option<String>| {
+        let auth = auth.clone();
+        let app = &app;
+        async move {
+            let mut headers: Vec<(&str, &str)> =
+                forwarded("GET", "app.example", "/orders?page=2").into();
+            headers.push(("Authorization", &auth));
+            let proof = proof.unwrap_or_default();
+            if !proof.is_empty() {
+                headers.push(("DPoP", &proof));
+            }
+            ask(app, "GET", "/forward-auth", &headers).await
+        }
+    };
+    let good = proof_for("GET", "http://app.example/orders");
+    let res = ask_with(Some(good.clone())).await;
+    assert_eq!(res.status, 200, "{:?}", res.header("www-authenticate"));
+    assert_eq!(res.header("x-portcullis-client-id"), Some("svc"));
+    // Replayed, for another method or URL, or missing: invalid_dpop_proof.
+    for (what, proof) in [
+        ("replay", Some(good)),
+        (
+            "method",
+            Some(proof_for("POST", "http://app.example/orders")),
+        ),
+        ("url", Some(proof_for("GET", "http://app.example/admin"))),
+        ("none", None),
+    ] {
+        let res = ask_with(proof).await;
+        assert_eq!(res.status, 401, "{what}");
+        let challenge = res.header("www-authenticate").unwrap();
+        assert!(
+            challenge.starts_with("DPoP ") && challenge.contains("invalid_dpop_proof"),
+            "{what}: {challenge}"
+        );
+    }
+}

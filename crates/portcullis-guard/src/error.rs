@@ -12,6 +12,12 @@ pub enum GuardError {
     Invalid(&'static str),
     #[error("the access token was revoked")]
     Revoked,
+    /// RFC 9449 §7.2: a DPoP-bound token presented as a bearer token.
+    #[error("the access token is DPoP-bound: present it with the DPoP scheme and a proof")]
+    DpopBound,
+    /// RFC 9449 §7.1: `invalid_dpop_proof`.
+    #[error("the DPoP proof is invalid: {0}")]
+    InvalidProof(String),
     #[error("the access token lacks `{0}`")]
     InsufficientScope(String),
     #[error("cannot reach the issuer: {0}")]
@@ -23,9 +29,11 @@ pub enum GuardError {
 impl ResponseError for GuardError {
     fn status_code(&self) -> StatusCode {
         match self {
-            GuardError::Missing | GuardError::Invalid(_) | GuardError::Revoked => {
-                StatusCode::UNAUTHORIZED
-            }
+            GuardError::Missing
+            | GuardError::Invalid(_)
+            | GuardError::Revoked
+            | GuardError::DpopBound
+            | GuardError::InvalidProof(_) => StatusCode::UNAUTHORIZED,
             GuardError::InsufficientScope(_) => StatusCode::FORBIDDEN,
             GuardError::Issuer(_) => StatusCode::SERVICE_UNAVAILABLE,
             GuardError::NotConfigured => StatusCode::INTERNAL_SERVER_ERROR,
@@ -38,6 +46,15 @@ impl ResponseError for GuardError {
             GuardError::Invalid(_) | GuardError::Revoked => {
                 format!("Bearer error=\"invalid_token\", error_description=\"{self}\"")
             }
+            GuardError::DpopBound => format!(
+                "DPoP algs=\"{}\", error=\"invalid_token\", error_description=\"{self}\"",
+                crate::verify::ALGORITHMS.join(" ")
+            ),
+            GuardError::InvalidProof(_) => format!(
+                "DPoP algs=\"{}\", error=\"invalid_dpop_proof\", error_description=\"{}\"",
+                crate::verify::ALGORITHMS.join(" "),
+                self.to_string().replace('"', "'")
+            ),
             GuardError::InsufficientScope(s) => {
                 format!("Bearer error=\"insufficient_scope\", scope=\"{s}\"")
             }

@@ -16,7 +16,7 @@ pub trait Name {
     const NAME: &'static str;
 }
 
-/// A request with a valid bearer token.
+/// A request with a valid token: a bearer token, or a DPoP-bound one with its proof.
 pub struct Authenticated(pub Claims);
 
 /// A valid token that carries the scope `S::NAME`.
@@ -27,21 +27,63 @@ pub struct RequireRole<R: Name>(pub Claims, PhantomData<R>);
 
 type Fut<T> = Pin<Box<dyn Future<Output = Result<T, GuardError>>>>;
 
-fn bearer(req: &HttpRequest) -> Option<String> {
-    let value = req.headers().get("authorization")?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim().to_string())
+/// What a request presents: `Authorization: Bearer|DPoP <token>`, the `DPoP` proof, and
+/// the method and URL a proof must name.
+struct Presented {
+    token: Option<(portcullis_dpop::Scheme, String)>,
+    proof: Result<Option<String>, GuardError>,
+    method: String,
+    url: String,
 }
 
-async fn authenticate(
-    guard: Option<web::Data<Guard>>,
-    token: Option<String>,
-) -> Result<Claims, GuardError> {
+fn presented(req: &HttpRequest) -> Presented {
+    let token = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .and_then(|(scheme, t)| {
+            Some((
+                portcullis_dpop::Scheme::parse(scheme)?,
+                t.trim().to_string(),
+            ))
+        });
+    let mut proofs = req.headers().get_all("dpop");
+    let proof = match (proofs.next(), proofs.next()) {
+        (None, _) => Ok(None),
+        (Some(_), Some(_)) => Err(GuardError::InvalidProof("more than one DPoP header".into())),
+        (Some(v), None) => v
+            .to_str()
+            .map(|s| Some(s.to_string()))
+            .map_err(|_| GuardError::InvalidProof("the DPoP header is not a JWT".into())),
+    };
+    let configured = req
+        .app_data::<web::Data<Guard>>()
+        .and_then(|g| g.0.config.public_url.clone());
+    let base = configured.unwrap_or_else(|| {
+        let info = req.connection_info();
+        format!("{}://{}", info.scheme(), info.host())
+    });
+    Presented {
+        token,
+        proof,
+        method: req.method().as_str().to_string(),
+        url: format!("{}{}", base.trim_end_matches('/'), req.path()),
+    }
+}
+
+async fn authenticate(guard: Option<web::Data<Guard>>, p: Presented) -> Result<Claims, GuardError> {
     let guard = guard.ok_or(GuardError::NotConfigured)?;
-    let token = token.ok_or(GuardError::Missing)?;
-    guard.verify(&token).await
+    let (scheme, token) = p.token.ok_or(GuardError::Missing)?;
+    match scheme {
+        portcullis_dpop::Scheme::Bearer => guard.verify(&token).await,
+        portcullis_dpop::Scheme::Dpop => {
+            let proof = p.proof?;
+            guard
+                .verify_dpop(&token, proof.as_deref(), &p.method, &p.url)
+                .await
+        }
+    }
 }
 
 impl FromRequest for Authenticated {
@@ -49,7 +91,7 @@ impl FromRequest for Authenticated {
     type Future = Fut<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let (guard, token) = (req.app_data::<web::Data<Guard>>().cloned(), bearer(req));
+        let (guard, token) = (req.app_data::<web::Data<Guard>>().cloned(), presented(req));
         Box::pin(async move { authenticate(guard, token).await.map(Authenticated) })
     }
 }
@@ -59,7 +101,7 @@ impl<S: Name + 'static> FromRequest for RequireScope<S> {
     type Future = Fut<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let (guard, token) = (req.app_data::<web::Data<Guard>>().cloned(), bearer(req));
+        let (guard, token) = (req.app_data::<web::Data<Guard>>().cloned(), presented(req));
         Box::pin(async move {
             let claims = authenticate(guard, token).await?;
             if !claims.has_scope(S::NAME) {
@@ -75,7 +117,7 @@ impl<R: Name + 'static> FromRequest for RequireRole<R> {
     type Future = Fut<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let (guard, token) = (req.app_data::<web::Data<Guard>>().cloned(), bearer(req));
+        let (guard, token) = (req.app_data::<web::Data<Guard>>().cloned(), presented(req));
         Box::pin(async move {
             let claims = authenticate(guard, token).await?;
             if !claims.has_role(R::NAME) {

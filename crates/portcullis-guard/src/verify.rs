@@ -24,6 +24,11 @@ pub struct GuardConfig {
     pub refetch_interval: Duration,
     /// How often to poll the revocation feed (if the issuer has one).
     pub revocation_poll: Duration,
+    /// This service's public base URL (`https://orders.example`), which DPoP proofs name
+    /// in `htu`. Unset: taken from each request (`Host`, scheme, path).
+    pub public_url: Option<String>,
+    /// How old a DPoP proof's `iat` may be; proofs are remembered this long.
+    pub dpop_max_age: Duration,
 }
 
 impl GuardConfig {
@@ -34,6 +39,8 @@ impl GuardConfig {
             leeway: Duration::from_secs(60),
             refetch_interval: Duration::from_secs(30),
             revocation_poll: Duration::from_secs(1),
+            public_url: None,
+            dpop_max_age: Duration::from_secs(60),
         }
     }
 }
@@ -70,11 +77,18 @@ pub(crate) struct Inner {
     pub fetches: AtomicUsize,
     pub revoked: RwLock<Arc<Revoked>>,
     pub feed_etag: Mutex<Option<String>>,
+    /// DPoP proofs already used here (RFC 9449 §11.1).
+    pub seen_proofs: portcullis_dpop::SeenProofs,
 }
 
 /// Cheap to clone; share one per process (e.g. as `web::Data<Guard>`).
 #[derive(Clone)]
 pub struct Guard(pub(crate) Arc<Inner>);
+
+/// The DPoP key a token is bound to (`cnf.jkt`, RFC 9449 §6.1).
+fn jkt(claims: &Claims) -> Option<&str> {
+    claims.all.get("cnf")?.get("jkt")?.as_str()
+}
 
 /// What Portcullis may sign access tokens with (its `keys.algorithms` choices).
 pub const ALGORITHMS: [&str; 4] = ["RS256", "PS256", "ES256", "EdDSA"];
@@ -126,6 +140,7 @@ impl Guard {
             fetches: AtomicUsize::new(1),
             revoked: RwLock::new(Arc::new(Revoked::default())),
             feed_etag: Mutex::new(None),
+            seen_proofs: portcullis_dpop::SeenProofs::default(),
         })))
     }
 
@@ -183,8 +198,73 @@ impl Guard {
             .ok_or(GuardError::Invalid("signed by an unknown key"))
     }
 
-    /// Verifies an access token and returns its claims.
+    /// Verifies a bearer access token and returns its claims. A DPoP-bound token is
+    /// refused (RFC 9449 §7.2): use [`Guard::verify_dpop`] for those.
     pub async fn verify(&self, token: &str) -> Result<Claims, GuardError> {
+        let claims = self.verify_token(token).await?;
+        if jkt(&claims).is_some() {
+            return Err(GuardError::DpopBound);
+        }
+        Ok(claims)
+    }
+
+    /// Verifies a token presented as `Authorization: DPoP <token>` with its proof (the
+    /// `DPoP` header) for `method url` (RFC 9449 §7.1): the token must be bound to the
+    /// proof's key, the proof must name this request, hash the token (`ath`), be recent
+    /// and unused here.
+    pub async fn verify_dpop(
+        &self,
+        token: &str,
+        proof: Option<&str>,
+        method: &str,
+        url: &str,
+    ) -> Result<Claims, GuardError> {
+        use portcullis_dpop::{BindingError, Scheme, binding, proof as dpop_proof};
+        let claims = self.verify_token(token).await?;
+        let bound = jkt(&claims);
+        let max_age = self.0.config.dpop_max_age.as_secs() as i64;
+        let leeway = self.0.config.leeway.as_secs().min(60) as i64;
+        let now = now();
+        let verified = match (bound, proof) {
+            (Some(_), Some(text)) => {
+                let p = dpop_proof::verify(
+                    text,
+                    &portcullis_dpop::Rules {
+                        method,
+                        url,
+                        algorithms: &ALGORITHMS,
+                        now,
+                        max_age,
+                        leeway,
+                        access_token: Some(token),
+                        nonce: None,
+                    },
+                )
+                .map_err(|e| GuardError::InvalidProof(e.to_string()))?;
+                if !self
+                    .0
+                    .seen_proofs
+                    .first_use(&p.jkt, &p.jti, p.iat + max_age + leeway + 1, now)
+                {
+                    return Err(GuardError::InvalidProof(
+                        "the DPoP proof was already used".into(),
+                    ));
+                }
+                Some(p.jkt)
+            }
+            _ => None,
+        };
+        match binding::check(Scheme::Dpop, bound, verified.as_deref()) {
+            Ok(()) => Ok(claims),
+            Err(BindingError::UnboundAsDpop) => Err(GuardError::Invalid(
+                "not a DPoP-bound token; present it as Bearer",
+            )),
+            Err(e) => Err(GuardError::InvalidProof(e.to_string())),
+        }
+    }
+
+    /// Signature, type, issuer, audience, times and revocation.
+    async fn verify_token(&self, token: &str) -> Result<Claims, GuardError> {
         let header =
             josekit::jwt::decode_header(token).map_err(|_| GuardError::Invalid("not a JWT"))?;
         let typ = header
@@ -248,13 +328,6 @@ impl Guard {
         };
         if self.revoked().contains(named, now) {
             return Err(GuardError::Revoked);
-        }
-        // RFC 9449 §7.2: a DPoP-bound token (`cnf.jkt`) is never a bearer token; only a
-        // request with a proof by its key may use it.
-        if all.get("cnf").and_then(|c| c.get("jkt")).is_some() {
-            return Err(GuardError::Invalid(
-                "DPoP-bound token presented as a bearer token",
-            ));
         }
         Ok(Claims {
             sub: str_claim("sub").ok_or(GuardError::Invalid("no sub"))?,

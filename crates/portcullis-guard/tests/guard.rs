@@ -429,8 +429,113 @@ async fn a_dpop_bound_token_is_not_accepted_as_a_bearer_token() {
     c["cnf"] = json!({ "jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I" });
     assert!(matches!(
         guard.verify(&sign(&k, "at+jwt", c)).await,
-        Err(GuardError::Invalid(
-            "DPoP-bound token presented as a bearer token"
-        ))
+        Err(GuardError::DpopBound)
     ));
+}
+
+/// A client's DPoP key: its proofs, and the thumbprint tokens are bound to.
+struct ProofKey {
+    signer: Box<dyn JwsSigner>,
+    public: josekit::jwk::Jwk,
+}
+
+impl ProofKey {
+    fn new() -> Self {
+        let pair = ES256.generate_key_pair().unwrap();
+        Self {
+            signer: Box::new(ES256.signer_from_der(pair.to_der_private_key()).unwrap()),
+            public: pair.to_jwk_public_key(),
+        }
+    }
+
+    fn jkt(&self) -> String {
+        portcullis_dpop::thumbprint(&self.public).unwrap()
+    }
+
+    fn proof(&self, method: &str, url: &str, token: &str) -> String {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static N: AtomicU64 = AtomicU64::new(0);
+        let mut header = JwsHeader::new();
+        header.set_token_type("dpop+jwt");
+        header.set_jwk(self.public.clone());
+        let claims = json!({
+            "jti": format!("j-{}", N.fetch_add(1, Ordering::Relaxed)), "htm": method,
+            "htu": url, "iat": now(), "ath": portcullis_dpop::access_token_hash(token),
+        });
+        let payload = JwtPayload::from_map(claims.as_object().unwrap().clone()).unwrap();
+        josekit::jwt::encode_with_signer(&payload, &header, &*self.signer).unwrap()
+    }
+}
+
+#[actix_web::test]
+async fn the_extractors_take_a_dpop_bound_token_only_with_a_proof_by_its_key() {
+    let iss = issuer().await;
+    let k = key("k");
+    iss.state.lock().unwrap().jwks = vec![k.public.clone()];
+    let mut config = GuardConfig::new(iss.base.clone(), "https://orders.example");
+    config.public_url = Some("https://orders.example".into());
+    let guard = web::Data::new(Guard::discover(config).await.unwrap());
+    let app = test::init_service(App::new().app_data(guard).route(
+        "/me",
+        web::get().to(|u: Authenticated| async move { u.0.sub }),
+    ))
+    .await;
+    let client = ProofKey::new();
+    let mut c = claims(&iss.base);
+    c["cnf"] = json!({ "jkt": client.jkt() });
+    let token = sign(&k, "at+jwt", c);
+    const URL: &str = "https://orders.example/me";
+    let call = |auth: String, proof: Option<String>| {
+        let mut req = test::TestRequest::get()
+            .uri("/me")
+            .insert_header(("Authorization", auth));
+        if let Some(p) = proof {
+            req = req.insert_header(("DPoP", p));
+        }
+        req.to_request()
+    };
+    let challenge = |res: &actix_web::dev::ServiceResponse| {
+        res.headers()
+            .get("www-authenticate")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string()
+    };
+    // As Bearer: refused with the DPoP challenge.
+    let res = test::call_service(&app, call(format!("Bearer {token}"), None)).await;
+    assert_eq!(res.status(), 401);
+    assert!(challenge(&res).starts_with("DPoP "), "{}", challenge(&res));
+    // DPoP without proof, with another key's, for another URL, method or token.
+    let other = ProofKey::new();
+    for (what, proof) in [
+        ("no proof", None),
+        ("other key", Some(other.proof("GET", URL, &token))),
+        (
+            "other URL",
+            Some(client.proof("GET", "https://orders.example/x", &token)),
+        ),
+        ("other method", Some(client.proof("POST", URL, &token))),
+        ("other token", Some(client.proof("GET", URL, "another"))),
+    ] {
+        let res = test::call_service(&app, call(format!("DPoP {token}"), proof)).await;
+        assert_eq!(res.status(), 401, "{what}");
+        assert!(
+            challenge(&res).contains("invalid_dpop_proof"),
+            "{what}: {}",
+            challenge(&res)
+        );
+    }
+    let proof = client.proof("GET", URL, &token);
+    let res = test::call_service(&app, call(format!("DPoP {token}"), Some(proof.clone()))).await;
+    assert_eq!(res.status(), 200);
+    // The same proof again: a replay.
+    let res = test::call_service(&app, call(format!("DPoP {token}"), Some(proof))).await;
+    assert_eq!(res.status(), 401);
+    assert!(challenge(&res).contains("already used"));
+    // An unbound token presented with the DPoP scheme is refused too.
+    let plain = sign(&k, "at+jwt", claims(&iss.base));
+    let p = client.proof("GET", URL, &plain);
+    let res = test::call_service(&app, call(format!("DPoP {plain}"), Some(p))).await;
+    assert_eq!(res.status(), 401);
 }

@@ -1,16 +1,27 @@
 //! Checking a DPoP proof (RFC 9449 §4.3): a JWT the client signs with its own key for each
-//! request, naming the method and URL it is for. Plain function over the proof text and
-//! the request's facts; replay (`jti`) is the caller's to record (`dpop::replay`).
+//! request, naming the method and URL it is for. Replay (`jti`) is the caller's to record.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use josekit::jwk::Jwk;
+use josekit::jws::{ES256, EdDSA, JwsVerifier, PS256, RS256};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::nonce::NonceKey;
-use crate::clock::UnixTime;
-use crate::domain::signing_alg::SigningAlg;
+type UnixTime = i64;
+
+/// The asymmetric algorithms a proof may be signed with, when the caller allows them.
+pub const ALGORITHMS: [&str; 4] = ["RS256", "PS256", "ES256", "EdDSA"];
+
+fn verifier(alg: &str, jwk: &Jwk) -> Option<Box<dyn JwsVerifier>> {
+    Some(match alg {
+        "RS256" => Box::new(RS256.verifier_from_jwk(jwk).ok()?),
+        "PS256" => Box::new(PS256.verifier_from_jwk(jwk).ok()?),
+        "ES256" => Box::new(ES256.verifier_from_jwk(jwk).ok()?),
+        "EdDSA" => Box::new(EdDSA.verifier_from_jwk(jwk).ok()?),
+        _ => return None,
+    })
+}
 
 /// The `typ` of a proof (RFC 9449 §4.2).
 pub const TYP: &str = "dpop+jwt";
@@ -32,8 +43,9 @@ pub struct Rules<'a> {
     pub method: &'a str,
     /// The request's URL without query and fragment (`htu`).
     pub url: &'a str,
-    /// Algorithms a proof may use (`dpop_signing_alg_values_supported`).
-    pub algorithms: &'a [SigningAlg],
+    /// Algorithms a proof may use (`dpop_signing_alg_values_supported`), among
+    /// [`ALGORITHMS`].
+    pub algorithms: &'a [&'a str],
     pub now: UnixTime,
     /// How old a proof's `iat` may be.
     pub max_age: i64,
@@ -41,8 +53,9 @@ pub struct Rules<'a> {
     pub leeway: i64,
     /// The access token the proof accompanies, at a resource (`ath`, RFC 9449 §4.3 step 12).
     pub access_token: Option<&'a str>,
-    /// Server nonces, when this endpoint requires them (RFC 9449 §8, §9).
-    pub nonce: Option<&'a NonceKey>,
+    /// Server nonces, when this endpoint requires them (RFC 9449 §8, §9): whether a
+    /// nonce is current.
+    pub nonce: Option<&'a dyn Fn(&str) -> bool>,
 }
 
 /// A proof that passed every check.
@@ -100,11 +113,10 @@ pub fn verify(proof: &str, rules: &Rules<'_>) -> Result<Proof, DpopError> {
         return Err(invalid("the DPoP proof's typ must be dpop+jwt"));
     }
     // `none` and MAC algorithms are not signatures by the client's key.
-    let alg: SigningAlg = header
+    let alg = header
         .claim("alg")
         .and_then(Value::as_str)
-        .and_then(|a| a.parse().ok())
-        .filter(|a| rules.algorithms.contains(a))
+        .filter(|a| rules.algorithms.contains(a) && ALGORITHMS.contains(a))
         .ok_or(invalid(
             "the DPoP proof's alg is not an allowed asymmetric algorithm",
         ))?;
@@ -120,9 +132,8 @@ pub fn verify(proof: &str, rules: &Rules<'_>) -> Result<Proof, DpopError> {
     let mut members = jwk_value.clone();
     members.remove("kid");
     let jwk = Jwk::from_map(members).map_err(|_| invalid("the DPoP proof's jwk is malformed"))?;
-    let verifier = alg
-        .verifier_from_jwk(&jwk)
-        .map_err(|_| invalid("the DPoP proof's jwk does not fit its alg"))?;
+    let verifier =
+        verifier(alg, &jwk).ok_or(invalid("the DPoP proof's jwk does not fit its alg"))?;
     let (payload, _) = josekit::jwt::decode_with_verifier(proof, &*verifier)
         .map_err(|_| invalid("the DPoP proof's signature is invalid"))?;
     let claim = |name: &str| payload.claim(name);
@@ -160,17 +171,16 @@ pub fn verify(proof: &str, rules: &Rules<'_>) -> Result<Proof, DpopError> {
             ));
         }
     }
-    if let Some(key) = rules.nonce {
+    if let Some(is_current) = rules.nonce {
         match claim("nonce").and_then(Value::as_str) {
             None => return Err(DpopError::UseNonce("a DPoP nonce is required")),
-            Some(n) if !key.accepts(n, rules.now) => {
+            Some(n) if !is_current(n) => {
                 return Err(DpopError::UseNonce("the DPoP nonce is not current"));
             }
             Some(_) => {}
         }
     }
-    let jkt = crate::keys::generate::thumbprint(&jwk)
-        .map_err(|_| invalid("the DPoP proof's jwk is malformed"))?;
+    let jkt = crate::thumbprint(&jwk).ok_or(invalid("the DPoP proof's jwk is malformed"))?;
     Ok(Proof {
         jkt,
         jti: jti.to_string(),
