@@ -82,7 +82,8 @@ impl Default for DpopSettings {
         Self {
             require_nonce: false,
             proof_max_age_secs: 60,
-            proof_leeway_secs: 5,
+            // FAPI 2.0 Security Profile §5.3.2.1: accept `iat` up to 10 s ahead.
+            proof_leeway_secs: 10,
         }
     }
 }

@@ -208,6 +208,15 @@ pub fn validate(
             "redirect_uri is required in OpenID Connect requests",
         ));
     }
+    // FAPI 2.0 Security Profile §5.3.2.2: the redirect URI is always named.
+    if req.client.profile == Some(crate::domain::profile::ClientProfile::Fapi2)
+        && params.get("redirect_uri").is_none()
+    {
+        return Err(req.error(
+            ErrorCode::InvalidRequest,
+            "redirect_uri is required of this client",
+        ));
+    }
     if params.get("request").is_some() {
         return Err(req.error(
             ErrorCode::RequestNotSupported,

@@ -20,6 +20,7 @@ mod csrf;
 mod demo;
 mod discovery;
 mod dpop;
+mod fapi2;
 mod features;
 mod forward_auth;
 mod forward_auth_gateways;
