@@ -181,9 +181,19 @@ impl Authenticator<'_> {
         if client.token_endpoint_auth_method != AuthMethod::PrivateKeyJwt {
             return Err(fail(Some(&claimed), "wrong authentication method"));
         }
+        // FAPI 2.0 Security Profile §5.3.2.1: the issuer is the only audience its
+        // clients' assertions may name (RFC 7523bis closes the audience confusion).
+        let fapi2 = client.profile == Some(crate::domain::profile::ClientProfile::Fapi2);
         let rules = Rules {
             client_id: &client.id,
-            audiences: [self.token_endpoint, self.issuer],
+            audiences: [
+                if fapi2 {
+                    self.issuer
+                } else {
+                    self.token_endpoint
+                },
+                self.issuer,
+            ],
             now: self.now,
             skew: self.skew,
         };

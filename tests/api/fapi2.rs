@@ -34,9 +34,13 @@ fn client_key() -> ClientKey {
 
 /// A fresh client assertion for the issuer (FAPI 2.0 §5.3.2.1: `aud` is the issuer).
 fn assertion(app: &TestApp, key: &ClientKey) -> String {
+    assertion_for(app, key, app.state.issuer())
+}
+
+fn assertion_for(app: &TestApp, key: &ClientKey, aud: &str) -> String {
     let now = app.state.now();
     let claims = json!({
-        "iss": "bank", "sub": "bank", "aud": app.state.issuer(),
+        "iss": "bank", "sub": "bank", "aud": aud,
         "jti": portcullis::domain::opaque::identifier(), "iat": now, "exp": now + 60,
     });
     let payload = JwtPayload::from_map(claims.as_object().unwrap().clone()).unwrap();
@@ -176,6 +180,15 @@ async fn a_fapi2_client_completes_par_pkce_private_key_jwt_and_dpop_and_is_refus
     post(app, &key, "/token", &redeem, None)
         .await
         .assert_oauth_error(400, "invalid_request");
+    // An assertion addressed to the token endpoint rather than the issuer: refused.
+    let to_endpoint = assertion_for(app, &key, &format!("{}/token", app.state.issuer()));
+    let mut pairs = redeem.to_vec();
+    pairs.push(("client_assertion_type", ASSERTION_TYPE));
+    pairs.push(("client_assertion", &to_endpoint));
+    let proof = dpop.proof(app, "POST", "/token");
+    app.post_form_with("/token", &pairs, None, &[("DPoP", &proof)])
+        .await
+        .assert_oauth_error(401, "invalid_client");
     // A client secret is no way in for this client.
     app.token(&redeem, Some(("bank", "guess")))
         .await
