@@ -33,6 +33,7 @@ mod keys;
 mod limits;
 mod logout;
 mod metrics;
+mod openid_client;
 mod outage;
 mod outbound;
 mod par;

@@ -1,0 +1,135 @@
+//! An independent, certified relying-party library (openid-client for Node) completes the
+//! FAPI-style flow against Portcullis: authorization code + PKCE + PAR + DPoP, a refresh,
+//! and UserInfo with the DPoP-bound token — and the ID tokens are ES256.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+
+use portcullis::clock::SystemClock;
+use serde_json::Value;
+
+use crate::helpers::jwt::unverified_claims;
+use crate::helpers::stubs::free_port;
+use crate::helpers::{TestDb, skip_unless_required, spawn_app_with};
+
+const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/openid-client");
+const REDIRECT: &str = "http://127.0.0.1:9/cb";
+
+fn ready() -> bool {
+    std::path::Path::new(&format!("{DIR}/node_modules/openid-client")).exists()
+        && Command::new("node")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+}
+
+#[actix_web::test]
+async fn openid_client_completes_code_pkce_par_and_dpop_then_refreshes_and_reads_userinfo() {
+    if !ready() {
+        skip_unless_required(
+            "openid_client::openid_client_completes_code_pkce_par_and_dpop_then_refreshes_and_reads_userinfo",
+            "node or tests/interop/openid-client/node_modules missing (npm ci --prefix tests/interop/openid-client)",
+        );
+        return;
+    }
+    // The library fetches discovery and the JWKS: the issuer is this server's own address.
+    let db = TestDb::sqlite();
+    let mut settings = db.settings();
+    let port = free_port();
+    settings.bind = format!("127.0.0.1:{port}").parse().unwrap();
+    settings.issuer = format!("http://127.0.0.1:{port}");
+    let app = spawn_app_with(db, settings, Arc::new(SystemClock)).await;
+    app.client("rp")
+        .public()
+        .grant("authorization_code")
+        .grant("refresh_token")
+        .redirect_uri(REDIRECT)
+        .skip_consent()
+        .args_also(&[
+            "--id-token-alg",
+            "ES256",
+            "--access-token-alg",
+            "ES256",
+            "--require-dpop",
+            "--require-par",
+        ])
+        .create()
+        .await;
+    let alice = app.user("alice").name("Alice").create();
+
+    let issuer = app.state.issuer().to_string();
+    let mut node = Command::new("node")
+        .arg(format!("{DIR}/flow.mjs"))
+        .args([issuer.as_str(), "rp", REDIRECT])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("node starts");
+    let mut stdout = BufReader::new(node.stdout.take().unwrap());
+    // Off the test's thread: the server answering node's requests runs on it.
+    let (first, mut stdout) = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        (line, stdout)
+    })
+    .await
+    .unwrap();
+    let Ok(first) = serde_json::from_str::<Value>(&first) else {
+        let out = node.wait_with_output().unwrap();
+        panic!("node: {first}{}", String::from_utf8_lossy(&out.stderr));
+    };
+    let authorize = first["authorize"].as_str().unwrap();
+    assert!(
+        authorize.contains("request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3A"),
+        "{authorize}"
+    );
+
+    // The user signs in in a browser; the library gets the callback URL.
+    let path = authorize.strip_prefix(&issuer).unwrap();
+    let mut b = app.browser();
+    let page = b.get(path).await;
+    let page = b.login(&page, "alice", crate::helpers::PASSWORD).await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    let callback = page.location().to_string();
+    let mut stdin = node.stdin.take().unwrap();
+    writeln!(stdin, "{callback}").unwrap();
+    let (result, node) = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        let out = node.wait_with_output().unwrap();
+        (line, out)
+    })
+    .await
+    .unwrap();
+    assert!(
+        node.status.success(),
+        "{}",
+        String::from_utf8_lossy(&node.stderr)
+    );
+    let result: Value = serde_json::from_str(&result).unwrap();
+    assert_eq!(
+        result["token_type"]
+            .as_str()
+            .map(str::to_ascii_lowercase)
+            .as_deref(),
+        Some("dpop")
+    );
+    assert_eq!(
+        result["refreshed_token_type"]
+            .as_str()
+            .map(str::to_ascii_lowercase)
+            .as_deref(),
+        Some("dpop")
+    );
+    assert_eq!(result["rotated"], true);
+    assert_eq!(result["sub"], alice.id.as_str());
+    assert_eq!(result["userinfo"]["sub"], alice.id.as_str());
+    assert_eq!(result["userinfo"]["name"], "Alice");
+    let access = unverified_claims(result["access_token"].as_str().unwrap());
+    assert_eq!(
+        access["cnf"]["jkt"], result["jkt"],
+        "bound to the library's key"
+    );
+}
