@@ -45,6 +45,22 @@ for c in (1, 16, 64):
         f"| client_credentials tokens/s, c={c} (p50/p99) | {fmt(s)}{lat('sqlite')} | {fmt(p)}{lat('postgres')} "
         f"| {fmt(n)}{lat('peer')} | {ratio(s, ceiling)} | {ratio(s, n)} | {target} |"
     )
+rs64, es64 = num("sqlite.cc64.rps"), num("sqlite.cc64_es256.rps")
+es_pg, es_peer = num("postgres.cc64_es256.rps"), num("peer.cc64_es256.rps")
+lines.append(
+    f"| client_credentials tokens/s, c=64, ES256 access tokens | {fmt(es64)} | {fmt(es_pg)} | {fmt(es_peer)} (ES256) "
+    f"| {ratio(es64, rs64)}× RS256 | {ratio(es64, es_peer)} | ≥ 20,000, ≥ 4× RS256, ≥ 3× peer |"
+)
+ed64 = num("sqlite.cc64_eddsa.rps")
+lines.append(
+    f"| client_credentials tokens/s, c=64, EdDSA access tokens | {fmt(ed64)} | {fmt(num('postgres.cc64_eddsa.rps'))} | — "
+    f"| {ratio(ed64, rs64)}× RS256 | — | reported |"
+)
+dp = num("sqlite.cc64_dpop.rps")
+lines.append(
+    f"| DPoP-bound client_credentials tokens/s, c=64, ES256 (proof checked, jti recorded) | {fmt(dp)} "
+    f"| {fmt(num('postgres.cc64_dpop.rps'))} | — | {ratio(dp, es64)} of ES256 bearer | — | reported |"
+)
 for kind in ("valid", "revoked"):
     s, p = num(f"sqlite.introspect_{kind}.rps"), num(f"postgres.introspect_{kind}.rps")
     lines.append(f"| introspection req/s ({kind} token) | {fmt(s)} | {fmt(p)} | — | — | — | ≥ 20,000 |")

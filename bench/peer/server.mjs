@@ -1,13 +1,17 @@
 // node oidc-provider, configured as Portcullis is in bench/run: one confidential client
-// using client_secret_basic for the client-credentials grant, RS256 JWT access tokens for
-// one resource (RFC 8707), a 2048-bit RSA key. Usage: node server.mjs PORT CLIENT_SECRET
+// using client_secret_basic for the client-credentials grant, JWT access tokens for one
+// resource (RFC 8707), signed RS256 with a 2048-bit RSA key or ES256 with a P-256 key.
+// Usage: node server.mjs PORT CLIENT_SECRET [RS256|ES256]
 import { generateKeyPairSync } from "node:crypto";
 import Provider from "oidc-provider";
 
-const [port, secret] = process.argv.slice(2);
+const [port, secret, alg = "RS256"] = process.argv.slice(2);
 const issuer = `http://127.0.0.1:${port}`;
-const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-const jwk = { ...privateKey.export({ format: "jwk" }), kid: "bench", use: "sig", alg: "RS256" };
+const { privateKey } =
+  alg === "ES256"
+    ? generateKeyPairSync("ec", { namedCurve: "P-256" })
+    : generateKeyPairSync("rsa", { modulusLength: 2048 });
+const jwk = { ...privateKey.export({ format: "jwk" }), kid: "bench", use: "sig", alg };
 const resource = "https://api.bench.test";
 
 const provider = new Provider(issuer, {
@@ -35,7 +39,7 @@ const provider = new Provider(issuer, {
         audience: resource,
         accessTokenTTL: 600,
         accessTokenFormat: "jwt",
-        jwt: { sign: { alg: "RS256" } },
+        jwt: { sign: { alg } },
       }),
     },
   },

@@ -38,6 +38,9 @@ fn the_benchmark_harness_produces_a_report() {
     for key in [
         "sqlite.cc1.rps",
         "sqlite.cc64.rps",
+        "sqlite.cc64_es256.rps",
+        "sqlite.cc64_eddsa.rps",
+        "sqlite.cc64_dpop.rps",
         "sqlite.introspect_valid.rps",
         "sqlite.jwks.rps",
         "sqlite.ready_ms",
