@@ -150,6 +150,7 @@ impl Application {
             csrf,
             dpop_nonce,
             dpop_algorithms,
+            dpop_seen: Default::default(),
             audit_windows: Default::default(),
             password_checker,
             revocations,

@@ -39,6 +39,10 @@ pub struct AppState {
     pub dpop_nonce: crate::dpop::NonceKey,
     /// `keys.algorithms` by name: what DPoP proofs may be signed with.
     pub dpop_algorithms: Vec<&'static str>,
+    /// DPoP proofs already used at this instance (RFC 9449 §11.1): the whole replay store
+    /// on SQLite (one instance) and at `/forward-auth` (no database on that path); in
+    /// front of the shared table on PostgreSQL.
+    pub dpop_seen: portcullis_dpop::SeenProofs,
     /// Aggregates repeated client-authentication failures in the audit log.
     pub audit_windows: FailureWindows,
     pub password_checker: PasswordChecker,
@@ -58,9 +62,6 @@ pub struct ForwardAuth {
     pub verifier: crate::forward_auth::bearer::Verifier,
     pub sessions: crate::forward_auth::sessions::Sessions,
     pub redirect_hosts: Vec<crate::forward_auth::redirect::HostPattern>,
-    /// DPoP proofs already used at the gateway, in memory (the hot path reads no
-    /// database).
-    pub seen_proofs: portcullis_dpop::SeenProofs,
 }
 
 impl crate::forward_auth::bearer::Revoked for AppState {

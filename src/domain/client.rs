@@ -46,12 +46,15 @@ pub struct Client {
     /// What signs its access tokens; `None`: `tokens.access_token_alg`.
     pub access_token_alg: Option<SigningAlg>,
     /// `id_token_signed_response_alg` (OIDC Dynamic Registration §2); `None`: the default.
+    #[serde(rename = "id_token_signed_response_alg")]
     pub id_token_alg: Option<SigningAlg>,
     /// `dpop_bound_access_tokens` (RFC 9449 §5.2): token requests without a DPoP proof are
     /// refused.
+    #[serde(rename = "dpop_bound_access_tokens")]
     pub require_dpop: bool,
     /// `require_pushed_authorization_requests` (RFC 9126 §6): `/authorize` only with a
     /// `request_uri` from `/par`.
+    #[serde(rename = "require_pushed_authorization_requests")]
     pub require_par: bool,
     /// A security profile whose rules apply on top of the flags above.
     pub profile: Option<ClientProfile>,

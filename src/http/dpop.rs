@@ -51,11 +51,23 @@ pub fn rules<'a>(
     }
 }
 
-/// Records the proof's `jti` in the shared replay store: a proof is good for one request
-/// on any instance (RFC 9449 §11.1), for as long as its `iat` is acceptable.
+/// Records the proof's `jti`: a proof is good for one request on any instance (RFC 9449
+/// §11.1), for as long as its `iat` is acceptable. This instance's memory answers first;
+/// on PostgreSQL (several instances) the shared table decides, one insert per proof; on
+/// SQLite (one instance) memory is the whole store, so a DPoP request costs no write.
 pub async fn record(state: &AppState, proof: &Proof) -> Result<(), DpopError> {
     let d = &state.settings.dpop;
     let expires_at = proof.iat + d.proof_max_age_secs + d.proof_leeway_secs + 1;
+    let replayed = DpopError::Invalid("the DPoP proof was already used");
+    if !state
+        .dpop_seen
+        .first_use(&proof.jkt, &proof.jti, expires_at, state.now())
+    {
+        return Err(replayed);
+    }
+    if state.store.backend() != "postgres" {
+        return Ok(());
+    }
     let (jkt, jti) = (proof.jkt.clone(), proof.jti.clone());
     match state
         .store
@@ -63,7 +75,7 @@ pub async fn record(state: &AppState, proof: &Proof) -> Result<(), DpopError> {
         .await
     {
         Ok(()) => Ok(()),
-        Err(StoreError::Duplicate) => Err(DpopError::Invalid("the DPoP proof was already used")),
+        Err(StoreError::Duplicate) => Err(replayed),
         Err(e) => {
             tracing::error!(error = %e, "cannot record a DPoP proof");
             Err(DpopError::Invalid(

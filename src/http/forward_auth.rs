@@ -98,11 +98,7 @@ fn dpop_binding(
             .map_err(proof_error)?;
             let d = &state.settings.dpop;
             let until = p.iat + d.proof_max_age_secs + d.proof_leeway_secs + 1;
-            if !state
-                .forward_auth
-                .seen_proofs
-                .first_use(&p.jkt, &p.jti, until, now)
-            {
+            if !state.dpop_seen.first_use(&p.jkt, &p.jti, until, now) {
                 return Err(refused(
                     "invalid_dpop_proof",
                     "the DPoP proof was already used".into(),

@@ -109,6 +109,18 @@ async fn a_fapi2_client_completes_par_pkce_private_key_jwt_and_dpop_and_is_refus
         .args_also(&["--profile", "fapi2"])
         .create()
         .await;
+    // The registration says what it implies, under the registration metadata's names.
+    let shown = app
+        .cli()
+        .run(&["client", "show", "bank", "--json"])
+        .ok()
+        .json();
+    assert_eq!(shown["profile"], "fapi2");
+    assert_eq!(shown["dpop_bound_access_tokens"], true);
+    assert_eq!(shown["require_pushed_authorization_requests"], true);
+    assert_eq!(shown["require_pkce"], true);
+    assert_eq!(shown["access_token_alg"], "ES256");
+    assert_eq!(shown["id_token_signed_response_alg"], "ES256");
     let ch = challenge(VERIFIER);
     let request = [
         ("response_type", "code"),
