@@ -151,6 +151,7 @@ impl Application {
             dpop_nonce,
             dpop_algorithms,
             dpop_seen: Default::default(),
+            dpop_keys: Default::default(),
             audit_windows: Default::default(),
             password_checker,
             revocations,

@@ -43,6 +43,8 @@ pub struct AppState {
     /// on SQLite (one instance) and at `/forward-auth` (no database on that path); in
     /// front of the shared table on PostgreSQL.
     pub dpop_seen: portcullis_dpop::SeenProofs,
+    /// Verifiers of DPoP keys seen before (building one costs more than using it).
+    pub dpop_keys: portcullis_dpop::KeyCache,
     /// Aggregates repeated client-authentication failures in the audit log.
     pub audit_windows: FailureWindows,
     pub password_checker: PasswordChecker,

@@ -48,6 +48,7 @@ pub fn rules<'a>(
         leeway: d.proof_leeway_secs,
         access_token,
         nonce,
+        keys: Some(&state.dpop_keys),
     }
 }
 

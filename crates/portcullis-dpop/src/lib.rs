@@ -5,11 +5,13 @@
 //! Remembering each proof's `jti` (replay) is the caller's, as it depends on where it runs.
 
 pub mod binding;
+pub mod key_cache;
 pub mod proof;
 pub mod replay;
 pub mod thumbprint;
 
 pub use binding::{BindingError, Scheme};
+pub use key_cache::KeyCache;
 pub use proof::{DpopError, Proof, Rules, access_token_hash, normalize_htu, verify};
 pub use replay::SeenProofs;
 pub use thumbprint::thumbprint;

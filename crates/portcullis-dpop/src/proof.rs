@@ -3,6 +3,8 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use std::sync::Arc;
+
 use josekit::jwk::Jwk;
 use josekit::jws::{ES256, EdDSA, JwsVerifier, PS256, RS256};
 use serde_json::Value;
@@ -13,12 +15,12 @@ type UnixTime = i64;
 /// The asymmetric algorithms a proof may be signed with, when the caller allows them.
 pub const ALGORITHMS: [&str; 4] = ["RS256", "PS256", "ES256", "EdDSA"];
 
-fn verifier(alg: &str, jwk: &Jwk) -> Option<Box<dyn JwsVerifier>> {
+fn verifier(alg: &str, jwk: &Jwk) -> Option<Arc<dyn JwsVerifier>> {
     Some(match alg {
-        "RS256" => Box::new(RS256.verifier_from_jwk(jwk).ok()?),
-        "PS256" => Box::new(PS256.verifier_from_jwk(jwk).ok()?),
-        "ES256" => Box::new(ES256.verifier_from_jwk(jwk).ok()?),
-        "EdDSA" => Box::new(EdDSA.verifier_from_jwk(jwk).ok()?),
+        "RS256" => Arc::new(RS256.verifier_from_jwk(jwk).ok()?),
+        "PS256" => Arc::new(PS256.verifier_from_jwk(jwk).ok()?),
+        "ES256" => Arc::new(ES256.verifier_from_jwk(jwk).ok()?),
+        "EdDSA" => Arc::new(EdDSA.verifier_from_jwk(jwk).ok()?),
         _ => return None,
     })
 }
@@ -56,6 +58,8 @@ pub struct Rules<'a> {
     /// Server nonces, when this endpoint requires them (RFC 9449 §8, §9): whether a
     /// nonce is current.
     pub nonce: Option<&'a dyn Fn(&str) -> bool>,
+    /// Verifiers of keys seen before, if the caller keeps them.
+    pub keys: Option<&'a crate::KeyCache>,
 }
 
 /// A proof that passed every check.
@@ -131,11 +135,19 @@ pub fn verify(proof: &str, rules: &Rules<'_>) -> Result<Proof, DpopError> {
     // proofs need not carry: the key is identified by its thumbprint.
     let mut members = jwk_value.clone();
     members.remove("kid");
+    let cache_key =
+        crate::key_cache::key_of(alg, &serde_json::Value::Object(members.clone()).to_string());
+    let cached = rules.keys.and_then(|k| k.get(&cache_key));
     let jwk = Jwk::from_map(members).map_err(|_| invalid("the DPoP proof's jwk is malformed"))?;
-    let verifier =
-        verifier(alg, &jwk).ok_or(invalid("the DPoP proof's jwk does not fit its alg"))?;
+    let verifier = match cached {
+        Some(v) => v,
+        None => verifier(alg, &jwk).ok_or(invalid("the DPoP proof's jwk does not fit its alg"))?,
+    };
     let (payload, _) = josekit::jwt::decode_with_verifier(proof, &*verifier)
         .map_err(|_| invalid("the DPoP proof's signature is invalid"))?;
+    if let Some(keys) = rules.keys {
+        keys.insert(cache_key, verifier);
+    }
     let claim = |name: &str| payload.claim(name);
     let jti = claim("jti")
         .and_then(Value::as_str)

@@ -79,6 +79,8 @@ pub(crate) struct Inner {
     pub feed_etag: Mutex<Option<String>>,
     /// DPoP proofs already used here (RFC 9449 §11.1).
     pub seen_proofs: portcullis_dpop::SeenProofs,
+    /// Verifiers of DPoP keys seen before.
+    pub dpop_keys: portcullis_dpop::KeyCache,
 }
 
 /// Cheap to clone; share one per process (e.g. as `web::Data<Guard>`).
@@ -141,6 +143,7 @@ impl Guard {
             revoked: RwLock::new(Arc::new(Revoked::default())),
             feed_etag: Mutex::new(None),
             seen_proofs: portcullis_dpop::SeenProofs::default(),
+            dpop_keys: portcullis_dpop::KeyCache::default(),
         })))
     }
 
@@ -238,6 +241,7 @@ impl Guard {
                         leeway,
                         access_token: Some(token),
                         nonce: None,
+                        keys: Some(&self.0.dpop_keys),
                     },
                 )
                 .map_err(|e| GuardError::InvalidProof(e.to_string()))?;

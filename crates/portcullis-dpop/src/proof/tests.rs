@@ -71,6 +71,7 @@ fn rules() -> Rules<'static> {
         leeway: 5,
         access_token: None,
         nonce: None,
+        keys: None,
     }
 }
 
@@ -237,4 +238,21 @@ proptest::proptest! {
     fn any_text_is_refused_or_accepted_without_panic(text in "\\PC{0,300}") {
         let _ = verify(&text, &rules());
     }
+}
+
+#[test]
+fn a_cached_key_verifies_its_next_proofs_and_never_anothers() {
+    let cache = crate::KeyCache::default();
+    let with_cache = Rules {
+        keys: Some(&cache),
+        ..rules()
+    };
+    let c = client();
+    verify(&c.proof(), &with_cache).unwrap();
+    verify(&c.with_claim("jti", json!("j-2")), &with_cache).unwrap();
+    // Another key's proof is checked with its own key, cached or not.
+    let other = client();
+    let mut spec = other.spec();
+    spec.jwk = Some(c.public.clone());
+    assert!(refusal(&other.sign(spec), &with_cache).contains("signature"));
 }
