@@ -10,6 +10,8 @@ use josekit::jws::{ES256, EdDSA, JwsSigner, JwsVerifier, PS256, RS256};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest, Sha256, Sha512};
 
+mod es256;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SigningAlg {
     /// RSASSA-PKCS1-v1_5 with SHA-256: what OpenID Connect requires every OP to support.
@@ -53,13 +55,13 @@ impl SigningAlg {
         digest[..digest.len() / 2].to_vec()
     }
 
-    /// A signer from the stored (PKCS#8 DER) private key.
+    /// A signer from the stored DER private key.
     pub fn signer_from_der(self, der: &[u8]) -> Result<Box<dyn JwsSigner>, String> {
         let e = |e: josekit::JoseError| e.to_string();
         Ok(match self {
             Self::Rs256 => Box::new(RS256.signer_from_der(der).map_err(e)?),
             Self::Ps256 => Box::new(PS256.signer_from_der(der).map_err(e)?),
-            Self::Es256 => Box::new(ES256.signer_from_der(der).map_err(e)?),
+            Self::Es256 => Box::new(es256::Es256Signer::from_der(der)?),
             Self::EdDsa => Box::new(EdDSA.signer_from_der(der).map_err(e)?),
         })
     }

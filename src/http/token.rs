@@ -91,7 +91,6 @@ async fn token(
                 dpop_jkt: proof.as_deref(),
             },
             &client,
-            &token_url,
             form.get("scope"),
             form.all("resource"),
             state.now(),

@@ -50,7 +50,6 @@ mod tests {
         let body = client_credentials::exchange(
             &issuer(),
             &service(),
-            "https://id.example/token",
             None,
             &[],
             NOW,
