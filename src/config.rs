@@ -4,6 +4,7 @@
 
 mod database_url;
 mod load;
+mod mfa;
 mod sender_constraint;
 mod validate;
 
@@ -13,6 +14,7 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 pub use database_url::{DatabaseKind, DatabaseUrl};
+pub use mfa::{MfaPolicy, MfaSettings};
 pub use sender_constraint::{DpopSettings, ParSettings};
 
 use crate::domain::secret::Secret;
@@ -40,6 +42,7 @@ pub struct Settings {
     pub forward_auth: ForwardAuthSettings,
     pub dpop: DpopSettings,
     pub par: ParSettings,
+    pub mfa: MfaSettings,
 }
 
 impl Default for Settings {
@@ -61,6 +64,7 @@ impl Default for Settings {
             forward_auth: ForwardAuthSettings::default(),
             dpop: DpopSettings::default(),
             par: ParSettings::default(),
+            mfa: MfaSettings::default(),
         }
     }
 }
@@ -281,13 +285,16 @@ pub struct ForwardAuthSettings {
     pub policies: std::collections::BTreeMap<String, PolicySettings>,
 }
 
-/// What a route requires of a token: any of `audience`, all of `scope`, any of `role`.
+/// What a route requires of a token: any of `audience`, all of `scope`, any of `role`;
+/// a sign-in of at least level `acr` (`"2"`, `"3"`) no more than `max_age` seconds ago.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct PolicySettings {
     pub audience: Vec<String>,
     pub scope: Vec<String>,
     pub role: Vec<String>,
+    pub acr: Option<String>,
+    pub max_age: Option<i64>,
 }
 
 /// Distributed tracing: W3C trace context is always honoured; spans are exported over

@@ -27,10 +27,17 @@ pub enum Endpoint {
     ForwardAuth,
     ExtAuthz,
     SignIn,
+    LoginFactor,
+    SignInFactor,
+    Account,
+    AccountTotp,
+    AccountTotpConfirm,
+    AccountTotpRemove,
+    AccountRecoveryCodes,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 21] = [
+    pub const ALL: [Endpoint; 28] = [
         Endpoint::Healthz,
         Endpoint::Readyz,
         Endpoint::Jwks,
@@ -52,6 +59,13 @@ impl Endpoint {
         Endpoint::ForwardAuth,
         Endpoint::ExtAuthz,
         Endpoint::SignIn,
+        Endpoint::LoginFactor,
+        Endpoint::SignInFactor,
+        Endpoint::Account,
+        Endpoint::AccountTotp,
+        Endpoint::AccountTotpConfirm,
+        Endpoint::AccountTotpRemove,
+        Endpoint::AccountRecoveryCodes,
     ];
 
     pub fn path(self) -> &'static str {
@@ -78,6 +92,13 @@ impl Endpoint {
             // Envoy's `path_prefix` is `/ext-authz/<policy>`; the original path follows.
             Endpoint::ExtAuthz => "/ext-authz/{policy}{tail:.*}",
             Endpoint::SignIn => "/signin",
+            Endpoint::LoginFactor => "/login/factor",
+            Endpoint::SignInFactor => "/signin/factor",
+            Endpoint::Account => "/account",
+            Endpoint::AccountTotp => "/account/totp",
+            Endpoint::AccountTotpConfirm => "/account/totp/confirm",
+            Endpoint::AccountTotpRemove => "/account/totp/remove",
+            Endpoint::AccountRecoveryCodes => "/account/recovery-codes",
         }
     }
 

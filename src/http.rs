@@ -1,6 +1,7 @@
 //! The HTTP layer: thin actix-web handlers (parse, call a rule, map the decision to a
 //! response), middleware, cookies, pages, routes, and the one error-to-response mapping.
 
+pub mod account;
 pub mod authorize;
 pub mod body;
 pub mod cacheable;
@@ -25,6 +26,7 @@ pub mod password;
 pub mod request_id;
 pub mod revoke;
 pub mod routes;
+pub mod second_factor;
 pub mod signin;
 pub mod status_list;
 pub mod token;

@@ -23,6 +23,7 @@ pub mod forward_auth;
 pub mod http;
 pub mod keys;
 pub mod manage;
+pub mod mfa;
 pub mod net;
 pub mod oidc;
 pub mod revocation;

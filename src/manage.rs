@@ -2,6 +2,7 @@
 //! Each change and its audit entry are written in one transaction.
 
 mod clients;
+pub mod mfa;
 mod users;
 
 pub use clients::{create_client, delete_client, rotate_client_secret};

@@ -1,8 +1,10 @@
-//! People's sessions: password sign-in (throttled, argon2id off the executor), SSO
-//! sessions, RP-initiated logout rules and back-channel logout deliveries.
+//! People's sessions: password sign-in (throttled, argon2id off the executor), the second
+//! factor and step-up, SSO sessions, RP-initiated logout rules and back-channel logout
+//! deliveries.
 
 pub mod backchannel;
 pub mod login;
 pub mod logout;
+pub mod second_factor;
 pub mod sso;
 pub mod throttle;

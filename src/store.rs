@@ -24,6 +24,7 @@ mod error;
 pub mod grants;
 pub mod json;
 pub mod login_failures;
+pub mod mfa;
 mod migrate;
 pub mod notify;
 mod pool;

@@ -1,11 +1,13 @@
 //! Whether an authorization request may use the browser's session silently, needs a
 //! sign-in, needs consent, or must be refused (OIDC Core §3.1.2.1–§3.1.2.6): `prompt`,
-//! `max_age`, `id_token_hint` and what the user already granted. A plain function, no I/O.
+//! `max_age`, `id_token_hint`, the authentication level asked for (`acr_values`, the
+//! client's `--require-acr`) and what the user already granted. A plain function, no I/O.
 
 use super::error::ErrorCode;
 use super::request::{AuthRequest, Prompt};
 use crate::clock::UnixTime;
 use crate::domain::scope::Scope;
+use crate::mfa::level::Level;
 
 /// Flags from the forms that just ran: a fresh sign-in satisfies `prompt=login` and
 /// `max_age`; a fresh consent satisfies `prompt=consent`.
@@ -20,6 +22,9 @@ pub struct Fresh {
 pub enum Decision {
     /// Show the sign-in form.
     Login,
+    /// The session is below the required level and the user can reach it: ask for the
+    /// missing factor, keeping the session (and its `sid`).
+    StepUp(Level),
     /// Show the consent page for the signed-in user.
     Consent,
     /// Issue a code for the signed-in user.
@@ -33,6 +38,10 @@ pub enum Decision {
 pub struct SessionFacts<'a> {
     pub user_id: &'a str,
     pub auth_time: UnixTime,
+    /// The level the session reached.
+    pub level: Level,
+    /// The highest level the user's enrolled factors can reach.
+    pub reachable: Level,
 }
 
 /// The rule. `hinted` is the `sub` of a valid `id_token_hint` (`Err` if the hint was
@@ -71,6 +80,26 @@ pub fn decide(
         }
         return Decision::Login;
     }
+    // OIDC Core §3.1.2.1 (`acr_values`) and RFC 9470 §4: a session below the level is
+    // stepped up, not signed out; a user who cannot reach it is refused per OpenID Connect
+    // Unmet Authentication Requirements 1.0.
+    if let (Some(required), Some(s)) = (req.required_level(), usable)
+        && s.level < required
+    {
+        if s.reachable < required {
+            return Decision::Refuse(
+                ErrorCode::UnmetAuthenticationRequirements,
+                "the user cannot reach the requested authentication level",
+            );
+        }
+        if req.has_prompt(Prompt::None) {
+            return Decision::Refuse(
+                ErrorCode::InteractionRequired,
+                "the user must confirm the sign-in with a second factor",
+            );
+        }
+        return Decision::StepUp(required);
+    }
     if !req.client.skip_consent && !fresh.consent {
         let covered = req.scope.is_subset_of(consented);
         if req.has_prompt(Prompt::Consent) || !covered {
@@ -97,6 +126,8 @@ mod tests {
         SessionFacts {
             user_id: "user-alice",
             auth_time,
+            level: Level::PASSWORD,
+            reachable: Level::PHISHING_RESISTANT,
         }
     }
 
@@ -251,5 +282,100 @@ mod tests {
             decide_with(&req, Some(signed_in_at(NOW)), &Scope::default()),
             Decision::Issue
         );
+    }
+}
+
+#[cfg(test)]
+mod level_tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::authorize::fixtures::{NOW, request};
+    use crate::authorize::request::{Params, validate};
+    use crate::domain::client::fixtures::confidential_web_app;
+
+    fn session(level: Level, reachable: Level) -> Option<SessionFacts<'static>> {
+        Some(SessionFacts {
+            user_id: "user-alice",
+            auth_time: NOW - 10,
+            level,
+            reachable,
+        })
+    }
+
+    fn granted() -> Scope {
+        Scope::parse("openid profile").unwrap()
+    }
+
+    fn decide_for(req: &AuthRequest, s: Option<SessionFacts<'_>>) -> Decision {
+        decide(req, s, Ok(None), &granted(), Fresh::default(), NOW)
+    }
+
+    #[test]
+    fn a_session_below_the_requested_acr_is_stepped_up_not_signed_out() {
+        let req = request("&acr_values=2");
+        assert_eq!(
+            decide_for(&req, session(Level::PASSWORD, Level::TWO_FACTORS)),
+            Decision::StepUp(Level::TWO_FACTORS)
+        );
+        assert_eq!(
+            decide_for(&req, session(Level::TWO_FACTORS, Level::TWO_FACTORS)),
+            Decision::Issue
+        );
+        assert_eq!(
+            decide_for(
+                &req,
+                session(Level::PHISHING_RESISTANT, Level::PHISHING_RESISTANT)
+            ),
+            Decision::Issue,
+            "a higher level satisfies a lower request"
+        );
+    }
+
+    #[test]
+    fn a_user_who_cannot_reach_the_level_gets_unmet_authentication_requirements() {
+        let req = request("&acr_values=3");
+        assert_eq!(
+            decide_for(&req, session(Level::TWO_FACTORS, Level::TWO_FACTORS)),
+            Decision::Refuse(
+                ErrorCode::UnmetAuthenticationRequirements,
+                "the user cannot reach the requested authentication level"
+            )
+        );
+    }
+
+    #[test]
+    fn prompt_none_below_the_level_is_interaction_required() {
+        let req = request("&acr_values=2&prompt=none");
+        assert!(matches!(
+            decide_for(&req, session(Level::PASSWORD, Level::TWO_FACTORS)),
+            Decision::Refuse(ErrorCode::InteractionRequired, _)
+        ));
+    }
+
+    #[test]
+    fn unknown_acr_values_ask_for_nothing_more() {
+        let req = request("&acr_values=urn%3Aexample%3Agold");
+        assert_eq!(
+            decide_for(&req, session(Level::PASSWORD, Level::PASSWORD)),
+            Decision::Issue
+        );
+    }
+
+    #[test]
+    fn a_clients_required_level_applies_without_acr_values() {
+        let mut client = confidential_web_app();
+        client.require_acr = Some(Level::TWO_FACTORS);
+        let query = "response_type=code&client_id=web&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&scope=openid+profile";
+        let req = validate(&Params::parse(query), |_| Some(Arc::new(client.clone()))).unwrap();
+        assert_eq!(
+            decide_for(&req, session(Level::PASSWORD, Level::TWO_FACTORS)),
+            Decision::StepUp(Level::TWO_FACTORS)
+        );
+    }
+
+    #[test]
+    fn without_a_session_the_level_is_reached_at_sign_in() {
+        assert_eq!(decide_for(&request("&acr_values=3"), None), Decision::Login);
     }
 }

@@ -12,6 +12,7 @@ use crate::domain::opaque;
 use crate::domain::scope::Scope;
 use crate::domain::secret::Secret;
 use crate::keys::KeySet;
+use crate::mfa::level::Level;
 use crate::oidc::id_token;
 use crate::session::sso::Signed;
 use crate::store::StoreError;
@@ -27,6 +28,8 @@ pub const CODE_BYTES: usize = 32;
 pub enum Step {
     /// Show the sign-in form.
     Login,
+    /// Ask the signed-in user for a further factor, to reach this level.
+    StepUp(Box<Signed>, Level),
     /// Show the consent page for the signed-in user.
     Consent(Box<Signed>),
     /// Send the browser back to the client (a code or an error).
@@ -74,9 +77,19 @@ pub fn proceed(
         }
         _ => Scope::default(),
     };
+    let level = signed.as_ref().map_or(Level::PASSWORD, |s| {
+        Level::of_stored(s.session.acr.as_deref())
+    });
+    // What the user could reach matters only when the session falls short.
+    let reachable = match (&signed, req.required_level()) {
+        (Some(s), Some(required)) if level < required => store.reachable_level(&s.user.id)?,
+        _ => level,
+    };
     let facts = signed.as_ref().map(|s| SessionFacts {
         user_id: &s.user.id,
         auth_time: s.session.auth_time,
+        level,
+        reachable,
     });
     let hinted = hint.as_ref().map(|h| h.as_ref().map(|h| h.sub.as_str()));
     let decision = decide(req, facts, hinted.map_err(|_| ()), &consented, fresh, now);
@@ -85,6 +98,7 @@ pub fn proceed(
             Step::Deliver(refusal(req, server.issuer, code, description))
         }
         (Decision::Login, _) | (_, None) => Step::Login,
+        (Decision::StepUp(level), Some(s)) => Step::StepUp(Box::new(s), level),
         (Decision::Consent, Some(s)) => Step::Consent(Box::new(s)),
         (Decision::Issue, Some(s)) => {
             // RFC 9126 §4: a pushed request yields one code.

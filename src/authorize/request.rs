@@ -10,6 +10,7 @@ use crate::domain::client::{Client, GrantType};
 use crate::domain::pkce::CodeChallenge;
 use crate::domain::redirect_uri::{self, RedirectUri, Resolution};
 use crate::domain::scope::Scope;
+use crate::mfa::level::{self, Level};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ResponseMode {
@@ -39,6 +40,8 @@ pub struct AuthRequest {
     pub pkce: Option<CodeChallenge>,
     pub prompt: Vec<Prompt>,
     pub max_age: Option<i64>,
+    /// `acr_values` (OIDC Core §3.1.2.1): the lowest level we define among them, if any.
+    pub acr: Option<Level>,
     pub login_hint: Option<String>,
     pub id_token_hint: Option<String>,
     /// The request's parameters, re-encoded: carried through the login and consent forms.
@@ -51,6 +54,12 @@ pub struct AuthRequest {
 }
 
 impl AuthRequest {
+    /// The level this request's sign-in must reach: the client's own requirement or the
+    /// request's `acr_values`, whichever is higher.
+    pub fn required_level(&self) -> Option<Level> {
+        self.client.require_acr.max(self.acr)
+    }
+
     pub fn has_prompt(&self, p: Prompt) -> bool {
         self.prompt.contains(&p)
     }
@@ -181,6 +190,7 @@ pub fn validate(
         pkce: None,
         prompt: Vec::new(),
         max_age: None,
+        acr: params.get("acr_values").and_then(level::requested),
         login_hint: params.get("login_hint").map(str::to_string),
         id_token_hint: params.get("id_token_hint").map(str::to_string),
         params: params.encoded.clone(),

@@ -110,6 +110,10 @@ pub struct CreateArgs {
     /// PS256/ES256/EdDSA)
     #[arg(long, value_name = "P")]
     profile: Option<String>,
+    /// The authentication level its sign-ins must reach: 2 (two factors) or 3
+    /// (phishing-resistant: a passkey with user verification)
+    #[arg(long, value_name = "LEVEL")]
+    require_acr: Option<String>,
     /// Print {"client_id":…,"client_secret":…} as JSON
     #[arg(long)]
     json: bool,
@@ -152,6 +156,7 @@ pub fn run(cmd: ClientCommand, settings: &Settings) -> anyhow::Result<()> {
                 require_dpop: a.require_dpop,
                 require_par: a.require_par,
                 profile: a.profile,
+                require_acr: a.require_acr,
                 algorithms: settings.keys.algorithms.clone(),
             };
             let (client, secret) =
@@ -308,6 +313,9 @@ fn show(c: &Client) {
     println!("require PAR:               {}", c.must_use_par(false));
     if let Some(p) = c.profile {
         println!("profile:                   {p}");
+    }
+    if let Some(l) = c.require_acr {
+        println!("required acr:              {}", l.as_acr());
     }
     println!("created:                   {}", rfc3339(c.created_at));
     println!("updated:                   {}", rfc3339(c.updated_at));

@@ -31,6 +31,22 @@ pub enum UserCommand {
     Enable { username: String },
     /// Delete a user and everything that belongs to them
     Delete { username: String },
+    /// A user's second factors: list them, or remove them all
+    #[command(subcommand)]
+    Mfa(MfaCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MfaCommand {
+    /// What the user has enrolled (authenticator app, passkeys, recovery codes left)
+    List {
+        username: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove every second factor and end the user's sessions (back-channel logout);
+    /// audited. For a user who lost their devices and recovery codes.
+    Reset { username: String },
 }
 
 #[derive(Debug, Args)]
@@ -120,6 +136,32 @@ pub fn run(cmd: UserCommand, settings: &Settings) -> anyhow::Result<()> {
         UserCommand::Delete { username } => {
             with_conn(settings, |c| Ok(manage::delete_user(c, &username, now)?))?;
             println!("deleted {username}");
+        }
+        UserCommand::Mfa(MfaCommand::List { username, json }) => {
+            let f = with_conn(settings, |c| Ok(manage::mfa::list(c, &username)?))?;
+            if json {
+                print_json(&f)?;
+            } else {
+                println!("user:             {}", f.username);
+                println!("authenticator app: {}", if f.totp { "on" } else { "off" });
+                println!("recovery codes:    {} unused", f.recovery_codes_left);
+                println!("passkeys:          {}", f.passkeys.len());
+                for p in &f.passkeys {
+                    println!(
+                        "  - {} (user verification: {}, synced: {})",
+                        p.name,
+                        if p.user_verified { "yes" } else { "no" },
+                        if p.synced { "yes" } else { "no" }
+                    );
+                }
+            }
+        }
+        UserCommand::Mfa(MfaCommand::Reset { username }) => {
+            let r = with_conn(settings, |c| Ok(manage::mfa::reset(c, &username, now)?))?;
+            println!(
+                "reset {username}: removed {} authenticator app(s), {} passkey(s), {} recovery code(s); ended {} session(s)",
+                r.totp, r.passkeys, r.recovery_codes, r.sessions_ended
+            );
         }
     }
     Ok(())

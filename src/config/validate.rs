@@ -278,11 +278,25 @@ fn validate_forward_auth(issuer: &str, f: &super::ForwardAuthSettings) -> Result
             ));
         }
     }
-    for name in f.policies.keys() {
+    for (name, p) in &f.policies {
         if !crate::forward_auth::requirements::is_policy_name(name) {
             return Err(invalid(
                 &format!("forward_auth.policies.{name}"),
                 "names use 1-64 characters from a-z A-Z 0-9 _ -",
+            ));
+        }
+        if let Some(acr) = &p.acr
+            && crate::mfa::level::Level::parse(acr).is_none()
+        {
+            return Err(invalid(
+                &format!("forward_auth.policies.{name}.acr"),
+                &format!("`{acr}` is not a level: use \"1\", \"2\" or \"3\""),
+            ));
+        }
+        if p.max_age.is_some_and(|m| m < 0) {
+            return Err(invalid(
+                &format!("forward_auth.policies.{name}.max_age"),
+                "must be a number of seconds, 0 or more",
             ));
         }
     }

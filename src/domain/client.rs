@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 
+use crate::mfa::level::Level;
+
 use super::audience::Audience;
 use super::client_id::ClientId;
 use super::redirect_uri::RedirectUri;
@@ -58,8 +60,18 @@ pub struct Client {
     pub require_par: bool,
     /// A security profile whose rules apply on top of the flags above.
     pub profile: Option<ClientProfile>,
+    /// The authentication level its sign-ins must reach (`--require-acr 2|3`), whatever
+    /// `acr_values` the request carries.
+    #[serde(rename = "default_acr_values", serialize_with = "acr_as_values")]
+    pub require_acr: Option<Level>,
     pub created_at: UnixTime,
     pub updated_at: UnixTime,
+}
+
+/// `default_acr_values` (OIDC Dynamic Registration §2): a list, as the metadata has it.
+fn acr_as_values<S: serde::Serializer>(level: &Option<Level>, s: S) -> Result<S::Ok, S::Error> {
+    use serde::Serialize;
+    level.map(|l| [l.as_acr()]).serialize(s)
 }
 
 impl std::fmt::Debug for Client {
@@ -122,6 +134,7 @@ pub mod fixtures {
             require_dpop: false,
             require_par: false,
             profile: None,
+            require_acr: None,
             created_at: 0,
             updated_at: 0,
         }

@@ -13,6 +13,7 @@ use super::redirect_uri::RedirectUri;
 use super::scope::Scope;
 use super::signing_alg::SigningAlg;
 use super::uri;
+use crate::mfa::level::Level;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ClientError {
@@ -68,6 +69,8 @@ pub enum ClientError {
     UnknownProfile(#[from] super::profile::UnknownProfile),
     #[error("the fapi2 profile {0}")]
     Fapi2(&'static str),
+    #[error("--require-acr must be 2 (two factors) or 3 (phishing-resistant), not `{0}`")]
+    UnknownAcr(String),
 }
 
 /// What an operator asks for when registering a client.
@@ -102,6 +105,8 @@ pub struct ClientSpec {
     pub require_par: bool,
     /// `--profile fapi2`.
     pub profile: Option<String>,
+    /// `--require-acr 2|3`.
+    pub require_acr: Option<String>,
     /// `keys.algorithms`: what this server signs with.
     pub algorithms: Vec<SigningAlg>,
 }
@@ -247,6 +252,13 @@ impl ClientSpec {
             return Err(ClientError::AuthMethodMismatch);
         }
         let profile: Option<ClientProfile> = self.profile.as_deref().map(str::parse).transpose()?;
+        let require_acr = match self.require_acr.as_deref() {
+            None => None,
+            Some(v) => match Level::parse(v) {
+                Some(l) if l > Level::PASSWORD => Some(l),
+                _ => return Err(ClientError::UnknownAcr(v.to_string())),
+            },
+        };
         let configured =
             |field: &'static str, alg: Option<&str>| -> Result<Option<SigningAlg>, ClientError> {
                 let Some(alg) = alg.map(str::parse::<SigningAlg>).transpose()? else {
@@ -336,6 +348,7 @@ impl ClientSpec {
             require_dpop: self.require_dpop || fapi2,
             require_par: self.require_par || fapi2,
             profile,
+            require_acr,
             created_at: 0,
             updated_at: 0,
         })

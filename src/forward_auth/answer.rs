@@ -47,6 +47,12 @@ pub enum Decision {
         error: &'static str,
         description: String,
     },
+    /// `401` (RFC 9470 §3): the sign-in behind the token or session is too weak or too
+    /// old; the challenge names what would do.
+    StepUp {
+        acr_values: Option<String>,
+        max_age: Option<i64>,
+    },
     /// `403`: a good token or session without what the route requires.
     Forbidden {
         scope: Vec<String>,
@@ -88,6 +94,24 @@ pub fn identity_headers(id: &Identity) -> Vec<(&'static str, String)> {
         ("Remote-Email", v(&id.email)),
         ("Remote-Name", v(&id.name)),
     ]
+}
+
+/// RFC 9470 §3: `WWW-Authenticate: Bearer realm="…", error="insufficient_user_authentication",
+/// error_description="…"[, acr_values="…"][, max_age=…]`.
+pub fn step_up_challenge(realm: &str, acr_values: Option<&str>, max_age: Option<i64>) -> String {
+    let mut v = www_authenticate(
+        realm,
+        Some("insufficient_user_authentication"),
+        Some("a stronger or more recent sign-in is required"),
+        &[],
+    );
+    if let Some(a) = acr_values {
+        v.push_str(&format!(", acr_values={}", quoted(a)));
+    }
+    if let Some(m) = max_age {
+        v.push_str(&format!(", max_age={m}"));
+    }
+    v
 }
 
 /// Quotes a value for an auth-param (RFC 9110 §11.2, quoted-string).

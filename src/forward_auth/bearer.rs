@@ -29,6 +29,9 @@ pub struct Identity {
     pub name: Option<String>,
     /// `aud` of a token; `None` for a browser session.
     pub audiences: Option<Vec<String>>,
+    /// How the user signed in (`acr`, `auth_time`): the token's claims or the session's.
+    pub acr: Option<String>,
+    pub auth_time: Option<i64>,
 }
 
 /// A token whose signature and issuer were checked.
@@ -102,6 +105,8 @@ fn read(keys: &KeySet, issuer: &str, token: &str) -> Option<Verified> {
         email: s("email"),
         name: s("name"),
         audiences: Some(claims.audiences().into_iter().map(str::to_string).collect()),
+        acr: s("acr"),
+        auth_time: claims.claims.get("auth_time").and_then(|v| v.as_i64()),
     };
     Some(Verified {
         status: claims.status(issuer).map(|(l, i)| (l.to_string(), i)),

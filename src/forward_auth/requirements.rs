@@ -1,14 +1,21 @@
 //! What a route requires, chosen by the gateway's configuration: `audience=` (any of),
-//! `scope=` (all of), `role=` (any of) on the auth URL's query, and/or `policy=<name>`
-//! naming `[forward_auth.policies.<name>]` with the same three keys.
+//! `scope=` (all of), `role=` (any of), and how the user must have signed in — `acr=` (at
+//! least this level) and `max_age=` (at most this many seconds ago), RFC 9470 — on the
+//! auth URL's query, and/or `policy=<name>` naming `[forward_auth.policies.<name>]` with
+//! the same keys.
 
 use crate::config::{ForwardAuthSettings, PolicySettings};
+use crate::mfa::level::Level;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Requirements {
     pub audiences: Vec<String>,
     pub scopes: Vec<String>,
     pub roles: Vec<String>,
+    /// The lowest level the sign-in must have reached.
+    pub acr: Option<Level>,
+    /// The longest time since the sign-in, in seconds.
+    pub max_age: Option<i64>,
 }
 
 /// Which requirement a caller did not meet.
@@ -17,6 +24,17 @@ pub enum Unmet {
     Audience,
     Scope,
     Role,
+    /// RFC 9470 §3: `insufficient_user_authentication`.
+    Authentication,
+}
+
+/// A requirement value that cannot be met by anything (an unknown `acr`, a negative
+/// `max_age`) is a gateway misconfiguration, refused like an unknown policy.
+fn bad_value(key: &str, value: &str) -> UnknownPolicy {
+    UnknownPolicy(format!(
+        "{key}={}",
+        value.chars().take(32).collect::<String>()
+    ))
 }
 
 impl Unmet {
@@ -25,6 +43,7 @@ impl Unmet {
             Unmet::Audience => "the token is not meant for this service",
             Unmet::Scope => "the token lacks a required scope",
             Unmet::Role => "the user has none of the required roles",
+            Unmet::Authentication => "a stronger or more recent sign-in is required",
         }
     }
 }
@@ -55,6 +74,14 @@ impl Requirements {
         push_all(&mut self.audiences, &p.audience);
         push_all(&mut self.scopes, &p.scope);
         push_all(&mut self.roles, &p.role);
+        self.acr = self.acr.max(p.acr.as_deref().and_then(Level::parse));
+        self.tighten_max_age(p.max_age);
+    }
+
+    fn tighten_max_age(&mut self, max_age: Option<i64>) {
+        if let Some(m) = max_age {
+            self.max_age = Some(self.max_age.map_or(m, |old| old.min(m)));
+        }
     }
 
     fn add_named(
@@ -88,6 +115,18 @@ impl Requirements {
                     push_all(&mut r.scopes, &scopes);
                 }
                 "role" if !v.is_empty() => push_all(&mut r.roles, &[v.into_owned()]),
+                "acr" => {
+                    let level = Level::parse(&v).ok_or_else(|| bad_value("acr", &v))?;
+                    r.acr = r.acr.max(Some(level));
+                }
+                "max_age" => {
+                    let secs = v
+                        .parse::<i64>()
+                        .ok()
+                        .filter(|s| *s >= 0)
+                        .ok_or_else(|| bad_value("max_age", &v))?;
+                    r.tighten_max_age(Some(secs));
+                }
                 "policy" => {
                     r.add_named(&v, settings)?;
                     named = true;
@@ -135,6 +174,28 @@ impl Requirements {
         }
         Ok(())
     }
+
+    /// RFC 9470 §3: the caller's sign-in (`acr`, `auth_time`) against `acr=` and
+    /// `max_age=`. A caller without them (a machine's token) meets neither.
+    pub fn check_authentication(
+        &self,
+        acr: Option<&str>,
+        auth_time: Option<i64>,
+        now: i64,
+    ) -> Result<(), Unmet> {
+        if let Some(required) = self.acr {
+            let reached = acr.and_then(Level::parse);
+            if reached.is_none_or(|l| l < required) {
+                return Err(Unmet::Authentication);
+            }
+        }
+        if let Some(max_age) = self.max_age
+            && auth_time.is_none_or(|t| now - t > max_age)
+        {
+            return Err(Unmet::Authentication);
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -149,6 +210,7 @@ mod tests {
                 audience: vec!["https://orders.example".into()],
                 scope: vec!["orders:read".into()],
                 role: vec![],
+                ..PolicySettings::default()
             },
         );
         s
@@ -190,6 +252,7 @@ mod tests {
             audiences: strings(&["a", "b"]),
             scopes: strings(&["x", "y"]),
             roles: strings(&["admin", "ops"]),
+            ..Requirements::default()
         };
         let aud = strings(&["b"]);
         let roles = strings(&["ops"]);
@@ -229,5 +292,57 @@ mod tests {
         for bad in ["", "a/b", "a b", "..", &"x".repeat(65)] {
             assert!(!is_policy_name(bad), "{bad}");
         }
+    }
+}
+
+#[cfg(test)]
+mod authentication_tests {
+    use super::*;
+
+    fn from(query: &str) -> Requirements {
+        Requirements::from_query(query, &ForwardAuthSettings::default()).unwrap()
+    }
+
+    #[test]
+    fn acr_is_at_least_and_max_age_bounds_the_age_of_the_sign_in() {
+        let r = from("acr=2&max_age=300");
+        assert_eq!(
+            r.check_authentication(Some("2"), Some(1_000), 1_300),
+            Ok(())
+        );
+        assert_eq!(
+            r.check_authentication(Some("3"), Some(1_000), 1_000),
+            Ok(())
+        );
+        assert_eq!(
+            r.check_authentication(Some("1"), Some(1_000), 1_000),
+            Err(Unmet::Authentication)
+        );
+        assert_eq!(
+            r.check_authentication(Some("2"), Some(1_000), 1_301),
+            Err(Unmet::Authentication)
+        );
+        assert_eq!(
+            r.check_authentication(None, None, 1_000),
+            Err(Unmet::Authentication),
+            "a machine's token has no sign-in"
+        );
+        assert_eq!(
+            Requirements::default().check_authentication(None, None, 0),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn the_strictest_of_repeated_values_applies_and_nonsense_is_a_misconfiguration() {
+        let r = from("acr=3&acr=2&max_age=60&max_age=600");
+        assert_eq!(
+            (r.acr, r.max_age),
+            (Some(Level::PHISHING_RESISTANT), Some(60))
+        );
+        let s = ForwardAuthSettings::default();
+        assert!(Requirements::from_query("acr=gold", &s).is_err());
+        assert!(Requirements::from_query("max_age=-1", &s).is_err());
+        assert!(Requirements::from_query("max_age=soon", &s).is_err());
     }
 }

@@ -67,6 +67,8 @@ impl Sessions {
                     username: Some(u.username.clone()),
                     email: u.email.clone(),
                     name: u.display_name.clone(),
+                    acr: signed.session.acr.clone(),
+                    auth_time: Some(signed.session.auth_time),
                     ..Identity::default()
                 };
                 let caller = Caller::new(identity);

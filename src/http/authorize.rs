@@ -14,6 +14,7 @@ use super::error::{AppError, no_store_page as no_store};
 use super::pages::{self, ConsentPage, FormPostPage, LoginPage};
 use super::params;
 use super::password::{self, Outcome};
+use super::second_factor::{self, Place, Proving, Submitted};
 use crate::authorize::decision::Fresh;
 use crate::authorize::error::ErrorCode;
 use crate::authorize::flow::{self, Step};
@@ -158,12 +159,45 @@ impl Render<'_> {
         no_store(res)
     }
 
-    fn step(&self, step: Step) -> HttpResponse {
-        match step {
+    fn place(&self) -> Place<'_> {
+        Place {
+            action: "/login/factor",
+            carry_name: "params",
+            carry_value: &self.auth.params,
+            destination: &self.auth.client.name,
+            client_id: Some(self.auth.client.id.as_str()),
+        }
+    }
+
+    /// The second-factor page for a pending sign-in or a step-up.
+    async fn factor(
+        &self,
+        proving: &Proving,
+        error: Option<&str>,
+        status: StatusCode,
+    ) -> Result<HttpResponse, AppError> {
+        second_factor::page(
+            self.req,
+            self.state,
+            &self.place(),
+            proving,
+            self.auth.required_level(),
+            error,
+            status,
+        )
+        .await
+    }
+
+    async fn step(&self, step: Step) -> Result<HttpResponse, AppError> {
+        Ok(match step {
             Step::Login => self.login("", None, StatusCode::OK),
+            Step::StepUp(signed, _) => {
+                self.factor(&Proving::Session(*signed), None, StatusCode::OK)
+                    .await?
+            }
             Step::Consent(signed) => self.consent(&signed),
             Step::Deliver(d) => deliver(d),
-        }
+        })
     }
 }
 
@@ -215,12 +249,13 @@ pub async fn authorize_handler(
     };
     let signed = current_session(&req, &state).await?;
     let step = proceed(&state, &auth, signed, Fresh::default()).await?;
-    Ok(Render {
+    Render {
         req: &req,
         state: &state,
         auth: &auth,
     }
-    .step(step))
+    .step(step)
+    .await
 }
 
 #[derive(Deserialize)]
@@ -358,14 +393,70 @@ pub async fn login_handler(
             return Ok(render.login(&form.username, Some(&message), status));
         }
         Outcome::SignedIn(signed, cookie_value) => (*signed, cookie_value),
+        Outcome::Pending(pending) => {
+            let proving = second_factor::proving_pending(&state, &pending).await?;
+            let mut res = render.factor(&proving, None, StatusCode::OK).await?;
+            password::set_pending_cookie(&mut res, &state, &pending.cookie_value);
+            return Ok(res);
+        }
     };
     let fresh = Fresh {
         login: true,
         consent: false,
     };
     let step = proceed(&state, &auth, Some(signed), fresh).await?;
-    let mut res = render.step(step);
+    let mut res = render.step(step).await?;
     password::set_session_cookie(&mut res, &state, &cookie_value);
+    Ok(res)
+}
+
+#[derive(Deserialize)]
+pub struct FactorForm {
+    params: String,
+    csrf: Option<String>,
+    method: String,
+    #[serde(default)]
+    code: String,
+}
+
+/// POST /login/factor: the second factor of a sign-in, or a step-up, within an
+/// authorization request.
+pub async fn login_factor_handler(
+    req: HttpRequest,
+    form: web::Form<FactorForm>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let auth = match form_request(&req, &state, form.csrf.as_deref(), &form.params).await? {
+        Ok(a) => a,
+        Err(res) => return Ok(*res),
+    };
+    let render = Render {
+        req: &req,
+        state: &state,
+        auth: &auth,
+    };
+    let Some(proving) = second_factor::proving(&req, &state).await? else {
+        return Ok(page_error("Signed out", EXPIRED));
+    };
+    let client_id = Some(auth.client.id.as_str());
+    let (signed, new_session) =
+        match second_factor::submit(&req, &state, &proving, &form.method, &form.code, client_id)
+            .await?
+        {
+            Submitted::Accepted(signed, cookie) => (*signed, cookie),
+            Submitted::Refused(message, status) => {
+                return render.factor(&proving, Some(&message), status).await;
+            }
+            Submitted::Gone => return Ok(page_error("Signed out", EXPIRED)),
+        };
+    let fresh = Fresh {
+        login: true,
+        consent: false,
+    };
+    let step = proceed(&state, &auth, Some(signed), fresh).await?;
+    let mut res = render.step(step).await?;
+    second_factor::set_cookies(&mut res, &state, new_session.as_ref());
     Ok(res)
 }
 
@@ -404,10 +495,11 @@ pub async fn consent_handler(
         consent: true,
     };
     let step = proceed(&state, &auth, Some(signed), fresh).await?;
-    Ok(Render {
+    Render {
         req: &req,
         state: &state,
         auth: &auth,
     }
-    .step(step))
+    .step(step)
+    .await
 }

@@ -8,6 +8,9 @@ use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
 use crate::domain::secret::Secret;
 
 pub const SESSION_COOKIE: &str = "portcullis_session";
+/// A sign-in past its password, waiting for the second factor (`store::mfa`): `SameSite=
+/// Strict`, never sent to other hosts, gone after `session::login::PENDING_TTL_SECS`.
+pub const PENDING_COOKIE: &str = "portcullis_pending";
 /// Double-submit CSRF cookie for the login, consent and logout forms.
 pub const CSRF_COOKIE: &str = "portcullis_csrf";
 
@@ -72,6 +75,33 @@ pub fn clear_session_cookie(issuer: &str, domain: Option<&str>) -> Cookie<'stati
         c.set_domain(d.trim_start_matches('.').to_string());
     }
     c
+}
+
+/// The pending sign-in's cookie value, if any.
+pub fn pending_value(req: &HttpRequest) -> Option<String> {
+    req.cookie(PENDING_COOKIE)
+        .map(|c| c.value().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+pub fn pending_cookie(value: &Secret<String>, issuer: &str) -> Cookie<'static> {
+    cookie(
+        PENDING_COOKIE,
+        value.expose().clone(),
+        is_secure(issuer),
+        crate::session::login::PENDING_TTL_SECS,
+        SameSite::Strict,
+    )
+}
+
+pub fn clear_pending_cookie(issuer: &str) -> Cookie<'static> {
+    cookie(
+        PENDING_COOKIE,
+        String::new(),
+        is_secure(issuer),
+        0,
+        SameSite::Strict,
+    )
 }
 
 /// The browser's random CSRF cookie (`SameSite=Strict`); forms carry its HMAC

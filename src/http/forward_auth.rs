@@ -191,13 +191,23 @@ async fn decide(
         }
     };
     let id = &identity.identity;
-    match requirements.check(id.audiences.as_deref(), id.scope.as_deref(), &id.roles) {
-        Ok(()) => Decision::Allow(identity),
-        Err(unmet) => Decision::Forbidden {
+    if let Err(unmet) = requirements.check(id.audiences.as_deref(), id.scope.as_deref(), &id.roles)
+    {
+        return Decision::Forbidden {
             scope: requirements.scopes,
             description: unmet.describe(),
-        },
+        };
     }
+    if requirements
+        .check_authentication(id.acr.as_deref(), id.auth_time, now)
+        .is_err()
+    {
+        return Decision::StepUp {
+            acr_values: requirements.acr.map(|l| l.as_acr().to_string()),
+            max_age: requirements.max_age,
+        };
+    }
+    Decision::Allow(identity)
 }
 
 /// No credentials: a page load in session mode goes to the sign-in page (when its URL
@@ -273,6 +283,16 @@ fn respond(state: &AppState, decision: Decision) -> HttpResponse {
                 .insert_header((header::WWW_AUTHENTICATE, challenge))
                 .finish();
             (error, res)
+        }
+        Decision::StepUp {
+            acr_values,
+            max_age,
+        } => {
+            let challenge = answer::step_up_challenge(realm, acr_values.as_deref(), max_age);
+            let res = HttpResponse::Unauthorized()
+                .insert_header((header::WWW_AUTHENTICATE, challenge))
+                .finish();
+            ("insufficient_user_authentication", res)
         }
         Decision::Forbidden { scope, description } => {
             let challenge = answer::www_authenticate(

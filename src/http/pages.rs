@@ -99,3 +99,52 @@ pub struct LogoutConfirmPage<'a> {
 #[derive(Template)]
 #[template(path = "logged_out.html")]
 pub struct LoggedOutPage;
+
+#[derive(Template)]
+#[template(path = "second_factor.html")]
+/// The second step of a sign-in, or a step-up: the factors that can reach the level.
+pub struct SecondFactorPage<'a> {
+    pub username: &'a str,
+    pub destination: &'a str,
+    pub stepping_up: bool,
+    pub error: Option<&'a str>,
+    pub totp: bool,
+    pub recovery: bool,
+    pub action: &'a str,
+    pub carry_name: &'a str,
+    pub carry_value: &'a str,
+    pub csrf: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "totp_enrol.html")]
+/// Enrolling an authenticator app: the QR code and the key, and the first code.
+pub struct TotpEnrolPage<'a> {
+    /// Shown during a sign-in under `mfa.policy = required`.
+    pub required: bool,
+    pub qr_svg: &'a str,
+    pub secret: &'a str,
+    pub error: Option<&'a str>,
+    pub action: &'a str,
+    pub carry: Option<(&'a str, &'a str)>,
+    pub csrf: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "recovery_codes.html")]
+/// New recovery codes, shown once.
+pub struct RecoveryCodesPage<'a> {
+    pub codes: Vec<&'a str>,
+    pub next: &'a str,
+    pub next_label: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+pub struct AccountPage<'a> {
+    pub username: &'a str,
+    pub notice: Option<&'a str>,
+    pub totp: bool,
+    pub recovery_left: i64,
+    pub csrf: &'a str,
+}

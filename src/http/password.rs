@@ -8,7 +8,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use super::cookies;
 use super::error::AppError;
 use crate::domain::secret::Secret;
-use crate::session::login::{self, Attempt, SignIn};
+use crate::session::login::{self, Attempt, Pending, SignIn};
 use crate::session::sso::Signed;
 use crate::state::AppState;
 
@@ -18,6 +18,8 @@ pub enum Outcome {
     Refused(String, StatusCode),
     /// A new session and the cookie value that names it.
     SignedIn(Box<Signed>, Secret<String>),
+    /// The password was right; a second factor (or an enrolment) is due.
+    Pending(Box<Pending>),
 }
 
 /// Checks a username and password; `client_id` is the client the sign-in is for (audit).
@@ -37,6 +39,7 @@ pub async fn sign_in(
             password: Secret::new(password),
             source: &source,
             client_id,
+            policy: state.settings.mfa.policy,
         },
         state.settings.tokens.session_ttl_secs,
         state.now(),
@@ -61,6 +64,10 @@ pub async fn sign_in(
             state.metrics.login("succeeded");
             Outcome::SignedIn(signed, cookie_value)
         }
+        SignIn::Pending(pending) => {
+            state.metrics.login("second_factor_due");
+            Outcome::Pending(pending)
+        }
     })
 }
 
@@ -72,4 +79,9 @@ pub fn set_session_cookie(res: &mut HttpResponse, state: &AppState, value: &Secr
         state.settings.tokens.session_ttl_secs,
         state.settings.forward_auth.session_cookie_domain.as_deref(),
     ));
+}
+
+/// Adds the cookie of a pending sign-in (waiting for its second factor).
+pub fn set_pending_cookie(res: &mut HttpResponse, state: &AppState, value: &Secret<String>) {
+    let _ = res.add_cookie(&cookies::pending_cookie(value, state.issuer()));
 }

@@ -5,8 +5,8 @@ use actix_web::http::Method;
 use actix_web::{Route, guard, web};
 
 use super::{
-    authorize, cacheable, discovery, feed, forward_auth, health, introspect, jwks, logout, pages,
-    par, revoke, signin, status_list, token, userinfo,
+    account, authorize, cacheable, discovery, feed, forward_auth, health, introspect, jwks, logout,
+    pages, par, revoke, signin, status_list, token, userinfo,
 };
 use crate::config::Features;
 use crate::endpoints::{self, Endpoint};
@@ -94,6 +94,25 @@ fn resource(endpoint: Endpoint) -> actix_web::Resource {
             .app_data(authorize::form_config())
             .route(web::get().to(signin::signin_page_handler))
             .route(web::post().to(signin::signin_handler)),
+        Endpoint::LoginFactor => r
+            .app_data(authorize::form_config())
+            .route(web::post().to(authorize::login_factor_handler)),
+        Endpoint::SignInFactor => r
+            .app_data(authorize::form_config())
+            .route(web::post().to(signin::signin_factor_handler)),
+        Endpoint::Account => r.route(web::get().to(account::account_handler)),
+        Endpoint::AccountTotp => r
+            .app_data(authorize::form_config())
+            .route(web::post().to(account::totp_start_handler)),
+        Endpoint::AccountTotpConfirm => r
+            .app_data(authorize::form_config())
+            .route(web::post().to(account::totp_confirm_handler)),
+        Endpoint::AccountTotpRemove => r
+            .app_data(authorize::form_config())
+            .route(web::post().to(account::totp_remove_handler)),
+        Endpoint::AccountRecoveryCodes => r
+            .app_data(authorize::form_config())
+            .route(web::post().to(account::recovery_codes_handler)),
     }
 }
 

@@ -1,7 +1,9 @@
 //! `/signin?rd=<url>`: the sign-in page of browsers sent by a gateway in session mode (and
-//! of any page of ours that needs a signed-in user). After the password, the browser goes
-//! back to `rd` — only to the issuer's origin or a host in
-//! `forward_auth.allowed_redirect_hosts` (`forward_auth::redirect`), never elsewhere.
+//! of any page of ours that needs a signed-in user). After the password (and the second
+//! factor, `/signin/factor`, when one is due), the browser goes back to `rd` — only to the
+//! issuer's origin or a host in `forward_auth.allowed_redirect_hosts`
+//! (`forward_auth::redirect`), never elsewhere. `prompt=login` asks for a fresh sign-in
+//! even with a live session (the account page does before removing a factor).
 
 use actix_web::http::StatusCode;
 use actix_web::http::header;
@@ -13,6 +15,7 @@ use super::cookies;
 use super::error::{AppError, no_store_page as no_store};
 use super::pages::{self, LoginPage};
 use super::password::{self, Outcome};
+use super::second_factor::{self, Place, Proving, Submitted};
 use crate::forward_auth::redirect;
 use crate::session::sso;
 use crate::state::AppState;
@@ -77,6 +80,22 @@ fn query_rd(req: &HttpRequest) -> Result<Option<String>, ()> {
     Ok(found)
 }
 
+/// `prompt=login` in the query: a fresh sign-in is wanted.
+fn wants_fresh(req: &HttpRequest) -> bool {
+    url::form_urlencoded::parse(req.query_string().as_bytes())
+        .any(|(k, v)| k == "prompt" && v == "login")
+}
+
+fn place(rd: &url::Url) -> Place<'_> {
+    Place {
+        action: "/signin/factor",
+        carry_name: "rd",
+        carry_value: rd.as_str(),
+        destination: rd.host_str().unwrap_or_default(),
+        client_id: None,
+    }
+}
+
 /// GET /signin: straight back when already signed in, else the form.
 pub async fn signin_page_handler(
     req: HttpRequest,
@@ -88,9 +107,10 @@ pub async fn signin_page_handler(
     let Some(rd) = destination(&state, rd.as_deref()) else {
         return Ok(refused());
     };
-    if sso::current(&state.store, cookies::session_value(&req), state.now())
-        .await?
-        .is_some()
+    if !wants_fresh(&req)
+        && sso::current(&state.store, cookies::session_value(&req), state.now())
+            .await?
+            .is_some()
     {
         return Ok(back_to(&rd));
     }
@@ -136,5 +156,72 @@ pub async fn signin_handler(
             password::set_session_cookie(&mut res, &state, &cookie_value);
             Ok(res)
         }
+        Outcome::Pending(pending) => {
+            let proving = second_factor::proving_pending(&state, &pending).await?;
+            let mut res = second_factor::page(
+                &req,
+                &state,
+                &place(&rd),
+                &proving,
+                None,
+                None,
+                StatusCode::OK,
+            )
+            .await?;
+            password::set_pending_cookie(&mut res, &state, &pending.cookie_value);
+            Ok(res)
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct SignInFactorForm {
+    rd: String,
+    csrf: Option<String>,
+    method: String,
+    #[serde(default)]
+    code: String,
+}
+
+/// POST /signin/factor: the second factor of a standalone sign-in.
+pub async fn signin_factor_handler(
+    req: HttpRequest,
+    form: web::Form<SignInFactorForm>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    if state
+        .csrf
+        .check(&req, form.csrf.as_deref(), state.issuer())
+        .is_err()
+    {
+        return Ok(cross_site());
+    }
+    let Some(rd) = destination(&state, Some(&form.rd)) else {
+        return Ok(refused());
+    };
+    // Only a pending sign-in here: a live session has nothing to prove on this page.
+    let Some(proving @ Proving::Pending(_)) = second_factor::proving(&req, &state).await? else {
+        return Ok(page(&req, &state, &rd, "", None, StatusCode::OK));
+    };
+    match second_factor::submit(&req, &state, &proving, &form.method, &form.code, None).await? {
+        Submitted::Accepted(_, cookie) => {
+            let mut res = back_to(&rd);
+            second_factor::set_cookies(&mut res, &state, cookie.as_ref());
+            Ok(res)
+        }
+        Submitted::Refused(message, status) => {
+            second_factor::page(
+                &req,
+                &state,
+                &place(&rd),
+                &proving,
+                None,
+                Some(&message),
+                status,
+            )
+            .await
+        }
+        Submitted::Gone => Ok(page(&req, &state, &rd, "", None, StatusCode::OK)),
     }
 }

@@ -192,6 +192,18 @@ impl KeyManager {
         Ok(self.kek.derive(label)?)
     }
 
+    /// Seals a small secret that must be stored (an authenticator app's secret) under the
+    /// KEK; `context` (e.g. `totp:<user id>`) is bound as associated data, so a sealed
+    /// value cannot be moved to another row.
+    pub fn seal_secret(&self, context: &str, plaintext: &[u8]) -> Result<Vec<u8>, KeyError> {
+        Ok(self.kek.seal(context, plaintext)?)
+    }
+
+    /// Opens what [`KeyManager::seal_secret`] sealed for the same `context`.
+    pub fn open_secret(&self, context: &str, sealed: &[u8]) -> Result<Secret<Vec<u8>>, KeyError> {
+        Ok(self.kek.open(context, sealed)?)
+    }
+
     /// [`KeyManager::verify`], also requiring the header's `typ` (case-insensitive).
     pub fn verify_typed(&self, jwt: &str, typ: Option<&str>) -> Result<JwtPayload, KeyError> {
         self.current().verify_typed(jwt, typ)

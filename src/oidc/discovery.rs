@@ -113,7 +113,7 @@ pub fn metadata(issuer: &str, caps: &Capabilities) -> Value {
     );
     m.insert(
         "acr_values_supported".into(),
-        json!([crate::session::sso::ACR_PASSWORD]),
+        json!(crate::mfa::level::ACR_VALUES),
     );
     m.insert(
         "authorization_response_iss_parameter_supported".into(),

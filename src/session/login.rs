@@ -4,16 +4,22 @@
 
 use std::sync::{Arc, Mutex};
 
+/// How long a sign-in may wait between its password and its second factor.
+pub const PENDING_TTL_SECS: i64 = 600;
+
 use super::sso::{self, Signed};
 use super::throttle::{self, Counters, Reserved, Verdict};
 use crate::clock::UnixTime;
+use crate::config::MfaPolicy;
 use crate::domain::opaque;
 use crate::domain::password::Passwords;
 use crate::domain::secret::Secret;
 use crate::domain::user::User;
+use crate::mfa::level::Factor;
 use crate::store::DbConnection;
 use crate::store::audit::{self, AuditEvent};
 use crate::store::login_failures;
+use crate::store::mfa::{self, Enrolled, PendingRow};
 use crate::store::users;
 use crate::store::{Store, StoreError};
 use diesel::Connection;
@@ -138,6 +144,17 @@ pub enum SignIn {
     Failed,
     /// A new session, and the cookie value that names it.
     SignedIn(Box<Signed>, Secret<String>),
+    /// The password was right and a second factor is due (or, under `mfa.policy =
+    /// required`, an enrolment): no session yet, a pending sign-in.
+    Pending(Box<Pending>),
+}
+
+/// A sign-in past its password.
+pub struct Pending {
+    /// Names the pending sign-in (`http::cookies::PENDING_COOKIE`).
+    pub cookie_value: Secret<String>,
+    pub user: User,
+    pub enrolled: Enrolled,
 }
 
 /// Who is signing in, from where, for which client.
@@ -148,6 +165,7 @@ pub struct Attempt<'a> {
     pub source: &'a str,
     /// The client the sign-in is for; `None` on the standalone sign-in page.
     pub client_id: Option<&'a str>,
+    pub policy: MfaPolicy,
 }
 
 /// The password sign-in: reserve the attempt on the shared counters (before hashing, so
@@ -161,28 +179,8 @@ pub async fn sign_in(
     now: UnixTime,
 ) -> Result<SignIn, StoreError> {
     let account = attempt.username.trim().to_ascii_lowercase();
-    let [pair, account_key, source_key] = throttle::keys(&account, attempt.source);
-    let settled = [pair.clone(), account_key.clone(), source_key.clone()];
-    let counters = store
-        .run(move |c| {
-            c.transaction(|c| {
-                let reserve = |c: &mut DbConnection, key: &str| {
-                    login_failures::reserve(c, key, now).map(|(attempt, previous_failure)| {
-                        Reserved {
-                            attempt,
-                            previous_failure,
-                        }
-                    })
-                };
-                Ok::<_, StoreError>(Counters {
-                    pair: reserve(c, &pair)?,
-                    account: reserve(c, &account_key)?,
-                    source: reserve(c, &source_key)?,
-                })
-            })
-        })
-        .await?;
-    match throttle::judge(&counters, now) {
+    let keys = throttle::keys(&account, attempt.source);
+    match reserve(store, &keys, now).await? {
         Verdict::Refuse(wait) => return Ok(SignIn::Throttled(wait)),
         Verdict::Proceed(pause) if !pause.is_zero() => tokio::time::sleep(pause).await,
         Verdict::Proceed(_) => {}
@@ -203,18 +201,7 @@ pub async fn sign_in(
         .await;
         return Ok(SignIn::Failed);
     };
-    // A success was no failure: clear this source's counter for the account and give the
-    // account-wide and source-wide reservations back.
-    let [pair, account_key, source_key] = settled;
-    store
-        .run(move |c| {
-            c.transaction(|c| {
-                login_failures::clear(c, &pair)?;
-                login_failures::release(c, &account_key)?;
-                login_failures::release(c, &source_key)
-            })
-        })
-        .await?;
+    settle(store, keys).await?;
     record(
         store,
         "login.succeeded",
@@ -225,15 +212,90 @@ pub async fn sign_in(
         now,
     )
     .await;
-    let (cookie_value, session) = sso::start(store, &user, now, session_ttl).await?;
+    let user_id = user.id.clone();
+    let enrolled = store.run(move |c| mfa::enrolled(c, &user_id)).await?;
+    if enrolled.any_second_factor() || attempt.policy == MfaPolicy::Required {
+        let cookie_value = start_pending(store, &user.id, &[Factor::Password], now).await?;
+        return Ok(SignIn::Pending(Box::new(Pending {
+            cookie_value,
+            user,
+            enrolled,
+        })));
+    }
+    let (cookie_value, session) =
+        sso::start(store, &user, &[Factor::Password], now, session_ttl).await?;
     Ok(SignIn::SignedIn(
         Box::new(Signed { session, user }),
         cookie_value,
     ))
 }
 
+/// Reserves an attempt on the three shared counters of `keys` (`throttle::keys`) and
+/// judges it; the reservation counts as a failure until [`settle`] gives it back.
+pub async fn reserve(
+    store: &Store,
+    keys: &[String; 3],
+    now: UnixTime,
+) -> Result<Verdict, StoreError> {
+    let [pair, account_key, source_key] = keys.clone();
+    let counters = store
+        .run(move |c| {
+            c.transaction(|c| {
+                let reserve = |c: &mut DbConnection, key: &str| {
+                    login_failures::reserve(c, key, now).map(|(attempt, previous_failure)| {
+                        Reserved {
+                            attempt,
+                            previous_failure,
+                        }
+                    })
+                };
+                Ok::<_, StoreError>(Counters {
+                    pair: reserve(c, &pair)?,
+                    account: reserve(c, &account_key)?,
+                    source: reserve(c, &source_key)?,
+                })
+            })
+        })
+        .await?;
+    Ok(throttle::judge(&counters, now))
+}
+
+/// A success was no failure: clears this source's counter for the account and gives the
+/// account-wide and source-wide reservations back.
+pub async fn settle(store: &Store, keys: [String; 3]) -> Result<(), StoreError> {
+    let [pair, account_key, source_key] = keys;
+    store
+        .run(move |c| {
+            c.transaction(|c| {
+                login_failures::clear(c, &pair)?;
+                login_failures::release(c, &account_key)?;
+                login_failures::release(c, &source_key)
+            })
+        })
+        .await
+}
+
+/// Starts a pending sign-in for a user who proved `factors`; returns its cookie value.
+pub async fn start_pending(
+    store: &Store,
+    user_id: &str,
+    factors: &[Factor],
+    now: UnixTime,
+) -> Result<Secret<String>, StoreError> {
+    let value = opaque::generate(32);
+    let row = PendingRow {
+        id_hash: opaque::hash(value.expose()),
+        user_id: user_id.to_string(),
+        factors: serde_json::to_string(factors).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        created_at: now,
+        expires_at: now + PENDING_TTL_SECS,
+    };
+    store.run(move |c| mfa::insert_pending(c, &row)).await?;
+    Ok(value)
+}
+
 /// Best effort: an audit failure must not change the answer.
-async fn record(
+pub async fn record(
     store: &Store,
     event: &'static str,
     user_id: Option<&str>,

@@ -9,10 +9,7 @@ use crate::store::sessions::{self, SessionRow};
 use crate::store::users;
 use crate::store::{Store, StoreError};
 
-/// Authentication Method Reference for a password (RFC 8176).
-pub const AMR_PASSWORD: &str = "pwd";
-/// The assurance level of a password sign-in, as advertised in `acr_values_supported`.
-pub const ACR_PASSWORD: &str = "1";
+use crate::mfa::level::{self, Factor, Level};
 
 /// A live session and its (enabled) user.
 #[derive(Debug, Clone)]
@@ -45,10 +42,12 @@ pub async fn current(
         .await
 }
 
-/// Starts a session for a user who just signed in; returns the cookie value.
+/// Starts a session for a user who just signed in with these factors; returns the cookie
+/// value.
 pub async fn start(
     store: &Store,
     user: &User,
+    factors: &[Factor],
     now: UnixTime,
     ttl: i64,
 ) -> Result<(Secret<String>, SessionRow), StoreError> {
@@ -58,8 +57,8 @@ pub async fn start(
         sid: opaque::identifier(),
         user_id: user.id.clone(),
         auth_time: now,
-        amr: serde_json::json!([AMR_PASSWORD]).to_string(),
-        acr: Some(ACR_PASSWORD.to_string()),
+        amr: serde_json::json!(level::amr(factors)).to_string(),
+        acr: Some(level::level(factors).as_acr().to_string()),
         created_at: now,
         last_seen_at: now,
         expires_at: now + ttl,
@@ -67,4 +66,81 @@ pub async fn start(
     let insert = row.clone();
     store.run(move |c| sessions::insert(c, &insert)).await?;
     Ok((value, row))
+}
+
+/// The factors a session's `amr` stands for (RFC 8176 values we issue), so a step-up can
+/// add to them. Unknown values are ignored.
+pub fn factors_of(session: &SessionRow) -> Vec<Factor> {
+    let amr: Vec<String> = serde_json::from_str(&session.amr).unwrap_or_default();
+    let has = |v: &str| amr.iter().any(|a| a == v);
+    let mut factors = Vec::new();
+    if has("pwd") {
+        factors.push(Factor::Password);
+    }
+    if has("otp") {
+        factors.push(Factor::Totp);
+    }
+    if has("hwk") || has("swk") {
+        factors.push(Factor::Passkey {
+            user_verified: has("user"),
+            synced: has("swk"),
+        });
+    }
+    factors
+}
+
+/// Step-up (RFC 9470 §4): the same session (same `sid`) now also proven by `added`; its
+/// `auth_time` is now, its level and methods are those of all its factors.
+pub async fn step_up(
+    store: &Store,
+    session: &SessionRow,
+    added: Factor,
+    now: UnixTime,
+) -> Result<SessionRow, StoreError> {
+    let mut factors = factors_of(session);
+    factors.push(added);
+    let mut row = session.clone();
+    row.auth_time = now;
+    row.amr = serde_json::json!(level::amr(&factors)).to_string();
+    row.acr = Some(level::level(&factors).as_acr().to_string());
+    let updated = row.clone();
+    store
+        .run(move |c| sessions::update_authentication(c, &updated))
+        .await?;
+    Ok(row)
+}
+
+/// The level a session reached.
+pub fn level_of(session: &SessionRow) -> Level {
+    Level::of_stored(session.acr.as_deref())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(amr: &str) -> SessionRow {
+        SessionRow {
+            id_hash: vec![],
+            sid: "s".into(),
+            user_id: "u".into(),
+            auth_time: 0,
+            amr: amr.into(),
+            acr: None,
+            created_at: 0,
+            last_seen_at: 0,
+            expires_at: 0,
+        }
+    }
+
+    #[test]
+    fn a_sessions_factors_read_back_from_its_amr() {
+        assert_eq!(factors_of(&session(r#"["pwd"]"#)), [Factor::Password]);
+        let f = factors_of(&session(r#"["pwd","otp","mfa"]"#));
+        assert_eq!(level::level(&f), Level::TWO_FACTORS);
+        let f = factors_of(&session(r#"["swk","user","mfa"]"#));
+        assert_eq!(level::level(&f), Level::PHISHING_RESISTANT);
+        assert_eq!(level::amr(&f), ["swk", "user", "mfa"]);
+        assert!(factors_of(&session("not json")).is_empty());
+    }
 }

@@ -42,6 +42,7 @@ struct PolicyRow {
     require_dpop: bool,
     require_par: bool,
     profile: Option<String>,
+    require_acr: Option<String>,
 }
 
 impl PolicyRow {
@@ -53,12 +54,14 @@ impl PolicyRow {
             require_dpop: c.require_dpop,
             require_par: c.require_par,
             profile: c.profile.map(|p| p.to_string()),
+            require_acr: c.require_acr.map(|l| l.as_acr().to_string()),
         };
         let default = row.access_token_alg.is_none()
             && row.id_token_alg.is_none()
             && !row.require_dpop
             && !row.require_par
-            && row.profile.is_none();
+            && row.profile.is_none()
+            && row.require_acr.is_none();
         (!default).then_some(row)
     }
 
@@ -77,6 +80,13 @@ impl PolicyRow {
             .map(|p| p.parse())
             .transpose()
             .map_err(|e| StoreError::Corrupt(format!("client_policies.profile: {e}")))?;
+        c.require_acr =
+            match self.require_acr {
+                None => None,
+                Some(v) => Some(crate::mfa::level::Level::parse(&v).ok_or_else(|| {
+                    StoreError::Corrupt(format!("client_policies.require_acr: {v}"))
+                })?),
+            };
         Ok(())
     }
 }
@@ -130,6 +140,7 @@ impl TryFrom<ClientRow> for Client {
             require_dpop: false,
             require_par: false,
             profile: None,
+            require_acr: None,
             created_at: r.created_at,
             updated_at: r.updated_at,
         })

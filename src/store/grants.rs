@@ -11,6 +11,7 @@ use super::{DbConnection, StoreError, backchannel, consents, revoked, status_lis
 use crate::clock::UnixTime;
 use crate::domain::scope::Scope;
 use crate::domain::user::User;
+use crate::mfa::level::{self, Level};
 
 pub trait GrantStore {
     /// Stores a new authorization code and records that the session now involves the
@@ -76,6 +77,8 @@ pub trait GrantStore {
     ) -> Result<(), StoreError>;
 
     fn find_user(&mut self, id: &str) -> Result<Option<User>, StoreError>;
+    /// The highest authentication level the user's enrolled factors can reach.
+    fn reachable_level(&mut self, user_id: &str) -> Result<Level, StoreError>;
     /// The scopes this user has granted this client so far.
     fn consent(&mut self, user_id: &str, client_id: &str) -> Result<Scope, StoreError>;
     fn save_consent(
@@ -200,6 +203,15 @@ impl GrantStore for DbGrants<'_> {
         users::find_by_id(self.conn, id)
     }
 
+    fn reachable_level(&mut self, user_id: &str) -> Result<Level, StoreError> {
+        let e = super::mfa::enrolled(self.conn, user_id)?;
+        Ok(level::reachable(
+            e.totp,
+            e.recovery_codes_left > 0,
+            &e.passkeys,
+        ))
+    }
+
     fn consent(&mut self, user_id: &str, client_id: &str) -> Result<Scope, StoreError> {
         let granted = consents::granted(self.conn, user_id, client_id)?;
         Scope::from_tokens(granted)
@@ -238,6 +250,8 @@ pub mod memory {
         pub consents: HashMap<(String, String), Scope>,
         /// Hashes of pushed requests not yet used up.
         pub pushed: std::collections::HashSet<Vec<u8>>,
+        /// What every user's factors can reach (`None`: a password only).
+        pub reachable: Option<Level>,
     }
 
     impl MemoryGrants {
@@ -379,6 +393,10 @@ pub mod memory {
 
         fn find_user(&mut self, id: &str) -> Result<Option<User>, StoreError> {
             Ok(self.users.get(id).cloned())
+        }
+
+        fn reachable_level(&mut self, _user_id: &str) -> Result<Level, StoreError> {
+            Ok(self.reachable.unwrap_or(Level::PASSWORD))
         }
 
         fn consent(&mut self, user_id: &str, client_id: &str) -> Result<Scope, StoreError> {

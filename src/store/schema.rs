@@ -31,6 +31,7 @@ diesel::table! {
         require_dpop -> Bool,
         require_par -> Bool,
         profile -> Nullable<Text>,
+        require_acr -> Nullable<Text>,
     }
 }
 
@@ -342,5 +343,57 @@ diesel::table! {
         start_idx -> BigInt,
         end_idx -> BigInt,
         seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    user_totp (user_id) {
+        user_id -> Text,
+        secret_sealed -> Binary,
+        confirmed_at -> Nullable<BigInt>,
+        last_step -> Nullable<BigInt>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    recovery_codes (code_hash) {
+        code_hash -> Binary,
+        user_id -> Text,
+        created_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    passkeys (credential_id) {
+        credential_id -> Text,
+        user_id -> Text,
+        name -> Text,
+        passkey -> Text,
+        user_verified -> Bool,
+        synced -> Bool,
+        created_at -> BigInt,
+        last_used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    webauthn_ceremonies (id_hash) {
+        id_hash -> Binary,
+        user_id -> Nullable<Text>,
+        kind -> Text,
+        state -> Text,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    pending_sign_ins (id_hash) {
+        id_hash -> Binary,
+        user_id -> Text,
+        factors -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
     }
 }

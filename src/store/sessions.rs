@@ -43,6 +43,18 @@ pub fn find_live(
         .optional()?)
 }
 
+/// A step-up: the session's `auth_time`, `amr` and `acr` change; its `sid` does not.
+pub fn update_authentication(conn: &mut DbConnection, row: &SessionRow) -> Result<(), StoreError> {
+    diesel::update(sessions::table.find(&row.id_hash))
+        .set((
+            sessions::auth_time.eq(row.auth_time),
+            sessions::amr.eq(&row.amr),
+            sessions::acr.eq(&row.acr),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
 pub fn delete(conn: &mut DbConnection, id_hash: &[u8]) -> Result<usize, StoreError> {
     Ok(diesel::delete(sessions::table.find(id_hash)).execute(conn)?)
 }

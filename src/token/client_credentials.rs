@@ -249,10 +249,7 @@ mod tests {
         );
         let mut c = client();
         c.grant_types = vec![GrantType::AuthorizationCode];
-        assert_eq!(
-            code(grant(&c, None, &[])),
-            ErrorCode::UnauthorizedClient
-        );
+        assert_eq!(code(grant(&c, None, &[])), ErrorCode::UnauthorizedClient);
         let mut c = client();
         c.default_audience = None;
         assert_eq!(code(grant(&c, None, &[])), ErrorCode::InvalidTarget);

@@ -136,6 +136,11 @@ pub fn issue(
     if let Some(acr) = &g.authn.acr {
         extra.insert("acr".into(), json!(acr));
     }
+    // RFC 9068 §2.2.1 lists `acr`, `amr` and `auth_time` for tokens issued to a user: a
+    // resource server (RFC 9470) judges the sign-in from them.
+    if !g.authn.amr.is_empty() {
+        extra.insert("amr".into(), json!(g.authn.amr));
+    }
     extra.insert("roles".into(), json!(g.user.roles));
     // The session id lets resource servers drop the token when the session ends (feed).
     if let Some(sid) = &g.authn.sid {

@@ -47,14 +47,7 @@ mod tests {
     use crate::token::fixtures::{ISSUER, NOW, claims, grants, issuer, refresh_family};
 
     fn service_token() -> (String, String) {
-        let body = client_credentials::exchange(
-            &issuer(),
-            &service(),
-            None,
-            &[],
-            NOW,
-        )
-        .unwrap();
+        let body = client_credentials::exchange(&issuer(), &service(), None, &[], NOW).unwrap();
         let token = body["access_token"].as_str().unwrap().to_string();
         let jti = claims(&token)["jti"].as_str().unwrap().to_string();
         (token, jti)

@@ -31,6 +31,7 @@ fn settings(db: &TestDb) -> Settings {
             audience: vec![API.into()],
             scope: vec!["orders:read".into()],
             role: vec![],
+            ..PolicySettings::default()
         },
     );
     s

@@ -30,6 +30,7 @@ pub mod revocations;
 pub mod server;
 pub mod sessions;
 pub mod stubs;
+pub mod totp;
 pub mod users;
 pub mod wait;
 pub mod webdriver;

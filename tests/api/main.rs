@@ -33,6 +33,8 @@ mod keys;
 mod limits;
 mod logout;
 mod metrics;
+mod mfa;
+mod mfa_step_up;
 mod openid_client;
 mod outage;
 mod outbound;

@@ -20,6 +20,12 @@ pub enum GuardError {
     InvalidProof(String),
     #[error("the access token lacks `{0}`")]
     InsufficientScope(String),
+    /// RFC 9470 §3: the user's sign-in is below `acr_values` or older than `max_age`.
+    #[error("a stronger or more recent sign-in is required")]
+    InsufficientUserAuthentication {
+        acr_values: Option<String>,
+        max_age: Option<i64>,
+    },
     #[error("cannot reach the issuer: {0}")]
     Issuer(String),
     #[error("the guard is not configured in this application")]
@@ -33,7 +39,8 @@ impl ResponseError for GuardError {
             | GuardError::Invalid(_)
             | GuardError::Revoked
             | GuardError::DpopBound
-            | GuardError::InvalidProof(_) => StatusCode::UNAUTHORIZED,
+            | GuardError::InvalidProof(_)
+            | GuardError::InsufficientUserAuthentication { .. } => StatusCode::UNAUTHORIZED,
             GuardError::InsufficientScope(_) => StatusCode::FORBIDDEN,
             GuardError::Issuer(_) => StatusCode::SERVICE_UNAVAILABLE,
             GuardError::NotConfigured => StatusCode::INTERNAL_SERVER_ERROR,
@@ -57,6 +64,21 @@ impl ResponseError for GuardError {
             ),
             GuardError::InsufficientScope(s) => {
                 format!("Bearer error=\"insufficient_scope\", scope=\"{s}\"")
+            }
+            GuardError::InsufficientUserAuthentication {
+                acr_values,
+                max_age,
+            } => {
+                let mut c = format!(
+                    "Bearer error=\"insufficient_user_authentication\", error_description=\"{self}\""
+                );
+                if let Some(a) = acr_values {
+                    c.push_str(&format!(", acr_values=\"{a}\""));
+                }
+                if let Some(m) = max_age {
+                    c.push_str(&format!(", max_age={m}"));
+                }
+                c
             }
             GuardError::Issuer(_) | GuardError::NotConfigured => String::new(),
         };

@@ -1,5 +1,6 @@
 //! actix-web extractors: `Authenticated` for any valid token, `RequireScope<S>` and
-//! `RequireRole<R>` for tokens that also carry a scope or role.
+//! `RequireRole<R>` for tokens that also carry a scope or role, `RequireAcr<A>` for tokens
+//! whose user signed in strongly (and recently) enough (RFC 9470).
 
 use std::future::Future;
 use std::marker::PhantomData;
@@ -15,6 +16,31 @@ use crate::{Claims, Guard, GuardError};
 pub trait Name {
     const NAME: &'static str;
 }
+
+/// An authentication requirement as a type, for [`RequireAcr`]: the lowest `acr` and,
+/// optionally, the longest time since the sign-in.
+/// `struct Payments; impl Acr for Payments { const ACR: &'static str = "2"; const MAX_AGE: Option<i64> = Some(300); }`
+pub trait Acr {
+    const ACR: &'static str;
+    const MAX_AGE: Option<i64> = None;
+}
+
+/// Two factors (`acr` `2`).
+pub struct TwoFactors;
+impl Acr for TwoFactors {
+    const ACR: &'static str = "2";
+}
+
+/// Phishing-resistant: a passkey with user verification (`acr` `3`).
+pub struct PhishingResistant;
+impl Acr for PhishingResistant {
+    const ACR: &'static str = "3";
+}
+
+/// A valid token whose user's sign-in meets `A` (RFC 9470); otherwise `401` with
+/// `error="insufficient_user_authentication"`, `acr_values` and `max_age`, so the client
+/// knows to ask for a step-up.
+pub struct RequireAcr<A: Acr>(pub Claims, PhantomData<A>);
 
 /// A request with a valid token: a bearer token, or a DPoP-bound one with its proof.
 pub struct Authenticated(pub Claims);
@@ -124,6 +150,23 @@ impl<R: Name + 'static> FromRequest for RequireRole<R> {
                 return Err(GuardError::InsufficientScope(format!("role {}", R::NAME)));
             }
             Ok(RequireRole(claims, PhantomData))
+        })
+    }
+}
+
+impl<A: Acr + 'static> FromRequest for RequireAcr<A> {
+    type Error = GuardError;
+    type Future = Fut<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let (guard, token) = (req.app_data::<web::Data<Guard>>().cloned(), presented(req));
+        Box::pin(async move {
+            let claims = authenticate(guard, token).await?;
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64);
+            claims.require_authentication(Some(A::ACR), A::MAX_AGE, now)?;
+            Ok(RequireAcr(claims, PhantomData))
         })
     }
 }

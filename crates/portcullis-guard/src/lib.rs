@@ -7,5 +7,7 @@ mod keys;
 mod verify;
 
 pub use error::GuardError;
-pub use extract::{Authenticated, Name, RequireRole, RequireScope};
+pub use extract::{
+    Acr, Authenticated, Name, PhishingResistant, RequireAcr, RequireRole, RequireScope, TwoFactors,
+};
 pub use verify::{Claims, Guard, GuardConfig};

@@ -110,10 +110,7 @@ mod tests {
     #[test]
     fn a_signature_does_not_verify_for_another_message() {
         let (der, verifier) = p256_pair();
-        let sig = Es256Signer::from_der(&der)
-            .unwrap()
-            .sign(b"one")
-            .unwrap();
+        let sig = Es256Signer::from_der(&der).unwrap().sign(b"one").unwrap();
         assert!(verifier.verify(b"two", &sig).is_err());
     }
 

@@ -96,6 +96,12 @@ impl GrantStore for ReplayDuringIssue {
     fn consume_pushed(&mut self, h: &[u8]) -> Result<bool, crate::store::StoreError> {
         self.inner.consume_pushed(h)
     }
+    fn reachable_level(
+        &mut self,
+        user_id: &str,
+    ) -> Result<crate::mfa::level::Level, crate::store::StoreError> {
+        self.inner.reachable_level(user_id)
+    }
     fn consume_code(
         &mut self,
         h: &[u8],

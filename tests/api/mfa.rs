@@ -1,0 +1,260 @@
+//! Multi-factor sign-in without JavaScript: an authenticator app set up from `/account`
+//! (codes computed by the test), then asked for at every sign-in; replayed and stale codes
+//! refused; the sixth failure throttled; recovery codes single-use; `mfa.policy =
+//! required` sending a user without a factor to enrolment before the client; and the
+//! operator's `user mfa list` / `user mfa reset`.
+
+use std::sync::Arc;
+
+use crate::helpers::totp::code_at;
+use crate::helpers::{
+    Browser, FlowApp, PASSWORD, Page, SPA_CB, T0, TestDb, Tokens, decode, pkce_request, redeem,
+    sign_in_and_consent, spa_request, spawn_app_with, spawn_flow_app,
+};
+use portcullis::clock::ManualClock;
+use portcullis::config::MfaPolicy;
+
+/// Sets up an authenticator app from the account page of a signed-in browser at `now`;
+/// returns its secret and the recovery codes shown once.
+async fn enrol(b: &mut Browser<'_>, now: i64) -> (Vec<u8>, Vec<String>) {
+    let account = b.get("/account").await;
+    assert_eq!(account.status, 200, "{}", account.body);
+    assert!(account.body.contains("id=\"totp-add\""));
+    let csrf = account.field("csrf").unwrap();
+    let enrol = b.post("/account/totp", &[("csrf", &csrf)]).await;
+    assert_eq!(enrol.status, 200, "{}", enrol.body);
+    assert!(enrol.body.contains("<svg"), "the QR code is inline SVG");
+    let secret = enrol.totp_secret();
+    assert_eq!(secret.len(), 20, "160-bit secret");
+    let csrf = enrol.field("csrf").unwrap();
+    let wrong = other_than(&code_at(&secret, now));
+    let refused = b
+        .post(
+            "/account/totp/confirm",
+            &[("csrf", &csrf), ("code", &wrong)],
+        )
+        .await;
+    assert!(
+        refused.body.contains("id=\"factor-error\""),
+        "{}",
+        refused.body
+    );
+    assert_eq!(
+        refused.totp_secret(),
+        secret,
+        "the same key until confirmed"
+    );
+    let codes = b
+        .post(
+            "/account/totp/confirm",
+            &[("csrf", &csrf), ("code", &code_at(&secret, now))],
+        )
+        .await;
+    assert_eq!(codes.status, 200, "{}", codes.body);
+    let recovery = codes.recovery_codes();
+    assert_eq!(recovery.len(), 10);
+    (secret, recovery)
+}
+
+fn other_than(code: &str) -> String {
+    if code == "000000" {
+        "111111".into()
+    } else {
+        "000000".into()
+    }
+}
+
+/// The password step of the spa's request in a new browser: the second-factor page.
+async fn password_step<'a>(f: &'a FlowApp) -> (Browser<'a>, Page) {
+    let mut b = f.app.browser();
+    let page = b.get(&spa_request(&[])).await;
+    let page = b.login(&page, "alice", PASSWORD).await;
+    assert!(page.is_second_factor(), "{}", page.body);
+    (b, page)
+}
+
+async fn id_token_claims(f: &FlowApp, page: &Page) -> serde_json::Value {
+    assert_eq!(page.status, 303, "{}", page.body);
+    let tokens = Tokens::of(&redeem(&f.app, "spa", SPA_CB, &page.callback()["code"]).await);
+    decode(&f.app, &tokens.id_token).await.1
+}
+
+/// alice, signed in with her password and enrolled at T0.
+async fn enrolled_alice() -> (FlowApp, Vec<u8>, Vec<String>) {
+    let f = spawn_flow_app().await;
+    let mut b = f.app.browser();
+    let cb = sign_in_and_consent(&mut b, &spa_request(&[])).await;
+    let tokens = Tokens::of(&redeem(&f.app, "spa", SPA_CB, &cb["code"]).await);
+    let claims = decode(&f.app, &tokens.id_token).await.1;
+    assert_eq!(claims["acr"], "1");
+    assert_eq!(claims["amr"], serde_json::json!(["pwd"]));
+    let (secret, codes) = enrol(&mut b, T0).await;
+    (f, secret, codes)
+}
+
+#[actix_web::test]
+async fn after_setting_up_an_authenticator_app_every_sign_in_asks_for_a_code_and_reaches_level_two()
+{
+    let (f, secret, _) = enrolled_alice().await;
+    f.clock.advance(30);
+    let (mut b, page) = password_step(&f).await;
+    assert!(page.body.contains("id=\"totp-form\""));
+    let done = b
+        .second_factor(&page, "totp", &code_at(&secret, T0 + 30))
+        .await;
+    let claims = id_token_claims(&f, &done).await;
+    assert_eq!(claims["acr"], "2");
+    assert_eq!(claims["amr"], serde_json::json!(["pwd", "otp", "mfa"]));
+    // The access token says the same (RFC 9068 §2.2.1).
+    let discovery = f.app.get("/.well-known/openid-configuration").await;
+    assert_eq!(
+        discovery.body["acr_values_supported"],
+        serde_json::json!(["1", "2", "3"])
+    );
+}
+
+#[actix_web::test]
+async fn a_replayed_code_and_a_code_two_steps_old_are_refused() {
+    let (f, secret, _) = enrolled_alice().await;
+    // The enrolment used T0's step: the same code again is a replay.
+    let (mut b, page) = password_step(&f).await;
+    let replay = b.second_factor(&page, "totp", &code_at(&secret, T0)).await;
+    assert_eq!(replay.status, 200);
+    assert!(replay.body.contains("already used"), "{}", replay.body);
+    f.clock.advance(90);
+    let stale = b
+        .second_factor(&replay, "totp", &code_at(&secret, T0 + 30))
+        .await;
+    assert!(
+        stale.body.contains("not correct"),
+        "two steps old: {}",
+        stale.body
+    );
+    let ok = b
+        .second_factor(&stale, "totp", &code_at(&secret, T0 + 90))
+        .await;
+    assert_eq!(ok.status, 303, "{}", ok.body);
+}
+
+#[actix_web::test]
+async fn after_five_wrong_codes_the_sixth_attempt_is_throttled_even_with_the_right_code() {
+    let (f, secret, _) = enrolled_alice().await;
+    f.clock.advance(30);
+    let now = T0 + 30;
+    let (mut b, mut page) = password_step(&f).await;
+    let wrong = other_than(&code_at(&secret, now));
+    for _ in 0..5 {
+        page = b.second_factor(&page, "totp", &wrong).await;
+        assert_eq!(page.status, 200);
+        assert!(page.body.contains("not correct"), "{}", page.body);
+    }
+    let sixth = b.second_factor(&page, "totp", &wrong).await;
+    assert_eq!(sixth.status, 429, "{}", sixth.body);
+    let right = b
+        .second_factor(&sixth, "totp", &code_at(&secret, now))
+        .await;
+    assert_eq!(right.status, 429, "throttled before the code is looked at");
+    // The brake is per (account, source) and lifts with time: never a lockout.
+    f.clock.advance(60);
+    let later = b
+        .second_factor(&right, "totp", &code_at(&secret, now + 60))
+        .await;
+    assert_eq!(later.status, 303, "{}", later.body);
+}
+
+#[actix_web::test]
+async fn a_recovery_code_signs_in_once() {
+    let (f, _, codes) = enrolled_alice().await;
+    let (mut b, page) = password_step(&f).await;
+    let done = b
+        .second_factor(&page, "recovery_code", &codes[0].to_lowercase())
+        .await;
+    let claims = id_token_claims(&f, &done).await;
+    assert_eq!(claims["acr"], "2");
+    let (mut b, page) = password_step(&f).await;
+    let again = b.second_factor(&page, "recovery_code", &codes[0]).await;
+    assert_eq!(again.status, 200);
+    assert!(again.body.contains("already used"), "{}", again.body);
+    let other = b.second_factor(&again, "recovery_code", &codes[1]).await;
+    assert_eq!(other.status, 303);
+    let audit = f.app.cli().run(&["audit", "list", "--json"]).ok().stdout;
+    for event in ["mfa.enrolled", "mfa.failed", "mfa.recovery_code_used"] {
+        assert!(audit.contains(event), "{event} is audited:\n{audit}");
+    }
+    assert!(!audit.contains(&codes[0]), "no code in the audit log");
+}
+
+#[actix_web::test]
+async fn under_mfa_policy_required_a_user_without_a_factor_enrols_before_reaching_the_client() {
+    let db = TestDb::sqlite();
+    let mut settings = db.settings();
+    settings.mfa.policy = MfaPolicy::Required;
+    let clock = ManualClock::at(T0);
+    let app = spawn_app_with(db, settings, Arc::new(clock.clone())).await;
+    app.client("spa")
+        .public()
+        .grant("authorization_code")
+        .redirect_uri(SPA_CB)
+        .skip_consent()
+        .create()
+        .await;
+    app.user("bob").create();
+    let mut b = app.browser();
+    let page = b.get(&pkce_request("spa", SPA_CB, "openid")).await;
+    let page = b.login(&page, "bob", PASSWORD).await;
+    assert_eq!(page.status, 200, "not sent to the client: {}", page.body);
+    assert!(
+        page.body.contains("Set up an authenticator app"),
+        "{}",
+        page.body
+    );
+    let secret = page.totp_secret();
+    let done = b
+        .second_factor(&page, "enrol_totp", &code_at(&secret, T0))
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert!(done.location().starts_with(SPA_CB));
+    let tokens = Tokens::of(&redeem(&app, "spa", SPA_CB, &done.callback()["code"]).await);
+    assert_eq!(decode(&app, &tokens.id_token).await.1["acr"], "2");
+}
+
+#[actix_web::test]
+async fn user_mfa_reset_removes_every_factor_and_ends_the_sessions_of_a_running_server() {
+    let f = spawn_flow_app().await;
+    let mut b = f.app.browser();
+    sign_in_and_consent(&mut b, &spa_request(&[])).await;
+    enrol(&mut b, T0).await;
+    let listed = f
+        .app
+        .cli()
+        .run(&["user", "mfa", "list", "alice", "--json"])
+        .ok()
+        .json();
+    assert_eq!(listed["totp"], true);
+    assert_eq!(listed["recovery_codes_left"], 10);
+    let out = f
+        .app
+        .cli()
+        .run(&["user", "mfa", "reset", "alice"])
+        .ok()
+        .stdout;
+    assert!(out.contains("ended 1 session"), "{out}");
+    let account = b.get("/account").await;
+    assert_eq!(account.status, 303, "the session is gone");
+    assert!(account.location().starts_with("/signin"));
+    let listed = f
+        .app
+        .cli()
+        .run(&["user", "mfa", "list", "alice", "--json"])
+        .ok()
+        .json();
+    assert_eq!(listed["totp"], false);
+    assert_eq!(listed["recovery_codes_left"], 0);
+    // Back to a password alone.
+    let mut b = f.app.browser();
+    let page = b.get(&spa_request(&[])).await;
+    let page = b.login(&page, "alice", PASSWORD).await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    let audit = f.app.cli().run(&["audit", "list", "--json"]).ok().stdout;
+    assert!(audit.contains("mfa.reset"));
+}
