@@ -34,10 +34,15 @@ pub enum Endpoint {
     AccountTotpConfirm,
     AccountTotpRemove,
     AccountRecoveryCodes,
+    LoginPasskey,
+    SignInPasskey,
+    AccountPasskeys,
+    AccountPasskeyRename,
+    AccountPasskeyRemove,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 28] = [
+    pub const ALL: [Endpoint; 33] = [
         Endpoint::Healthz,
         Endpoint::Readyz,
         Endpoint::Jwks,
@@ -66,6 +71,11 @@ impl Endpoint {
         Endpoint::AccountTotpConfirm,
         Endpoint::AccountTotpRemove,
         Endpoint::AccountRecoveryCodes,
+        Endpoint::LoginPasskey,
+        Endpoint::SignInPasskey,
+        Endpoint::AccountPasskeys,
+        Endpoint::AccountPasskeyRename,
+        Endpoint::AccountPasskeyRemove,
     ];
 
     pub fn path(self) -> &'static str {
@@ -99,6 +109,11 @@ impl Endpoint {
             Endpoint::AccountTotpConfirm => "/account/totp/confirm",
             Endpoint::AccountTotpRemove => "/account/totp/remove",
             Endpoint::AccountRecoveryCodes => "/account/recovery-codes",
+            Endpoint::LoginPasskey => "/login/passkey",
+            Endpoint::SignInPasskey => "/signin/passkey",
+            Endpoint::AccountPasskeys => "/account/passkeys",
+            Endpoint::AccountPasskeyRename => "/account/passkeys/rename",
+            Endpoint::AccountPasskeyRemove => "/account/passkeys/remove",
         }
     }
 

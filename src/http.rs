@@ -22,6 +22,7 @@ pub mod metrics;
 pub mod pages;
 pub mod par;
 pub mod params;
+pub mod passkey_sign_in;
 pub mod password;
 pub mod request_id;
 pub mod revoke;

@@ -137,6 +137,7 @@ impl Application {
             ..Default::default()
         };
         let state = web::Data::new(AppState {
+            passkeys: crate::session::passkeys::Passkeys::new(&settings.issuer),
             forward_auth,
             settings,
             store,

@@ -57,6 +57,8 @@ pub struct AppState {
     /// Forward-auth: bearer tokens already verified, sessions already read, and where the
     /// sign-in page may send browsers back to.
     pub forward_auth: ForwardAuth,
+    /// The WebAuthn relying party (passkeys), from the issuer.
+    pub passkeys: crate::session::passkeys::Passkeys,
 }
 
 #[derive(Default)]

@@ -11,10 +11,11 @@ use serde::Deserialize;
 use super::authorize::cross_site;
 use super::cookies;
 use super::error::{AppError, no_store_page as no_store};
-use super::pages::{self, AccountPage, RecoveryCodesPage};
+use super::pages::{self, AccountPage, PasskeyItem, RecoveryCodesPage};
 use super::second_factor;
 use crate::mfa::recovery;
 use crate::session::login::record;
+use crate::session::passkeys::RegistrationAnswer;
 use crate::session::second_factor::{Checked, Proof, Who};
 use crate::session::sso::{self, Signed};
 use crate::state::AppState;
@@ -60,7 +61,35 @@ async fn account_page(
     notice: Option<&str>,
 ) -> Result<HttpResponse, AppError> {
     let id = signed.user.id.clone();
-    let enrolled = state.store.run(move |c| mfa::enrolled(c, &id)).await?;
+    let (enrolled, rows) = state
+        .store
+        .run(move |c| {
+            let enrolled = mfa::enrolled(c, &id)?;
+            Ok::<_, crate::store::StoreError>((enrolled, mfa::passkeys_of(c, &id)?))
+        })
+        .await?;
+    let new_passkey = if state.passkeys.available() {
+        match state
+            .passkeys
+            .start_registration(&state.keys, &signed.user, &rows, state.now())
+        {
+            Ok(c) => Some(pages::PasskeyForm::new("/account/passkeys", c)),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot offer passkey registration");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let with_script = new_passkey.is_some();
+    let passkeys = rows
+        .into_iter()
+        .map(|r| PasskeyItem {
+            id: r.credential_id,
+            name: r.name,
+        })
+        .collect();
     let (csrf, cookie) = state.csrf.token(req, state.issuer());
     let mut res = pages::render(
         StatusCode::OK,
@@ -69,9 +98,15 @@ async fn account_page(
             notice,
             totp: enrolled.totp,
             recovery_left: enrolled.recovery_codes_left,
+            passkeys,
+            new_passkey,
+            script: pages::WEBAUTHN_SCRIPT,
             csrf: &csrf,
         },
     );
+    if with_script {
+        pages::allow_webauthn_script(&mut res);
+    }
     if let Some(c) = cookie {
         let _ = res.add_cookie(&c);
     }
@@ -213,41 +248,187 @@ pub async fn totp_remove_handler(
     let enrolled = state.store.run(move |c| mfa::enrolled(c, &id)).await?;
     // The last factor that is not a backup: recovery codes go with it.
     let last = enrolled.passkeys.is_empty();
-    if last && !is_fresh(&signed, &state) {
-        return Ok(sign_in_first(&state, true));
+    remove_factor(&req, &state, &signed, last, "totp", None).await
+}
+
+/// Removes the authenticator app or one passkey; when it is the last factor (recovery
+/// codes aside), only after a fresh sign-in, and the recovery codes go too.
+async fn remove_factor(
+    req: &HttpRequest,
+    state: &AppState,
+    signed: &Signed,
+    last: bool,
+    method: &'static str,
+    passkey_id: Option<String>,
+) -> Result<HttpResponse, AppError> {
+    if last && !is_fresh(signed, state) {
+        return Ok(sign_in_first(state, true));
     }
     let id = signed.user.id.clone();
-    state
+    let which = passkey_id.clone();
+    let removed = state
         .store
         .run(move |c| {
             use diesel::Connection;
             c.transaction(|c| {
-                mfa::delete_totp(c, &id)?;
-                if last {
+                let removed = match &which {
+                    Some(p) => mfa::delete_passkey(c, &id, p)?,
+                    None => mfa::delete_totp(c, &id)? == 1,
+                };
+                if removed && last {
                     mfa::delete_recovery_codes(c, &id)?;
                 }
-                Ok::<_, crate::store::StoreError>(())
+                Ok::<_, crate::store::StoreError>(removed)
             })
         })
         .await?;
-    let details = serde_json::json!({ "method": "totp", "recovery_codes_removed": last });
+    if !removed {
+        return account_page(req, state, signed, Some("Nothing was removed.")).await;
+    }
+    let details = serde_json::json!({ "method": method, "recovery_codes_removed": last });
+    let source = state.source(req);
     record(
         &state.store,
         "mfa.removed",
         Some(&signed.user.id),
         None,
-        &state.source(&req),
+        &source,
         details,
         state.now(),
     )
     .await;
-    account_page(
-        &req,
-        &state,
-        &signed,
-        Some("The authenticator app was removed."),
-    )
-    .await
+    let notice = match method {
+        "totp" => "The authenticator app was removed.",
+        _ => "The passkey was removed.",
+    };
+    account_page(req, state, signed, Some(notice)).await
+}
+
+#[derive(Deserialize)]
+pub struct PasskeyAddForm {
+    csrf: Option<String>,
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    credential: String,
+    #[serde(default)]
+    name: String,
+}
+
+/// A passkey's name: trimmed, 1–64 characters, no control characters.
+fn passkey_name(name: &str) -> Option<String> {
+    let name = name.trim();
+    let ok = (1..=64).contains(&name.chars().count()) && !name.chars().any(char::is_control);
+    ok.then(|| name.to_string())
+}
+
+const BAD_NAME: &str = "Give the passkey a name of up to 64 characters.";
+
+/// POST /account/passkeys: the browser's answer to the registration ceremony.
+pub async fn passkey_add_handler(
+    req: HttpRequest,
+    form: web::Form<PasskeyAddForm>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let signed = match form_user(&req, &state, form.csrf.as_deref()).await? {
+        Ok(s) => s,
+        Err(res) => return Ok(res),
+    };
+    let Some(name) = passkey_name(&form.name) else {
+        return account_page(&req, &state, &signed, Some(BAD_NAME)).await;
+    };
+    let now = state.now();
+    let added = state
+        .passkeys
+        .finish_registration(
+            &state.store,
+            &state.keys,
+            &RegistrationAnswer {
+                user_id: &signed.user.id,
+                sealed: &form.state,
+                credential: &form.credential,
+                name: &name,
+            },
+            now,
+        )
+        .await;
+    match added {
+        Ok(row) => {
+            let details =
+                serde_json::json!({ "method": "passkey", "name": row.name, "synced": row.synced });
+            let source = state.source(&req);
+            record(
+                &state.store,
+                "mfa.enrolled",
+                Some(&signed.user.id),
+                None,
+                &source,
+                details,
+                now,
+            )
+            .await;
+            account_page(&req, &state, &signed, Some("Your passkey was added.")).await
+        }
+        Err(crate::session::passkeys::PasskeyError::Store(e)) => Err(e.into()),
+        Err(e) => {
+            tracing::info!(error = %e, "passkey registration refused");
+            let notice = "The passkey could not be added. Try again.";
+            account_page(&req, &state, &signed, Some(notice)).await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PasskeyForm {
+    csrf: Option<String>,
+    id: String,
+    #[serde(default)]
+    name: String,
+}
+
+/// POST /account/passkeys/rename.
+pub async fn passkey_rename_handler(
+    req: HttpRequest,
+    form: web::Form<PasskeyForm>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let signed = match form_user(&req, &state, form.csrf.as_deref()).await? {
+        Ok(s) => s,
+        Err(res) => return Ok(res),
+    };
+    let Some(name) = passkey_name(&form.name) else {
+        return account_page(&req, &state, &signed, Some(BAD_NAME)).await;
+    };
+    let (id, pk) = (signed.user.id.clone(), form.id.clone());
+    let renamed = state
+        .store
+        .run(move |c| mfa::rename_passkey(c, &id, &pk, &name))
+        .await?;
+    let notice = if renamed {
+        "The passkey was renamed."
+    } else {
+        "Nothing was renamed."
+    };
+    account_page(&req, &state, &signed, Some(notice)).await
+}
+
+/// POST /account/passkeys/remove.
+pub async fn passkey_remove_handler(
+    req: HttpRequest,
+    form: web::Form<PasskeyForm>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let signed = match form_user(&req, &state, form.csrf.as_deref()).await? {
+        Ok(s) => s,
+        Err(res) => return Ok(res),
+    };
+    let id = signed.user.id.clone();
+    let enrolled = state.store.run(move |c| mfa::enrolled(c, &id)).await?;
+    let last = !enrolled.totp && enrolled.passkeys.len() <= 1;
+    remove_factor(&req, &state, &signed, last, "passkey", Some(form.id)).await
 }
 
 /// POST /account/recovery-codes: a new set replaces the old one (after a fresh sign-in).

@@ -13,6 +13,7 @@ use super::csrf::CsrfRefusal;
 use super::error::{AppError, no_store_page as no_store};
 use super::pages::{self, ConsentPage, FormPostPage, LoginPage};
 use super::params;
+use super::passkey_sign_in;
 use super::password::{self, Outcome};
 use super::second_factor::{self, Place, Proving, Submitted};
 use crate::authorize::decision::Fresh;
@@ -109,6 +110,20 @@ fn handle_invalid(state: &AppState, err: AuthorizeError) -> HttpResponse {
     }
 }
 
+/// The "Sign in with a passkey" part of a sign-in page, when passkeys are available.
+pub fn passkey_sign_in(state: &AppState, action: &'static str) -> Option<pages::PasskeyForm> {
+    if !state.passkeys.available() {
+        return None;
+    }
+    match state.passkeys.start_discoverable(&state.keys, state.now()) {
+        Ok(c) => Some(pages::PasskeyForm::new(action, c)),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot offer passkey sign-in");
+            None
+        }
+    }
+}
+
 struct Render<'a> {
     req: &'a HttpRequest,
     state: &'a AppState,
@@ -123,6 +138,8 @@ impl Render<'_> {
         } else {
             username
         };
+        let passkey = passkey_sign_in(self.state, "/login/passkey");
+        let with_script = passkey.is_some();
         let mut res = pages::render(
             status,
             &LoginPage {
@@ -133,8 +150,13 @@ impl Render<'_> {
                 csrf: &csrf,
                 username,
                 error,
+                passkey,
+                script: pages::WEBAUTHN_SCRIPT,
             },
         );
+        if with_script {
+            pages::allow_webauthn_script(&mut res);
+        }
         if let Some(c) = cookie {
             let _ = res.add_cookie(&c);
         }
@@ -411,12 +433,55 @@ pub async fn login_handler(
 }
 
 #[derive(Deserialize)]
+pub struct PasskeyForm {
+    params: String,
+    csrf: Option<String>,
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    credential: String,
+}
+
+/// POST /login/passkey: "Sign in with a passkey" within an authorization request.
+pub async fn login_passkey_handler(
+    req: HttpRequest,
+    form: web::Form<PasskeyForm>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let auth = match form_request(&req, &state, form.csrf.as_deref(), &form.params).await? {
+        Ok(a) => a,
+        Err(res) => return Ok(*res),
+    };
+    let render = Render {
+        req: &req,
+        state: &state,
+        auth: &auth,
+    };
+    let client_id = Some(auth.client.id.as_str());
+    let (signed, cookie) =
+        match passkey_sign_in::sign_in(&req, &state, &form.state, &form.credential, client_id)
+            .await?
+        {
+            Ok(s) => s,
+            Err(message) => return Ok(render.login("", Some(&message), StatusCode::OK)),
+        };
+    let fresh = Fresh {
+        login: true,
+        consent: false,
+    };
+    let step = proceed(&state, &auth, Some(signed), fresh).await?;
+    let mut res = render.step(step).await?;
+    password::set_session_cookie(&mut res, &state, &cookie);
+    Ok(res)
+}
+
+#[derive(Deserialize)]
 pub struct FactorForm {
     params: String,
     csrf: Option<String>,
-    method: String,
-    #[serde(default)]
-    code: String,
+    #[serde(flatten)]
+    answer: second_factor::Answer,
 }
 
 /// POST /login/factor: the second factor of a sign-in, or a step-up, within an
@@ -441,9 +506,7 @@ pub async fn login_factor_handler(
     };
     let client_id = Some(auth.client.id.as_str());
     let (signed, new_session) =
-        match second_factor::submit(&req, &state, &proving, &form.method, &form.code, client_id)
-            .await?
-        {
+        match second_factor::submit(&req, &state, &proving, &form.answer, client_id).await? {
             Submitted::Accepted(signed, cookie) => (*signed, cookie),
             Submitted::Refused(message, status) => {
                 return render.factor(&proving, Some(&message), status).await;

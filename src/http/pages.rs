@@ -52,6 +52,55 @@ pub struct LoginPage<'a> {
     pub csrf: &'a str,
     pub username: &'a str,
     pub error: Option<&'a str>,
+    /// "Sign in with a passkey", when passkeys are available.
+    pub passkey: Option<PasskeyForm>,
+    pub script: &'static str,
+}
+
+/// The one script of our pages, for the WebAuthn ceremony only: it reads the options
+/// from a JSON block, calls `navigator.credentials`, and submits the answer with the form.
+/// Every other step works without JavaScript. Allowed by its hash (see
+/// [`allow_webauthn_script`]).
+pub const WEBAUTHN_SCRIPT: &str = include_str!("../../templates/webauthn.js");
+
+/// The WebAuthn part of a form: where it posts, the options (JSON, safe inside a
+/// `<script type="application/json">` block) and the sealed ceremony state.
+pub struct PasskeyForm {
+    pub action: &'static str,
+    pub options: String,
+    pub state: String,
+}
+
+impl PasskeyForm {
+    pub fn new(action: &'static str, ceremony: crate::session::passkeys::Ceremony) -> Self {
+        // `<`, `>` and `&` escaped inside the JSON strings: nothing in it can close the
+        // script block (a display name of `</script>` stays text).
+        let options = ceremony
+            .options
+            .replace('<', "\\u003c")
+            .replace('>', "\\u003e")
+            .replace('&', "\\u0026");
+        Self {
+            action,
+            options,
+            state: ceremony.state,
+        }
+    }
+}
+
+/// The pages' policy with the WebAuthn script allowed by its hash (CSP Level 3).
+pub fn allow_webauthn_script(res: &mut HttpResponse) {
+    use base64::Engine;
+    use sha2::Digest;
+    let hash = base64::engine::general_purpose::STANDARD
+        .encode(sha2::Sha256::digest(WEBAUTHN_SCRIPT.as_bytes()));
+    let csp = format!(
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; script-src 'sha256-{hash}'; frame-ancestors 'none'; base-uri 'none'"
+    );
+    if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&csp) {
+        res.headers_mut()
+            .insert(actix_web::http::header::CONTENT_SECURITY_POLICY, v);
+    }
 }
 
 #[derive(Template)]
@@ -110,6 +159,8 @@ pub struct SecondFactorPage<'a> {
     pub error: Option<&'a str>,
     pub totp: bool,
     pub recovery: bool,
+    pub passkey: Option<PasskeyForm>,
+    pub script: &'static str,
     pub action: &'a str,
     pub carry_name: &'a str,
     pub carry_value: &'a str,
@@ -146,5 +197,34 @@ pub struct AccountPage<'a> {
     pub notice: Option<&'a str>,
     pub totp: bool,
     pub recovery_left: i64,
+    pub passkeys: Vec<PasskeyItem>,
+    pub new_passkey: Option<PasskeyForm>,
+    pub script: &'static str,
     pub csrf: &'a str,
+}
+
+/// A passkey on the account page.
+pub struct PasskeyItem {
+    pub id: String,
+    pub name: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::passkeys::Ceremony;
+
+    #[test]
+    fn passkey_options_cannot_close_their_script_block() {
+        let form = PasskeyForm::new(
+            "/login/passkey",
+            Ceremony {
+                options: r#"{"name":"</script><script>alert(1)</script>&"}"#.into(),
+                state: "s".into(),
+            },
+        );
+        assert!(!form.options.contains('<') && !form.options.contains('>'));
+        let back: serde_json::Value = serde_json::from_str(&form.options).unwrap();
+        assert_eq!(back["name"], "</script><script>alert(1)</script>&");
+    }
 }

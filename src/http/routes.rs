@@ -113,6 +113,21 @@ fn resource(endpoint: Endpoint) -> actix_web::Resource {
         Endpoint::AccountRecoveryCodes => r
             .app_data(authorize::form_config())
             .route(web::post().to(account::recovery_codes_handler)),
+        Endpoint::LoginPasskey => r
+            .app_data(authorize::form_config())
+            .route(web::post().to(authorize::login_passkey_handler)),
+        Endpoint::SignInPasskey => r
+            .app_data(authorize::form_config())
+            .route(web::post().to(signin::signin_passkey_handler)),
+        Endpoint::AccountPasskeys => r
+            .app_data(authorize::form_config())
+            .route(web::post().to(account::passkey_add_handler)),
+        Endpoint::AccountPasskeyRename => r
+            .app_data(authorize::form_config())
+            .route(web::post().to(account::passkey_rename_handler)),
+        Endpoint::AccountPasskeyRemove => r
+            .app_data(authorize::form_config())
+            .route(web::post().to(account::passkey_remove_handler)),
     }
 }
 

@@ -13,6 +13,8 @@ use crate::domain::secret::Secret;
 use crate::domain::user::User;
 use crate::mfa::level::{self, Factor, Level};
 use crate::mfa::totp;
+use crate::session::login::record;
+use crate::session::passkeys::PasskeyError;
 use crate::session::second_factor::{self, Checked, PendingSignIn, Proof, Who};
 use crate::session::sso::{self, Signed};
 use crate::state::AppState;
@@ -112,6 +114,29 @@ pub async fn page(
         all.push(f);
         need.is_none_or(|n| level::level(&all) >= n)
     };
+    let passkey = if !enrolled.passkeys.is_empty()
+        && reaches(Factor::Passkey {
+            user_verified: true,
+            synced: false,
+        })
+        && state.passkeys.available()
+    {
+        let id = user.id.clone();
+        let rows = state.store.run(move |c| mfa::passkeys_of(c, &id)).await?;
+        match state
+            .passkeys
+            .start_authentication(&state.keys, &user.id, &rows, state.now())
+        {
+            Ok(c) => Some(pages::PasskeyForm::new(place.action, c)),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot offer a passkey");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let with_script = passkey.is_some();
     let (csrf, cookie) = state.csrf.token(req, state.issuer());
     let mut res = pages::render(
         status,
@@ -122,12 +147,17 @@ pub async fn page(
             error,
             totp: enrolled.totp && reaches(Factor::Totp),
             recovery: enrolled.recovery_codes_left > 0 && reaches(Factor::RecoveryCode),
+            passkey,
+            script: pages::WEBAUTHN_SCRIPT,
             action: place.action,
             carry_name: place.carry_name,
             carry_value: place.carry_value,
             csrf: &csrf,
         },
     );
+    if with_script {
+        pages::allow_webauthn_script(&mut res);
+    }
     if let Some(c) = cookie {
         let _ = res.add_cookie(&c);
     }
@@ -204,6 +234,19 @@ pub async fn enrol_page(
     Ok(no_store(res))
 }
 
+/// The answer of a factor page's form: a code, or a passkey's assertion with the sealed
+/// ceremony state.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct Answer {
+    pub method: String,
+    #[serde(default)]
+    pub code: String,
+    #[serde(default)]
+    pub state: String,
+    #[serde(default)]
+    pub credential: String,
+}
+
 /// How an answer on the factor page ended.
 pub enum Submitted {
     /// Proven: the (new or stepped-up) session, and the cookie value of a new one.
@@ -220,10 +263,48 @@ pub async fn submit(
     req: &HttpRequest,
     state: &AppState,
     proving: &Proving,
-    method: &str,
-    code: &str,
+    answer: &Answer,
     client_id: Option<&str>,
 ) -> Result<Submitted, AppError> {
+    let (method, code) = (answer.method.as_str(), answer.code.as_str());
+    let now = state.now();
+    if method == "passkey" {
+        let user_id = proving.user().id.clone();
+        let checked = state
+            .passkeys
+            .finish_authentication(
+                &state.store,
+                &state.keys,
+                &answer.state,
+                &answer.credential,
+                Some(&user_id),
+                now,
+            )
+            .await;
+        return match checked {
+            Ok((_, factor)) => accepted(state, proving, factor).await,
+            Err(PasskeyError::Store(e)) => Err(e.into()),
+            Err(e) => {
+                let source = state.source(req);
+                let details = serde_json::json!({ "method": "passkey", "reason": e.to_string() });
+                record(
+                    &state.store,
+                    "mfa.failed",
+                    Some(&user_id),
+                    client_id,
+                    &source,
+                    details,
+                    now,
+                )
+                .await;
+                state.metrics.login("second_factor_failed");
+                Ok(Submitted::Refused(
+                    "The passkey was not accepted. Try again.".into(),
+                    StatusCode::OK,
+                ))
+            }
+        };
+    }
     let proof = match method {
         "totp" => Proof::Totp(code),
         "recovery_code" => Proof::RecoveryCode(code),
@@ -241,7 +322,6 @@ pub async fn submit(
         source: &source,
         client_id,
     };
-    let now = state.now();
     let factor = match second_factor::check(&state.store, &state.keys, &who, proof, now).await? {
         Checked::Accepted(f) => f,
         Checked::Refused(message) => {
@@ -256,6 +336,16 @@ pub async fn submit(
             ));
         }
     };
+    accepted(state, proving, factor).await
+}
+
+/// A further factor proven: the pending sign-in becomes a session, or the session steps up.
+async fn accepted(
+    state: &AppState,
+    proving: &Proving,
+    factor: Factor,
+) -> Result<Submitted, AppError> {
+    let now = state.now();
     state.metrics.login("succeeded");
     Ok(match proving.clone() {
         Proving::Pending(p) => {

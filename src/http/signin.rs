@@ -45,6 +45,8 @@ fn page(
     status: StatusCode,
 ) -> HttpResponse {
     let (csrf, cookie) = state.csrf.token(req, state.issuer());
+    let passkey = super::authorize::passkey_sign_in(state, "/signin/passkey");
+    let with_script = passkey.is_some();
     let mut res = pages::render(
         status,
         &LoginPage {
@@ -55,8 +57,13 @@ fn page(
             csrf: &csrf,
             username,
             error,
+            passkey,
+            script: pages::WEBAUTHN_SCRIPT,
         },
     );
+    if with_script {
+        pages::allow_webauthn_script(&mut res);
+    }
     if let Some(c) = cookie {
         let _ = res.add_cookie(&c);
     }
@@ -175,12 +182,49 @@ pub async fn signin_handler(
 }
 
 #[derive(Deserialize)]
+pub struct SignInPasskeyForm {
+    rd: String,
+    csrf: Option<String>,
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    credential: String,
+}
+
+/// POST /signin/passkey: "Sign in with a passkey" on the standalone sign-in page.
+pub async fn signin_passkey_handler(
+    req: HttpRequest,
+    form: web::Form<SignInPasskeyForm>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    if state
+        .csrf
+        .check(&req, form.csrf.as_deref(), state.issuer())
+        .is_err()
+    {
+        return Ok(cross_site());
+    }
+    let Some(rd) = destination(&state, Some(&form.rd)) else {
+        return Ok(refused());
+    };
+    match super::passkey_sign_in::sign_in(&req, &state, &form.state, &form.credential, None).await?
+    {
+        Ok((_, cookie)) => {
+            let mut res = back_to(&rd);
+            password::set_session_cookie(&mut res, &state, &cookie);
+            Ok(res)
+        }
+        Err(message) => Ok(page(&req, &state, &rd, "", Some(&message), StatusCode::OK)),
+    }
+}
+
+#[derive(Deserialize)]
 pub struct SignInFactorForm {
     rd: String,
     csrf: Option<String>,
-    method: String,
-    #[serde(default)]
-    code: String,
+    #[serde(flatten)]
+    answer: second_factor::Answer,
 }
 
 /// POST /signin/factor: the second factor of a standalone sign-in.
@@ -204,7 +248,7 @@ pub async fn signin_factor_handler(
     let Some(proving @ Proving::Pending(_)) = second_factor::proving(&req, &state).await? else {
         return Ok(page(&req, &state, &rd, "", None, StatusCode::OK));
     };
-    match second_factor::submit(&req, &state, &proving, &form.method, &form.code, None).await? {
+    match second_factor::submit(&req, &state, &proving, &form.answer, None).await? {
         Submitted::Accepted(_, cookie) => {
             let mut res = back_to(&rd);
             second_factor::set_cookies(&mut res, &state, cookie.as_ref());

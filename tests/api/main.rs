@@ -39,6 +39,7 @@ mod openid_client;
 mod outage;
 mod outbound;
 mod par;
+mod passkeys;
 mod persistence;
 mod private_key_jwt;
 mod refresh;

@@ -185,6 +185,33 @@ impl Driver {
         std::fs::write(path, png).unwrap();
     }
 
+    /// A WebAuthn virtual authenticator (Web Authentication §11, WebDriver extension
+    /// commands): a platform authenticator with resident keys that verifies the user.
+    pub async fn add_virtual_authenticator(&self) -> String {
+        let v = self
+            .call(
+                "POST",
+                &self.path("/webauthn/authenticator"),
+                Some(json!({
+                    "protocol": "ctap2",
+                    "transport": "internal",
+                    "hasResidentKey": true,
+                    "hasUserVerification": true,
+                    "isUserConsenting": true,
+                    "isUserVerified": true,
+                })),
+            )
+            .await;
+        v.as_str()
+            .unwrap_or_else(|| panic!("no virtual authenticator: {v}"))
+            .to_string()
+    }
+
+    /// Signs the browser out of everything: its cookies go.
+    pub async fn delete_cookies(&self) {
+        self.call("DELETE", &self.path("/cookie"), None).await;
+    }
+
     pub async fn quit(self) {
         self.call("DELETE", &self.path(""), None).await;
     }
