@@ -258,3 +258,127 @@ async fn user_mfa_reset_removes_every_factor_and_ends_the_sessions_of_a_running_
     let audit = f.app.cli().run(&["audit", "list", "--json"]).ok().stdout;
     assert!(audit.contains("mfa.reset"));
 }
+
+#[actix_web::test]
+async fn removing_the_last_factor_or_replacing_recovery_codes_needs_a_fresh_sign_in() {
+    let f = spawn_flow_app().await;
+    let mut b = f.app.browser();
+    sign_in_and_consent(&mut b, &spa_request(&[])).await;
+    let (secret, _) = enrol(&mut b, T0).await;
+    // Ten minutes later the session is no longer fresh.
+    f.clock.advance(600);
+    let account = b.get("/account").await;
+    let csrf = account.field("csrf").unwrap();
+    let mut fresh_sign_in = String::new();
+    for path in ["/account/totp/remove", "/account/recovery-codes"] {
+        let res = b.post(path, &[("csrf", &csrf)]).await;
+        assert_eq!(res.status, 303, "{path}: {}", res.body);
+        assert!(res.location().starts_with("/signin?"), "{path}");
+        assert!(res.location().contains("prompt=login"), "{path}");
+        fresh_sign_in = res.location().to_string();
+    }
+    // A fresh sign-in (password, then a code) and the same requests go through.
+    let signin = b.get(&fresh_sign_in).await;
+    assert_eq!(
+        signin.status, 200,
+        "prompt=login shows the form: {}",
+        signin.body
+    );
+    let now = T0 + 600;
+    let csrf = signin.field("csrf").unwrap();
+    let rd = signin.field("rd").unwrap();
+    let factor = b
+        .post(
+            "/signin",
+            &[
+                ("rd", &rd),
+                ("csrf", &csrf),
+                ("username", "alice"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert!(factor.is_second_factor(), "{}", factor.body);
+    let csrf = factor.field("csrf").unwrap();
+    let back = b
+        .post(
+            "/signin/factor",
+            &[
+                ("rd", &rd),
+                ("csrf", &csrf),
+                ("method", "totp"),
+                ("code", &code_at(&secret, now)),
+            ],
+        )
+        .await;
+    assert_eq!(back.status, 303, "{}", back.body);
+    let account = b.get("/account").await;
+    let csrf = account.field("csrf").unwrap();
+    let codes = b.post("/account/recovery-codes", &[("csrf", &csrf)]).await;
+    assert_eq!(codes.recovery_codes().len(), 10);
+    let removed = b.post("/account/totp/remove", &[("csrf", &csrf)]).await;
+    assert_eq!(removed.status, 200, "{}", removed.body);
+    assert!(removed.body.contains("The authenticator app was removed."));
+    assert!(
+        removed.body.contains("0 unused"),
+        "the recovery codes went with it"
+    );
+    let audit = f.app.cli().run(&["audit", "list", "--json"]).ok().stdout;
+    assert!(audit.contains("mfa.removed") && audit.contains("mfa.recovery_codes_generated"));
+}
+
+#[actix_web::test]
+async fn the_access_token_carries_the_level_and_methods_too() {
+    let (f, secret, _) = enrolled_alice().await;
+    f.clock.advance(30);
+    let (mut b, page) = password_step(&f).await;
+    let done = b
+        .second_factor(&page, "totp", &code_at(&secret, T0 + 30))
+        .await;
+    assert_eq!(done.status, 303);
+    let tokens = Tokens::of(&redeem(&f.app, "spa", SPA_CB, &done.callback()["code"]).await);
+    let access = crate::helpers::jwt::unverified_claims(&tokens.access);
+    assert_eq!(access["acr"], "2");
+    assert_eq!(access["amr"], serde_json::json!(["pwd", "otp", "mfa"]));
+}
+
+#[actix_web::test]
+async fn client_create_takes_a_required_level_of_two_or_three_only() {
+    let f = spawn_flow_app().await;
+    let cli = f.app.cli();
+    cli.run(&[
+        "client",
+        "create",
+        "--name",
+        "Bank",
+        "--id",
+        "bank",
+        "--public",
+        "--grant-type",
+        "authorization_code",
+        "--redirect-uri",
+        "https://bank.example/cb",
+        "--require-acr",
+        "2",
+    ])
+    .ok();
+    let shown = cli.run(&["client", "show", "bank", "--json"]).ok().json();
+    assert_eq!(shown["default_acr_values"], serde_json::json!(["2"]));
+    for bad in ["1", "5", "gold"] {
+        let out = cli.run(&[
+            "client",
+            "create",
+            "--name",
+            "X",
+            "--public",
+            "--grant-type",
+            "authorization_code",
+            "--redirect-uri",
+            "https://x.example/cb",
+            "--require-acr",
+            bad,
+        ]);
+        assert_ne!(out.status, 0, "--require-acr {bad}");
+        assert!(out.stderr.contains("--require-acr"), "{}", out.stderr);
+    }
+}

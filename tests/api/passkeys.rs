@@ -136,12 +136,28 @@ async fn a_passkey_registered_in_a_real_browser_signs_in_alone_at_the_phishing_r
     desktop
         .screenshot(&shots().join("account-desktop.png"))
         .await;
+    // Renamed with a plain form.
+    desktop
+        .script("document.querySelector('ul.passkeys li input[name=name]').value = 'Work laptop'; return 1;")
+        .await;
+    desktop.click("ul.passkeys li button[type=submit]").await;
+    wait_until("the passkey is renamed", || async {
+        let v = desktop
+            .script(
+                "var n = document.getElementById('account-notice'); return n ? n.innerText : ''",
+            )
+            .await;
+        v.as_str()
+            .filter(|t| t.contains("renamed"))
+            .map(str::to_string)
+    })
+    .await;
     let listed = app
         .cli()
         .run(&["user", "mfa", "list", "alice", "--json"])
         .ok()
         .json();
-    assert_eq!(listed["passkeys"][0]["name"], "Laptop");
+    assert_eq!(listed["passkeys"][0]["name"], "Work laptop");
     assert_eq!(listed["passkeys"][0]["user_verified"], true);
 
     // Signed out, she signs in to the gallery with the passkey alone: no username.
