@@ -1,6 +1,12 @@
-//! Passkeys (WebAuthn level 3, by webauthn-rs): registering one from the account page,
-//! using one as the second factor, and signing in with one alone (a discoverable
+//! Passkeys (WebAuthn level 3, by webauthn-rs's core): registering one from the account
+//! page, using one as the second factor, and signing in with one alone (a discoverable
 //! credential: no username).
+//!
+//! User verification is *preferred* at registration and as a second factor (WebAuthn
+//! §5.8.6): a security key without a PIN still makes a second factor (`acr` 2), a passkey
+//! that verified the user is phishing-resistant (`acr` 3). Signing in with a passkey alone
+//! *requires* user verification — without it a passkey would be one factor. webauthn-rs's
+//! high-level passkey type always requires it, so its core is used, with the same checks.
 //!
 //! Ceremony state never sits in the database while a page is open: it is sealed under
 //! the KEK (AES-256-GCM) into the page's form with its expiry, so showing a sign-in page
@@ -14,10 +20,11 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use webauthn_rs::prelude::{
-    DiscoverableAuthentication, DiscoverableKey, Passkey, PasskeyAuthentication,
-    PasskeyRegistration, PublicKeyCredential, RegisterPublicKeyCredential, Url, Uuid, Webauthn,
-    WebauthnBuilder,
+use url::Url;
+use webauthn_rs_core::WebauthnCore;
+use webauthn_rs_core::proto::{
+    AttestationConveyancePreference, AuthenticationResult, AuthenticationState, Credential,
+    PublicKeyCredential, RegisterPublicKeyCredential, RegistrationState, UserVerificationPolicy,
 };
 
 use crate::clock::UnixTime;
@@ -52,15 +59,15 @@ pub enum PasskeyError {
 enum State {
     Register {
         user_id: String,
-        state: PasskeyRegistration,
+        state: RegistrationState,
     },
     /// A second factor, or a step-up: this user's passkeys.
     Authenticate {
         user_id: String,
-        state: PasskeyAuthentication,
+        state: AuthenticationState,
     },
     /// Sign-in with a passkey alone.
-    Discover { state: DiscoverableAuthentication },
+    Discover { state: AuthenticationState },
 }
 
 #[derive(Serialize, Deserialize)]
@@ -89,31 +96,46 @@ pub struct RegistrationAnswer<'a> {
 
 /// The relying party, from the issuer: RP ID = its host, origin = the issuer's origin.
 pub struct Passkeys {
-    webauthn: Option<Webauthn>,
+    webauthn: Option<WebauthnCore>,
 }
 
-/// WebAuthn's user handle: a UUID derived from our user id (not personal data).
-pub fn user_handle(user_id: &str) -> Uuid {
+/// WebAuthn's user handle: 16 bytes derived from our user id (WebAuthn §14.6.1: not
+/// personal data).
+pub fn user_handle(user_id: &str) -> [u8; 16] {
     let digest = Sha256::digest(user_id.as_bytes());
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&digest[..16]);
-    Uuid::from_bytes(bytes)
+    bytes
 }
 
-fn stored(row: &PasskeyRow) -> Result<Passkey, StoreError> {
+fn stored(row: &PasskeyRow) -> Result<Credential, StoreError> {
     serde_json::from_str(&row.passkey)
         .map_err(|e| StoreError::Corrupt(format!("passkeys.passkey: {e}")))
 }
 
+/// A use may move the signature counter and the backup flags (WebAuthn §6.1.3).
+fn update(cred: &mut Credential, res: &AuthenticationResult) {
+    if res.counter() > cred.counter {
+        cred.counter = res.counter();
+    }
+    cred.backup_state = res.backup_state();
+    cred.backup_eligible |= res.backup_eligible();
+}
+
 impl Passkeys {
     pub fn new(issuer: &str) -> Self {
-        let webauthn = Url::parse(issuer).ok().and_then(|origin| {
-            let rp_id = origin.domain()?.to_string();
-            WebauthnBuilder::new(&rp_id, &origin)
-                .ok()?
-                .rp_name("Portcullis")
-                .build()
-                .ok()
+        let webauthn = Url::parse(issuer).ok().and_then(|url| {
+            // The RP ID is the issuer's host, which must be a domain (WebAuthn §5.1.3).
+            let rp_id = url.domain()?.to_string();
+            let origin = Url::parse(&url.origin().ascii_serialization()).ok()?;
+            Some(WebauthnCore::new_unsafe_experts_only(
+                "Portcullis",
+                &rp_id,
+                vec![origin],
+                std::time::Duration::from_secs(CEREMONY_TTL_SECS as u64),
+                Some(false),
+                Some(false),
+            ))
         });
         Self { webauthn }
     }
@@ -122,7 +144,7 @@ impl Passkeys {
         self.webauthn.is_some()
     }
 
-    fn rp(&self) -> Result<&Webauthn, PasskeyError> {
+    fn rp(&self) -> Result<&WebauthnCore, PasskeyError> {
         self.webauthn.as_ref().ok_or(PasskeyError::Unavailable)
     }
 
@@ -185,25 +207,22 @@ impl Passkeys {
         let exclude = existing
             .iter()
             .filter_map(|r| stored(r).ok())
-            .map(|p| p.cred_id().clone())
+            .map(|c| c.cred_id)
             .collect::<Vec<_>>();
         let display = user.display_name.as_deref().unwrap_or(&user.username);
-        let (options, state) = self
-            .rp()?
-            .start_passkey_registration(
-                user_handle(&user.id),
-                &user.username,
-                display,
-                Some(exclude),
-            )
-            .map_err(|e| PasskeyError::Rejected(e.to_string()))?;
-        // A discoverable credential (WebAuthn §5.4.6): sign-in without a username.
-        let mut options = serde_json::to_value(&options).map_err(|_| PasskeyError::Malformed)?;
-        if let Some(sel) = options.pointer_mut("/publicKey/authenticatorSelection") {
-            sel["residentKey"] = "required".into();
-            sel["requireResidentKey"] = true.into();
-        }
-        let options = options.to_string();
+        let rp = self.rp()?;
+        let reject =
+            |e: webauthn_rs_core::error::WebauthnError| PasskeyError::Rejected(e.to_string());
+        let builder = rp
+            .new_challenge_register_builder(&user_handle(&user.id), &user.username, display)
+            .map_err(reject)?
+            .attestation(AttestationConveyancePreference::None)
+            // A discoverable credential (WebAuthn §5.4.6): sign-in without a username.
+            .require_resident_key(true)
+            .user_verification_policy(UserVerificationPolicy::Preferred)
+            .exclude_credentials(Some(exclude));
+        let (options, state) = rp.generate_challenge_register(builder).map_err(reject)?;
+        let options = serde_json::to_string(&options).map_err(|_| PasskeyError::Malformed)?;
         let state = self.seal(
             keys,
             State::Register {
@@ -241,23 +260,18 @@ impl Passkeys {
         }
         let answer: RegisterPublicKeyCredential =
             serde_json::from_str(credential).map_err(|_| PasskeyError::Malformed)?;
-        let passkey = self
+        let cred = self
             .rp()?
-            .finish_passkey_registration(&answer, &state)
+            .register_credential(&answer, &state, None)
             .map_err(|e| PasskeyError::Rejected(e.to_string()))?;
-        let json = serde_json::to_value(&passkey).map_err(|_| PasskeyError::Malformed)?;
-        let synced = json
-            .pointer("/cred/backup_eligible")
-            .and_then(|v| v.as_bool())
-            .unwrap_or(false);
+        let json = serde_json::to_string(&cred).map_err(|_| PasskeyError::Malformed)?;
         let row = PasskeyRow {
-            credential_id: URL_SAFE_NO_PAD.encode(passkey.cred_id().as_ref()),
+            credential_id: URL_SAFE_NO_PAD.encode(cred.cred_id.as_ref()),
             user_id: user_id.to_string(),
             name: name.to_string(),
-            passkey: json.to_string(),
-            // The passkey profile requires user verification at registration.
-            user_verified: true,
-            synced,
+            passkey: json,
+            user_verified: cred.user_verified,
+            synced: cred.backup_eligible,
             created_at: now,
             last_used_at: None,
         };
@@ -280,14 +294,20 @@ impl Passkeys {
         passkeys: &[PasskeyRow],
         now: UnixTime,
     ) -> Result<Ceremony, PasskeyError> {
-        let creds: Vec<Passkey> = passkeys.iter().filter_map(|r| stored(r).ok()).collect();
+        let creds: Vec<Credential> = passkeys.iter().filter_map(|r| stored(r).ok()).collect();
         if creds.is_empty() {
             return Err(PasskeyError::Unknown);
         }
-        let (options, state) = self
-            .rp()?
-            .start_passkey_authentication(&creds)
-            .map_err(|e| PasskeyError::Rejected(e.to_string()))?;
+        let rp = self.rp()?;
+        let reject =
+            |e: webauthn_rs_core::error::WebauthnError| PasskeyError::Rejected(e.to_string());
+        let builder = rp
+            .new_challenge_authenticate_builder(creds, Some(UserVerificationPolicy::Preferred))
+            .map_err(reject)?
+            .allow_backup_eligible_upgrade(true);
+        let (options, state) = rp
+            .generate_challenge_authenticate(builder)
+            .map_err(reject)?;
         let options = serde_json::to_string(&options).map_err(|_| PasskeyError::Malformed)?;
         let state = self.seal(
             keys,
@@ -306,10 +326,16 @@ impl Passkeys {
         keys: &KeyManager,
         now: UnixTime,
     ) -> Result<Ceremony, PasskeyError> {
-        let (options, state) = self
-            .rp()?
-            .start_discoverable_authentication()
-            .map_err(|e| PasskeyError::Rejected(e.to_string()))?;
+        let rp = self.rp()?;
+        let reject =
+            |e: webauthn_rs_core::error::WebauthnError| PasskeyError::Rejected(e.to_string());
+        let builder = rp
+            .new_challenge_authenticate_builder(Vec::new(), Some(UserVerificationPolicy::Required))
+            .map_err(reject)?
+            .allow_backup_eligible_upgrade(true);
+        let (options, state) = rp
+            .generate_challenge_authenticate(builder)
+            .map_err(reject)?;
         let options = serde_json::to_string(&options).map_err(|_| PasskeyError::Malformed)?;
         let state = self.seal(keys, State::Discover { state }, now)?;
         Ok(Ceremony { options, state })
@@ -335,36 +361,34 @@ impl Passkeys {
             .run(move |c| mfa::find_passkey(c, &id))
             .await?
             .ok_or(PasskeyError::Unknown)?;
-        let mut passkey = stored(&row)?;
+        let mut cred = stored(&row)?;
         let rp = self.rp()?;
-        let result = match self.take(store, keys, sealed, now).await? {
+        let state = match self.take(store, keys, sealed, now).await? {
             State::Authenticate { user_id, state } => {
                 if Some(user_id.as_str()) != expected_user || row.user_id != user_id {
                     return Err(PasskeyError::Unknown);
                 }
-                rp.finish_passkey_authentication(&answer, &state)
+                state
             }
-            State::Discover { state } => {
+            State::Discover { mut state } => {
                 if expected_user.is_some() {
                     return Err(PasskeyError::Expired);
                 }
-                let (handle, _) = rp
-                    .identify_discoverable_authentication(&answer)
-                    .map_err(|e| PasskeyError::Rejected(e.to_string()))?;
+                // The authenticator names the account: it must be this credential's.
+                let handle = answer.get_user_unique_id().ok_or(PasskeyError::Unknown)?;
                 if handle != user_handle(&row.user_id) {
                     return Err(PasskeyError::Unknown);
                 }
-                rp.finish_discoverable_authentication(
-                    &answer,
-                    state,
-                    &[DiscoverableKey::from(&passkey)],
-                )
+                state.set_allowed_credentials(vec![cred.clone()]);
+                state
             }
             State::Register { .. } => return Err(PasskeyError::Expired),
-        }
-        .map_err(|e| PasskeyError::Rejected(e.to_string()))?;
-        passkey.update_credential(&result);
-        let json = serde_json::to_string(&passkey).map_err(|_| PasskeyError::Malformed)?;
+        };
+        let result = rp
+            .authenticate_credential(&answer, &state)
+            .map_err(|e| PasskeyError::Rejected(e.to_string()))?;
+        update(&mut cred, &result);
+        let json = serde_json::to_string(&cred).map_err(|_| PasskeyError::Malformed)?;
         store
             .run(move |c| mfa::touch_passkey(c, &credential_id, &json, now))
             .await?;
@@ -394,6 +418,6 @@ mod tests {
     fn the_user_handle_is_stable_per_user_and_reveals_nothing_of_the_id() {
         assert_eq!(user_handle("user-1"), user_handle("user-1"));
         assert_ne!(user_handle("user-1"), user_handle("user-2"));
-        assert!(!user_handle("alice").to_string().contains("alice"));
+        assert_ne!(&user_handle("alice")[..5], b"alice");
     }
 }

@@ -39,6 +39,7 @@ async fn app_on_localhost(callback: &str) -> TestApp {
         .await;
     app.user("alice").name("Alice").create();
     app.user("bob").name("Bob").create();
+    app.user("carol").name("Carol").create();
     app
 }
 
@@ -111,7 +112,7 @@ async fn a_passkey_registered_in_a_real_browser_signs_in_alone_at_the_phishing_r
     let Some(desktop) = webdriver::start(test, None).await else {
         return;
     };
-    desktop.add_virtual_authenticator().await;
+    let platform = desktop.add_virtual_authenticator().await;
     let client = CallbackReceiver::start().await;
     let app = app_on_localhost(&client.url).await;
 
@@ -187,10 +188,37 @@ async fn a_passkey_registered_in_a_real_browser_signs_in_alone_at_the_phishing_r
     assert_eq!(claims["acr"], "3");
     let methods = amr(&claims);
     assert!(methods.contains(&"pwd".to_string()) && methods.contains(&"mfa".to_string()));
+
+    // An authenticator without user verification (no PIN, no biometrics) registers too
+    // (user verification is preferred, not required) and is a second factor: with bob's
+    // password it makes level 2, `amr` without `user`.
+    desktop.remove_authenticator(&platform).await;
+    desktop.add_authenticator(false).await;
+    sign_out(&desktop, &app).await;
+    desktop.goto(&page(&app, "/account")).await;
+    password_sign_in(&desktop, "bob").await;
+    desktop.find("#passkey-add:not([hidden])").await;
+    desktop.click("#passkey-add").await;
+    desktop.find("#account-notice").await;
+    let listed = app
+        .cli()
+        .run(&["user", "mfa", "list", "bob", "--json"])
+        .ok()
+        .json();
+    assert_eq!(listed["passkeys"][0]["user_verified"], false, "{listed}");
+    sign_out(&desktop, &app).await;
+    desktop.goto(&authorize_url(&app, &client.url)).await;
+    password_sign_in(&desktop, "bob").await;
+    desktop.click("#passkey-factor:not([hidden])").await;
+    let claims = claims_of_callback(&desktop, &app, &client).await;
+    assert_eq!(claims["acr"], "2");
+    let methods = amr(&claims);
+    assert!(!methods.contains(&"user".to_string()), "{methods:?}");
+    assert!(methods.contains(&"mfa".to_string()), "{methods:?}");
     desktop.quit().await;
 
     // The same pages on a 320 px screen: the second-factor page (alice) and the
-    // account page (bob, no factor yet).
+    // account page (carol, no factor yet).
     let Some(phone) = webdriver::start(test, Some(320)).await else {
         return;
     };
@@ -203,7 +231,7 @@ async fn a_passkey_registered_in_a_real_browser_signs_in_alone_at_the_phishing_r
         .await;
     sign_out(&phone, &app).await;
     phone.goto(&page(&app, "/account")).await;
-    password_sign_in(&phone, "bob").await;
+    password_sign_in(&phone, "carol").await;
     phone.find("#passkey-add-form").await;
     assert_no_sideways_scroll(&phone, 320).await;
     phone.screenshot(&shots().join("account-phone.png")).await;

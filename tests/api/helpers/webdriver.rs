@@ -188,6 +188,12 @@ impl Driver {
     /// A WebAuthn virtual authenticator (Web Authentication §11, WebDriver extension
     /// commands): a platform authenticator with resident keys that verifies the user.
     pub async fn add_virtual_authenticator(&self) -> String {
+        self.add_authenticator(true).await
+    }
+
+    /// A virtual platform authenticator with resident keys; `verifies_user`: whether it
+    /// has user verification (a PIN or biometrics) or only user presence.
+    pub async fn add_authenticator(&self, verifies_user: bool) -> String {
         let v = self
             .call(
                 "POST",
@@ -196,15 +202,24 @@ impl Driver {
                     "protocol": "ctap2",
                     "transport": "internal",
                     "hasResidentKey": true,
-                    "hasUserVerification": true,
+                    "hasUserVerification": verifies_user,
                     "isUserConsenting": true,
-                    "isUserVerified": true,
+                    "isUserVerified": verifies_user,
                 })),
             )
             .await;
         v.as_str()
             .unwrap_or_else(|| panic!("no virtual authenticator: {v}"))
             .to_string()
+    }
+
+    pub async fn remove_authenticator(&self, id: &str) {
+        self.call(
+            "DELETE",
+            &self.path(&format!("/webauthn/authenticator/{id}")),
+            None,
+        )
+        .await;
     }
 
     /// Signs the browser out of everything: its cookies go.
