@@ -368,6 +368,8 @@ pub struct Features {
     pub introspection: bool,
     /// `/forward-auth` and `/ext-authz/…`: the gateways' authorization service.
     pub forward_auth: bool,
+    /// Token exchange at `/token` (RFC 8693).
+    pub token_exchange: bool,
 }
 
 impl Default for Features {
@@ -376,6 +378,7 @@ impl Default for Features {
             revocation_feed: true,
             introspection: true,
             forward_auth: true,
+            token_exchange: true,
         }
     }
 }

@@ -172,6 +172,7 @@ mod tests {
             revocation_feed: false,
             introspection: false,
             forward_auth: false,
+            token_exchange: false,
         };
         let left: Vec<_> = enabled(&off).collect();
         assert!(!left.contains(&Endpoint::Introspect));

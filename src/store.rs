@@ -21,6 +21,7 @@ pub mod codes;
 pub mod consents;
 pub mod dpop_jtis;
 mod error;
+pub mod exchanged_tokens;
 pub mod grants;
 pub mod json;
 pub mod login_failures;

@@ -11,6 +11,7 @@ pub mod client_auth;
 pub mod client_credentials;
 pub mod code_flow;
 pub mod error;
+pub mod exchange;
 #[cfg(test)]
 pub mod fixtures;
 pub mod form;

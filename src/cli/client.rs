@@ -114,6 +114,13 @@ pub struct CreateArgs {
     /// (phishing-resistant: a passkey with user verification)
     #[arg(long, value_name = "LEVEL")]
     require_acr: Option<String>,
+    /// Token exchange (RFC 8693): an audience it may obtain (repeatable; with the
+    /// urn:ietf:params:oauth:grant-type:token-exchange grant type)
+    #[arg(long = "exchange-audience", value_name = "A", num_args = 1..)]
+    exchange_audiences: Vec<String>,
+    /// Token exchange may issue impersonation tokens (no `act` claim) to it
+    #[arg(long)]
+    exchange_impersonate: bool,
     /// Print {"client_id":…,"client_secret":…} as JSON
     #[arg(long)]
     json: bool,
@@ -157,6 +164,8 @@ pub fn run(cmd: ClientCommand, settings: &Settings) -> anyhow::Result<()> {
                 require_par: a.require_par,
                 profile: a.profile,
                 require_acr: a.require_acr,
+                exchange_audiences: a.exchange_audiences,
+                exchange_impersonate: a.exchange_impersonate,
                 algorithms: settings.keys.algorithms.clone(),
             };
             let (client, secret) =
@@ -313,6 +322,11 @@ fn show(c: &Client) {
     println!("require PAR:               {}", c.must_use_par(false));
     if let Some(p) = c.profile {
         println!("profile:                   {p}");
+    }
+    if !c.exchange_audiences.is_empty() {
+        let list: Vec<&str> = c.exchange_audiences.iter().map(|a| a.as_str()).collect();
+        println!("exchange audiences:        {}", list.join(" "));
+        println!("exchange impersonation:    {}", c.exchange_impersonate);
     }
     if let Some(l) = c.require_acr {
         println!("required acr:              {}", l.as_acr());

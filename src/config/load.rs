@@ -79,6 +79,7 @@ const KEYS: &[(&str, Kind)] = &[
     ("features.revocation_feed", Kind::Bool),
     ("features.introspection", Kind::Bool),
     ("features.forward_auth", Kind::Bool),
+    ("features.token_exchange", Kind::Bool),
     ("forward_auth.session_cookie_domain", Kind::Str),
     ("forward_auth.allowed_redirect_hosts", Kind::List),
     ("http.trusted_proxies", Kind::List),

@@ -64,6 +64,10 @@ pub struct Client {
     /// `acr_values` the request carries.
     #[serde(rename = "default_acr_values", serialize_with = "acr_as_values")]
     pub require_acr: Option<Level>,
+    /// Token exchange (RFC 8693): the audiences it may obtain (`--exchange-audience`).
+    pub exchange_audiences: Vec<Audience>,
+    /// It may ask for impersonation tokens (no `act`) (`--exchange-impersonate`).
+    pub exchange_impersonate: bool,
     pub created_at: UnixTime,
     pub updated_at: UnixTime,
 }
@@ -135,6 +139,8 @@ pub mod fixtures {
             require_par: false,
             profile: None,
             require_acr: None,
+            exchange_audiences: vec![],
+            exchange_impersonate: false,
             created_at: 0,
             updated_at: 0,
         }

@@ -71,6 +71,12 @@ pub enum ClientError {
     Fapi2(&'static str),
     #[error("--require-acr must be 2 (two factors) or 3 (phishing-resistant), not `{0}`")]
     UnknownAcr(String),
+    #[error("a public client cannot use token exchange: it must authenticate")]
+    PublicExchange,
+    #[error(
+        "--exchange-audience (one or more) goes with, and only with, the token-exchange grant type; --exchange-impersonate needs it too"
+    )]
+    ExchangeAudiences,
 }
 
 /// What an operator asks for when registering a client.
@@ -107,6 +113,10 @@ pub struct ClientSpec {
     pub profile: Option<String>,
     /// `--require-acr 2|3`.
     pub require_acr: Option<String>,
+    /// `--exchange-audience A…`: what token exchange may obtain (RFC 8693).
+    pub exchange_audiences: Vec<String>,
+    /// `--exchange-impersonate`.
+    pub exchange_impersonate: bool,
     /// `keys.algorithms`: what this server signs with.
     pub algorithms: Vec<SigningAlg>,
 }
@@ -252,6 +262,21 @@ impl ClientSpec {
             return Err(ClientError::AuthMethodMismatch);
         }
         let profile: Option<ClientProfile> = self.profile.as_deref().map(str::parse).transpose()?;
+        let exchange = grant_types.contains(&GrantType::TokenExchange);
+        if exchange && self.public {
+            return Err(ClientError::PublicExchange);
+        }
+        if exchange == self.exchange_audiences.is_empty() {
+            return Err(ClientError::ExchangeAudiences);
+        }
+        if self.exchange_impersonate && !exchange {
+            return Err(ClientError::ExchangeAudiences);
+        }
+        let exchange_audiences = parse_uris(
+            "exchange audience",
+            dedup(self.exchange_audiences.clone()),
+            Audience::parse,
+        )?;
         let require_acr = match self.require_acr.as_deref() {
             None => None,
             Some(v) => match Level::parse(v) {
@@ -349,6 +374,8 @@ impl ClientSpec {
             require_par: self.require_par || fapi2,
             profile,
             require_acr,
+            exchange_audiences,
+            exchange_impersonate: self.exchange_impersonate,
             created_at: 0,
             updated_at: 0,
         })

@@ -12,6 +12,7 @@ use super::body::{self, BodyError};
 use super::error::no_store;
 use crate::domain::client::Client;
 use crate::endpoints::Endpoint;
+use crate::revocation::list::TokenRef;
 use crate::state::AppState;
 use crate::store::grants::DbGrants;
 use crate::token::authenticate::Authenticator;
@@ -19,7 +20,7 @@ use crate::token::authorization_code::{self, CodeExchange};
 use crate::token::form::TokenForm;
 use crate::token::issue::{Issuer, TokenStatus};
 use crate::token::refresh::{self, RefreshExchange};
-use crate::token::{ErrorCode, TokenError, client_auth, client_credentials};
+use crate::token::{ErrorCode, TokenError, client_auth, client_credentials, exchange};
 
 pub async fn token_handler(
     req: HttpRequest,
@@ -46,6 +47,7 @@ async fn token(
         Some("client_credentials") => "client_credentials",
         Some("authorization_code") => "authorization_code",
         Some("refresh_token") => "refresh_token",
+        Some(exchange::GRANT) if state.settings.features.token_exchange => "token_exchange",
         Some(_) => {
             return Err(TokenError::new(
                 ErrorCode::UnsupportedGrantType,
@@ -80,6 +82,35 @@ async fn token(
                 refresh::exchange(ctx, grants, &client, &exchange, now)
             })
             .await?
+        }
+        // Like client credentials: keys and the revocation list in memory, no database.
+        "token_exchange" => {
+            let request = exchange::ExchangeRequest::from_form(&form)?;
+            let revoked = |t: &TokenRef<'_>| state.revocations.is_revoked(t);
+            let done = exchange::exchange(
+                &Issuer {
+                    keys: &state.keys.current(),
+                    issuer: state.issuer(),
+                    tokens: &state.settings.tokens,
+                    status: Some(&status),
+                    dpop_jkt: proof.as_deref(),
+                },
+                &exchange::Checks {
+                    revoked: &revoked,
+                    skew: state.settings.tokens.clock_skew_secs,
+                },
+                &client,
+                &request,
+                state.now(),
+            )?;
+            // Revoking the subject token must reach this one (RFC 8693 chains).
+            if let Some((child, parent)) = done.link {
+                state
+                    .store
+                    .run(move |c| crate::store::exchanged_tokens::record(c, &child, &parent))
+                    .await?;
+            }
+            done.body
         }
         // The hot path: memory and one signature, no database.
         _ => client_credentials::exchange(

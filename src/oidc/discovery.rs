@@ -62,7 +62,13 @@ impl Capabilities {
                 "email",
                 "email_verified",
             ],
-            grant_types: vec!["authorization_code", "refresh_token", "client_credentials"],
+            grant_types: {
+                let mut g = vec!["authorization_code", "refresh_token", "client_credentials"];
+                if features.token_exchange {
+                    g.push(crate::domain::client::GrantType::TokenExchange.as_str());
+                }
+                g
+            },
             token_auth_methods: vec![
                 "client_secret_basic",
                 "client_secret_post",
@@ -210,6 +216,7 @@ mod tests {
                     revocation_feed: false,
                     introspection: false,
                     forward_auth: false,
+                    token_exchange: false,
                 },
                 &[SigningAlg::Rs256],
                 false,

@@ -43,6 +43,9 @@ struct PolicyRow {
     require_par: bool,
     profile: Option<String>,
     require_acr: Option<String>,
+    /// JSON array of audiences.
+    exchange_audiences: Option<String>,
+    exchange_impersonate: bool,
 }
 
 impl PolicyRow {
@@ -55,13 +58,20 @@ impl PolicyRow {
             require_par: c.require_par,
             profile: c.profile.map(|p| p.to_string()),
             require_acr: c.require_acr.map(|l| l.as_acr().to_string()),
+            exchange_audiences: (!c.exchange_audiences.is_empty()).then(|| {
+                let list: Vec<&str> = c.exchange_audiences.iter().map(Audience::as_str).collect();
+                serde_json::json!(list).to_string()
+            }),
+            exchange_impersonate: c.exchange_impersonate,
         };
         let default = row.access_token_alg.is_none()
             && row.id_token_alg.is_none()
             && !row.require_dpop
             && !row.require_par
             && row.profile.is_none()
-            && row.require_acr.is_none();
+            && row.require_acr.is_none()
+            && row.exchange_audiences.is_none()
+            && !row.exchange_impersonate;
         (!default).then_some(row)
     }
 
@@ -80,6 +90,14 @@ impl PolicyRow {
             .map(|p| p.parse())
             .transpose()
             .map_err(|e| StoreError::Corrupt(format!("client_policies.profile: {e}")))?;
+        c.exchange_audiences = match &self.exchange_audiences {
+            None => Vec::new(),
+            Some(v) => json::decode("client_policies.exchange_audiences", v)?
+                .iter()
+                .map(|a| Audience::from_trusted(a.as_str()))
+                .collect(),
+        };
+        c.exchange_impersonate = self.exchange_impersonate;
         c.require_acr =
             match self.require_acr {
                 None => None,
@@ -141,6 +159,8 @@ impl TryFrom<ClientRow> for Client {
             require_par: false,
             profile: None,
             require_acr: None,
+            exchange_audiences: Vec::new(),
+            exchange_impersonate: false,
             created_at: r.created_at,
             updated_at: r.updated_at,
         })

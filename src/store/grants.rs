@@ -6,6 +6,7 @@
 //! exchange on one pooled connection inside a blocking section.
 
 use super::codes::{self, CodeRow, RedeemedRow};
+use super::exchanged_tokens::{self, Exchanged};
 use super::refresh_tokens::{self, RefreshRow};
 use super::{DbConnection, StoreError, backchannel, consents, revoked, status_lists, users};
 use crate::clock::UnixTime;
@@ -79,6 +80,12 @@ pub trait GrantStore {
     fn find_user(&mut self, id: &str) -> Result<Option<User>, StoreError>;
     /// The highest authentication level the user's enrolled factors can reach.
     fn reachable_level(&mut self, user_id: &str) -> Result<Level, StoreError>;
+    /// The live tokens exchanged from this one (RFC 8693).
+    fn exchanged_from(
+        &mut self,
+        parent_jti: &str,
+        now: UnixTime,
+    ) -> Result<Vec<Exchanged>, StoreError>;
     /// The scopes this user has granted this client so far.
     fn consent(&mut self, user_id: &str, client_id: &str) -> Result<Scope, StoreError>;
     fn save_consent(
@@ -203,6 +210,14 @@ impl GrantStore for DbGrants<'_> {
         users::find_by_id(self.conn, id)
     }
 
+    fn exchanged_from(
+        &mut self,
+        parent_jti: &str,
+        now: UnixTime,
+    ) -> Result<Vec<Exchanged>, StoreError> {
+        exchanged_tokens::children(self.conn, parent_jti, now)
+    }
+
     fn reachable_level(&mut self, user_id: &str) -> Result<Level, StoreError> {
         let e = super::mfa::enrolled(self.conn, user_id)?;
         Ok(level::reachable(
@@ -252,6 +267,8 @@ pub mod memory {
         pub pushed: std::collections::HashSet<Vec<u8>>,
         /// What every user's factors can reach (`None`: a password only).
         pub reachable: Option<Level>,
+        /// Exchanged tokens by the `jti` they came from.
+        pub exchanged: HashMap<String, Vec<Exchanged>>,
     }
 
     impl MemoryGrants {
@@ -393,6 +410,18 @@ pub mod memory {
 
         fn find_user(&mut self, id: &str) -> Result<Option<User>, StoreError> {
             Ok(self.users.get(id).cloned())
+        }
+
+        fn exchanged_from(
+            &mut self,
+            parent_jti: &str,
+            now: UnixTime,
+        ) -> Result<Vec<Exchanged>, StoreError> {
+            Ok(self
+                .exchanged
+                .get(parent_jti)
+                .map(|v| v.iter().filter(|e| e.exp > now).cloned().collect())
+                .unwrap_or_default())
         }
 
         fn reachable_level(&mut self, _user_id: &str) -> Result<Level, StoreError> {

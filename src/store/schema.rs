@@ -32,6 +32,8 @@ diesel::table! {
         require_par -> Bool,
         profile -> Nullable<Text>,
         require_acr -> Nullable<Text>,
+        exchange_audiences -> Nullable<Text>,
+        exchange_impersonate -> Bool,
     }
 }
 
@@ -394,6 +396,16 @@ diesel::table! {
         user_id -> Text,
         factors -> Text,
         created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    exchanged_tokens (jti) {
+        jti -> Text,
+        parent_jti -> Text,
+        list_id -> Nullable<Text>,
+        idx -> Nullable<BigInt>,
         expires_at -> BigInt,
     }
 }

@@ -12,6 +12,28 @@ use crate::keys::KeySet;
 use crate::store::StoreError;
 use crate::store::grants::GrantStore;
 
+/// RFC 8693 chains: what was exchanged from a revoked token goes too, down the chain
+/// (breadth first, each token once).
+pub fn revoke_exchanged(
+    store: &mut impl GrantStore,
+    root_jti: &str,
+    now: UnixTime,
+) -> Result<(), StoreError> {
+    let mut queue = vec![root_jti.to_string()];
+    let mut seen = std::collections::HashSet::new();
+    while let Some(parent) = queue.pop() {
+        if !seen.insert(parent.clone()) {
+            continue;
+        }
+        for child in store.exchanged_from(&parent, now)? {
+            let status = child.status.as_ref().map(|(l, i)| (l.as_str(), *i));
+            store.revoke_jti(&child.jti, status, child.exp, now)?;
+            queue.push(child.jti);
+        }
+    }
+    Ok(())
+}
+
 /// The `token_type_hint` only orders the search (§2.1); both kinds are tried.
 pub fn revoke(
     keys: &KeySet,
@@ -26,6 +48,7 @@ pub fn revoke(
         if let (true, Some(jti), Some(exp)) = (own, claims.str("jti"), claims.num("exp")) {
             if exp > now {
                 store.revoke_jti(jti, claims.status(issuer), exp, now)?;
+                revoke_exchanged(store, jti, now)?;
             }
         }
         return Ok(());

@@ -127,3 +127,44 @@ async fn with_forward_auth_off_its_endpoints_are_404() {
     let on = app_with(Features::default()).await;
     assert_eq!(on.status_of("/forward-auth").await, 401, "on by default");
 }
+
+#[actix_web::test]
+async fn with_token_exchange_off_the_grant_is_unsupported_and_discovery_omits_it() {
+    let app = app_with(Features {
+        token_exchange: false,
+        ..Features::default()
+    })
+    .await;
+    let svc = app
+        .client("svc")
+        .confidential()
+        .grant("client_credentials")
+        .grant("urn:ietf:params:oauth:grant-type:token-exchange")
+        .args_also(&["--exchange-audience", "https://b.example"])
+        .create()
+        .await;
+    app.token(
+        &[
+            (
+                "grant_type",
+                "urn:ietf:params:oauth:grant-type:token-exchange",
+            ),
+            ("subject_token", "x"),
+            (
+                "subject_token_type",
+                "urn:ietf:params:oauth:token-type:access_token",
+            ),
+        ],
+        svc.basic(),
+    )
+    .await
+    .assert_oauth_error(400, "unsupported_grant_type");
+    let doc = discovery(&app).await;
+    assert!(
+        !doc["grant_types_supported"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g.as_str().is_some_and(|g| g.ends_with("token-exchange")))
+    );
+}

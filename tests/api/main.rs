@@ -50,4 +50,5 @@ mod status_lists;
 mod sweep;
 mod throttling;
 mod token;
+mod token_exchange;
 mod traces;

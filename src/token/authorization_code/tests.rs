@@ -96,6 +96,13 @@ impl GrantStore for ReplayDuringIssue {
     fn consume_pushed(&mut self, h: &[u8]) -> Result<bool, crate::store::StoreError> {
         self.inner.consume_pushed(h)
     }
+    fn exchanged_from(
+        &mut self,
+        parent_jti: &str,
+        now: UnixTime,
+    ) -> Result<Vec<crate::store::exchanged_tokens::Exchanged>, crate::store::StoreError> {
+        self.inner.exchanged_from(parent_jti, now)
+    }
     fn reachable_level(
         &mut self,
         user_id: &str,

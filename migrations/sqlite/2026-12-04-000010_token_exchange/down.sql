@@ -1,0 +1,3 @@
+DROP TABLE exchanged_tokens;
+ALTER TABLE client_policies DROP COLUMN exchange_impersonate;
+ALTER TABLE client_policies DROP COLUMN exchange_audiences;
