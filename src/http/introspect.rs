@@ -1,5 +1,6 @@
 //! `POST /introspect` (RFC 7662): the caller authenticates as a confidential client; the
-//! answer comes from `token::introspection`. Access tokens are answered from the
+//! answer comes from `token::introspection`, as JSON or, for `Accept:
+//! application/token-introspection+jwt`, as a JWT signed with our default key (RFC 9701). Access tokens are answered from the
 //! signature and the in-memory revocation list, with no database read; refresh tokens
 //! need one.
 
@@ -49,7 +50,24 @@ pub async fn introspect_handler(
             introspection::refresh_token(&caller, row.as_ref(), state.issuer(), now)
         }
     };
-    let mut res = HttpResponse::Ok().json(answer);
+    let accept = req
+        .headers()
+        .get(actix_web::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok());
+    let mut res = if introspection::wants_jwt(accept) {
+        // RFC 9701: the same answer, signed, for the caller.
+        let claims = introspection::jwt_claims(state.issuer(), &caller.id, &answer, now);
+        let payload = josekit::jwt::JwtPayload::from_map(claims)
+            .map_err(|e| crate::token::issue::server_error(e.to_string()))?;
+        let jwt = keys
+            .sign(introspection::JWT_TYP, &payload, now)
+            .map_err(crate::token::issue::server_error)?;
+        HttpResponse::Ok()
+            .content_type(introspection::JWT_MEDIA_TYPE)
+            .body(jwt)
+    } else {
+        HttpResponse::Ok().json(answer)
+    };
     no_store(&mut res);
     Ok(res)
 }

@@ -146,6 +146,13 @@ pub fn metadata(issuer: &str, caps: &Capabilities) -> Value {
                     .collect::<Vec<_>>()
             ),
         );
+        // RFC 9701 §7: signed introspection answers use the default signing algorithm.
+        if let Some(alg) = caps.signing_algs.first() {
+            m.insert(
+                "introspection_signing_alg_values_supported".into(),
+                json!([alg.as_str()]),
+            );
+        }
     }
     m.insert("backchannel_logout_supported".into(), json!(true));
     m.insert("backchannel_logout_session_supported".into(), json!(true));

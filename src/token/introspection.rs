@@ -198,3 +198,56 @@ mod tests {
         assert_eq!(refresh_token(&web, None, "iss", NOW), inactive());
     }
 }
+
+/// RFC 9701 §5: the media type a caller accepts for a signed answer, and the JWT's `typ`.
+pub const JWT_MEDIA_TYPE: &str = "application/token-introspection+jwt";
+pub const JWT_TYP: &str = "token-introspection+jwt";
+
+/// Whether an `Accept` header asks for the signed form (RFC 9701 §4).
+pub fn wants_jwt(accept: Option<&str>) -> bool {
+    accept.is_some_and(|a| {
+        a.split(',')
+            .map(|part| part.split(';').next().unwrap_or("").trim())
+            .any(|m| m.eq_ignore_ascii_case(JWT_MEDIA_TYPE))
+    })
+}
+
+/// The claims of an RFC 9701 response: `iss`, `aud` (the caller), `iat`, and the RFC 7662
+/// answer under `token_introspection`.
+pub fn jwt_claims(
+    issuer: &str,
+    caller: &str,
+    answer: &Value,
+    now: UnixTime,
+) -> serde_json::Map<String, Value> {
+    let mut m = serde_json::Map::new();
+    m.insert("iss".into(), json!(issuer));
+    m.insert("aud".into(), json!(caller));
+    m.insert("iat".into(), json!(now));
+    m.insert("token_introspection".into(), answer.clone());
+    m
+}
+
+#[cfg(test)]
+mod jwt_tests {
+    use super::*;
+
+    #[test]
+    fn the_signed_form_is_asked_for_by_its_media_type_only() {
+        assert!(wants_jwt(Some("application/token-introspection+jwt")));
+        assert!(wants_jwt(Some(
+            "application/json;q=0.5, Application/Token-Introspection+JWT"
+        )));
+        assert!(!wants_jwt(Some("application/json")));
+        assert!(!wants_jwt(Some("application/jwt")));
+        assert!(!wants_jwt(None));
+    }
+
+    #[test]
+    fn the_answer_sits_under_token_introspection_for_the_caller() {
+        let c = jwt_claims("https://id.example", "rs", &json!({ "active": false }), 5);
+        assert_eq!(c["aud"], "rs");
+        assert_eq!(c["token_introspection"], json!({ "active": false }));
+        assert_eq!(c["iat"], 5);
+    }
+}

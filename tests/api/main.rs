@@ -27,6 +27,7 @@ mod forward_auth_gateways;
 mod guard_e2e;
 mod health;
 mod helpers;
+mod introspection_jwt;
 mod key_rotation;
 mod key_storage;
 mod keys;
