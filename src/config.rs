@@ -370,6 +370,8 @@ pub struct Features {
     pub forward_auth: bool,
     /// Token exchange at `/token` (RFC 8693).
     pub token_exchange: bool,
+    /// The device authorization grant (RFC 8628): `/device_authorization`, `/device`.
+    pub device_authorization: bool,
 }
 
 impl Default for Features {
@@ -379,6 +381,7 @@ impl Default for Features {
             introspection: true,
             forward_auth: true,
             token_exchange: true,
+            device_authorization: true,
         }
     }
 }

@@ -39,10 +39,13 @@ pub enum Endpoint {
     AccountPasskeys,
     AccountPasskeyRename,
     AccountPasskeyRemove,
+    DeviceAuthorization,
+    Device,
+    DeviceDecision,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 33] = [
+    pub const ALL: [Endpoint; 36] = [
         Endpoint::Healthz,
         Endpoint::Readyz,
         Endpoint::Jwks,
@@ -76,6 +79,9 @@ impl Endpoint {
         Endpoint::AccountPasskeys,
         Endpoint::AccountPasskeyRename,
         Endpoint::AccountPasskeyRemove,
+        Endpoint::DeviceAuthorization,
+        Endpoint::Device,
+        Endpoint::DeviceDecision,
     ];
 
     pub fn path(self) -> &'static str {
@@ -114,6 +120,9 @@ impl Endpoint {
             Endpoint::AccountPasskeys => "/account/passkeys",
             Endpoint::AccountPasskeyRename => "/account/passkeys/rename",
             Endpoint::AccountPasskeyRemove => "/account/passkeys/remove",
+            Endpoint::DeviceAuthorization => "/device_authorization",
+            Endpoint::Device => "/device",
+            Endpoint::DeviceDecision => "/device/decision",
         }
     }
 
@@ -127,6 +136,8 @@ impl Endpoint {
             Endpoint::Token => Some("token_endpoint"),
             // RFC 9126 §5.
             Endpoint::Par => Some("pushed_authorization_request_endpoint"),
+            // RFC 8628 §4.
+            Endpoint::DeviceAuthorization => Some("device_authorization_endpoint"),
             Endpoint::Userinfo => Some("userinfo_endpoint"),
             Endpoint::Revoke => Some("revocation_endpoint"),
             Endpoint::Introspect => Some("introspection_endpoint"),
@@ -145,6 +156,9 @@ impl Endpoint {
             Endpoint::Introspect => features.introspection,
             Endpoint::RevocationFeed | Endpoint::RevocationStream => features.revocation_feed,
             Endpoint::ForwardAuth | Endpoint::ExtAuthz => features.forward_auth,
+            Endpoint::DeviceAuthorization | Endpoint::Device | Endpoint::DeviceDecision => {
+                features.device_authorization
+            }
             _ => true,
         }
     }
@@ -173,6 +187,7 @@ mod tests {
             introspection: false,
             forward_auth: false,
             token_exchange: false,
+            device_authorization: false,
         };
         let left: Vec<_> = enabled(&off).collect();
         assert!(!left.contains(&Endpoint::Introspect));

@@ -8,6 +8,7 @@ pub mod cacheable;
 pub mod client_ip;
 pub mod cookies;
 pub mod csrf;
+pub mod device;
 pub mod discovery;
 pub mod dpop;
 pub mod error;

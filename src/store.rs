@@ -19,6 +19,7 @@ pub mod client_registry;
 pub mod clients;
 pub mod codes;
 pub mod consents;
+pub mod device_codes;
 pub mod dpop_jtis;
 mod error;
 pub mod exchanged_tokens;

@@ -10,6 +10,7 @@ pub mod authorization_code;
 pub mod client_auth;
 pub mod client_credentials;
 pub mod code_flow;
+pub mod device;
 pub mod error;
 pub mod exchange;
 #[cfg(test)]

@@ -35,7 +35,7 @@ impl SweepPolicy {
 }
 
 /// `(table, column, cutoff is "now minus")`: rows with `column <= now - offset` go.
-fn targets(p: &SweepPolicy) -> [(&'static str, &'static str, i64); 19] {
+fn targets(p: &SweepPolicy) -> [(&'static str, &'static str, i64); 20] {
     [
         ("authorization_codes", "expires_at", 0),
         ("redeemed_codes", "expires_at", 0),
@@ -51,6 +51,7 @@ fn targets(p: &SweepPolicy) -> [(&'static str, &'static str, i64); 19] {
         ("webauthn_ceremonies", "expires_at", 0),
         ("pending_sign_ins", "expires_at", 0),
         ("exchanged_tokens", "expires_at", 0),
+        ("device_codes", "expires_at", 0),
         ("signing_keys", "expires_at", 0),
         ("session_clients", "created_at", p.session_clients_retention),
         ("audit_log", "at", p.audit_retention),

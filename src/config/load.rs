@@ -80,6 +80,7 @@ const KEYS: &[(&str, Kind)] = &[
     ("features.introspection", Kind::Bool),
     ("features.forward_auth", Kind::Bool),
     ("features.token_exchange", Kind::Bool),
+    ("features.device_authorization", Kind::Bool),
     ("forward_auth.session_cookie_domain", Kind::Str),
     ("forward_auth.allowed_redirect_hosts", Kind::List),
     ("http.trusted_proxies", Kind::List),

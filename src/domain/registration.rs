@@ -209,10 +209,12 @@ impl ClientSpec {
             return Err(ClientError::NoGrantType);
         }
         let code = grant_types.contains(&GrantType::AuthorizationCode);
+        // RFC 8628: a user signs in for the device, as with a code.
+        let device = grant_types.contains(&GrantType::DeviceCode);
         if self.public && grant_types.contains(&GrantType::ClientCredentials) {
             return Err(ClientError::PublicClientCredentials);
         }
-        if grant_types.contains(&GrantType::RefreshToken) && !code {
+        if grant_types.contains(&GrantType::RefreshToken) && !code && !device {
             return Err(ClientError::RefreshWithoutCode);
         }
         let redirect_uris = parse_uris(
@@ -241,7 +243,7 @@ impl ClientSpec {
         }
         let mut scopes =
             Scope::from_tokens(&self.scopes).map_err(|bad| ClientError::InvalidScope(bad.0))?;
-        if scopes.is_empty() && code {
+        if scopes.is_empty() && (code || device) {
             let mut defaults = vec!["openid", "profile", "email"];
             if grant_types.contains(&GrantType::RefreshToken) {
                 defaults.push(super::scope::OFFLINE_ACCESS);

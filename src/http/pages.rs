@@ -228,3 +228,27 @@ mod tests {
         assert_eq!(back["name"], "</script><script>alert(1)</script>&");
     }
 }
+
+#[derive(Template)]
+#[template(path = "device_entry.html")]
+pub struct DeviceEntryPage<'a> {
+    pub username: &'a str,
+    pub error: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "device_confirm.html")]
+pub struct DeviceConfirmPage<'a> {
+    pub username: &'a str,
+    pub client_name: &'a str,
+    pub scopes: Vec<String>,
+    pub user_code: &'a str,
+    pub csrf: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "device_done.html")]
+pub struct DeviceDonePage<'a> {
+    pub title: &'a str,
+    pub message: &'a str,
+}

@@ -5,8 +5,8 @@ use actix_web::http::Method;
 use actix_web::{Route, guard, web};
 
 use super::{
-    account, authorize, cacheable, discovery, feed, forward_auth, health, introspect, jwks, logout,
-    pages, par, revoke, signin, status_list, token, userinfo,
+    account, authorize, cacheable, device, discovery, feed, forward_auth, health, introspect, jwks,
+    logout, pages, par, revoke, signin, status_list, token, userinfo,
 };
 use crate::config::Features;
 use crate::endpoints::{self, Endpoint};
@@ -128,6 +128,14 @@ fn resource(endpoint: Endpoint) -> actix_web::Resource {
         Endpoint::AccountPasskeyRemove => r
             .app_data(authorize::form_config())
             .route(web::post().to(account::passkey_remove_handler)),
+        Endpoint::DeviceAuthorization => r
+            .route(web::post().to(device::device_authorization_handler))
+            .route(options().to(token::token_preflight_handler))
+            .default_service(web::to(token::token_method_not_allowed_handler)),
+        Endpoint::Device => r.route(web::get().to(device::device_page_handler)),
+        Endpoint::DeviceDecision => r
+            .app_data(authorize::form_config())
+            .route(web::post().to(device::device_decision_handler)),
     }
 }
 

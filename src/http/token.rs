@@ -20,7 +20,7 @@ use crate::token::authorization_code::{self, CodeExchange};
 use crate::token::form::TokenForm;
 use crate::token::issue::{Issuer, TokenStatus};
 use crate::token::refresh::{self, RefreshExchange};
-use crate::token::{ErrorCode, TokenError, client_auth, client_credentials, exchange};
+use crate::token::{ErrorCode, TokenError, client_auth, client_credentials, device, exchange};
 
 pub async fn token_handler(
     req: HttpRequest,
@@ -48,6 +48,7 @@ async fn token(
         Some("authorization_code") => "authorization_code",
         Some("refresh_token") => "refresh_token",
         Some(exchange::GRANT) if state.settings.features.token_exchange => "token_exchange",
+        Some(device::GRANT) if state.settings.features.device_authorization => "device_code",
         Some(_) => {
             return Err(TokenError::new(
                 ErrorCode::UnsupportedGrantType,
@@ -80,6 +81,17 @@ async fn token(
             let exchange = RefreshExchange::from_form(&form)?;
             with_grants(state, status, proof.clone(), move |ctx, grants, now| {
                 refresh::exchange(ctx, grants, &client, &exchange, now)
+            })
+            .await?
+        }
+        "device_code" => {
+            let code = form
+                .get("device_code")
+                .filter(|c| !c.is_empty())
+                .ok_or_else(|| TokenError::invalid_request("device_code is missing"))?
+                .to_string();
+            with_grants(state, status, proof.clone(), move |ctx, grants, now| {
+                device::exchange(ctx, grants, &client, &code, now)
             })
             .await?
         }

@@ -67,6 +67,9 @@ impl Capabilities {
                 if features.token_exchange {
                     g.push(crate::domain::client::GrantType::TokenExchange.as_str());
                 }
+                if features.device_authorization {
+                    g.push(crate::domain::client::GrantType::DeviceCode.as_str());
+                }
                 g
             },
             token_auth_methods: vec![
@@ -224,6 +227,7 @@ mod tests {
                     introspection: false,
                     forward_auth: false,
                     token_exchange: false,
+                    device_authorization: false,
                 },
                 &[SigningAlg::Rs256],
                 false,

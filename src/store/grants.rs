@@ -6,6 +6,7 @@
 //! exchange on one pooled connection inside a blocking section.
 
 use super::codes::{self, CodeRow, RedeemedRow};
+use super::device_codes::{self, DeviceCodeRow};
 use super::exchanged_tokens::{self, Exchanged};
 use super::refresh_tokens::{self, RefreshRow};
 use super::{DbConnection, StoreError, backchannel, consents, revoked, status_lists, users};
@@ -80,6 +81,13 @@ pub trait GrantStore {
     fn find_user(&mut self, id: &str) -> Result<Option<User>, StoreError>;
     /// The highest authentication level the user's enrolled factors can reach.
     fn reachable_level(&mut self, user_id: &str) -> Result<Level, StoreError>;
+    /// A device code (RFC 8628) by its hash.
+    fn find_device_code(&mut self, hash: &str) -> Result<Option<DeviceCodeRow>, StoreError>;
+    /// Records a poll of a device code and the interval from now on.
+    fn device_polled(&mut self, hash: &str, interval: i64, now: UnixTime)
+    -> Result<(), StoreError>;
+    /// Redeems an approved device code once.
+    fn redeem_device_code(&mut self, hash: &str, now: UnixTime) -> Result<bool, StoreError>;
     /// The live tokens exchanged from this one (RFC 8693).
     fn exchanged_from(
         &mut self,
@@ -218,6 +226,23 @@ impl GrantStore for DbGrants<'_> {
         exchanged_tokens::children(self.conn, parent_jti, now)
     }
 
+    fn find_device_code(&mut self, hash: &str) -> Result<Option<DeviceCodeRow>, StoreError> {
+        device_codes::find(self.conn, hash)
+    }
+
+    fn device_polled(
+        &mut self,
+        hash: &str,
+        interval: i64,
+        now: UnixTime,
+    ) -> Result<(), StoreError> {
+        device_codes::polled(self.conn, hash, interval, now)
+    }
+
+    fn redeem_device_code(&mut self, hash: &str, now: UnixTime) -> Result<bool, StoreError> {
+        device_codes::redeem(self.conn, hash, now)
+    }
+
     fn reachable_level(&mut self, user_id: &str) -> Result<Level, StoreError> {
         let e = super::mfa::enrolled(self.conn, user_id)?;
         Ok(level::reachable(
@@ -269,6 +294,8 @@ pub mod memory {
         pub reachable: Option<Level>,
         /// Exchanged tokens by the `jti` they came from.
         pub exchanged: HashMap<String, Vec<Exchanged>>,
+        /// Device codes by hash.
+        pub device_codes: HashMap<String, DeviceCodeRow>,
     }
 
     impl MemoryGrants {
@@ -422,6 +449,33 @@ pub mod memory {
                 .get(parent_jti)
                 .map(|v| v.iter().filter(|e| e.exp > now).cloned().collect())
                 .unwrap_or_default())
+        }
+
+        fn find_device_code(&mut self, hash: &str) -> Result<Option<DeviceCodeRow>, StoreError> {
+            Ok(self.device_codes.get(hash).cloned())
+        }
+
+        fn device_polled(
+            &mut self,
+            hash: &str,
+            interval: i64,
+            now: UnixTime,
+        ) -> Result<(), StoreError> {
+            if let Some(r) = self.device_codes.get_mut(hash) {
+                r.last_poll_at = Some(now);
+                r.poll_interval = interval;
+            }
+            Ok(())
+        }
+
+        fn redeem_device_code(&mut self, hash: &str, now: UnixTime) -> Result<bool, StoreError> {
+            Ok(match self.device_codes.get_mut(hash) {
+                Some(r) if r.status == "approved" && r.redeemed_at.is_none() => {
+                    r.redeemed_at = Some(now);
+                    true
+                }
+                _ => false,
+            })
         }
 
         fn reachable_level(&mut self, _user_id: &str) -> Result<Level, StoreError> {

@@ -409,3 +409,23 @@ diesel::table! {
         expires_at -> BigInt,
     }
 }
+
+diesel::table! {
+    device_codes (device_code_hash) {
+        device_code_hash -> Text,
+        user_code -> Text,
+        client_id -> Text,
+        scope -> Text,
+        status -> Text,
+        user_id -> Nullable<Text>,
+        session_sid -> Nullable<Text>,
+        auth_time -> Nullable<BigInt>,
+        acr -> Nullable<Text>,
+        amr -> Nullable<Text>,
+        poll_interval -> BigInt,
+        last_poll_at -> Nullable<BigInt>,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        redeemed_at -> Nullable<BigInt>,
+    }
+}

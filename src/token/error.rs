@@ -34,6 +34,14 @@ pub enum ErrorCode {
     InvalidDpopProof,
     /// RFC 9449 §8: the proof needs a (fresh) server nonce, sent in `DPoP-Nonce`.
     UseDpopNonce,
+    /// RFC 8628 §3.5: the user has not decided yet.
+    AuthorizationPending,
+    /// RFC 8628 §3.5: polling too fast; the interval grows by 5 seconds.
+    SlowDown,
+    /// RFC 8628 §3.5: the user denied the request.
+    AccessDenied,
+    /// RFC 8628 §3.5: the device code expired (or was used).
+    ExpiredToken,
 }
 
 impl ErrorCode {
@@ -50,6 +58,10 @@ impl ErrorCode {
             ErrorCode::ServerError => "server_error",
             ErrorCode::InvalidDpopProof => "invalid_dpop_proof",
             ErrorCode::UseDpopNonce => "use_dpop_nonce",
+            ErrorCode::AuthorizationPending => "authorization_pending",
+            ErrorCode::SlowDown => "slow_down",
+            ErrorCode::AccessDenied => "access_denied",
+            ErrorCode::ExpiredToken => "expired_token",
         }
     }
 }

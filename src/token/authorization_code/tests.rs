@@ -96,6 +96,27 @@ impl GrantStore for ReplayDuringIssue {
     fn consume_pushed(&mut self, h: &[u8]) -> Result<bool, crate::store::StoreError> {
         self.inner.consume_pushed(h)
     }
+    fn find_device_code(
+        &mut self,
+        hash: &str,
+    ) -> Result<Option<crate::store::device_codes::DeviceCodeRow>, crate::store::StoreError> {
+        self.inner.find_device_code(hash)
+    }
+    fn device_polled(
+        &mut self,
+        hash: &str,
+        interval: i64,
+        now: UnixTime,
+    ) -> Result<(), crate::store::StoreError> {
+        self.inner.device_polled(hash, interval, now)
+    }
+    fn redeem_device_code(
+        &mut self,
+        hash: &str,
+        now: UnixTime,
+    ) -> Result<bool, crate::store::StoreError> {
+        self.inner.redeem_device_code(hash, now)
+    }
     fn exchanged_from(
         &mut self,
         parent_jti: &str,
