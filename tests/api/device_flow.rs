@@ -12,7 +12,7 @@ use crate::helpers::{Browser, PASSWORD, T0, TestApp, TestDb, decode, spawn_app_w
 
 const GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
-async fn tv_app() -> (TestApp, ManualClock) {
+pub async fn tv_app() -> (TestApp, ManualClock) {
     let db = TestDb::sqlite();
     let settings = db.settings();
     let clock = ManualClock::at(T0);
@@ -53,7 +53,7 @@ async fn poll(app: &TestApp, device_code: &str) -> crate::helpers::Response {
 }
 
 /// alice signs in on `/device` and answers for `user_code` (typed loosely).
-async fn decide(app: &TestApp, user_code: &str, decision: &str) -> crate::helpers::Page {
+pub async fn decide(app: &TestApp, user_code: &str, decision: &str) -> crate::helpers::Page {
     let mut b = Browser::new(app);
     let typed = user_code.replace('-', "").to_lowercase();
     let first = b.get(&format!("/device?user_code={typed}")).await;

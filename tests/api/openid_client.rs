@@ -133,3 +133,73 @@ async fn openid_client_completes_code_pkce_par_and_dpop_then_refreshes_and_reads
         "bound to the library's key"
     );
 }
+
+#[actix_web::test]
+async fn openid_client_completes_the_device_authorization_grant() {
+    if !ready() {
+        skip_unless_required(
+            "openid_client::openid_client_completes_the_device_authorization_grant",
+            "node or tests/interop/openid-client/node_modules missing (npm ci --prefix tests/interop/openid-client)",
+        );
+        return;
+    }
+    let db = TestDb::sqlite();
+    let mut settings = db.settings();
+    let port = free_port();
+    settings.bind = format!("127.0.0.1:{port}").parse().unwrap();
+    settings.issuer = format!("http://127.0.0.1:{port}");
+    let app = spawn_app_with(db, settings, Arc::new(SystemClock)).await;
+    app.client("tv")
+        .name("Living-room TV")
+        .public()
+        .grant("urn:ietf:params:oauth:grant-type:device_code")
+        .create()
+        .await;
+    let alice = app.user("alice").create();
+    let issuer = app.state.issuer().to_string();
+    let mut node = Command::new("node")
+        .arg(format!("{DIR}/device.mjs"))
+        .args([issuer.as_str(), "tv"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("node starts");
+    let mut stdout = BufReader::new(node.stdout.take().unwrap());
+    let (first, mut stdout) = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        (line, stdout)
+    })
+    .await
+    .unwrap();
+    let Ok(first) = serde_json::from_str::<Value>(&first) else {
+        let out = node.wait_with_output().unwrap();
+        panic!("node: {first}{}", String::from_utf8_lossy(&out.stderr));
+    };
+    assert_eq!(first["verification_uri"], format!("{issuer}/device"));
+    // The person approves on /device while the library polls.
+    let done =
+        crate::device_flow::decide(&app, first["user_code"].as_str().unwrap(), "allow").await;
+    assert!(done.body.contains("Device connected"), "{}", done.body);
+    let (result, node) = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        (line, node.wait_with_output().unwrap())
+    })
+    .await
+    .unwrap();
+    assert!(
+        node.status.success(),
+        "{}",
+        String::from_utf8_lossy(&node.stderr)
+    );
+    let result: Value = serde_json::from_str(&result).unwrap();
+    assert_eq!(result["sub"], alice.id.as_str());
+    assert_eq!(
+        result["token_type"]
+            .as_str()
+            .map(str::to_ascii_lowercase)
+            .as_deref(),
+        Some("bearer")
+    );
+}
