@@ -18,6 +18,7 @@ mod config_errors;
 mod crash;
 mod csrf;
 mod demo;
+mod device_browser;
 mod device_flow;
 mod discovery;
 mod dpop;
