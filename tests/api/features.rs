@@ -168,3 +168,29 @@ async fn with_token_exchange_off_the_grant_is_unsupported_and_discovery_omits_it
             .any(|g| g.as_str().is_some_and(|g| g.ends_with("token-exchange")))
     );
 }
+
+#[actix_web::test]
+async fn with_device_authorization_off_its_endpoints_are_404_and_the_grant_is_unsupported() {
+    let app = app_with(Features {
+        device_authorization: false,
+        ..Features::default()
+    })
+    .await;
+    assert_eq!(app.status_of("/device").await, 404);
+    let res = app
+        .post_form("/device_authorization", &[("client_id", "tv")], None)
+        .await;
+    assert_eq!(res.status, 404);
+    app.token(
+        &[
+            ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+            ("device_code", "x"),
+            ("client_id", "tv"),
+        ],
+        None,
+    )
+    .await
+    .assert_oauth_error(400, "unsupported_grant_type");
+    let doc = discovery(&app).await;
+    assert!(doc.get("device_authorization_endpoint").is_none());
+}
