@@ -23,7 +23,7 @@ use crate::session::sso::{self, Signed};
 use crate::session::throttle::{self, Verdict};
 use crate::state::AppState;
 use crate::store::StoreError;
-use crate::store::device_codes::{self, DeviceCodeRow};
+use crate::store::device_codes::{self, Approval, DeviceCodeRow};
 use crate::token::client_credentials::negotiate_scope;
 use crate::token::device::{self, Status};
 use crate::token::{ErrorCode, TokenError};
@@ -265,22 +265,12 @@ pub async fn device_decision_handler(
         ));
     };
     let allow = form.decision == "allow";
-    let approval = allow.then(|| DeviceCodeRow {
-        user_id: Some(signed.user.id.clone()),
-        session_sid: Some(signed.session.sid.clone()),
-        auth_time: Some(signed.session.auth_time),
+    let approval = allow.then(|| Approval {
+        user_id: signed.user.id.clone(),
+        session_sid: signed.session.sid.clone(),
+        auth_time: signed.session.auth_time,
         acr: signed.session.acr.clone(),
-        amr: Some(signed.session.amr.clone()),
-        device_code_hash: String::new(),
-        user_code: String::new(),
-        client_id: String::new(),
-        scope: String::new(),
-        status: String::new(),
-        poll_interval: 0,
-        last_poll_at: None,
-        created_at: 0,
-        expires_at: 0,
-        redeemed_at: None,
+        amr: signed.session.amr.clone(),
     });
     let decided_code = code.clone();
     let decided = state

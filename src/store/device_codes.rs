@@ -50,12 +50,23 @@ pub fn find_pending_by_user_code(
         .optional()?)
 }
 
-/// What the user decided, with the sign-in an approval carries; `false` when the code was
-/// no longer pending and live.
+/// The sign-in an approval carries to the device's tokens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Approval {
+    pub user_id: String,
+    pub session_sid: String,
+    pub auth_time: i64,
+    pub acr: Option<String>,
+    /// JSON array, as the session stores it.
+    pub amr: String,
+}
+
+/// What the user decided (`Some`: allowed, with the sign-in); `false` when the code was no
+/// longer pending and live.
 pub fn decide(
     conn: &mut DbConnection,
     user_code: &str,
-    approved: Option<&DeviceCodeRow>,
+    approved: Option<&Approval>,
     now: UnixTime,
 ) -> Result<bool, StoreError> {
     let target = device_codes::table
