@@ -13,9 +13,8 @@ use super::csrf::CsrfRefusal;
 use super::error::{AppError, no_store_page as no_store};
 use super::pages::{self, ConsentPage, FormPostPage, LoginPage};
 use super::params;
-use super::passkey_sign_in;
 use super::password::{self, Outcome};
-use super::second_factor::{self, Place, Proving, Submitted};
+use super::second_factor::{self, Place, Proving};
 use crate::authorize::decision::Fresh;
 use crate::authorize::error::ErrorCode;
 use crate::authorize::flow::{self, Step};
@@ -29,6 +28,9 @@ use crate::store::grants::DbGrants;
 use crate::store::pushed_requests;
 
 /// A form POSTed from another site (`http::csrf`).
+mod further_factors;
+pub use further_factors::{login_factor_handler, login_passkey_handler};
+
 pub fn cross_site() -> HttpResponse {
     no_store(pages::error_page(
         StatusCode::FORBIDDEN,
@@ -429,97 +431,6 @@ pub async fn login_handler(
     let step = proceed(&state, &auth, Some(signed), fresh).await?;
     let mut res = render.step(step).await?;
     password::set_session_cookie(&mut res, &state, &cookie_value);
-    Ok(res)
-}
-
-#[derive(Deserialize)]
-pub struct PasskeyForm {
-    params: String,
-    csrf: Option<String>,
-    #[serde(default)]
-    state: String,
-    #[serde(default)]
-    credential: String,
-}
-
-/// POST /login/passkey: "Sign in with a passkey" within an authorization request.
-pub async fn login_passkey_handler(
-    req: HttpRequest,
-    form: web::Form<PasskeyForm>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, AppError> {
-    let form = form.into_inner();
-    let auth = match form_request(&req, &state, form.csrf.as_deref(), &form.params).await? {
-        Ok(a) => a,
-        Err(res) => return Ok(*res),
-    };
-    let render = Render {
-        req: &req,
-        state: &state,
-        auth: &auth,
-    };
-    let client_id = Some(auth.client.id.as_str());
-    let (signed, cookie) =
-        match passkey_sign_in::sign_in(&req, &state, &form.state, &form.credential, client_id)
-            .await?
-        {
-            Ok(s) => s,
-            Err(message) => return Ok(render.login("", Some(&message), StatusCode::OK)),
-        };
-    let fresh = Fresh {
-        login: true,
-        consent: false,
-    };
-    let step = proceed(&state, &auth, Some(signed), fresh).await?;
-    let mut res = render.step(step).await?;
-    password::set_session_cookie(&mut res, &state, &cookie);
-    Ok(res)
-}
-
-#[derive(Deserialize)]
-pub struct FactorForm {
-    params: String,
-    csrf: Option<String>,
-    #[serde(flatten)]
-    answer: second_factor::Answer,
-}
-
-/// POST /login/factor: the second factor of a sign-in, or a step-up, within an
-/// authorization request.
-pub async fn login_factor_handler(
-    req: HttpRequest,
-    form: web::Form<FactorForm>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, AppError> {
-    let form = form.into_inner();
-    let auth = match form_request(&req, &state, form.csrf.as_deref(), &form.params).await? {
-        Ok(a) => a,
-        Err(res) => return Ok(*res),
-    };
-    let render = Render {
-        req: &req,
-        state: &state,
-        auth: &auth,
-    };
-    let Some(proving) = second_factor::proving(&req, &state).await? else {
-        return Ok(page_error("Signed out", EXPIRED));
-    };
-    let client_id = Some(auth.client.id.as_str());
-    let (signed, new_session) =
-        match second_factor::submit(&req, &state, &proving, &form.answer, client_id).await? {
-            Submitted::Accepted(signed, cookie) => (*signed, cookie),
-            Submitted::Refused(message, status) => {
-                return render.factor(&proving, Some(&message), status).await;
-            }
-            Submitted::Gone => return Ok(page_error("Signed out", EXPIRED)),
-        };
-    let fresh = Fresh {
-        login: true,
-        consent: false,
-    };
-    let step = proceed(&state, &auth, Some(signed), fresh).await?;
-    let mut res = render.step(step).await?;
-    second_factor::set_cookies(&mut res, &state, new_session.as_ref());
     Ok(res)
 }
 
