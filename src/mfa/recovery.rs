@@ -92,4 +92,14 @@ mod tests {
             assert_eq!(normalize(bad), None, "{bad}");
         }
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_typed_recovery_code_normalizes_to_a_code_or_nothing(input in "\\PC{0,40}") {
+            if let Some(code) = normalize(&input) {
+                proptest::prop_assert_eq!(code.len(), 16);
+                proptest::prop_assert_eq!(normalize(&code), Some(code.clone()));
+            }
+        }
+    }
 }

@@ -240,4 +240,11 @@ mod tests {
              &issuer=Portcullis+example&algorithm=SHA1&digits=6&period=30"
         );
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_typed_code_is_checked_or_refused_without_panic(input in "\\PC{0,40}", now in 0i64..4_000_000_000) {
+            let _ = verify(RFC_SECRET, &input, now, Some(now / 30));
+        }
+    }
 }

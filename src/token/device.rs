@@ -281,4 +281,13 @@ mod tests {
         };
         assert_eq!(poll(&approved, 100), Poll::Expired);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_typed_user_code_normalizes_to_a_code_or_nothing(input in "\\PC{0,40}") {
+            if let Some(code) = normalize(&input) {
+                proptest::prop_assert_eq!(normalize(&display(&code)), Some(code.clone()));
+            }
+        }
+    }
 }

@@ -250,3 +250,23 @@ fn an_impersonating_client_gets_a_token_without_act() {
     assert!(c.get("act").is_none());
     assert_eq!(c["sub"], "user-alice");
 }
+
+proptest::proptest! {
+    #[test]
+    fn any_subject_or_actor_token_is_exchanged_or_refused_without_panic(
+        subject in "\\PC{0,120}",
+        actor in proptest::option::of("\\PC{0,120}"),
+        kind in proptest::sample::select(vec![ACCESS_TOKEN_TYPE, ID_TOKEN_TYPE, "x"]),
+    ) {
+        let req = ExchangeRequest {
+            subject_token: subject,
+            subject_token_type: kind.into(),
+            actor_token_type: actor.as_ref().map(|_| ACCESS_TOKEN_TYPE.to_string()),
+            actor_token: actor,
+            targets: vec![ORDERS.into()],
+            scope: None,
+            requested_token_type: None,
+        };
+        proptest::prop_assert!(run(&frontend(), &req).is_err());
+    }
+}
