@@ -10,22 +10,17 @@ use std::sync::Arc;
 
 use portcullis::clock::ManualClock;
 
-use crate::helpers::stubs::free_port;
+use crate::helpers::spawn_app_at_own_address;
 use crate::helpers::webdriver::{self, Driver};
-use crate::helpers::{PASSWORD, T0, TestApp, TestDb, spawn_app_with, wait_until};
+use crate::helpers::{PASSWORD, T0, TestApp, wait_until};
 
 const GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
 /// The TV client and alice, under the server's own address (the browser follows
 /// `verification_uri_complete`), on a manual clock.
 async fn tv_app() -> (TestApp, ManualClock) {
-    let db = TestDb::sqlite();
-    let mut settings = db.settings();
-    let port = free_port();
-    settings.bind = ([127, 0, 0, 1], port).into();
-    settings.issuer = format!("http://127.0.0.1:{port}");
     let clock = ManualClock::at(T0);
-    let app = spawn_app_with(db, settings, Arc::new(clock.clone())).await;
+    let app = spawn_app_at_own_address("127.0.0.1", Arc::new(clock.clone())).await;
     app.client("tv")
         .name("Living-room TV")
         .public()

@@ -10,11 +10,11 @@ use std::time::Duration;
 use portcullis::clock::SystemClock;
 use portcullis_guard::{Authenticated, Guard, GuardConfig};
 
-use crate::helpers::stubs::free_port;
+use crate::helpers::spawn_app_at_own_address;
 use crate::helpers::wait::{REACHES_EVERYWHERE_WITHIN, wait_within};
 use crate::helpers::{
-    BackchannelReceiver, Browser, Client, SPA_CB, TestApp, TestDb, Tokens, decode, pkce_request,
-    sign_in_public, spawn_app_with,
+    BackchannelReceiver, Browser, Client, SPA_CB, TestApp, Tokens, decode, pkce_request,
+    sign_in_public,
 };
 
 const API: &str = "https://orders.example";
@@ -25,12 +25,7 @@ async fn orders(user: Authenticated) -> String {
 
 /// Portcullis with its real address as issuer, so discovery URLs resolve.
 async fn app_at_its_own_address() -> TestApp {
-    let db = TestDb::sqlite();
-    let mut settings = db.settings();
-    let port = free_port();
-    settings.bind = ([127, 0, 0, 1], port).into();
-    settings.issuer = format!("http://127.0.0.1:{port}");
-    spawn_app_with(db, settings, Arc::new(SystemClock)).await
+    spawn_app_at_own_address("127.0.0.1", Arc::new(SystemClock)).await
 }
 
 /// The orders service, guarded, following the revocation feed; returns its URL.

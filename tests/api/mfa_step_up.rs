@@ -9,12 +9,9 @@ use std::sync::Arc;
 use portcullis::clock::SystemClock;
 use portcullis_guard::{Guard, GuardConfig, RequireAcr, TwoFactors};
 
-use crate::helpers::stubs::free_port;
+use crate::helpers::spawn_app_at_own_address;
 use crate::helpers::totp::code_at;
-use crate::helpers::{
-    Browser, PASSWORD, SPA_CB, TestApp, TestDb, Tokens, decode, pkce_request, redeem,
-    spawn_app_with,
-};
+use crate::helpers::{Browser, PASSWORD, SPA_CB, TestApp, Tokens, decode, pkce_request, redeem};
 
 const API: &str = "https://payments.example";
 
@@ -23,12 +20,7 @@ async fn transfer(user: RequireAcr<TwoFactors>) -> String {
 }
 
 async fn app_at_its_own_address() -> TestApp {
-    let db = TestDb::sqlite();
-    let mut settings = db.settings();
-    let port = free_port();
-    settings.bind = ([127, 0, 0, 1], port).into();
-    settings.issuer = format!("http://127.0.0.1:{port}");
-    spawn_app_with(db, settings, Arc::new(SystemClock)).await
+    spawn_app_at_own_address("127.0.0.1", Arc::new(SystemClock)).await
 }
 
 async fn guarded_payments(app: &TestApp) -> String {

@@ -10,8 +10,8 @@ use portcullis::clock::SystemClock;
 use serde_json::Value;
 
 use crate::helpers::jwt::unverified_claims;
-use crate::helpers::stubs::free_port;
-use crate::helpers::{TestDb, skip_unless_required, spawn_app_with};
+use crate::helpers::skip_unless_required;
+use crate::helpers::spawn_app_at_own_address;
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/openid-client");
 const REDIRECT: &str = "http://127.0.0.1:9/cb";
@@ -34,12 +34,7 @@ async fn openid_client_completes_code_pkce_par_and_dpop_then_refreshes_and_reads
         return;
     }
     // The library fetches discovery and the JWKS: the issuer is this server's own address.
-    let db = TestDb::sqlite();
-    let mut settings = db.settings();
-    let port = free_port();
-    settings.bind = format!("127.0.0.1:{port}").parse().unwrap();
-    settings.issuer = format!("http://127.0.0.1:{port}");
-    let app = spawn_app_with(db, settings, Arc::new(SystemClock)).await;
+    let app = spawn_app_at_own_address("127.0.0.1", Arc::new(SystemClock)).await;
     app.client("rp")
         .public()
         .grant("authorization_code")
@@ -143,12 +138,7 @@ async fn openid_client_completes_the_device_authorization_grant() {
         );
         return;
     }
-    let db = TestDb::sqlite();
-    let mut settings = db.settings();
-    let port = free_port();
-    settings.bind = format!("127.0.0.1:{port}").parse().unwrap();
-    settings.issuer = format!("http://127.0.0.1:{port}");
-    let app = spawn_app_with(db, settings, Arc::new(SystemClock)).await;
+    let app = spawn_app_at_own_address("127.0.0.1", Arc::new(SystemClock)).await;
     app.client("tv")
         .name("Living-room TV")
         .public()

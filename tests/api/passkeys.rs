@@ -10,11 +10,11 @@ use std::sync::Arc;
 
 use portcullis::clock::SystemClock;
 
-use crate::helpers::stubs::free_port;
+use crate::helpers::spawn_app_at_own_address;
 use crate::helpers::webdriver::{self, Driver};
 use crate::helpers::{
-    CallbackReceiver, PASSWORD, TestApp, TestDb, VERIFIER, authorize_path, challenge, decode,
-    redeem, spawn_app_with, wait_until,
+    CallbackReceiver, PASSWORD, TestApp, VERIFIER, authorize_path, challenge, decode, redeem,
+    wait_until,
 };
 
 fn shots() -> PathBuf {
@@ -23,12 +23,7 @@ fn shots() -> PathBuf {
 
 /// Portcullis under `http://localhost:<port>`: WebAuthn needs a domain as RP ID.
 async fn app_on_localhost(callback: &str) -> TestApp {
-    let db = TestDb::sqlite();
-    let mut settings = db.settings();
-    let port = free_port();
-    settings.bind = ([127, 0, 0, 1], port).into();
-    settings.issuer = format!("http://localhost:{port}");
-    let app = spawn_app_with(db, settings, Arc::new(SystemClock)).await;
+    let app = spawn_app_at_own_address("localhost", Arc::new(SystemClock)).await;
     app.client("gallery")
         .name("Photo Gallery")
         .public()

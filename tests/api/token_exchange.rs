@@ -11,11 +11,10 @@ use portcullis::clock::SystemClock;
 use portcullis_guard::{Authenticated, Guard, GuardConfig};
 use serde_json::{Value, json};
 
-use crate::helpers::stubs::free_port;
+use crate::helpers::spawn_app_at_own_address;
 use crate::helpers::wait::{REACHES_EVERYWHERE_WITHIN, wait_within};
 use crate::helpers::{
-    Browser, Client, TestApp, TestDb, VERIFIER, authorize_path, challenge, sign_in_and_consent,
-    spawn_app_with,
+    Browser, Client, TestApp, VERIFIER, authorize_path, challenge, sign_in_and_consent,
 };
 
 const EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
@@ -33,12 +32,7 @@ async fn whoami(user: Authenticated) -> actix_web::web::Json<Value> {
 }
 
 async fn app_at_its_own_address() -> TestApp {
-    let db = TestDb::sqlite();
-    let mut settings = db.settings();
-    let port = free_port();
-    settings.bind = ([127, 0, 0, 1], port).into();
-    settings.issuer = format!("http://127.0.0.1:{port}");
-    spawn_app_with(db, settings, Arc::new(SystemClock)).await
+    spawn_app_at_own_address("127.0.0.1", Arc::new(SystemClock)).await
 }
 
 /// A service guarded for `audience`, following the revocation feed; its `/whoami` URL.

@@ -41,6 +41,18 @@ pub async fn spawn_app_on(db: TestDb) -> TestApp {
     spawn_app_with(db, settings, Arc::new(SystemClock)).await
 }
 
+/// The server with its own address as issuer (`http://<host>:<port>`), so what discovery
+/// names resolves: for guards, client libraries and browsers that follow its URLs. `host`
+/// is `127.0.0.1`, or `localhost` where a domain is needed (WebAuthn).
+pub async fn spawn_app_at_own_address(host: &str, clock: Arc<dyn Clock>) -> TestApp {
+    let db = TestDb::sqlite();
+    let mut settings = db.settings();
+    let port = super::stubs::free_port();
+    settings.bind = ([127, 0, 0, 1], port).into();
+    settings.issuer = format!("http://{host}:{port}");
+    spawn_app_with(db, settings, clock).await
+}
+
 /// Starts the server with explicit settings (from `db.settings()`, adjusted) and clock.
 pub async fn spawn_app_with(db: TestDb, settings: Settings, clock: Arc<dyn Clock>) -> TestApp {
     // `PORTCULLIS_TEST_LOG=debug cargo test …` shows the servers' logs. The subscriber is
