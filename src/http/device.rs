@@ -264,7 +264,19 @@ pub async fn device_decision_handler(
             },
         ));
     };
-    let allow = form.decision == "allow";
+    let allow = match form.decision.as_str() {
+        "allow" => true,
+        "deny" => false,
+        _ => {
+            return Ok(page(
+                StatusCode::BAD_REQUEST,
+                &DeviceDonePage {
+                    title: "Choose allow or deny",
+                    message: "Nothing was decided. Go back and choose again.",
+                },
+            ));
+        }
+    };
     let approval = allow.then(|| Approval {
         user_id: signed.user.id.clone(),
         session_sid: signed.session.sid.clone(),
@@ -272,12 +284,17 @@ pub async fn device_decision_handler(
         acr: signed.session.acr.clone(),
         amr: signed.session.amr.clone(),
     });
-    let decided_code = code.clone();
+    // The client, for the audit log (which never holds the user code).
     let decided = state
         .store
-        .run(move |c| device_codes::decide(c, &decided_code, approval.as_ref(), now))
+        .run(move |c| {
+            let client =
+                device_codes::find_pending_by_user_code(c, &code, now)?.map(|r| r.client_id);
+            let decided = device_codes::decide(c, &code, approval.as_ref(), now)?;
+            Ok::<_, StoreError>(client.filter(|_| decided))
+        })
         .await?;
-    if !decided {
+    let Some(client_id) = decided else {
         return Ok(page(
             StatusCode::OK,
             &DeviceDonePage {
@@ -285,20 +302,19 @@ pub async fn device_decision_handler(
                 message: "This code has expired or was already used. Go back to your device and start again.",
             },
         ));
-    }
+    };
     let event = if allow {
         "device.approved"
     } else {
         "device.denied"
     };
-    let details = json!({ "user_code": device::display(&code) });
     record(
         &state.store,
         event,
         Some(&signed.user.id),
-        None,
+        Some(&client_id),
         &state.source(&req),
-        details,
+        json!({}),
         now,
     )
     .await;

@@ -1,13 +1,13 @@
 //! The token request body (RFC 6749 §3.2): `application/x-www-form-urlencoded`, each
-//! parameter at most once (RFC 6749 §3.1, except `resource`, which RFC 8707 lets repeat),
-//! and an empty value counts as absent.
+//! parameter at most once (RFC 6749 §3.1, except `resource` and `audience`, which RFC 8707
+//! and RFC 8693 let repeat), and an empty value counts as absent.
 
 use std::collections::HashMap;
 
 use super::TokenError;
 
-/// Parameters that may appear more than once.
-const REPEATABLE: &[&str] = &["resource"];
+/// Parameters that may appear more than once: RFC 8707 §2 (`resource`) and RFC 8693 §2.1 (`audience`) allow several values.
+const REPEATABLE: &[&str] = &["resource", "audience"];
 
 #[derive(Debug, Default)]
 pub struct TokenForm {
@@ -116,7 +116,7 @@ mod tests {
 
         #[test]
         fn a_repeated_parameter_is_always_refused(name in "[a-z_]{1,12}", a in "[a-z]{0,5}", b in "[a-z]{0,5}") {
-            proptest::prop_assume!(name != "resource");
+            proptest::prop_assume!(!REPEATABLE.contains(&name.as_str()));
             let body = format!("{name}={a}&{name}={b}");
             proptest::prop_assert!(TokenForm::parse(FORM, body.as_bytes()).is_err());
         }

@@ -152,12 +152,23 @@ async fn a_device_polls_while_the_person_approves_then_gets_tokens_once() {
         .assert_oauth_error(400, "expired_token");
     let audit = app.cli().run(&["audit", "list", "--json"]).ok().stdout;
     assert!(audit.contains("device.approved"));
+    assert!(
+        !audit.contains(&user_code) && !audit.contains(&user_code.replace('-', "")),
+        "no user code in the audit log"
+    );
 }
 
 #[actix_web::test]
 async fn a_denied_request_gets_access_denied_and_an_old_code_expired_token() {
     let (app, clock) = tv_app().await;
     let denied = start(&app).await;
+    // Anything but allow or deny decides nothing.
+    let unclear = decide(&app, denied["user_code"].as_str().unwrap(), "maybe").await;
+    assert_eq!(unclear.status, 400, "{}", unclear.body);
+    poll(&app, denied["device_code"].as_str().unwrap())
+        .await
+        .assert_oauth_error(400, "authorization_pending");
+    clock.advance(5);
     let done = decide(&app, denied["user_code"].as_str().unwrap(), "deny").await;
     assert!(done.body.contains("Request denied"), "{}", done.body);
     poll(&app, denied["device_code"].as_str().unwrap())

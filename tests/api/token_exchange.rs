@@ -244,6 +244,17 @@ async fn exchanges_outside_the_policy_are_refused_with_the_rfc_8693_errors() {
     exchange(app, &chain.b, &chain.user_token, Some(&b_self), C, &[])
         .await
         .assert_oauth_error(400, "invalid_request");
+    // Several audiences (RFC 8693 §2.1): each must be allowed; one that is not refuses all.
+    exchange(
+        app,
+        &chain.a,
+        &chain.user_token,
+        Some(&a_self),
+        B,
+        &[("audience", C)],
+    )
+    .await
+    .assert_oauth_error(400, "invalid_target");
     // A may not obtain tokens for C.
     exchange(app, &chain.a, &chain.user_token, Some(&a_self), C, &[])
         .await

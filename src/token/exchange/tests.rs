@@ -270,3 +270,20 @@ proptest::proptest! {
         proptest::prop_assert!(run(&frontend(), &req).is_err());
     }
 }
+
+#[test]
+fn several_allowed_audiences_make_one_token_for_all_of_them() {
+    let mut client = frontend();
+    client
+        .exchange_audiences
+        .push(Audience::from_trusted(BILLING));
+    let mut req = request(user_token(
+        "https://frontend.example",
+        "orders.read",
+        Default::default(),
+    ));
+    req.targets = vec![ORDERS.into(), BILLING.into(), ORDERS.into()];
+    let body = run(&client, &req).unwrap();
+    let c = claims(body["access_token"].as_str().unwrap());
+    assert_eq!(c["aud"], json!([ORDERS, BILLING]));
+}
