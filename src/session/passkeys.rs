@@ -18,25 +18,25 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use url::Url;
 use webauthn_rs_core::WebauthnCore;
 use webauthn_rs_core::proto::{
-    AttestationConveyancePreference, AuthenticationResult, AuthenticationState, Credential,
-    PublicKeyCredential, RegisterPublicKeyCredential, RegistrationState, UserVerificationPolicy,
+    AttestationConveyancePreference, AuthenticationResult, Credential, PublicKeyCredential,
+    RegisterPublicKeyCredential, UserVerificationPolicy,
 };
 
 use crate::clock::UnixTime;
 use crate::domain::user::User;
 use crate::keys::KeyManager;
 use crate::mfa::level::Factor;
-use crate::store::mfa::{self, CeremonyRow, PasskeyRow};
+use crate::store::mfa::{self, PasskeyRow};
 use crate::store::{Store, StoreError};
 
-/// How long a page's ceremony stays usable.
-pub const CEREMONY_TTL_SECS: i64 = 300;
-const SEAL_CONTEXT: &str = "webauthn-ceremony";
+mod ceremony;
+
+pub use ceremony::CEREMONY_TTL_SECS;
+use ceremony::{State, seal, take};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PasskeyError {
@@ -52,28 +52,6 @@ pub enum PasskeyError {
     Unknown,
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-/// What a ceremony was started for, sealed with its state.
-#[derive(Serialize, Deserialize)]
-enum State {
-    Register {
-        user_id: String,
-        state: RegistrationState,
-    },
-    /// A second factor, or a step-up: this user's passkeys.
-    Authenticate {
-        user_id: String,
-        state: AuthenticationState,
-    },
-    /// Sign-in with a passkey alone.
-    Discover { state: AuthenticationState },
-}
-
-#[derive(Serialize, Deserialize)]
-struct Sealed {
-    exp: UnixTime,
-    state: State,
 }
 
 /// A ceremony for a page: the options for `navigator.credentials` (JSON) and the sealed
@@ -148,55 +126,9 @@ impl Passkeys {
         self.webauthn.as_ref().ok_or(PasskeyError::Unavailable)
     }
 
-    fn seal(&self, keys: &KeyManager, state: State, now: UnixTime) -> Result<String, PasskeyError> {
-        let plain = serde_json::to_vec(&Sealed {
-            exp: now + CEREMONY_TTL_SECS,
-            state,
-        })
-        .map_err(|_| PasskeyError::Malformed)?;
-        let sealed = keys
-            .seal_secret(SEAL_CONTEXT, &plain)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        Ok(URL_SAFE_NO_PAD.encode(sealed))
-    }
-
-    /// Opens a sealed state and uses it up (once, across instances).
-    async fn take(
-        &self,
-        store: &Store,
-        keys: &KeyManager,
-        sealed: &str,
-        now: UnixTime,
-    ) -> Result<State, PasskeyError> {
-        let bytes = URL_SAFE_NO_PAD
-            .decode(sealed.trim())
-            .map_err(|_| PasskeyError::Expired)?;
-        let plain = keys
-            .open_secret(SEAL_CONTEXT, &bytes)
-            .map_err(|_| PasskeyError::Expired)?;
-        let opened: Sealed =
-            serde_json::from_slice(plain.expose()).map_err(|_| PasskeyError::Expired)?;
-        if opened.exp <= now {
-            return Err(PasskeyError::Expired);
-        }
-        let row = CeremonyRow {
-            id_hash: Sha256::digest(&bytes).to_vec(),
-            user_id: None,
-            kind: "used".into(),
-            state: String::new(),
-            expires_at: opened.exp,
-        };
-        match store.run(move |c| mfa::insert_ceremony(c, &row)).await {
-            Ok(()) => {}
-            Err(StoreError::Duplicate) => return Err(PasskeyError::Expired),
-            Err(e) => return Err(e.into()),
-        }
-        Ok(opened.state)
-    }
-
     /// Options to register a new passkey for `user` (resident key required, so it can
-    /// sign in without a username; user verification required by webauthn-rs's passkey
-    /// profile), excluding the ones they have.
+    /// sign in without a username; user verification preferred), excluding the ones they
+    /// have.
     pub fn start_registration(
         &self,
         keys: &KeyManager,
@@ -223,7 +155,7 @@ impl Passkeys {
             .exclude_credentials(Some(exclude));
         let (options, state) = rp.generate_challenge_register(builder).map_err(reject)?;
         let options = serde_json::to_string(&options).map_err(|_| PasskeyError::Malformed)?;
-        let state = self.seal(
+        let state = seal(
             keys,
             State::Register {
                 user_id: user.id.clone(),
@@ -251,7 +183,7 @@ impl Passkeys {
         let State::Register {
             user_id: for_user,
             state,
-        } = self.take(store, keys, sealed, now).await?
+        } = take(store, keys, sealed, now).await?
         else {
             return Err(PasskeyError::Expired);
         };
@@ -309,7 +241,7 @@ impl Passkeys {
             .generate_challenge_authenticate(builder)
             .map_err(reject)?;
         let options = serde_json::to_string(&options).map_err(|_| PasskeyError::Malformed)?;
-        let state = self.seal(
+        let state = seal(
             keys,
             State::Authenticate {
                 user_id: user_id.to_string(),
@@ -337,7 +269,7 @@ impl Passkeys {
             .generate_challenge_authenticate(builder)
             .map_err(reject)?;
         let options = serde_json::to_string(&options).map_err(|_| PasskeyError::Malformed)?;
-        let state = self.seal(keys, State::Discover { state }, now)?;
+        let state = seal(keys, State::Discover { state }, now)?;
         Ok(Ceremony { options, state })
     }
 
@@ -363,7 +295,7 @@ impl Passkeys {
             .ok_or(PasskeyError::Unknown)?;
         let mut cred = stored(&row)?;
         let rp = self.rp()?;
-        let state = match self.take(store, keys, sealed, now).await? {
+        let state = match take(store, keys, sealed, now).await? {
             State::Authenticate { user_id, state } => {
                 if Some(user_id.as_str()) != expected_user || row.user_id != user_id {
                     return Err(PasskeyError::Unknown);
