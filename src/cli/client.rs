@@ -168,8 +168,9 @@ pub fn run(cmd: ClientCommand, settings: &Settings) -> anyhow::Result<()> {
                 exchange_impersonate: a.exchange_impersonate,
                 algorithms: settings.keys.algorithms.clone(),
             };
-            let (client, secret) =
-                with_conn(settings, |c| Ok(manage::create_client(c, spec, now)?))?;
+            let (client, secret) = with_conn(settings, |c| {
+                Ok(manage::create_client(c, manage::CLI_ACTOR, spec, now)?)
+            })?;
             let secret = secret.as_ref().map(|s| s.expose().as_str());
             for uri in client.redirect_uris.iter().filter(|u| u.is_localhost()) {
                 eprintln!(
@@ -223,7 +224,9 @@ pub fn run(cmd: ClientCommand, settings: &Settings) -> anyhow::Result<()> {
             }
         }
         ClientCommand::Delete { id } => {
-            with_conn(settings, |c| Ok(manage::delete_client(c, &id, now)?))?;
+            with_conn(settings, |c| {
+                Ok(manage::delete_client(c, manage::CLI_ACTOR, &id, now)?)
+            })?;
             println!("deleted client {id}");
         }
         ClientCommand::RotateSecret {
@@ -232,7 +235,13 @@ pub fn run(cmd: ClientCommand, settings: &Settings) -> anyhow::Result<()> {
             json,
         } => {
             let secret = with_conn(settings, |c| {
-                Ok(manage::rotate_client_secret(c, &id, revoke_tokens, now)?)
+                Ok(manage::rotate_client_secret(
+                    c,
+                    manage::CLI_ACTOR,
+                    &id,
+                    revoke_tokens,
+                    now,
+                )?)
             })?;
             if json {
                 print_json(&json!({ "client_id": id, "client_secret": secret.expose() }))?;

@@ -36,7 +36,9 @@ pub fn seed(
     now: UnixTime,
 ) -> Result<DemoCredentials, ManageError> {
     let service_client_secret = match clients::find(conn, SERVICE_CLIENT_ID)? {
-        Some(_) => manage::rotate_client_secret(conn, SERVICE_CLIENT_ID, false, now)?,
+        Some(_) => {
+            manage::rotate_client_secret(conn, manage::CLI_ACTOR, SERVICE_CLIENT_ID, false, now)?
+        }
         None => {
             let spec = ClientSpec {
                 id: Some(SERVICE_CLIENT_ID.into()),
@@ -58,7 +60,7 @@ pub fn seed(
                 audience: Some(AUDIENCE.into()),
                 ..Default::default()
             };
-            let (_, secret) = manage::create_client(conn, spec, now)?;
+            let (_, secret) = manage::create_client(conn, manage::CLI_ACTOR, spec, now)?;
             secret.ok_or_else(|| ManageError::NoSecret(SERVICE_CLIENT_ID.into()))?
         }
     };
@@ -75,11 +77,11 @@ pub fn seed(
             audience: Some(AUDIENCE.into()),
             ..Default::default()
         };
-        manage::create_client(conn, spec, now)?;
+        manage::create_client(conn, manage::CLI_ACTOR, spec, now)?;
     }
     let password = opaque::generate(12);
     if users::find_by_username(conn, USERNAME)?.is_some() {
-        manage::set_password(conn, passwords, USERNAME, &password, now)?;
+        manage::set_password(conn, manage::CLI_ACTOR, passwords, USERNAME, &password, now)?;
     } else {
         let spec = UserSpec {
             username: USERNAME.into(),
@@ -87,7 +89,7 @@ pub fn seed(
             display_name: Some("Demo User".into()),
             roles: vec!["demo".into()],
         };
-        manage::create_user(conn, passwords, spec, &password, now)?;
+        manage::create_user(conn, manage::CLI_ACTOR, passwords, spec, &password, now)?;
     }
     Ok(DemoCredentials {
         service_client_id: SERVICE_CLIENT_ID.into(),

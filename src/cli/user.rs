@@ -82,7 +82,14 @@ pub fn run(cmd: UserCommand, settings: &Settings) -> anyhow::Result<()> {
             let password = read_password()?;
             Passwords::check_policy(&password)?;
             let user = with_conn(settings, |c| {
-                Ok(manage::create_user(c, &passwords()?, spec, &password, now)?)
+                Ok(manage::create_user(
+                    c,
+                    manage::CLI_ACTOR,
+                    &passwords()?,
+                    spec,
+                    &password,
+                    now,
+                )?)
             })?;
             println!("created user {} (id {})", user.username, user.id);
         }
@@ -113,6 +120,7 @@ pub fn run(cmd: UserCommand, settings: &Settings) -> anyhow::Result<()> {
             with_conn(settings, |c| {
                 Ok(manage::set_password(
                     c,
+                    manage::CLI_ACTOR,
                     &passwords()?,
                     &username,
                     &password,
@@ -123,18 +131,32 @@ pub fn run(cmd: UserCommand, settings: &Settings) -> anyhow::Result<()> {
         }
         UserCommand::Disable { username } => {
             with_conn(settings, |c| {
-                Ok(manage::set_user_disabled(c, &username, true, now)?)
+                Ok(manage::set_user_disabled(
+                    c,
+                    manage::CLI_ACTOR,
+                    &username,
+                    true,
+                    now,
+                )?)
             })?;
             println!("disabled {username}");
         }
         UserCommand::Enable { username } => {
             with_conn(settings, |c| {
-                Ok(manage::set_user_disabled(c, &username, false, now)?)
+                Ok(manage::set_user_disabled(
+                    c,
+                    manage::CLI_ACTOR,
+                    &username,
+                    false,
+                    now,
+                )?)
             })?;
             println!("enabled {username}");
         }
         UserCommand::Delete { username } => {
-            with_conn(settings, |c| Ok(manage::delete_user(c, &username, now)?))?;
+            with_conn(settings, |c| {
+                Ok(manage::delete_user(c, manage::CLI_ACTOR, &username, now)?)
+            })?;
             println!("deleted {username}");
         }
         UserCommand::Mfa(MfaCommand::List { username, json }) => {
@@ -157,7 +179,9 @@ pub fn run(cmd: UserCommand, settings: &Settings) -> anyhow::Result<()> {
             }
         }
         UserCommand::Mfa(MfaCommand::Reset { username }) => {
-            let r = with_conn(settings, |c| Ok(manage::mfa::reset(c, &username, now)?))?;
+            let r = with_conn(settings, |c| {
+                Ok(manage::mfa::reset(c, manage::CLI_ACTOR, &username, now)?)
+            })?;
             println!(
                 "reset {username}: removed {} authenticator app(s), {} passkey(s), {} recovery code(s); ended {} session(s)",
                 r.totp, r.passkeys, r.recovery_codes, r.sessions_ended

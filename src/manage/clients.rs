@@ -1,7 +1,7 @@
 use diesel::Connection;
 use serde_json::json;
 
-use super::{CLI_ACTOR, ManageError};
+use super::ManageError;
 use crate::clock::UnixTime;
 use crate::domain::client::Client;
 use crate::domain::opaque::{self, CLIENT_SECRET_BYTES};
@@ -15,6 +15,7 @@ use crate::store::{clients, revoked, users};
 /// one, returned here once; only its hash is stored.
 pub fn create_client(
     conn: &mut DbConnection,
+    actor: &str,
     spec: ClientSpec,
     now: UnixTime,
 ) -> Result<(Client, Option<Secret<String>>), ManageError> {
@@ -39,7 +40,7 @@ pub fn create_client(
             c,
             &AuditEvent {
                 event: "client.created",
-                actor: CLI_ACTOR,
+                actor,
                 client_id: Some(&reg.id),
                 details: json!({ "grant_types": reg.grant_types, "public": reg.public }),
                 ..Default::default()
@@ -68,6 +69,7 @@ fn revoke_tokens(c: &mut DbConnection, id: &str, now: UnixTime) -> Result<(), Ma
 /// stops working too (a compromised secret may have minted them).
 pub fn rotate_client_secret(
     conn: &mut DbConnection,
+    actor: &str,
     id: &str,
     revoke_tokens_too: bool,
     now: UnixTime,
@@ -91,7 +93,7 @@ pub fn rotate_client_secret(
             c,
             &AuditEvent {
                 event: "client.secret_rotated",
-                actor: CLI_ACTOR,
+                actor,
                 client_id: Some(id),
                 details: json!({ "tokens_revoked": revoke_tokens_too }),
                 ..Default::default()
@@ -105,7 +107,12 @@ pub fn rotate_client_secret(
 
 /// Deletes a client; every access token it holds stops working at once (its not-before
 /// is recorded in the revocation list, since the tokens outlive the row).
-pub fn delete_client(conn: &mut DbConnection, id: &str, now: UnixTime) -> Result<(), ManageError> {
+pub fn delete_client(
+    conn: &mut DbConnection,
+    actor: &str,
+    id: &str,
+    now: UnixTime,
+) -> Result<(), ManageError> {
     conn.transaction(|c| {
         if !clients::delete(c, id)? {
             return Err(ManageError::ClientNotFound(id.into()));
@@ -115,7 +122,7 @@ pub fn delete_client(conn: &mut DbConnection, id: &str, now: UnixTime) -> Result
             c,
             &AuditEvent {
                 event: "client.deleted",
-                actor: CLI_ACTOR,
+                actor,
                 client_id: Some(id),
                 ..Default::default()
             },

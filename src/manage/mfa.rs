@@ -6,7 +6,7 @@ use diesel::Connection;
 use serde::Serialize;
 use serde_json::json;
 
-use super::{CLI_ACTOR, ManageError};
+use super::ManageError;
 use crate::clock::UnixTime;
 use crate::domain::user::normalize_username;
 use crate::store::audit::{self, AuditEvent};
@@ -63,7 +63,12 @@ pub struct Reset {
 }
 
 /// Removes every factor, every pending sign-in, and ends the user's sessions; audited.
-pub fn reset(conn: &mut DbConnection, username: &str, now: UnixTime) -> Result<Reset, ManageError> {
+pub fn reset(
+    conn: &mut DbConnection,
+    actor: &str,
+    username: &str,
+    now: UnixTime,
+) -> Result<Reset, ManageError> {
     let username = normalize_username(username)?;
     let user = users::find_by_username(conn, &username)?
         .ok_or_else(|| ManageError::UserNotFound(username.clone()))?;
@@ -84,7 +89,7 @@ pub fn reset(conn: &mut DbConnection, username: &str, now: UnixTime) -> Result<R
         conn,
         &AuditEvent {
             event: "mfa.reset",
-            actor: CLI_ACTOR,
+            actor,
             user_id: Some(&user.id),
             details: json!({
                 "totp": totp,

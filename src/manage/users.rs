@@ -1,7 +1,7 @@
 use diesel::Connection;
 use serde_json::json;
 
-use super::{CLI_ACTOR, ManageError};
+use super::ManageError;
 use crate::clock::UnixTime;
 use crate::domain::opaque;
 use crate::domain::password::Passwords;
@@ -14,6 +14,7 @@ use crate::store::{clients, users};
 
 fn record(
     c: &mut DbConnection,
+    actor: &str,
     event: &str,
     user_id: &str,
     details: serde_json::Value,
@@ -23,7 +24,7 @@ fn record(
         c,
         &AuditEvent {
             event,
-            actor: CLI_ACTOR,
+            actor,
             user_id: Some(user_id),
             details,
             ..Default::default()
@@ -37,6 +38,7 @@ fn record(
 /// database lock is never held during the slow hash.
 pub fn create_user(
     conn: &mut DbConnection,
+    actor: &str,
     passwords: &Passwords,
     spec: UserSpec,
     password: &Secret<String>,
@@ -57,6 +59,7 @@ pub fn create_user(
         }
         record(
             c,
+            actor,
             "user.created",
             &id,
             json!({ "roles": profile.roles }),
@@ -71,6 +74,7 @@ pub fn create_user(
 /// sessions and revokes their refresh tokens.
 pub fn set_password(
     conn: &mut DbConnection,
+    actor: &str,
     passwords: &Passwords,
     username: &str,
     password: &Secret<String>,
@@ -84,6 +88,7 @@ pub fn set_password(
         let ended = users::end_sessions_and_grants(c, &id, now)?;
         record(
             c,
+            actor,
             "user.password_set",
             &id,
             json!({ "sessions_ended": ended }),
@@ -96,6 +101,7 @@ pub fn set_password(
 /// change takes effect now rather than when those expire.
 pub fn set_user_disabled(
     conn: &mut DbConnection,
+    actor: &str,
     username: &str,
     disabled: bool,
     now: UnixTime,
@@ -112,12 +118,20 @@ pub fn set_user_disabled(
         } else {
             ("user.enabled", 0)
         };
-        record(c, event, &id, json!({ "sessions_ended": ended }), now)
+        record(
+            c,
+            actor,
+            event,
+            &id,
+            json!({ "sessions_ended": ended }),
+            now,
+        )
     })
 }
 
 pub fn delete_user(
     conn: &mut DbConnection,
+    actor: &str,
     username: &str,
     now: UnixTime,
 ) -> Result<(), ManageError> {
@@ -129,6 +143,6 @@ pub fn delete_user(
     conn.transaction(|c| {
         let id = users::delete(c, &username)?
             .ok_or_else(|| ManageError::UserNotFound(username.clone()))?;
-        record(c, "user.deleted", &id, serde_json::Value::Null, now)
+        record(c, actor, "user.deleted", &id, serde_json::Value::Null, now)
     })
 }

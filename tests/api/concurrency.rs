@@ -43,7 +43,7 @@ async fn concurrent_writers_on_sqlite_wait_instead_of_failing_with_database_lock
                             grant_types: vec!["client_credentials".into()],
                             ..Default::default()
                         };
-                        manage::create_client(c, spec, 1_800_000_000).map(|_| ())
+                        manage::create_client(c, manage::CLI_ACTOR, spec, 1_800_000_000).map(|_| ())
                     })
                     .await
             })
