@@ -2,6 +2,7 @@
 //! variables (see [`load`]). Every value is checked at start-up, and a bad one stops the
 //! process with a message that names the key and the problem.
 
+mod admin;
 mod database_url;
 mod load;
 mod mfa;
@@ -14,6 +15,7 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 pub use database_url::{DatabaseKind, DatabaseUrl};
+pub use admin::{AdminSettings, RegistrationSettings};
 pub use mfa::{MfaPolicy, MfaSettings};
 pub use sender_constraint::{DpopSettings, ParSettings};
 
@@ -43,6 +45,8 @@ pub struct Settings {
     pub dpop: DpopSettings,
     pub par: ParSettings,
     pub mfa: MfaSettings,
+    pub admin: AdminSettings,
+    pub registration: RegistrationSettings,
 }
 
 impl Default for Settings {
@@ -65,6 +69,8 @@ impl Default for Settings {
             dpop: DpopSettings::default(),
             par: ParSettings::default(),
             mfa: MfaSettings::default(),
+            admin: AdminSettings::default(),
+            registration: RegistrationSettings::default(),
         }
     }
 }
@@ -372,6 +378,12 @@ pub struct Features {
     pub token_exchange: bool,
     /// The device authorization grant (RFC 8628): `/device_authorization`, `/device`.
     pub device_authorization: bool,
+    /// The admin API under `/admin/api/v1/` and its OpenAPI description.
+    pub admin_api: bool,
+    /// The admin console at `/admin`.
+    pub admin_console: bool,
+    /// Dynamic client registration (RFC 7591, RFC 7592) at `/register`.
+    pub registration: bool,
 }
 
 impl Default for Features {
@@ -382,6 +394,9 @@ impl Default for Features {
             forward_auth: true,
             token_exchange: true,
             device_authorization: true,
+            admin_api: true,
+            admin_console: true,
+            registration: false,
         }
     }
 }

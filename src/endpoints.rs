@@ -188,6 +188,9 @@ mod tests {
             forward_auth: false,
             token_exchange: false,
             device_authorization: false,
+            admin_api: false,
+            admin_console: false,
+            registration: false,
         };
         let left: Vec<_> = enabled(&off).collect();
         assert!(!left.contains(&Endpoint::Introspect));
