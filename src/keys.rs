@@ -5,6 +5,7 @@
 pub mod generate;
 pub mod keyring;
 pub mod lifecycle;
+pub mod listing;
 pub mod manager;
 pub mod rotation;
 pub mod sealed;

@@ -11,6 +11,7 @@
 //! `startup` and `state` wire them together; `background` runs the periodic work;
 //! `net` makes outgoing requests under one policy; `cli` and `manage` are the operator's side; `config`, `clock` and `telemetry` are shared.
 
+pub mod admin;
 pub mod authorize;
 pub mod background;
 pub mod cli;

@@ -6,7 +6,7 @@ pub mod mfa;
 mod users;
 
 pub use clients::{create_client, delete_client, rotate_client_secret};
-pub use users::{create_user, delete_user, set_password, set_user_disabled};
+pub use users::{UserChange, create_user, delete_user, set_password, set_user_disabled, update_user};
 
 use crate::domain::password::PasswordError;
 use crate::domain::registration::ClientError;
@@ -35,6 +35,10 @@ pub enum ManageError {
     UserNotFound(String),
     #[error("client `{0}` authenticates without a shared secret; there is none to rotate")]
     NoSecret(String),
+    /// The caller based its change on a version that is no longer current (a lost write
+    /// prevented, RFC 9110 §13.1.1).
+    #[error("the resource changed since it was read; read it again and reapply the change")]
+    PreconditionFailed,
     #[error(transparent)]
     Store(StoreError),
 }

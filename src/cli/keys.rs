@@ -1,15 +1,13 @@
 use clap::Subcommand;
-use serde::Serialize;
 
 use super::{print_json, with_conn};
 use crate::clock::{Clock, SystemClock, rfc3339};
 use crate::config::Settings;
 use crate::keys::SigningAlg;
-use crate::keys::lifecycle::{self, KeyState, KeyTimes};
 use crate::keys::manager::policy;
 use crate::keys::rotation::{Rotated, Rotator};
 use crate::keys::sealed::resolve_kek;
-use crate::store::signing_keys::{self, SigningKeyRow};
+use crate::store::signing_keys;
 
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
@@ -34,48 +32,12 @@ pub enum KeysCommand {
     },
 }
 
-#[derive(Serialize)]
-struct KeyView {
-    kid: String,
-    alg: String,
-    state: KeyState,
-    generation: i64,
-    created_at: i64,
-    activates_at: i64,
-    retires_at: Option<i64>,
-    expires_at: Option<i64>,
-}
-
-/// Each key with its state among the keys of its algorithm (each rotates on its own).
-fn views(rows: &[SigningKeyRow], now: i64) -> Vec<KeyView> {
-    rows.iter()
-        .map(|r| {
-            let same: Vec<KeyTimes> = rows
-                .iter()
-                .filter(|o| o.alg == r.alg)
-                .map(KeyTimes::from)
-                .collect();
-            (r, KeyTimes::from(r), same)
-        })
-        .map(|(r, t, same)| KeyView {
-            kid: r.kid.clone(),
-            alg: r.alg.clone(),
-            state: lifecycle::state(&t, &same, now, |k| k),
-            generation: r.generation,
-            created_at: r.created_at,
-            activates_at: r.activates_at,
-            retires_at: r.retires_at,
-            expires_at: r.expires_at,
-        })
-        .collect()
-}
-
 pub fn run(cmd: KeysCommand, settings: &Settings) -> anyhow::Result<()> {
     let now = SystemClock.now();
     match cmd {
         KeysCommand::List { json } => {
             let rows = with_conn(settings, |c| Ok(signing_keys::list(c)?))?;
-            let list = views(&rows, now);
+            let list = crate::keys::listing::summaries(&rows, now);
             if json {
                 return print_json(&list);
             }

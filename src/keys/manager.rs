@@ -160,6 +160,39 @@ impl KeyManager {
         self.refresh().await
     }
 
+    /// An operator's rotation of `alg` (admin API and console; the CLI does the same
+    /// through its own connection): scheduled after the pre-publication time, or `now`
+    /// (optionally dropping the previous key from JWKS at once). Reloads this instance;
+    /// the others follow through the key schedule's notification.
+    pub async fn rotate(
+        &self,
+        alg: SigningAlg,
+        immediately: bool,
+        revoke_previous: bool,
+        actor: String,
+    ) -> Result<super::rotation::Rotated, KeyError> {
+        let kek = self.kek.clone();
+        let (policy, rsa_bits, now) = (self.policy, self.rsa_bits, self.clock.now());
+        let rotated = self
+            .store
+            .run(move |conn| {
+                let rotator = Rotator {
+                    kek: &kek,
+                    rsa_bits,
+                    policy,
+                    actor: &actor,
+                };
+                if immediately {
+                    rotator.rotate_now(conn, alg, now, revoke_previous)
+                } else {
+                    rotator.rotate_scheduled(conn, alg, now)
+                }
+            })
+            .await?;
+        self.refresh().await?;
+        Ok(rotated)
+    }
+
     /// Runs [`KeyManager::maintain`] every refresh interval, and reloads at once when
     /// another instance (or the CLI) changed the keys.
     pub fn spawn_schedule(self: &Arc<Self>, wakers: Arc<crate::store::notify::Wakers>) {

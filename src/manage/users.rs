@@ -146,3 +146,80 @@ pub fn delete_user(
         record(c, actor, "user.deleted", &id, serde_json::Value::Null, now)
     })
 }
+
+/// An operator's edit of a user: each `Some` replaces that field (`Some(None)` clears
+/// an optional one); the username stays, since it is what the person signs in with.
+#[derive(Debug, Clone, Default)]
+pub struct UserChange {
+    pub email: Option<Option<String>>,
+    pub display_name: Option<Option<String>>,
+    pub roles: Option<Vec<String>>,
+    pub disabled: Option<bool>,
+}
+
+/// Applies `change` to the user with id `id` if `precondition` holds for the user as
+/// stored now (the row is locked first, so nothing changes between the check and the
+/// write); validated as at creation; disabling ends the user's sessions as
+/// [`set_user_disabled`] does. Audited with the names of the fields changed.
+pub fn update_user(
+    conn: &mut DbConnection,
+    actor: &str,
+    id: &str,
+    change: UserChange,
+    precondition: &dyn Fn(&User) -> bool,
+    now: UnixTime,
+) -> Result<User, ManageError> {
+    conn.transaction(|c| {
+        if !users::lock(c, id)? {
+            return Err(ManageError::UserNotFound(id.into()));
+        }
+        let user = users::find_by_id(c, id)?.ok_or_else(|| ManageError::UserNotFound(id.into()))?;
+        if !precondition(&user) {
+            return Err(ManageError::PreconditionFailed);
+        }
+        let mut changed = Vec::new();
+        let spec = UserSpec {
+            username: user.username.clone(),
+            email: match change.email {
+                Some(e) => {
+                    changed.push("email");
+                    e
+                }
+                None => user.email.clone(),
+            },
+            display_name: match change.display_name {
+                Some(n) => {
+                    changed.push("display_name");
+                    n
+                }
+                None => user.display_name.clone(),
+            },
+            roles: match change.roles {
+                Some(r) => {
+                    changed.push("roles");
+                    r
+                }
+                None => user.roles.clone(),
+            },
+        };
+        let profile = spec.validate()?;
+        users::update_profile(c, id, &profile, now)?;
+        let mut sessions_ended = 0;
+        if let Some(disabled) = change.disabled.filter(|d| *d != user.disabled) {
+            changed.push("disabled");
+            users::set_disabled(c, &user.username, disabled, now)?;
+            if disabled {
+                sessions_ended = users::end_sessions_and_grants(c, id, now)?;
+            }
+        }
+        record(
+            c,
+            actor,
+            "user.updated",
+            id,
+            json!({ "fields": changed, "roles": profile.roles, "sessions_ended": sessions_ended }),
+            now,
+        )?;
+        users::find_by_id(c, id)?.ok_or_else(|| ManageError::UserNotFound(id.into()))
+    })
+}

@@ -350,3 +350,40 @@ pub fn set_secret_hash(
     }
     Ok(n == 1)
 }
+
+/// The ids of one page of clients ordered by id (immutable, so pages stay stable while
+/// clients are added), after `after`; `search` matches the id or the name.
+pub fn page_ids(
+    conn: &mut DbConnection,
+    search: Option<&str>,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<String>, StoreError> {
+    use super::users::{contains_pattern, lower};
+    let mut query = clients::table
+        .order(clients::id)
+        .limit(limit)
+        .select(clients::id)
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(clients::id.gt(after.to_string()));
+    }
+    if let Some(text) = search.filter(|s| !s.is_empty()) {
+        let p = contains_pattern(text);
+        query = query.filter(
+            lower(clients::id)
+                .like(p.clone())
+                .escape('\\')
+                .or(lower(clients::name).like(p).escape('\\')),
+        );
+    }
+    Ok(query.load(conn)?)
+}
+
+/// Takes the client's row lock for the rest of the transaction (see `users::lock`).
+pub fn lock(conn: &mut DbConnection, id: &str) -> Result<bool, StoreError> {
+    Ok(diesel::update(clients::table.find(id))
+        .set(clients::updated_at.eq(clients::updated_at))
+        .execute(conn)?
+        == 1)
+}

@@ -166,3 +166,103 @@ pub fn end_sessions_and_grants(
     }
     Ok(ended)
 }
+
+diesel::define_sql_function! {
+    /// SQL `lower()`: both backends have it; searches compare lowercased text so SQLite
+    /// and PostgreSQL (whose `LIKE` is case-sensitive) answer alike.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// `%text%` for `LIKE … ESCAPE '\'`, with the caller's wildcards taken literally.
+pub fn contains_pattern(text: &str) -> String {
+    let mut p = String::with_capacity(text.len() + 2);
+    p.push('%');
+    for ch in text.to_lowercase().chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(ch);
+    }
+    p.push('%');
+    p
+}
+
+/// One page of users ordered by id (the immutable key, so pages stay stable while users
+/// are added), starting after `after`; `search` matches username, email or display name.
+pub fn page(
+    conn: &mut DbConnection,
+    search: Option<&str>,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<User>, StoreError> {
+    let mut query = users::table
+        .order(users::id)
+        .limit(limit)
+        .select(UserRow::as_select())
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(users::id.gt(after.to_string()));
+    }
+    if let Some(text) = search.filter(|s| !s.is_empty()) {
+        let p = contains_pattern(text);
+        query = query.filter(
+            users::username
+                .like(p.clone())
+                .escape('\\')
+                .or(lower(users::email.assume_not_null())
+                    .like(p.clone())
+                    .escape('\\'))
+                .or(lower(users::display_name.assume_not_null())
+                    .like(p)
+                    .escape('\\')),
+        );
+    }
+    query
+        .load(conn)?
+        .into_iter()
+        .map(User::try_from)
+        .collect()
+}
+
+/// Takes the user's row lock for the rest of the transaction (a write that changes
+/// nothing), so a read-check-write sequence cannot interleave with another writer.
+/// Returns whether the user exists.
+pub fn lock(conn: &mut DbConnection, id: &str) -> Result<bool, StoreError> {
+    Ok(diesel::update(users::table.find(id))
+        .set(users::updated_at.eq(users::updated_at))
+        .execute(conn)?
+        == 1)
+}
+
+/// Replaces what an operator may edit; the username stays (it is how people sign in).
+pub fn update_profile(
+    conn: &mut DbConnection,
+    id: &str,
+    profile: &UserProfile,
+    now: UnixTime,
+) -> Result<bool, StoreError> {
+    let old_email: Option<Option<String>> = users::table
+        .find(id)
+        .select(users::email)
+        .first(conn)
+        .optional()?;
+    let Some(old_email) = old_email else {
+        return Ok(false);
+    };
+    // A new address has not been verified by anyone.
+    let keep_verified = old_email == profile.email;
+    let n = diesel::update(users::table.find(id))
+        .set((
+            users::email.eq(&profile.email),
+            users::display_name.eq(&profile.display_name),
+            users::roles.eq(json::encode(&profile.roles)),
+            users::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    if !keep_verified {
+        diesel::update(users::table.find(id))
+            .set(users::email_verified.eq(false))
+            .execute(conn)?;
+    }
+    Ok(n == 1)
+}
