@@ -42,10 +42,12 @@ pub enum Endpoint {
     DeviceAuthorization,
     Device,
     DeviceDecision,
+    AdminApi,
+    AdminOpenApi,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 36] = [
+    pub const ALL: [Endpoint; 38] = [
         Endpoint::Healthz,
         Endpoint::Readyz,
         Endpoint::Jwks,
@@ -82,6 +84,8 @@ impl Endpoint {
         Endpoint::DeviceAuthorization,
         Endpoint::Device,
         Endpoint::DeviceDecision,
+        Endpoint::AdminApi,
+        Endpoint::AdminOpenApi,
     ];
 
     pub fn path(self) -> &'static str {
@@ -123,6 +127,9 @@ impl Endpoint {
             Endpoint::DeviceAuthorization => "/device_authorization",
             Endpoint::Device => "/device",
             Endpoint::DeviceDecision => "/device/decision",
+            // A scope: the API's own routes are under it (`http::admin_api::routes`).
+            Endpoint::AdminApi => "/admin/api/v1",
+            Endpoint::AdminOpenApi => "/admin/api/openapi.json",
         }
     }
 
@@ -159,6 +166,7 @@ impl Endpoint {
             Endpoint::DeviceAuthorization | Endpoint::Device | Endpoint::DeviceDecision => {
                 features.device_authorization
             }
+            Endpoint::AdminApi | Endpoint::AdminOpenApi => features.admin_api,
             _ => true,
         }
     }
@@ -198,6 +206,8 @@ mod tests {
         assert!(!left.contains(&Endpoint::RevocationStream));
         assert!(!left.contains(&Endpoint::ForwardAuth));
         assert!(!left.contains(&Endpoint::ExtAuthz));
+        assert!(!left.contains(&Endpoint::AdminApi));
+        assert!(!left.contains(&Endpoint::AdminOpenApi));
         assert!(left.contains(&Endpoint::Token));
     }
 

@@ -5,8 +5,12 @@ mod clients;
 pub mod mfa;
 mod users;
 
-pub use clients::{create_client, delete_client, rotate_client_secret, update_client};
-pub use users::{UserChange, create_user, delete_user, set_password, set_user_disabled, update_user};
+pub use clients::{
+    create_client, delete_client, revoke_client_tokens, rotate_client_secret, update_client,
+};
+pub use users::{
+    UserChange, create_user, delete_user, set_password, set_user_disabled, update_user,
+};
 
 use crate::domain::password::PasswordError;
 use crate::domain::registration::ClientError;

@@ -48,7 +48,11 @@ pub struct BadLimit;
 
 /// Splits one extra row off a page fetched with `limit + 1`: its presence says another
 /// page follows, whose cursor is the last kept item's key.
-pub fn page<T>(mut rows: Vec<T>, limit: i64, key_of: impl Fn(&T) -> String) -> (Vec<T>, Option<String>) {
+pub fn page<T>(
+    mut rows: Vec<T>,
+    limit: i64,
+    key_of: impl Fn(&T) -> String,
+) -> (Vec<T>, Option<String>) {
     let limit = usize::try_from(limit).unwrap_or(0);
     if rows.len() > limit {
         rows.truncate(limit);

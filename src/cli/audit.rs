@@ -127,6 +127,7 @@ pub fn run(cmd: AuditCommand, settings: &Settings) -> anyhow::Result<()> {
                 user_id,
                 client_id: client,
                 limit,
+                ..Default::default()
             },
         )?)
     })?;

@@ -5,8 +5,8 @@ use actix_web::http::Method;
 use actix_web::{Route, guard, web};
 
 use super::{
-    account, authorize, cacheable, device, discovery, feed, forward_auth, health, introspect, jwks,
-    logout, pages, par, revoke, signin, status_list, token, userinfo,
+    account, admin_api, authorize, cacheable, device, discovery, feed, forward_auth, health,
+    introspect, jwks, logout, pages, par, revoke, signin, status_list, token, userinfo,
 };
 use crate::config::Features;
 use crate::endpoints::{self, Endpoint};
@@ -136,11 +136,27 @@ fn resource(endpoint: Endpoint) -> actix_web::Resource {
         Endpoint::DeviceDecision => r
             .app_data(authorize::form_config())
             .route(web::post().to(device::device_decision_handler)),
+        // Served as a scope by `configure`; this resource is never registered.
+        Endpoint::AdminApi => r,
+        Endpoint::AdminOpenApi => r
+            .route(get_or_head().to(admin_api::openapi::openapi_handler))
+            .default_service(web::to(pages::not_found_handler)),
     }
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig, features: &Features) {
     for endpoint in endpoints::enabled(features) {
-        cfg.service(resource(endpoint));
+        match endpoint {
+            Endpoint::AdminApi => {
+                cfg.service(
+                    web::scope(endpoint.path())
+                        .app_data(RoutePattern(endpoint.path()))
+                        .configure(admin_api::routes),
+                );
+            }
+            _ => {
+                cfg.service(resource(endpoint));
+            }
+        }
     }
 }

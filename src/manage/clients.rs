@@ -9,7 +9,7 @@ use crate::domain::registration::ClientSpec;
 use crate::domain::secret::Secret;
 use crate::store::audit::{self, AuditEvent};
 use crate::store::{DbConnection, StoreError};
-use crate::store::{clients, revoked, users};
+use crate::store::{clients, refresh_tokens, revoked, users};
 
 /// Registers a client. A client that authenticates with a shared secret gets a generated
 /// one, returned here once; only its hash is stored.
@@ -180,5 +180,34 @@ pub fn delete_client(
             now,
         )?;
         Ok(())
+    })
+}
+
+/// Revokes every token the client holds now: its access tokens through the revocation
+/// list and feed (its not-before), its refresh tokens by family. Audited.
+pub fn revoke_client_tokens(
+    conn: &mut DbConnection,
+    actor: &str,
+    id: &str,
+    now: UnixTime,
+) -> Result<usize, ManageError> {
+    conn.transaction(|c| {
+        if clients::find(c, id)?.is_none() {
+            return Err(ManageError::ClientNotFound(id.into()));
+        }
+        revoke_tokens(c, id, now)?;
+        let refresh = refresh_tokens::revoke_client(c, id, now)?;
+        audit::record(
+            c,
+            &AuditEvent {
+                event: "client.tokens_revoked",
+                actor,
+                client_id: Some(id),
+                details: json!({ "refresh_tokens": refresh }),
+                ..Default::default()
+            },
+            now,
+        )?;
+        Ok(refresh)
     })
 }

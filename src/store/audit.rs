@@ -92,6 +92,10 @@ pub struct AuditQuery {
     pub events: Vec<String>,
     pub user_id: Option<String>,
     pub client_id: Option<String>,
+    /// Only entries by this actor.
+    pub actor: Option<String>,
+    /// Only entries older than this one (paging: the last id of the previous page).
+    pub before_id: Option<i64>,
     pub limit: i64,
 }
 
@@ -113,6 +117,12 @@ pub fn list(conn: &mut DbConnection, q: &AuditQuery) -> Result<Vec<AuditEntry>, 
     }
     if let Some(c) = &q.client_id {
         query = query.filter(audit_log::client_id.eq(c.clone()));
+    }
+    if let Some(a) = &q.actor {
+        query = query.filter(audit_log::actor.eq(a.clone()));
+    }
+    if let Some(id) = q.before_id {
+        query = query.filter(audit_log::id.lt(id));
     }
     Ok(query.load(conn)?)
 }

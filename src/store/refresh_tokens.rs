@@ -136,3 +136,23 @@ pub fn delete_expired(conn: &mut DbConnection, now: UnixTime) -> Result<usize, S
     .execute(conn)?;
     Ok(tokens + issued)
 }
+
+/// Revokes every refresh-token family of a client (an operator's "revoke its tokens");
+/// returns the number of tokens revoked.
+pub fn revoke_client(
+    conn: &mut DbConnection,
+    client_id: &str,
+    now: UnixTime,
+) -> Result<usize, StoreError> {
+    let families: Vec<String> = refresh_tokens::table
+        .filter(refresh_tokens::client_id.eq(client_id))
+        .filter(refresh_tokens::revoked_at.is_null())
+        .select(refresh_tokens::family_id)
+        .distinct()
+        .load(conn)?;
+    let mut n = 0;
+    for f in families {
+        n += revoke_family(conn, &f, now)?;
+    }
+    Ok(n)
+}

@@ -217,11 +217,7 @@ pub fn page(
                     .escape('\\')),
         );
     }
-    query
-        .load(conn)?
-        .into_iter()
-        .map(User::try_from)
-        .collect()
+    query.load(conn)?.into_iter().map(User::try_from).collect()
 }
 
 /// Takes the user's row lock for the rest of the transaction (a write that changes

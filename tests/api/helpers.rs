@@ -15,6 +15,7 @@
 //! - `internals`: every library path beyond `startup::Application`, `config`, `clock` and
 //!   `store` that tests use, so that a move in `src/` is a one-line change here
 
+pub mod admin;
 pub mod app;
 pub mod browser;
 pub mod cli;

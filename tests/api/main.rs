@@ -3,6 +3,7 @@
 //! Everything shared lives in `helpers/` (see `helpers.rs`); test files import from there
 //! only, never from one another.
 
+mod admin_api;
 mod authorize_flow;
 mod backchannel_delivery;
 mod backchannel_restart;
