@@ -30,6 +30,25 @@ pub fn matches(if_match: &str, current: &str) -> bool {
         .any(|tag| !tag.starts_with("W/") && tag == current)
 }
 
+/// Whether an `If-Match` field value is well formed: `*`, or a list of entity tags
+/// (`"…"` or `W/"…"`, RFC 9110 §8.8.3). A malformed one is a bad request, not a mismatch.
+pub fn is_well_formed(if_match: &str) -> bool {
+    let value = if_match.trim();
+    if value == "*" {
+        return true;
+    }
+    let tag_ok = |t: &str| {
+        let t = t.strip_prefix("W/").unwrap_or(t);
+        t.len() >= 2
+            && t.starts_with('"')
+            && t.ends_with('"')
+            && t[1..t.len() - 1]
+                .bytes()
+                .all(|b| b == 0x21 || (0x23..=0x7e).contains(&b) || b >= 0x80)
+    };
+    !value.is_empty() && value.split(',').map(str::trim).all(tag_ok)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -52,5 +71,14 @@ mod tests {
         assert!(!matches("\"x\"", &t));
         assert!(!matches(&format!("W/{t}"), &t), "weak tags never match");
         assert!(!matches("", &t));
+    }
+
+    #[test]
+    fn only_a_star_or_a_list_of_quoted_tags_is_a_well_formed_if_match() {
+        assert!(is_well_formed("*"));
+        assert!(is_well_formed("\"a\", W/\"b\""));
+        for bad in ["", " ", "abc", "\"a", "\"a\",", "*, \"a\"", "\"a\"b\""] {
+            assert!(!is_well_formed(bad), "{bad:?}");
+        }
     }
 }

@@ -97,8 +97,10 @@ pub fn if_match(req: &HttpRequest) -> Result<String, ApiError> {
         .ok_or(ApiError::PreconditionRequired)?;
     value
         .to_str()
+        .ok()
+        .filter(|v| etag::is_well_formed(v))
         .map(str::to_string)
-        .map_err(|_| ApiError::BadRequest("If-Match is not a list of entity tags".into()))
+        .ok_or_else(|| ApiError::BadRequest("If-Match is not `*` or a list of entity tags".into()))
 }
 
 /// `200` with the representation and its `ETag`.

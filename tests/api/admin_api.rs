@@ -549,3 +549,51 @@ async fn the_openapi_description_is_served_as_openapi_3_1_with_every_operation()
         "bearer"
     );
 }
+
+#[actix_web::test]
+async fn an_admin_client_cannot_lock_itself_out_but_another_admin_can_act_on_it() {
+    let app = spawn_app().await;
+    let admin = app.admin_api("ci", &both()).await;
+    for (method, path) in [
+        ("DELETE", "/clients/ci"),
+        ("POST", "/clients/ci/secret"),
+        ("POST", "/clients/ci/revoke-tokens"),
+    ] {
+        admin
+            .send(method, path, Some(&json!({})), &[])
+            .await
+            .assert_problem(409);
+    }
+    let mut own = service_client("ci");
+    own["scopes"] = json!([]);
+    admin
+        .send("PUT", "/clients/ci", Some(&own), &[("If-Match", "*")])
+        .await
+        .assert_problem(409);
+    // Still works.
+    assert_eq!(admin.get("/clients/ci").await.status, 200);
+    let other = app.admin_api("ops", &both()).await;
+    assert_eq!(
+        other.post("/clients/ci/secret", &json!({})).await.status,
+        200
+    );
+}
+
+#[actix_web::test]
+async fn a_malformed_if_match_is_a_bad_request_not_a_mismatch() {
+    let app = spawn_app().await;
+    let admin = app.admin_api("ci", &both()).await;
+    let user = admin.post("/users", &json!({"username": "gil"})).await;
+    let path = format!("/users/{}", user.str("id"));
+    for bad in ["", "abc", "\"a"] {
+        admin
+            .send(
+                "PATCH",
+                &path,
+                Some(&json!({"roles": []})),
+                &[("If-Match", bad)],
+            )
+            .await
+            .assert_problem(400);
+    }
+}

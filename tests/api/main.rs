@@ -48,6 +48,7 @@ mod persistence;
 mod private_key_jwt;
 mod refresh;
 mod revocation;
+mod schemathesis;
 mod shutdown;
 mod sso;
 mod status_lists;

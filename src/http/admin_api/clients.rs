@@ -9,7 +9,7 @@ use utoipa::IntoParams;
 use super::problem::{ApiError, Problems};
 use super::views::{ClientInput, ClientPage, ClientSecret, ClientView, ClientWithSecret};
 use super::{BASE, caller, if_match, json, propagate, with_etag};
-use crate::admin::access::Need;
+use crate::admin::access::{Caller, Need};
 use crate::admin::{cursor, etag};
 use crate::manage;
 use crate::state::AppState;
@@ -27,6 +27,18 @@ pub struct ListQuery {
     limit: Option<i64>,
     /// The `next_cursor` of the previous page.
     cursor: Option<String>,
+}
+
+/// A client may not delete itself, replace its secret or revoke its own tokens through
+/// the admin API: it would lock itself (and whatever runs it) out in the middle of its
+/// work. Another admin client, the console or the CLI can.
+fn not_itself(who: &Caller, id: &str, what: &str) -> Result<(), ApiError> {
+    match who {
+        Caller::Client(me) if me == id => Err(ApiError::Conflict(format!(
+            "a client cannot {what} itself through the admin API; use another admin client, the console or the CLI"
+        ))),
+        _ => Ok(()),
+    }
 }
 
 async fn load(state: &AppState, id: String) -> Result<crate::domain::client::Client, ApiError> {
@@ -134,9 +146,11 @@ pub async fn replace_handler(
     id: web::Path<String>,
     body: web::Json<ClientInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let actor = caller(&req, &state, Need::Write).await?.actor();
-    let expected = if_match(&req)?;
+    let who = caller(&req, &state, Need::Write).await?;
     let id = id.into_inner();
+    not_itself(&who, &id, "replace the registration of")?;
+    let actor = who.actor();
+    let expected = if_match(&req)?;
     let input = body.into_inner();
     if input.id.as_ref().is_some_and(|given| *given != id) {
         return Err(ApiError::Invalid("a client's id cannot change".into()));
@@ -184,12 +198,14 @@ pub async fn delete_handler(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let actor = caller(&req, &state, Need::Write).await?.actor();
+    let who = caller(&req, &state, Need::Write).await?;
+    let id = id.into_inner();
+    not_itself(&who, &id, "delete")?;
+    let actor = who.actor();
     let expected = match req.headers().get(header::IF_MATCH) {
         Some(_) => Some(if_match(&req)?),
         None => None,
     };
-    let id = id.into_inner();
     let now = state.now();
     state
         .store
@@ -222,8 +238,10 @@ pub async fn rotate_secret_handler(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let actor = caller(&req, &state, Need::Write).await?.actor();
+    let who = caller(&req, &state, Need::Write).await?;
     let id = id.into_inner();
+    not_itself(&who, &id, "replace the secret of")?;
+    let actor = who.actor();
     let now = state.now();
     let secret = state
         .store
@@ -248,8 +266,10 @@ pub async fn revoke_tokens_handler(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let actor = caller(&req, &state, Need::Write).await?.actor();
+    let who = caller(&req, &state, Need::Write).await?;
     let id = id.into_inner();
+    not_itself(&who, &id, "revoke the tokens of")?;
+    let actor = who.actor();
     let now = state.now();
     state
         .store

@@ -45,6 +45,7 @@ use super::{audit, clients, sessions, signing_keys, users};
         signing_keys::rotate_handler,
         audit::list_handler,
     ),
+    components(schemas(super::problem::Problem)),
     modifiers(&AdminToken),
     tags(
         (name = "clients", description = "OAuth clients"),

@@ -116,7 +116,7 @@ pub struct ClientInput {
     /// A public JWK set, for private_key_jwt.
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
-    pub jwks: Option<Value>,
+    pub jwks: Option<serde_json::Map<String, Value>>,
     #[serde(default)]
     pub jwks_uri: Option<String>,
     #[serde(default)]
@@ -154,7 +154,7 @@ impl ClientInput {
             allowed_audiences: self.allowed_audiences,
             skip_consent: self.skip_consent,
             auth_method: self.token_endpoint_auth_method,
-            jwks: self.jwks.map(|j| j.to_string()),
+            jwks: self.jwks.map(|j| Value::Object(j).to_string()),
             jwks_uri: self.jwks_uri,
             allow_private_destinations: settings.http.allow_private_destinations,
             permissions: self.permissions,

@@ -11,6 +11,7 @@ pub const WRITE: &str = "portcullis:admin:write";
 pub struct AdminApi<'a> {
     pub app: &'a TestApp,
     pub token: String,
+    #[allow(dead_code)]
     pub client_id: String,
 }
 
