@@ -14,8 +14,8 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-pub use database_url::{DatabaseKind, DatabaseUrl};
 pub use admin::{AdminSettings, RegistrationSettings};
+pub use database_url::{DatabaseKind, DatabaseUrl};
 pub use mfa::{MfaPolicy, MfaSettings};
 pub use sender_constraint::{DpopSettings, ParSettings};
 

@@ -5,7 +5,7 @@ mod clients;
 pub mod mfa;
 mod users;
 
-pub use clients::{create_client, delete_client, rotate_client_secret};
+pub use clients::{create_client, delete_client, rotate_client_secret, update_client};
 pub use users::{create_user, delete_user, set_password, set_user_disabled};
 
 use crate::domain::password::PasswordError;

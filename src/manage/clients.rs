@@ -52,6 +52,57 @@ pub fn create_client(
     Ok((client, secret))
 }
 
+/// Replaces what is registrable about client `id` with `spec` (validated exactly as at
+/// creation), keeping its id, `created_at` and — while it still authenticates with a
+/// shared secret — its secret. A client that newly needs a secret gets a generated one,
+/// returned here once; one that no longer uses a secret loses it. For RFC 7592 §2.2 and
+/// the admin API. Access tokens already issued stay valid (revoke them apart).
+pub fn update_client(
+    conn: &mut DbConnection,
+    actor: &str,
+    id: &str,
+    mut spec: ClientSpec,
+    now: UnixTime,
+) -> Result<(Client, Option<Secret<String>>), ManageError> {
+    spec.id = Some(id.to_string());
+    let reg = spec.validate(id.to_string())?;
+    conn.transaction(|c| {
+        let current =
+            clients::find(c, id)?.ok_or_else(|| ManageError::ClientNotFound(id.into()))?;
+        let (hash, secret) = match (
+            reg.token_endpoint_auth_method.uses_secret(),
+            current.secret_hash,
+        ) {
+            (true, Some(hash)) => (Some(hash), None),
+            (true, None) => {
+                let secret = opaque::generate(CLIENT_SECRET_BYTES);
+                (Some(opaque::hash(secret.expose())), Some(secret))
+            }
+            (false, _) => (None, None),
+        };
+        if !clients::update(c, &reg, hash, now)? {
+            return Err(ManageError::ClientNotFound(id.into()));
+        }
+        audit::record(
+            c,
+            &AuditEvent {
+                event: "client.updated",
+                actor,
+                client_id: Some(id),
+                details: json!({
+                    "grant_types": reg.grant_types,
+                    "public": reg.public,
+                    "secret_issued": secret.is_some(),
+                }),
+                ..Default::default()
+            },
+            now,
+        )?;
+        let client = clients::find(c, id)?.ok_or_else(|| ManageError::ClientNotFound(id.into()))?;
+        Ok((client, secret))
+    })
+}
+
 /// Replaces a client's secret at once; the old one stops working immediately.
 /// Access tokens live at most a day (the configuration's upper bound on their lifetime,
 /// plus the largest clock-skew allowance): a client's not-before is kept that long.

@@ -167,16 +167,10 @@ impl TryFrom<ClientRow> for Client {
     }
 }
 
-/// Inserts a newly validated client (its secret hash given apart);
-/// [`StoreError::Duplicate`] if the id is taken.
-pub fn insert(
-    conn: &mut DbConnection,
-    reg: &Client,
-    secret_hash: Option<Vec<u8>>,
-    now: UnixTime,
-) -> Result<(), StoreError> {
+/// The `clients` row of a validated client (timestamps and secret hash given apart).
+fn row_of(reg: &Client, secret_hash: Option<Vec<u8>>, created_at: i64, now: UnixTime) -> ClientRow {
     let grant_types: Vec<String> = reg.grant_types.iter().map(|g| g.to_string()).collect();
-    let row = ClientRow {
+    ClientRow {
         id: reg.id.to_string(),
         name: reg.name.clone(),
         is_public: reg.public,
@@ -191,12 +185,13 @@ pub fn insert(
         skip_consent: reg.skip_consent,
         require_pkce: reg.require_pkce,
         token_endpoint_auth_method: reg.token_endpoint_auth_method.to_string(),
-        created_at: now,
+        created_at,
         updated_at: now,
-    };
-    diesel::insert_into(clients::table)
-        .values(&row)
-        .execute(conn)?;
+    }
+}
+
+/// Writes the rows beside `clients` (keys, policy, permissions) for a client that has none.
+fn insert_children(conn: &mut DbConnection, reg: &Client, now: UnixTime) -> Result<(), StoreError> {
     if reg.jwks.is_some() || reg.jwks_uri.is_some() {
         diesel::insert_into(client_keys::table)
             .values((
@@ -220,7 +215,68 @@ pub fn insert(
             ))
             .execute(conn)?;
     }
+    Ok(())
+}
+
+/// Inserts a newly validated client (its secret hash given apart);
+/// [`StoreError::Duplicate`] if the id is taken.
+pub fn insert(
+    conn: &mut DbConnection,
+    reg: &Client,
+    secret_hash: Option<Vec<u8>>,
+    now: UnixTime,
+) -> Result<(), StoreError> {
+    diesel::insert_into(clients::table)
+        .values(&row_of(reg, secret_hash, now, now))
+        .execute(conn)?;
+    insert_children(conn, reg, now)?;
     bump_version(conn)
+}
+
+/// Replaces everything registrable about an existing client with a newly validated `reg`
+/// of the same id: its row (keeping `created_at`), keys, policy and permissions. The
+/// secret hash is set to `secret_hash`. `false` when no client has this id.
+pub fn update(
+    conn: &mut DbConnection,
+    reg: &Client,
+    secret_hash: Option<Vec<u8>>,
+    now: UnixTime,
+) -> Result<bool, StoreError> {
+    let id = reg.id.as_str();
+    let Some(created_at) = clients::table
+        .find(id)
+        .select(clients::created_at)
+        .first::<i64>(conn)
+        .optional()?
+    else {
+        return Ok(false);
+    };
+    let row = row_of(reg, secret_hash, created_at, now);
+    diesel::update(clients::table.find(id))
+        .set((
+            clients::name.eq(&row.name),
+            clients::is_public.eq(row.is_public),
+            clients::secret_hash.eq(&row.secret_hash),
+            clients::redirect_uris.eq(&row.redirect_uris),
+            clients::post_logout_redirect_uris.eq(&row.post_logout_redirect_uris),
+            clients::backchannel_logout_uri.eq(&row.backchannel_logout_uri),
+            clients::grant_types.eq(&row.grant_types),
+            clients::scopes.eq(&row.scopes),
+            clients::audiences.eq(&row.audiences),
+            clients::default_audience.eq(&row.default_audience),
+            clients::skip_consent.eq(row.skip_consent),
+            clients::require_pkce.eq(row.require_pkce),
+            clients::token_endpoint_auth_method.eq(&row.token_endpoint_auth_method),
+            clients::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    diesel::delete(client_keys::table.find(id)).execute(conn)?;
+    diesel::delete(client_policies::table.find(id)).execute(conn)?;
+    diesel::delete(client_permissions::table.filter(client_permissions::client_id.eq(id)))
+        .execute(conn)?;
+    insert_children(conn, reg, now)?;
+    bump_version(conn)?;
+    Ok(true)
 }
 
 /// Marks the client table changed so every instance reloads its client cache.

@@ -307,6 +307,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     session_clients,
     backchannel_deliveries,
     client_permissions,
+    client_registrations,
 );
 
 diesel::table! {
@@ -429,3 +430,29 @@ diesel::table! {
         redeemed_at -> Nullable<BigInt>,
     }
 }
+
+diesel::table! {
+    /// RFC 7591 §3 initial access tokens, by SHA-256.
+    initial_access_tokens (id) {
+        id -> Text,
+        token_hash -> Binary,
+        created_at -> BigInt,
+        expires_at -> Nullable<BigInt>,
+        max_uses -> Nullable<BigInt>,
+        uses -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Clients that registered themselves (RFC 7591), with their RFC 7592 access token hash.
+    client_registrations (client_id) {
+        client_id -> Text,
+        access_token_hash -> Binary,
+        metadata -> Text,
+        initial_token_id -> Nullable<Text>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::joinable!(client_registrations -> clients (client_id));
