@@ -42,10 +42,12 @@ pub enum Endpoint {
     DeviceAuthorization,
     Device,
     DeviceDecision,
+    Register,
+    RegisterClient,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 36] = [
+    pub const ALL: [Endpoint; 38] = [
         Endpoint::Healthz,
         Endpoint::Readyz,
         Endpoint::Jwks,
@@ -82,6 +84,8 @@ impl Endpoint {
         Endpoint::DeviceAuthorization,
         Endpoint::Device,
         Endpoint::DeviceDecision,
+        Endpoint::Register,
+        Endpoint::RegisterClient,
     ];
 
     pub fn path(self) -> &'static str {
@@ -123,6 +127,9 @@ impl Endpoint {
             Endpoint::DeviceAuthorization => "/device_authorization",
             Endpoint::Device => "/device",
             Endpoint::DeviceDecision => "/device/decision",
+            // RFC 7591 §3; RFC 7592 §1: the client configuration endpoint under it.
+            Endpoint::Register => "/register",
+            Endpoint::RegisterClient => "/register/{client_id}",
         }
     }
 
@@ -138,6 +145,8 @@ impl Endpoint {
             Endpoint::Par => Some("pushed_authorization_request_endpoint"),
             // RFC 8628 §4.
             Endpoint::DeviceAuthorization => Some("device_authorization_endpoint"),
+            // OpenID Connect Discovery §3, RFC 8414 §2.
+            Endpoint::Register => Some("registration_endpoint"),
             Endpoint::Userinfo => Some("userinfo_endpoint"),
             Endpoint::Revoke => Some("revocation_endpoint"),
             Endpoint::Introspect => Some("introspection_endpoint"),
@@ -159,6 +168,7 @@ impl Endpoint {
             Endpoint::DeviceAuthorization | Endpoint::Device | Endpoint::DeviceDecision => {
                 features.device_authorization
             }
+            Endpoint::Register | Endpoint::RegisterClient => features.registration,
             _ => true,
         }
     }
@@ -180,7 +190,11 @@ mod tests {
 
     #[test]
     fn switching_a_feature_off_removes_its_endpoints() {
-        let all: Vec<_> = enabled(&Features::default()).collect();
+        let all: Vec<_> = enabled(&Features {
+            registration: true,
+            ..Features::default()
+        })
+        .collect();
         assert_eq!(all.len(), Endpoint::ALL.len());
         let off = Features {
             revocation_feed: false,
@@ -198,6 +212,8 @@ mod tests {
         assert!(!left.contains(&Endpoint::RevocationStream));
         assert!(!left.contains(&Endpoint::ForwardAuth));
         assert!(!left.contains(&Endpoint::ExtAuthz));
+        assert!(!left.contains(&Endpoint::Register));
+        assert!(!left.contains(&Endpoint::RegisterClient));
         assert!(left.contains(&Endpoint::Token));
     }
 
