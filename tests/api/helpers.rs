@@ -7,6 +7,7 @@
 //! - `flow`: the browser-less authorize → sign in → consent → code → token flow, and the
 //!   app most flow tests share; `browser`: the cookie-keeping user agent it walks with
 //! - `jwt`: verifying what the server signs, independently
+//! - `registration`: the dynamic registration endpoints and initial access tokens
 //! - `revocations`: reading the revocation feed's event stream
 //! - `sessions`: sessions written straight into the database
 //! - `stubs`: the other parties (a relying party's endpoints, a client's key server)
@@ -26,6 +27,7 @@ pub mod gateway;
 pub mod internals;
 pub mod jwt;
 pub mod prometheus;
+pub mod registration;
 pub mod revocations;
 pub mod server;
 pub mod sessions;

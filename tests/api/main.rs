@@ -46,6 +46,7 @@ mod passkeys;
 mod persistence;
 mod private_key_jwt;
 mod refresh;
+mod registration;
 mod revocation;
 mod shutdown;
 mod sso;

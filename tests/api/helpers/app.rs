@@ -91,7 +91,7 @@ pub struct Response {
 }
 
 impl Response {
-    async fn read<S>(mut res: awc::ClientResponse<S>) -> Self
+    pub(crate) async fn read<S>(mut res: awc::ClientResponse<S>) -> Self
     where
         S: futures_core::Stream<Item = Result<web::Bytes, awc::error::PayloadError>> + Unpin,
     {
