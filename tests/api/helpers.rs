@@ -38,7 +38,8 @@ pub mod wait;
 pub mod webdriver;
 
 pub use app::{
-    Response, TestApp, spawn_app, spawn_app_at_own_address, spawn_app_on, spawn_app_with,
+    Response, TestApp, spawn_app, spawn_app_at_own_address, spawn_app_at_own_address_with,
+    spawn_app_on, spawn_app_with,
 };
 pub use browser::{Browser, Page};
 pub use cli::Cli;
