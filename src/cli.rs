@@ -4,7 +4,9 @@
 mod audit;
 mod client;
 pub mod demo;
+mod duration;
 mod keys;
+mod registration_token;
 mod serve;
 mod session;
 mod stdin;

@@ -44,10 +44,12 @@ pub enum Endpoint {
     DeviceDecision,
     AdminApi,
     AdminOpenApi,
+    Register,
+    RegisterClient,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 38] = [
+    pub const ALL: [Endpoint; 40] = [
         Endpoint::Healthz,
         Endpoint::Readyz,
         Endpoint::Jwks,
@@ -86,6 +88,8 @@ impl Endpoint {
         Endpoint::DeviceDecision,
         Endpoint::AdminApi,
         Endpoint::AdminOpenApi,
+        Endpoint::Register,
+        Endpoint::RegisterClient,
     ];
 
     pub fn path(self) -> &'static str {
@@ -130,6 +134,9 @@ impl Endpoint {
             // A scope: the API's own routes are under it (`http::admin_api::routes`).
             Endpoint::AdminApi => "/admin/api/v1",
             Endpoint::AdminOpenApi => "/admin/api/openapi.json",
+            // RFC 7591 §3; RFC 7592 §1: the client configuration endpoint under it.
+            Endpoint::Register => "/register",
+            Endpoint::RegisterClient => "/register/{client_id}",
         }
     }
 
@@ -145,6 +152,8 @@ impl Endpoint {
             Endpoint::Par => Some("pushed_authorization_request_endpoint"),
             // RFC 8628 §4.
             Endpoint::DeviceAuthorization => Some("device_authorization_endpoint"),
+            // OpenID Connect Discovery §3, RFC 8414 §2.
+            Endpoint::Register => Some("registration_endpoint"),
             Endpoint::Userinfo => Some("userinfo_endpoint"),
             Endpoint::Revoke => Some("revocation_endpoint"),
             Endpoint::Introspect => Some("introspection_endpoint"),
@@ -167,6 +176,7 @@ impl Endpoint {
                 features.device_authorization
             }
             Endpoint::AdminApi | Endpoint::AdminOpenApi => features.admin_api,
+            Endpoint::Register | Endpoint::RegisterClient => features.registration,
             _ => true,
         }
     }
@@ -188,7 +198,11 @@ mod tests {
 
     #[test]
     fn switching_a_feature_off_removes_its_endpoints() {
-        let all: Vec<_> = enabled(&Features::default()).collect();
+        let all: Vec<_> = enabled(&Features {
+            registration: true,
+            ..Features::default()
+        })
+        .collect();
         assert_eq!(all.len(), Endpoint::ALL.len());
         let off = Features {
             revocation_feed: false,
@@ -208,6 +222,8 @@ mod tests {
         assert!(!left.contains(&Endpoint::ExtAuthz));
         assert!(!left.contains(&Endpoint::AdminApi));
         assert!(!left.contains(&Endpoint::AdminOpenApi));
+        assert!(!left.contains(&Endpoint::Register));
+        assert!(!left.contains(&Endpoint::RegisterClient));
         assert!(left.contains(&Endpoint::Token));
     }
 

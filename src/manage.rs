@@ -3,11 +3,14 @@
 
 mod clients;
 pub mod mfa;
+pub mod registration;
+mod registration_tokens;
 mod users;
 
 pub use clients::{
     create_client, delete_client, revoke_client_tokens, rotate_client_secret, update_client,
 };
+pub use registration_tokens::{TOKEN_BYTES, create_registration_token, revoke_registration_token};
 pub use users::{
     UserChange, create_user, delete_user, set_password, set_user_disabled, update_user,
 };
@@ -37,6 +40,8 @@ pub enum ManageError {
     ClientNotFound(String),
     #[error("no user named `{0}`")]
     UserNotFound(String),
+    #[error("no registration token with id `{0}`")]
+    RegistrationTokenNotFound(String),
     #[error("client `{0}` authenticates without a shared secret; there is none to rotate")]
     NoSecret(String),
     /// The caller based its change on a version that is no longer current (a lost write

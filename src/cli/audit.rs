@@ -50,20 +50,9 @@ pub fn parse_since(text: &str, now: UnixTime) -> Result<UnixTime, String> {
     {
         return Ok(t.unix_timestamp());
     }
-    let split = text.len().saturating_sub(1);
-    let (number, unit) = text.split_at(split);
-    let unit_secs = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3_600,
-        "d" => 86_400,
-        _ => return Err(bad_since(text)),
-    };
-    let n: i64 = number.parse().map_err(|_| bad_since(text))?;
-    if n < 0 {
-        return Err(bad_since(text));
-    }
-    Ok(now - n.saturating_mul(unit_secs))
+    super::duration::parse_secs(text)
+        .map(|secs| now - secs)
+        .ok_or_else(|| bad_since(text))
 }
 
 fn bad_since(text: &str) -> String {

@@ -42,6 +42,9 @@ pub enum ClientCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Initial access tokens for dynamic client registration (RFC 7591)
+    #[command(subcommand)]
+    RegistrationToken(super::registration_token::RegistrationTokenCommand),
 }
 
 #[derive(Debug, Args)]
@@ -194,6 +197,7 @@ pub fn run(cmd: ClientCommand, settings: &Settings) -> anyhow::Result<()> {
                 }
             }
         }
+        ClientCommand::RegistrationToken(cmd) => super::registration_token::run(cmd, settings)?,
         ClientCommand::List { json } => {
             let list = with_conn(settings, |c| Ok(clients::list(c)?))?;
             if json {

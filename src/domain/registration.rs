@@ -16,6 +16,8 @@ use super::uri;
 use crate::mfa::level::Level;
 
 mod error;
+pub mod metadata;
+pub mod metadata_error;
 
 pub use error::ClientError;
 

@@ -6,7 +6,7 @@ use actix_web::{Route, guard, web};
 
 use super::{
     account, admin_api, authorize, cacheable, device, discovery, feed, forward_auth, health,
-    introspect, jwks, logout, pages, par, revoke, signin, status_list, token, userinfo,
+    introspect, jwks, logout, pages, par, register, revoke, signin, status_list, token, userinfo,
 };
 use crate::config::Features;
 use crate::endpoints::{self, Endpoint};
@@ -141,6 +141,14 @@ fn resource(endpoint: Endpoint) -> actix_web::Resource {
         Endpoint::AdminOpenApi => r
             .route(get_or_head().to(admin_api::openapi::openapi_handler))
             .default_service(web::to(pages::not_found_handler)),
+        Endpoint::Register => r
+            .route(web::post().to(register::register_handler))
+            .default_service(web::to(register::register_method_not_allowed_handler)),
+        Endpoint::RegisterClient => r
+            .route(web::get().to(register::read_handler))
+            .route(web::put().to(register::update_handler))
+            .route(web::delete().to(register::delete_handler))
+            .default_service(web::to(register::client_method_not_allowed_handler)),
     }
 }
 

@@ -7,6 +7,7 @@
 //! - `flow`: the browser-less authorize → sign in → consent → code → token flow, and the
 //!   app most flow tests share; `browser`: the cookie-keeping user agent it walks with
 //! - `jwt`: verifying what the server signs, independently
+//! - `registration`: the dynamic registration endpoints and initial access tokens
 //! - `revocations`: reading the revocation feed's event stream
 //! - `sessions`: sessions written straight into the database
 //! - `stubs`: the other parties (a relying party's endpoints, a client's key server)
@@ -27,6 +28,7 @@ pub mod gateway;
 pub mod internals;
 pub mod jwt;
 pub mod prometheus;
+pub mod registration;
 pub mod revocations;
 pub mod server;
 pub mod sessions;
@@ -37,7 +39,8 @@ pub mod wait;
 pub mod webdriver;
 
 pub use app::{
-    Response, TestApp, spawn_app, spawn_app_at_own_address, spawn_app_on, spawn_app_with,
+    Response, TestApp, spawn_app, spawn_app_at_own_address, spawn_app_at_own_address_with,
+    spawn_app_on, spawn_app_with,
 };
 pub use browser::{Browser, Page};
 pub use cli::Cli;

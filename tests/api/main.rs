@@ -47,6 +47,7 @@ mod passkeys;
 mod persistence;
 mod private_key_jwt;
 mod refresh;
+mod registration;
 mod revocation;
 mod schemathesis;
 mod shutdown;

@@ -79,9 +79,9 @@ impl From<ManageError> for ApiError {
             | ManageError::DuplicateUser(_)
             | ManageError::SubjectTaken(_)
             | ManageError::NoSecret(_) => ApiError::Conflict(e.to_string()),
-            ManageError::ClientNotFound(_) | ManageError::UserNotFound(_) => {
-                ApiError::NotFound(e.to_string())
-            }
+            ManageError::ClientNotFound(_)
+            | ManageError::UserNotFound(_)
+            | ManageError::RegistrationTokenNotFound(_) => ApiError::NotFound(e.to_string()),
             ManageError::PreconditionFailed => ApiError::PreconditionFailed,
             ManageError::Store(s) => s.into(),
         }

@@ -45,11 +45,21 @@ pub async fn spawn_app_on(db: TestDb) -> TestApp {
 /// names resolves: for guards, client libraries and browsers that follow its URLs. `host`
 /// is `127.0.0.1`, or `localhost` where a domain is needed (WebAuthn).
 pub async fn spawn_app_at_own_address(host: &str, clock: Arc<dyn Clock>) -> TestApp {
+    spawn_app_at_own_address_with(host, clock, |_| {}).await
+}
+
+/// [`spawn_app_at_own_address`] with settings adjusted (features…).
+pub async fn spawn_app_at_own_address_with(
+    host: &str,
+    clock: Arc<dyn Clock>,
+    adjust: impl FnOnce(&mut Settings),
+) -> TestApp {
     let db = TestDb::sqlite();
     let mut settings = db.settings();
     let port = super::stubs::free_port();
     settings.bind = ([127, 0, 0, 1], port).into();
     settings.issuer = format!("http://{host}:{port}");
+    adjust(&mut settings);
     spawn_app_with(db, settings, clock).await
 }
 
