@@ -44,12 +44,13 @@ pub enum Endpoint {
     DeviceDecision,
     AdminApi,
     AdminOpenApi,
+    AdminConsole,
     Register,
     RegisterClient,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 40] = [
+    pub const ALL: [Endpoint; 41] = [
         Endpoint::Healthz,
         Endpoint::Readyz,
         Endpoint::Jwks,
@@ -88,6 +89,7 @@ impl Endpoint {
         Endpoint::DeviceDecision,
         Endpoint::AdminApi,
         Endpoint::AdminOpenApi,
+        Endpoint::AdminConsole,
         Endpoint::Register,
         Endpoint::RegisterClient,
     ];
@@ -134,6 +136,8 @@ impl Endpoint {
             // A scope: the API's own routes are under it (`http::admin_api::routes`).
             Endpoint::AdminApi => "/admin/api/v1",
             Endpoint::AdminOpenApi => "/admin/api/openapi.json",
+            // A scope too (`http::admin_console::routes`), after the API's.
+            Endpoint::AdminConsole => "/admin",
             // RFC 7591 §3; RFC 7592 §1: the client configuration endpoint under it.
             Endpoint::Register => "/register",
             Endpoint::RegisterClient => "/register/{client_id}",
@@ -176,6 +180,7 @@ impl Endpoint {
                 features.device_authorization
             }
             Endpoint::AdminApi | Endpoint::AdminOpenApi => features.admin_api,
+            Endpoint::AdminConsole => features.admin_console,
             Endpoint::Register | Endpoint::RegisterClient => features.registration,
             _ => true,
         }
@@ -222,6 +227,7 @@ mod tests {
         assert!(!left.contains(&Endpoint::ExtAuthz));
         assert!(!left.contains(&Endpoint::AdminApi));
         assert!(!left.contains(&Endpoint::AdminOpenApi));
+        assert!(!left.contains(&Endpoint::AdminConsole));
         assert!(!left.contains(&Endpoint::Register));
         assert!(!left.contains(&Endpoint::RegisterClient));
         assert!(left.contains(&Endpoint::Token));

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod admin_api;
+pub mod admin_console;
 pub mod authorize;
 pub mod body;
 pub mod cacheable;

@@ -127,6 +127,51 @@ fn check_destination(
 }
 
 impl ClientSpec {
+    /// The registration of an existing client, as a spec to edit and validate again
+    /// (the console's edit form changes some fields and keeps the rest).
+    pub fn of(
+        client: &Client,
+        algorithms: &[SigningAlg],
+        allow_private_destinations: bool,
+    ) -> Self {
+        let strings = |v: &[Audience]| v.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+        let default_audience = client.default_audience.as_ref().map(|a| a.to_string());
+        ClientSpec {
+            id: Some(client.id.to_string()),
+            name: client.name.clone(),
+            public: client.public,
+            grant_types: client.grant_types.iter().map(|g| g.to_string()).collect(),
+            redirect_uris: client.redirect_uris.iter().map(|u| u.to_string()).collect(),
+            post_logout_redirect_uris: client
+                .post_logout_redirect_uris
+                .iter()
+                .map(|u| u.to_string())
+                .collect(),
+            backchannel_logout_uri: client.backchannel_logout_uri.clone(),
+            scopes: client.scopes.iter().map(str::to_string).collect(),
+            allowed_audiences: strings(&client.audiences)
+                .into_iter()
+                .filter(|a| Some(a) != default_audience.as_ref())
+                .collect(),
+            audience: default_audience,
+            skip_consent: client.skip_consent,
+            auth_method: Some(client.token_endpoint_auth_method.to_string()),
+            jwks: client.jwks.clone(),
+            jwks_uri: client.jwks_uri.clone(),
+            allow_private_destinations,
+            permissions: client.permissions.clone(),
+            access_token_alg: client.access_token_alg.map(|a| a.to_string()),
+            id_token_alg: client.id_token_alg.map(|a| a.to_string()),
+            require_dpop: client.require_dpop,
+            require_par: client.require_par,
+            profile: client.profile.map(|p| p.to_string()),
+            require_acr: client.require_acr.map(|l| l.as_acr().to_string()),
+            exchange_audiences: strings(&client.exchange_audiences),
+            exchange_impersonate: client.exchange_impersonate,
+            algorithms: algorithms.to_vec(),
+        }
+    }
+
     /// Validates the request; `generated_id` is used when no id was given. The result is
     /// the client as it will be stored, without what the store assigns (secret hash,
     /// timestamps).

@@ -5,8 +5,9 @@ use actix_web::http::Method;
 use actix_web::{Route, guard, web};
 
 use super::{
-    account, admin_api, authorize, cacheable, device, discovery, feed, forward_auth, health,
-    introspect, jwks, logout, pages, par, register, revoke, signin, status_list, token, userinfo,
+    account, admin_api, admin_console, authorize, cacheable, device, discovery, feed, forward_auth,
+    health, introspect, jwks, logout, pages, par, register, revoke, signin, status_list, token,
+    userinfo,
 };
 use crate::config::Features;
 use crate::endpoints::{self, Endpoint};
@@ -136,8 +137,8 @@ fn resource(endpoint: Endpoint) -> actix_web::Resource {
         Endpoint::DeviceDecision => r
             .app_data(authorize::form_config())
             .route(web::post().to(device::device_decision_handler)),
-        // Served as a scope by `configure`; this resource is never registered.
-        Endpoint::AdminApi => r,
+        // Served as scopes by `configure`; these resources are never registered.
+        Endpoint::AdminApi | Endpoint::AdminConsole => r,
         Endpoint::AdminOpenApi => r
             .route(get_or_head().to(admin_api::openapi::openapi_handler))
             .default_service(web::to(pages::not_found_handler)),
@@ -160,6 +161,14 @@ pub fn configure(cfg: &mut web::ServiceConfig, features: &Features) {
                     web::scope(endpoint.path())
                         .app_data(RoutePattern(endpoint.path()))
                         .configure(admin_api::routes),
+                );
+            }
+            Endpoint::AdminConsole => {
+                cfg.service(
+                    web::scope(endpoint.path())
+                        .app_data(RoutePattern(endpoint.path()))
+                        .app_data(web::PayloadConfig::new(64 * 1024))
+                        .configure(admin_console::routes),
                 );
             }
             _ => {

@@ -4,6 +4,7 @@
 //! only, never from one another.
 
 mod admin_api;
+mod admin_console;
 mod authorize_flow;
 mod backchannel_delivery;
 mod backchannel_restart;

@@ -171,3 +171,18 @@ fn bad_registrations_are_refused() {
         assert!(e.contains(expected), "{e}");
     }
 }
+
+#[test]
+fn a_client_s_own_spec_validates_back_to_the_same_client() {
+    let mut s = spec();
+    s.audience = Some("https://api.example".into());
+    s.allowed_audiences = vec!["https://other.example".into()];
+    let client = s.validate("g".into()).unwrap();
+    let again = ClientSpec::of(&client, &[SigningAlg::Rs256], false)
+        .validate("unused".into())
+        .unwrap();
+    assert_eq!(
+        serde_json::to_value(&again).unwrap(),
+        serde_json::to_value(&client).unwrap()
+    );
+}

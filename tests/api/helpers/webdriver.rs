@@ -148,6 +148,16 @@ impl Driver {
         .await
     }
 
+    /// The rendered text of the element matching `css`.
+    pub async fn text(&self, css: &str) -> String {
+        let el = self.find(css).await;
+        self.call("GET", &self.path(&format!("/element/{el}/text")), None)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
     pub async fn type_into(&self, css: &str, text: &str) {
         let el = self.find(css).await;
         self.call(

@@ -1,0 +1,181 @@
+//! The admin console at `/admin`: server-rendered pages for people whose roles include
+//! `admin`, signed in through Portcullis itself (with their second factor when enrolled;
+//! `acr` ≥ 2 from everyone when `admin.require_mfa`). Clients, users and their sessions,
+//! signing keys, the audit log — every change through the same operator actions as the
+//! CLI and the admin API (`manage`), CSRF-protected, audited as `user:<id>`.
+//!
+//! Same look as the sign-in pages, no script, usable at 320 px (DESIGN.md decision 19).
+
+mod audit;
+mod clients;
+mod form;
+mod keys;
+mod users;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::error::{AppError, no_store_page as no_store};
+use super::{cookies, pages};
+use crate::admin::access::ADMIN_ROLE;
+use crate::mfa::level::Level;
+use crate::session::sso::{self, Signed};
+use crate::state::AppState;
+
+pub use form::Fields;
+
+/// Where the console lives.
+pub const BASE: &str = "/admin";
+
+/// A signed-in admin, allowed in.
+pub struct Admin {
+    pub signed: Signed,
+}
+
+impl Admin {
+    /// The audit log's actor.
+    pub fn actor(&self) -> String {
+        format!("user:{}", self.signed.user.id)
+    }
+}
+
+fn see_other(location: &str) -> HttpResponse {
+    no_store(
+        HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, location))
+            .finish(),
+    )
+}
+
+/// The signed-in admin behind the request, or the answer to send instead: the sign-in
+/// page (coming back here), or 403 for someone without the role or without the second
+/// factor the settings ask for.
+pub async fn admin(
+    req: &HttpRequest,
+    state: &AppState,
+) -> Result<Result<Admin, HttpResponse>, AppError> {
+    let signed = sso::current(&state.store, cookies::session_value(req), state.now()).await?;
+    let Some(signed) = signed else {
+        let back = match req.query_string() {
+            "" => format!("{}{}", state.issuer(), req.path()),
+            q => format!("{}{}?{q}", state.issuer(), req.path()),
+        };
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        q.append_pair("rd", &back);
+        return Ok(Err(see_other(&format!("/signin?{}", q.finish()))));
+    };
+    if !signed.user.roles.iter().any(|r| r == ADMIN_ROLE) {
+        return Ok(Err(no_store(pages::error_page(
+            StatusCode::FORBIDDEN,
+            "Not an administrator",
+            "The admin console is for people with the admin role. Ask an administrator if you need it.",
+        ))));
+    }
+    if state.settings.admin.require_mfa
+        && Level::of_stored(signed.session.acr.as_deref()) < Level::TWO_FACTORS
+    {
+        return Ok(Err(no_store(pages::error_page(
+            StatusCode::FORBIDDEN,
+            "A second factor is required",
+            "The admin console needs a sign-in with a second factor. Set one up on your account page (/account), then sign in again (/signin?prompt=login).",
+        ))));
+    }
+    Ok(Ok(Admin { signed }))
+}
+
+/// A form post's admin, once its CSRF token holds.
+pub async fn form_admin(
+    req: &HttpRequest,
+    state: &AppState,
+    fields: &Fields,
+) -> Result<Result<Admin, HttpResponse>, AppError> {
+    if state
+        .csrf
+        .check(req, fields.get("csrf"), state.issuer())
+        .is_err()
+    {
+        return Ok(Err(super::authorize::cross_site()));
+    }
+    admin(req, state).await
+}
+
+/// A page, with the CSRF cookie its forms need set when it is new.
+pub fn page(
+    req: &HttpRequest,
+    state: &AppState,
+    render: impl FnOnce(&str) -> HttpResponse,
+) -> HttpResponse {
+    let (csrf, cookie) = state.csrf.token(req, state.issuer());
+    let mut res = render(&csrf);
+    if let Some(c) = cookie {
+        let _ = res.add_cookie(&c);
+    }
+    no_store(res)
+}
+
+/// Back to a page with a one-line notice (Post/Redirect/Get).
+pub fn back_to(path: &str, notice: &str) -> HttpResponse {
+    let mut q = url::form_urlencoded::Serializer::new(String::new());
+    q.append_pair("notice", notice);
+    let sep = if path.contains('?') { '&' } else { '?' };
+    see_other(&format!("{path}{sep}{}", q.finish()))
+}
+
+/// The notice a redirect carried.
+pub fn notice(req: &HttpRequest) -> Option<String> {
+    url::form_urlencoded::parse(req.query_string().as_bytes())
+        .find(|(k, _)| k == "notice")
+        .map(|(_, v)| v.chars().filter(|c| !c.is_control()).take(300).collect())
+}
+
+async fn home_handler(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    Ok(match admin(&req, &state).await? {
+        Ok(_) => see_other(&format!("{BASE}/clients")),
+        Err(res) => res,
+    })
+}
+
+/// The console's routes, under [`BASE`].
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("", web::get().to(home_handler))
+        .route("/", web::get().to(home_handler))
+        .route("/clients", web::get().to(clients::list_handler))
+        .route("/clients", web::post().to(clients::create_handler))
+        .route("/clients/{id}", web::get().to(clients::show_handler))
+        .route("/clients/{id}", web::post().to(clients::edit_handler))
+        .route(
+            "/clients/{id}/secret",
+            web::post().to(clients::rotate_handler),
+        )
+        .route(
+            "/clients/{id}/delete",
+            web::post().to(clients::delete_handler),
+        )
+        .route("/users", web::get().to(users::list_handler))
+        .route("/users", web::post().to(users::create_handler))
+        .route("/users/{id}", web::get().to(users::show_handler))
+        .route("/users/{id}", web::post().to(users::edit_handler))
+        .route(
+            "/users/{id}/disable",
+            web::post().to(users::disable_handler),
+        )
+        .route("/users/{id}/enable", web::post().to(users::enable_handler))
+        .route(
+            "/users/{id}/password",
+            web::post().to(users::password_handler),
+        )
+        .route("/users/{id}/mfa", web::post().to(users::reset_mfa_handler))
+        .route("/users/{id}/delete", web::post().to(users::delete_handler))
+        .route(
+            "/users/{id}/sessions",
+            web::post().to(users::end_sessions_handler),
+        )
+        .route("/keys", web::get().to(keys::list_handler))
+        .route("/keys", web::post().to(keys::rotate_handler))
+        .route("/audit", web::get().to(audit::list_handler))
+        .default_service(web::to(pages::not_found_handler));
+}
