@@ -73,6 +73,8 @@ pub struct AdminAccess {
     pub caller: Caller,
     /// The DPoP key the token is bound to, if it is (the caller checks the proof).
     pub jkt: Option<String>,
+    /// How its person signed in (`acr`), for `admin.require_mfa`.
+    pub acr: Option<String>,
 }
 
 /// Why a token may not call the admin API, as RFC 6750 §3.1 names it.
@@ -127,6 +129,7 @@ pub fn authorize(
     Ok(AdminAccess {
         caller,
         jkt: claims.jkt().map(str::to_string),
+        acr: claims.str("acr").map(str::to_string),
     })
 }
 

@@ -74,6 +74,15 @@ pub async fn caller(req: &HttpRequest, state: &AppState, need: Need) -> Result<C
         ));
     }
     if let Caller::User(id) = &granted.caller {
+        // The console's bar applies to people at the API too.
+        if state.settings.admin.require_mfa
+            && crate::mfa::level::Level::of_stored(granted.acr.as_deref())
+                < crate::mfa::level::Level::TWO_FACTORS
+        {
+            return Err(ApiError::Forbidden(
+                "admin.require_mfa: a person's token must come from a sign-in with a second factor (acr 2 or more)".into(),
+            ));
+        }
         let id = id.clone();
         let user = state
             .store

@@ -114,6 +114,11 @@ pub fn page(
     no_store(res)
 }
 
+/// A time for people (RFC 3339, UTC), for the templates.
+pub fn time(t: &i64) -> String {
+    crate::clock::rfc3339(*t)
+}
+
 /// Back to a page with a one-line notice (Post/Redirect/Get).
 pub fn back_to(path: &str, notice: &str) -> HttpResponse {
     let mut q = url::form_urlencoded::Serializer::new(String::new());

@@ -475,56 +475,60 @@ async fn sessions_are_listed_and_ended_one_or_all_on_both_backends() {
 
 #[actix_web::test]
 async fn signing_keys_are_listed_and_rotated_without_a_private_part() {
-    let app = spawn_app().await;
-    let admin = app.admin_api("ci", &both()).await;
-    let keys = admin.get("/keys").await;
-    assert_eq!(keys.status, 200);
-    let before = keys.body.as_array().unwrap().len();
-    assert!(keys.text().contains("\"active\""));
-    assert!(!keys.text().contains("private"));
-    let rotated = admin
-        .post("/keys/rotate", &json!({"alg": "RS256", "now": true}))
-        .await;
-    assert_eq!(rotated.status, 200, "{}", rotated.text());
-    assert_eq!(rotated.body[0]["outcome"], "created");
-    let kid = rotated.body[0]["kid"].as_str().unwrap().to_string();
-    let after = admin.get("/keys").await;
-    assert_eq!(after.body.as_array().unwrap().len(), before + 1);
-    // This instance signs with it at once.
-    let jwks = app.jwks().await;
-    assert!(jwks.text().contains(&kid));
-    admin
-        .post("/keys/rotate", &json!({"alg": "HS256"}))
-        .await
-        .assert_problem(422);
-    admin
-        .post("/keys/rotate", &json!({"revoke_previous": true}))
-        .await
-        .assert_problem(422);
+    on_both_backends("admin keys", |app| async move {
+        let admin = app.admin_api("ci", &both()).await;
+        let keys = admin.get("/keys").await;
+        assert_eq!(keys.status, 200);
+        let before = keys.body.as_array().unwrap().len();
+        assert!(keys.text().contains("\"active\""));
+        assert!(!keys.text().contains("private"));
+        let rotated = admin
+            .post("/keys/rotate", &json!({"alg": "RS256", "now": true}))
+            .await;
+        assert_eq!(rotated.status, 200, "{}", rotated.text());
+        assert_eq!(rotated.body[0]["outcome"], "created");
+        let kid = rotated.body[0]["kid"].as_str().unwrap().to_string();
+        let after = admin.get("/keys").await;
+        assert_eq!(after.body.as_array().unwrap().len(), before + 1);
+        // This instance signs with it at once.
+        let jwks = app.jwks().await;
+        assert!(jwks.text().contains(&kid));
+        admin
+            .post("/keys/rotate", &json!({"alg": "HS256"}))
+            .await
+            .assert_problem(422);
+        admin
+            .post("/keys/rotate", &json!({"revoke_previous": true}))
+            .await
+            .assert_problem(422);
+    })
+    .await;
 }
 
 #[actix_web::test]
 async fn the_audit_log_pages_newest_first_with_the_cli_s_filters() {
-    let app = spawn_app().await;
-    let admin = app.admin_api("ci", &both()).await;
-    for i in 0..5 {
-        admin
-            .post("/users", &json!({"username": format!("p{i}")}))
+    on_both_backends("admin audit", |app| async move {
+        let admin = app.admin_api("ci", &both()).await;
+        for i in 0..5 {
+            admin
+                .post("/users", &json!({"username": format!("p{i}")}))
+                .await;
+        }
+        let first = admin.get("/audit?event=user.created&limit=3").await;
+        let items = first.body["items"].as_array().unwrap();
+        assert_eq!(items.len(), 3);
+        assert!(
+            items[0]["id"].as_i64() > items[1]["id"].as_i64(),
+            "newest first"
+        );
+        let next = first.body["next_cursor"].as_str().unwrap();
+        let second = admin
+            .get(&format!("/audit?event=user.created&limit=3&cursor={next}"))
             .await;
-    }
-    let first = admin.get("/audit?event=user.created&limit=3").await;
-    let items = first.body["items"].as_array().unwrap();
-    assert_eq!(items.len(), 3);
-    assert!(
-        items[0]["id"].as_i64() > items[1]["id"].as_i64(),
-        "newest first"
-    );
-    let next = first.body["next_cursor"].as_str().unwrap();
-    let second = admin
-        .get(&format!("/audit?event=user.created&limit=3&cursor={next}"))
-        .await;
-    assert_eq!(second.body["items"].as_array().unwrap().len(), 2);
-    assert!(second.body["next_cursor"].is_null());
+        assert_eq!(second.body["items"].as_array().unwrap().len(), 2);
+        assert!(second.body["next_cursor"].is_null());
+    })
+    .await;
 }
 
 #[actix_web::test]
@@ -596,4 +600,57 @@ async fn a_malformed_if_match_is_a_bad_request_not_a_mismatch() {
             .await
             .assert_problem(400);
     }
+}
+
+#[actix_web::test]
+async fn a_person_s_token_counts_only_while_they_hold_the_admin_role() {
+    use crate::helpers::flow::{pkce_request, sign_in_public};
+    let app = spawn_app().await;
+    const CB: &str = "http://127.0.0.1:9/admin-cb";
+    app.client("admin-cli")
+        .public()
+        .grant("authorization_code")
+        .redirect_uri(CB)
+        .scope(&format!("openid {READ} {WRITE}"))
+        .audience(&app.admin_audience())
+        .skip_consent()
+        .create()
+        .await;
+    let alice = app.user("alice").role("admin").create();
+    let mut b = app.browser();
+    let url = pkce_request("admin-cli", CB, &format!("openid {READ} {WRITE}"));
+    let tokens = sign_in_public(&mut b, &app, &url, "admin-cli", CB).await;
+    let person = AdminApi {
+        app: &app,
+        token: tokens.access.clone(),
+        client_id: "admin-cli".into(),
+    };
+    let created = person.post("/users", &json!({"username": "newbie"})).await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    let audit = person
+        .get(&format!(
+            "/audit?actor=user:{}&event=user.created",
+            alice.id
+        ))
+        .await;
+    assert_eq!(
+        audit.body["items"].as_array().unwrap().len(),
+        1,
+        "{}",
+        audit.body
+    );
+
+    // An operator takes the role away: the same token no longer works.
+    let ops = app.admin_api("ops", &both()).await;
+    let path = format!("/users/{}", alice.id);
+    let res = ops
+        .send(
+            "PATCH",
+            &path,
+            Some(&json!({"roles": []})),
+            &[("If-Match", "*")],
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    person.get("/users").await.assert_problem(403);
 }

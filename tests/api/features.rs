@@ -194,3 +194,44 @@ async fn with_device_authorization_off_its_endpoints_are_404_and_the_grant_is_un
     let doc = discovery(&app).await;
     assert!(doc.get("device_authorization_endpoint").is_none());
 }
+
+#[actix_web::test]
+async fn with_the_admin_api_and_console_off_their_paths_are_404_and_the_rest_stays() {
+    let app = app_with(Features {
+        admin_api: false,
+        admin_console: false,
+        ..Features::default()
+    })
+    .await;
+    assert_eq!(app.status_of("/admin/api/v1/clients").await, 404);
+    assert_eq!(app.status_of("/admin/api/openapi.json").await, 404);
+    assert_eq!(app.status_of("/admin").await, 404);
+    assert_eq!(app.status_of("/admin/clients").await, 404);
+    assert_eq!(
+        app.status_of("/.well-known/openid-configuration").await,
+        200
+    );
+
+    // Each switch is its own: the console without the API, and the API without the console.
+    let console_only = app_with(Features {
+        admin_api: false,
+        ..Features::default()
+    })
+    .await;
+    assert_eq!(console_only.status_of("/admin/api/openapi.json").await, 404);
+    assert_eq!(
+        console_only
+            .send_with("GET", "/admin/clients", &[])
+            .await
+            .status,
+        303,
+        "sign in first"
+    );
+    let api_only = app_with(Features {
+        admin_console: false,
+        ..Features::default()
+    })
+    .await;
+    assert_eq!(api_only.status_of("/admin/api/openapi.json").await, 200);
+    assert_eq!(api_only.status_of("/admin/clients").await, 404);
+}

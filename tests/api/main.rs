@@ -5,6 +5,7 @@
 
 mod admin_api;
 mod admin_console;
+mod admin_console_forms;
 mod authorize_flow;
 mod backchannel_delivery;
 mod backchannel_restart;
