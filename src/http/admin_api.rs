@@ -20,7 +20,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::admin::access::{self, ADMIN_ROLE, Caller, Need, Refusal};
-use crate::admin::etag;
+use crate::admin::{cursor, etag};
 use crate::dpop::binding::Scheme;
 use crate::state::AppState;
 pub use problem::ApiError;
@@ -128,6 +128,20 @@ pub fn json<T: serde::Serialize>(view: &T) -> HttpResponse {
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res
+}
+
+/// A list request's page size and the key it continues after (`admin::cursor`).
+pub fn paging(
+    kind: &str,
+    limit: Option<i64>,
+    cursor: Option<&str>,
+) -> Result<(i64, Option<String>), ApiError> {
+    let limit = cursor::limit(limit).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let after = cursor
+        .map(|c| cursor::key(kind, c))
+        .transpose()
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    Ok((limit, after))
 }
 
 /// After a change that ends sessions or revokes tokens: this instance applies the

@@ -127,6 +127,31 @@ pub fn back_to(path: &str, notice: &str) -> HttpResponse {
     see_other(&format!("{path}{sep}{}", q.finish()))
 }
 
+/// A query parameter of the request, or empty.
+pub fn query_value(req: &HttpRequest, name: &str) -> String {
+    url::form_urlencoded::parse(req.query_string().as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.trim().to_string())
+        .unwrap_or_default()
+}
+
+/// A refusal by the rules is shown on the form; a database failure is an error page.
+pub fn refusal(e: crate::manage::ManageError) -> Result<String, AppError> {
+    match e {
+        crate::manage::ManageError::Store(s) => Err(s.into()),
+        other => Ok(other.to_string()),
+    }
+}
+
+/// A form page answers 422 when it shows a refusal.
+pub fn form_status(error: &Option<String>) -> StatusCode {
+    if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    }
+}
+
 /// The notice a redirect carried.
 pub fn notice(req: &HttpRequest) -> Option<String> {
     url::form_urlencoded::parse(req.query_string().as_bytes())

@@ -6,7 +6,7 @@ use utoipa::IntoParams;
 
 use super::problem::{ApiError, Problems};
 use super::views::{AuditPage, AuditView};
-use super::{caller, json};
+use super::{caller, json, paging};
 use crate::admin::access::Need;
 use crate::admin::cursor;
 use crate::state::AppState;
@@ -45,15 +45,11 @@ pub async fn list_handler(
 ) -> Result<HttpResponse, ApiError> {
     caller(&req, &state, Need::Read).await?;
     let query = query.into_inner();
-    let limit = cursor::limit(query.limit).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let before = query
-        .cursor
-        .as_deref()
-        .map(|c| {
-            cursor::key(KIND, c)
-                .ok()
-                .and_then(|k| k.parse::<i64>().ok())
-                .ok_or_else(|| ApiError::BadRequest(cursor::BadCursor.to_string()))
+    let (limit, after) = paging(KIND, query.limit, query.cursor.as_deref())?;
+    let before = after
+        .map(|k| {
+            k.parse::<i64>()
+                .map_err(|_| ApiError::BadRequest(cursor::BadCursor.to_string()))
         })
         .transpose()?;
     let q = AuditQuery {

@@ -8,7 +8,7 @@ use utoipa::IntoParams;
 
 use super::problem::{ApiError, Problems};
 use super::views::{ClientInput, ClientPage, ClientSecret, ClientView, ClientWithSecret};
-use super::{BASE, caller, if_match, json, propagate, with_etag};
+use super::{BASE, caller, if_match, json, paging, propagate, with_etag};
 use crate::admin::access::{Caller, Need};
 use crate::admin::{cursor, etag};
 use crate::manage;
@@ -61,13 +61,7 @@ pub async fn list_handler(
 ) -> Result<HttpResponse, ApiError> {
     caller(&req, &state, Need::Read).await?;
     let query = query.into_inner();
-    let limit = cursor::limit(query.limit).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let after = query
-        .cursor
-        .as_deref()
-        .map(|c| cursor::key(KIND, c))
-        .transpose()
-        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let (limit, after) = paging(KIND, query.limit, query.cursor.as_deref())?;
     let list = state
         .store
         .run(move |c| {

@@ -8,7 +8,7 @@ use utoipa::IntoParams;
 
 use super::problem::{ApiError, Problems};
 use super::views::{MfaReset, PasswordInput, UserInput, UserPage, UserPatch, UserView};
-use super::{BASE, caller, if_match, json, propagate, with_etag};
+use super::{BASE, caller, if_match, json, paging, propagate, with_etag};
 use crate::admin::access::Need;
 use crate::admin::{cursor, etag};
 use crate::domain::opaque;
@@ -52,13 +52,7 @@ pub async fn list_handler(
 ) -> Result<HttpResponse, ApiError> {
     caller(&req, &state, Need::Read).await?;
     let query = query.into_inner();
-    let limit = cursor::limit(query.limit).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let after = query
-        .cursor
-        .as_deref()
-        .map(|c| cursor::key(KIND, c))
-        .transpose()
-        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let (limit, after) = paging(KIND, query.limit, query.cursor.as_deref())?;
     let list = state
         .store
         .run(move |c| users::page(c, query.q.as_deref(), after.as_deref(), limit + 1))

@@ -4,7 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
-use super::{admin, notice, page};
+use super::{admin, notice, page, query_value};
 use crate::admin::cursor;
 use crate::http::admin_api::views::AuditView;
 use crate::http::error::AppError;
@@ -38,12 +38,7 @@ pub async fn list_handler(
         Ok(a) => a,
         Err(res) => return Ok(res),
     };
-    let field = |name: &str| -> String {
-        url::form_urlencoded::parse(req.query_string().as_bytes())
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim().to_string())
-            .unwrap_or_default()
-    };
+    let field = |name: &str| query_value(&req, name);
     let some = |v: String| Some(v).filter(|v| !v.is_empty());
     let (event, actor, user_id, client_id) = (
         field("event"),

@@ -5,7 +5,10 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
-use super::{Admin, BASE, Fields, admin, back_to, form_admin, notice, page};
+use super::{
+    Admin, BASE, Fields, admin, back_to, form_admin, form_status, notice, page, query_value,
+    refusal,
+};
 use crate::admin::etag;
 use crate::domain::client::Client;
 use crate::domain::registration::ClientSpec;
@@ -76,24 +79,13 @@ fn not_found() -> HttpResponse {
     )
 }
 
-/// A refusal from the rules is shown on the form; anything else is an error.
-fn refusal(e: ManageError) -> Result<String, AppError> {
-    match e {
-        ManageError::Store(s) => Err(s.into()),
-        other => Ok(other.to_string()),
-    }
-}
-
 async fn list_page(
     req: &HttpRequest,
     state: &AppState,
     admin: &Admin,
     error: Option<String>,
 ) -> Result<HttpResponse, AppError> {
-    let q: String = url::form_urlencoded::parse(req.query_string().as_bytes())
-        .find(|(k, _)| k == "q")
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default();
+    let q = query_value(req, "q");
     let search = q.clone();
     let found = state
         .store
@@ -109,11 +101,7 @@ async fn list_page(
         })
         .await?;
     let more = found.len() as i64 > PAGE_SIZE;
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let status = form_status(&error);
     Ok(page(req, state, |csrf| {
         pages::render(
             status,
@@ -220,11 +208,7 @@ async fn show_page(
 ) -> HttpResponse {
     let view = ClientView::from(client);
     let tag = etag::of(&view);
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let status = form_status(&error);
     page(req, state, |csrf| {
         pages::render(
             status,

@@ -5,7 +5,10 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
-use super::{Admin, BASE, Fields, admin, back_to, form_admin, notice, page};
+use super::{
+    Admin, BASE, Fields, admin, back_to, form_admin, form_status, notice, page, query_value,
+    refusal,
+};
 use crate::admin::etag;
 use crate::domain::opaque;
 use crate::domain::secret::Secret;
@@ -47,13 +50,6 @@ struct ShowPage<'a> {
     error: Option<String>,
 }
 
-fn refusal(e: ManageError) -> Result<String, AppError> {
-    match e {
-        ManageError::Store(s) => Err(s.into()),
-        other => Ok(other.to_string()),
-    }
-}
-
 fn not_found() -> HttpResponse {
     pages::error_page(
         StatusCode::NOT_FOUND,
@@ -72,20 +68,13 @@ async fn list_page(
     admin: &Admin,
     error: Option<String>,
 ) -> Result<HttpResponse, AppError> {
-    let q: String = url::form_urlencoded::parse(req.query_string().as_bytes())
-        .find(|(k, _)| k == "q")
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default();
+    let q = query_value(req, "q");
     let search = q.clone();
     let found = state
         .store
         .run(move |c| users::page(c, Some(&search), None, PAGE_SIZE + 1))
         .await?;
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let status = form_status(&error);
     Ok(page(req, state, |csrf| {
         pages::render(
             status,
@@ -180,11 +169,7 @@ async fn show_page(
         })?;
     let view = UserView::from(user);
     let tag = etag::of(&view);
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let status = form_status(&error);
     Ok(page(req, state, |csrf| {
         pages::render(
             status,
