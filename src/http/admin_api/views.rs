@@ -172,16 +172,30 @@ impl ClientInput {
 }
 
 /// A client just registered, or whose secret was just replaced: the secret is shown
-/// here once and never again.
-#[derive(Debug, Serialize, ToSchema)]
+/// here once and never again (and never in `Debug`).
+#[derive(Serialize, ToSchema)]
 pub struct ClientWithSecret {
     pub client: ClientView,
     pub client_secret: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+impl std::fmt::Debug for ClientWithSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientWithSecret")
+            .field("client", &self.client.id)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Serialize, ToSchema)]
 pub struct ClientSecret {
     pub client_secret: String,
+}
+
+impl std::fmt::Debug for ClientSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ClientSecret")
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
