@@ -350,9 +350,32 @@ async fn paging_sees_every_user_exactly_once_while_others_are_inserted() {
                 .await;
             before.push(u.str("id"));
         }
+        // Another caller keeps adding users, concurrently, for as long as we page.
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let inserter = {
+            let (url, token, stop) = (
+                app.url("/admin/api/v1/users"),
+                admin.token.clone(),
+                stop.clone(),
+            );
+            actix_web::rt::spawn(async move {
+                let http = awc::Client::default();
+                let mut n = 0;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let res = http
+                        .post(&url)
+                        .insert_header(("Authorization", format!("Bearer {token}")))
+                        .send_json(&json!({"username": format!("late{n:03}")}))
+                        .await
+                        .expect("insert");
+                    assert_eq!(res.status(), 201);
+                    n += 1;
+                }
+                n
+            })
+        };
         let mut seen: Vec<String> = Vec::new();
         let mut cursor: Option<String> = None;
-        let mut inserted = 0;
         loop {
             let path = match &cursor {
                 Some(c) => format!("/users?limit=4&cursor={c}"),
@@ -363,18 +386,14 @@ async fn paging_sees_every_user_exactly_once_while_others_are_inserted() {
             for u in page.body["items"].as_array().unwrap() {
                 seen.push(u["id"].as_str().unwrap().to_string());
             }
-            // Someone adds users between our pages.
-            for _ in 0..2 {
-                admin
-                    .post("/users", &json!({"username": format!("late{inserted:02}")}))
-                    .await;
-                inserted += 1;
-            }
             match page.body["next_cursor"].as_str() {
                 Some(c) => cursor = Some(c.to_string()),
                 None => break,
             }
         }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let inserted = inserter.await.unwrap();
+        assert!(inserted > 0, "users were added while we paged");
         for id in &before {
             assert_eq!(
                 seen.iter().filter(|s| *s == id).count(),
