@@ -35,7 +35,7 @@ pub struct ListQuery {
 }
 
 /// Query the audit log.
-#[utoipa::path(get, path = "/admin/api/v1/audit", tag = "audit", params(ListQuery),
+#[utoipa::path(get, operation_id = "queryAuditLog", path = "/admin/api/v1/audit", tag = "audit", params(ListQuery),
     responses((status = 200, body = AuditPage), Problems),
     security(("admin_token" = ["portcullis:admin:read"])))]
 pub async fn list_handler(

@@ -51,7 +51,7 @@ async fn load(state: &AppState, id: String) -> Result<crate::domain::client::Cli
 }
 
 /// List clients, ordered by id.
-#[utoipa::path(get, path = "/admin/api/v1/clients", tag = "clients", params(ListQuery),
+#[utoipa::path(get, operation_id = "listClients", path = "/admin/api/v1/clients", tag = "clients", params(ListQuery),
     responses((status = 200, body = ClientPage), Problems),
     security(("admin_token" = ["portcullis:admin:read"])))]
 pub async fn list_handler(
@@ -85,7 +85,7 @@ pub async fn list_handler(
 
 /// Register a client; a client that authenticates with a shared secret gets a generated
 /// one, shown in this answer only.
-#[utoipa::path(post, path = "/admin/api/v1/clients", tag = "clients", request_body = ClientInput,
+#[utoipa::path(post, operation_id = "createClient", path = "/admin/api/v1/clients", tag = "clients", request_body = ClientInput,
     responses((status = 201, body = ClientWithSecret, headers(("Location" = String), ("ETag" = String))), Problems),
     security(("admin_token" = ["portcullis:admin:write"])))]
 pub async fn create_handler(
@@ -113,7 +113,7 @@ pub async fn create_handler(
 }
 
 /// Read one client.
-#[utoipa::path(get, path = "/admin/api/v1/clients/{id}", tag = "clients",
+#[utoipa::path(get, operation_id = "getClient", path = "/admin/api/v1/clients/{id}", tag = "clients",
     params(("id" = String, Path, description = "The client id")),
     responses((status = 200, body = ClientView, headers(("ETag" = String))), Problems),
     security(("admin_token" = ["portcullis:admin:read"])))]
@@ -129,7 +129,7 @@ pub async fn get_handler(
 
 /// Replace a client's registration (its id, secret and creation time stay). Needs
 /// `If-Match` with the client's current `ETag`.
-#[utoipa::path(put, path = "/admin/api/v1/clients/{id}", tag = "clients", request_body = ClientInput,
+#[utoipa::path(put, operation_id = "replaceClient", path = "/admin/api/v1/clients/{id}", tag = "clients", request_body = ClientInput,
     params(("id" = String, Path, description = "The client id"),
         ("If-Match" = String, Header, description = "The ETag the change is based on")),
     responses((status = 200, body = ClientWithSecret, headers(("ETag" = String))), Problems),
@@ -182,7 +182,7 @@ pub async fn replace_handler(
 
 /// Delete a client with its consents, codes and refresh tokens; its access tokens stop
 /// working at once.
-#[utoipa::path(delete, path = "/admin/api/v1/clients/{id}", tag = "clients",
+#[utoipa::path(delete, operation_id = "deleteClient", path = "/admin/api/v1/clients/{id}", tag = "clients",
     params(("id" = String, Path, description = "The client id"),
         ("If-Match" = Option<String>, Header, description = "Delete only this version")),
     responses((status = 204, description = "Deleted"), Problems),
@@ -223,7 +223,7 @@ pub async fn delete_handler(
 
 /// Give a client a new secret (the old one stops working at once), shown in this answer
 /// only.
-#[utoipa::path(post, path = "/admin/api/v1/clients/{id}/secret", tag = "clients",
+#[utoipa::path(post, operation_id = "rotateClientSecret", path = "/admin/api/v1/clients/{id}/secret", tag = "clients",
     params(("id" = String, Path, description = "The client id")),
     responses((status = 200, body = ClientSecret), Problems),
     security(("admin_token" = ["portcullis:admin:write"])))]
@@ -251,7 +251,7 @@ pub async fn rotate_secret_handler(
 
 /// Revoke every access token the client holds now (through the revocation list and
 /// feed), and its refresh tokens.
-#[utoipa::path(post, path = "/admin/api/v1/clients/{id}/revoke-tokens", tag = "clients",
+#[utoipa::path(post, operation_id = "revokeClientTokens", path = "/admin/api/v1/clients/{id}/revoke-tokens", tag = "clients",
     params(("id" = String, Path, description = "The client id")),
     responses((status = 204, description = "Revoked"), Problems),
     security(("admin_token" = ["portcullis:admin:write"])))]

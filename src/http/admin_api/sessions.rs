@@ -14,7 +14,7 @@ use crate::store::audit::{self, AuditEvent};
 use crate::store::{session_end, sessions, users};
 
 /// A user's live sessions, oldest first.
-#[utoipa::path(get, path = "/admin/api/v1/users/{id}/sessions", tag = "sessions",
+#[utoipa::path(get, operation_id = "listUserSessions", path = "/admin/api/v1/users/{id}/sessions", tag = "sessions",
     params(("id" = String, Path, description = "The user's id (`sub`)")),
     responses((status = 200, body = Vec<SessionView>), Problems),
     security(("admin_token" = ["portcullis:admin:read"])))]
@@ -39,7 +39,7 @@ pub async fn list_handler(
 }
 
 /// End every session of a user and revoke their refresh tokens.
-#[utoipa::path(delete, path = "/admin/api/v1/users/{id}/sessions", tag = "sessions",
+#[utoipa::path(delete, operation_id = "endUserSessions", path = "/admin/api/v1/users/{id}/sessions", tag = "sessions",
     params(("id" = String, Path, description = "The user's id (`sub`)")),
     responses((status = 200, body = Ended), Problems),
     security(("admin_token" = ["portcullis:admin:write"])))]
@@ -76,7 +76,7 @@ pub async fn end_all_handler(
 }
 
 /// End one session.
-#[utoipa::path(delete, path = "/admin/api/v1/sessions/{sid}", tag = "sessions",
+#[utoipa::path(delete, operation_id = "endSession", path = "/admin/api/v1/sessions/{sid}", tag = "sessions",
     params(("sid" = String, Path, description = "The session id (`sid`)")),
     responses((status = 204, description = "Ended"), Problems),
     security(("admin_token" = ["portcullis:admin:write"])))]

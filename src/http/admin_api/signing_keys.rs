@@ -13,7 +13,7 @@ use crate::state::AppState;
 use crate::store::signing_keys;
 
 /// Every stored key with its state (pending, active, retired, expired) and schedule.
-#[utoipa::path(get, path = "/admin/api/v1/keys", tag = "keys",
+#[utoipa::path(get, operation_id = "listSigningKeys", path = "/admin/api/v1/keys", tag = "keys",
     responses((status = 200, body = Vec<KeySummary>), Problems),
     security(("admin_token" = ["portcullis:admin:read"])))]
 pub async fn list_handler(
@@ -26,7 +26,7 @@ pub async fn list_handler(
 }
 
 /// Rotate the signing key of one algorithm (or of each configured one).
-#[utoipa::path(post, path = "/admin/api/v1/keys/rotate", tag = "keys", request_body = RotateInput,
+#[utoipa::path(post, operation_id = "rotateSigningKeys", path = "/admin/api/v1/keys/rotate", tag = "keys", request_body = RotateInput,
     responses((status = 200, body = Vec<Rotation>), Problems),
     security(("admin_token" = ["portcullis:admin:write"])))]
 pub async fn rotate_handler(

@@ -42,7 +42,7 @@ pub async fn load(state: &AppState, id: String) -> Result<User, ApiError> {
 }
 
 /// List users, ordered by id.
-#[utoipa::path(get, path = "/admin/api/v1/users", tag = "users", params(ListQuery),
+#[utoipa::path(get, operation_id = "listUsers", path = "/admin/api/v1/users", tag = "users", params(ListQuery),
     responses((status = 200, body = UserPage), Problems),
     security(("admin_token" = ["portcullis:admin:read"])))]
 pub async fn list_handler(
@@ -65,7 +65,7 @@ pub async fn list_handler(
 }
 
 /// Create a user.
-#[utoipa::path(post, path = "/admin/api/v1/users", tag = "users", request_body = UserInput,
+#[utoipa::path(post, operation_id = "createUser", path = "/admin/api/v1/users", tag = "users", request_body = UserInput,
     responses((status = 201, body = UserView, headers(("Location" = String), ("ETag" = String))), Problems),
     security(("admin_token" = ["portcullis:admin:write"])))]
 pub async fn create_handler(
@@ -104,7 +104,7 @@ pub async fn create_handler(
 }
 
 /// Read one user.
-#[utoipa::path(get, path = "/admin/api/v1/users/{id}", tag = "users",
+#[utoipa::path(get, operation_id = "getUser", path = "/admin/api/v1/users/{id}", tag = "users",
     params(("id" = String, Path, description = "The user's id (`sub`)")),
     responses((status = 200, body = UserView, headers(("ETag" = String))), Problems),
     security(("admin_token" = ["portcullis:admin:read"])))]
@@ -119,7 +119,7 @@ pub async fn get_handler(
 }
 
 /// Edit a user (fields present replace; `null` clears). Needs `If-Match`.
-#[utoipa::path(patch, path = "/admin/api/v1/users/{id}", tag = "users", request_body = UserPatch,
+#[utoipa::path(patch, operation_id = "updateUser", path = "/admin/api/v1/users/{id}", tag = "users", request_body = UserPatch,
     params(("id" = String, Path, description = "The user's id (`sub`)"),
         ("If-Match" = String, Header, description = "The ETag the change is based on")),
     responses((status = 200, body = UserView, headers(("ETag" = String))), Problems),
@@ -153,7 +153,7 @@ pub async fn update_handler(
 }
 
 /// Delete a user; their sessions end (with back-channel logout) first.
-#[utoipa::path(delete, path = "/admin/api/v1/users/{id}", tag = "users",
+#[utoipa::path(delete, operation_id = "deleteUser", path = "/admin/api/v1/users/{id}", tag = "users",
     params(("id" = String, Path, description = "The user's id (`sub`)")),
     responses((status = 204, description = "Deleted"), Problems),
     security(("admin_token" = ["portcullis:admin:write"])))]
@@ -175,7 +175,7 @@ pub async fn delete_handler(
 
 /// Set a user's password (the password policy applies); their sessions end and their
 /// refresh tokens are revoked, since a reset usually answers a compromise.
-#[utoipa::path(put, path = "/admin/api/v1/users/{id}/password", tag = "users", request_body = PasswordInput,
+#[utoipa::path(put, operation_id = "setUserPassword", path = "/admin/api/v1/users/{id}/password", tag = "users", request_body = PasswordInput,
     params(("id" = String, Path, description = "The user's id (`sub`)")),
     responses((status = 204, description = "Set"), Problems),
     security(("admin_token" = ["portcullis:admin:write"])))]
@@ -224,7 +224,7 @@ async fn set_disabled(
 
 /// Disable a user: they cannot sign in, their sessions end and their refresh tokens
 /// are revoked.
-#[utoipa::path(post, path = "/admin/api/v1/users/{id}/disable", tag = "users",
+#[utoipa::path(post, operation_id = "disableUser", path = "/admin/api/v1/users/{id}/disable", tag = "users",
     params(("id" = String, Path, description = "The user's id (`sub`)")),
     responses((status = 200, body = UserView), Problems),
     security(("admin_token" = ["portcullis:admin:write"])))]
@@ -237,7 +237,7 @@ pub async fn disable_handler(
 }
 
 /// Enable a user again.
-#[utoipa::path(post, path = "/admin/api/v1/users/{id}/enable", tag = "users",
+#[utoipa::path(post, operation_id = "enableUser", path = "/admin/api/v1/users/{id}/enable", tag = "users",
     params(("id" = String, Path, description = "The user's id (`sub`)")),
     responses((status = 200, body = UserView), Problems),
     security(("admin_token" = ["portcullis:admin:write"])))]
@@ -251,7 +251,7 @@ pub async fn enable_handler(
 
 /// Remove every second factor of a user (authenticator app, passkeys, recovery codes)
 /// and end their sessions: for someone who lost their devices.
-#[utoipa::path(delete, path = "/admin/api/v1/users/{id}/mfa", tag = "users",
+#[utoipa::path(delete, operation_id = "resetUserMfa", path = "/admin/api/v1/users/{id}/mfa", tag = "users",
     params(("id" = String, Path, description = "The user's id (`sub`)")),
     responses((status = 200, body = MfaReset), Problems),
     security(("admin_token" = ["portcullis:admin:write"])))]
