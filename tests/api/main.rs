@@ -29,6 +29,7 @@ mod fapi2;
 mod features;
 mod forward_auth;
 mod forward_auth_gateways;
+mod generated_client;
 mod guard_e2e;
 mod health;
 mod helpers;
