@@ -384,6 +384,9 @@ pub struct Features {
     pub admin_console: bool,
     /// Dynamic client registration (RFC 7591, RFC 7592) at `/register`.
     pub registration: bool,
+    /// The demo pages (`/demo`, `/demo/callback`): set by `serve --demo`, not a setting.
+    #[serde(skip)]
+    pub demo: bool,
 }
 
 impl Default for Features {
@@ -397,6 +400,7 @@ impl Default for Features {
             admin_api: true,
             admin_console: true,
             registration: false,
+            demo: false,
         }
     }
 }

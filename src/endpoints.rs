@@ -45,12 +45,14 @@ pub enum Endpoint {
     AdminApi,
     AdminOpenApi,
     AdminConsole,
+    DemoStart,
+    DemoCallback,
     Register,
     RegisterClient,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 41] = [
+    pub const ALL: [Endpoint; 43] = [
         Endpoint::Healthz,
         Endpoint::Readyz,
         Endpoint::Jwks,
@@ -90,6 +92,8 @@ impl Endpoint {
         Endpoint::AdminApi,
         Endpoint::AdminOpenApi,
         Endpoint::AdminConsole,
+        Endpoint::DemoStart,
+        Endpoint::DemoCallback,
         Endpoint::Register,
         Endpoint::RegisterClient,
     ];
@@ -138,6 +142,8 @@ impl Endpoint {
             Endpoint::AdminOpenApi => "/admin/api/openapi.json",
             // A scope too (`http::admin_console::routes`), after the API's.
             Endpoint::AdminConsole => "/admin",
+            Endpoint::DemoStart => "/demo",
+            Endpoint::DemoCallback => "/demo/callback",
             // RFC 7591 §3; RFC 7592 §1: the client configuration endpoint under it.
             Endpoint::Register => "/register",
             Endpoint::RegisterClient => "/register/{client_id}",
@@ -181,6 +187,8 @@ impl Endpoint {
             }
             Endpoint::AdminApi | Endpoint::AdminOpenApi => features.admin_api,
             Endpoint::AdminConsole => features.admin_console,
+            // Only `serve --demo`.
+            Endpoint::DemoStart | Endpoint::DemoCallback => features.demo,
             Endpoint::Register | Endpoint::RegisterClient => features.registration,
             _ => true,
         }
@@ -218,6 +226,7 @@ mod tests {
             admin_api: false,
             admin_console: false,
             registration: false,
+            demo: false,
         };
         let left: Vec<_> = enabled(&off).collect();
         assert!(!left.contains(&Endpoint::Introspect));

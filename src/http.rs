@@ -10,6 +10,7 @@ pub mod cacheable;
 pub mod client_ip;
 pub mod cookies;
 pub mod csrf;
+pub mod demo;
 pub mod device;
 pub mod discovery;
 pub mod dpop;

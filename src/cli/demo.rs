@@ -3,10 +3,6 @@
 //! since only hashes are stored, the demo secret and password are renewed on each start
 //! so they can be printed again.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use sha2::{Digest, Sha256};
-
 use crate::clock::UnixTime;
 use crate::domain::opaque;
 use crate::domain::password::Passwords;
@@ -19,7 +15,12 @@ use crate::store::{DbConnection, clients, users};
 pub const SERVICE_CLIENT_ID: &str = "demo-service";
 pub const SPA_CLIENT_ID: &str = "demo-spa";
 pub const USERNAME: &str = "demo";
+/// The demo service's redirect URI (a confidential web app of the reader's own).
 pub const REDIRECT_URI: &str = "http://localhost:3000/callback";
+/// The demo SPA is served by Portcullis itself in demo mode (`http::demo`): sign-in ends
+/// on this page, which redeems the code and shows what came back.
+pub const SPA_CALLBACK_PATH: &str = "/demo/callback";
+pub const SPA_START_PATH: &str = "/demo";
 pub const AUDIENCE: &str = "urn:portcullis:demo-api";
 
 pub struct DemoCredentials {
@@ -33,6 +34,7 @@ pub struct DemoCredentials {
 pub fn seed(
     conn: &mut DbConnection,
     passwords: &Passwords,
+    issuer: &str,
     now: UnixTime,
 ) -> Result<DemoCredentials, ManageError> {
     let service_client_secret = match clients::find(conn, SERVICE_CLIENT_ID)? {
@@ -64,20 +66,27 @@ pub fn seed(
             secret.ok_or_else(|| ManageError::NoSecret(SERVICE_CLIENT_ID.into()))?
         }
     };
+    // Registered (or re-pointed, when the issuer changed) at this server's demo pages.
+    let spa = ClientSpec {
+        id: Some(SPA_CLIENT_ID.into()),
+        name: "Demo single-page app".into(),
+        public: true,
+        grant_types: ["authorization_code", "refresh_token"]
+            .map(String::from)
+            .to_vec(),
+        redirect_uris: vec![format!("{issuer}{SPA_CALLBACK_PATH}")],
+        post_logout_redirect_uris: vec![format!("{issuer}{SPA_START_PATH}")],
+        scopes: ["openid", "profile", "email", "offline_access"]
+            .map(String::from)
+            .to_vec(),
+        audience: Some(AUDIENCE.into()),
+        // The demo user sees the consent page once, as a real user would.
+        ..Default::default()
+    };
     if clients::find(conn, SPA_CLIENT_ID)?.is_none() {
-        let spec = ClientSpec {
-            id: Some(SPA_CLIENT_ID.into()),
-            name: "Demo single-page app".into(),
-            public: true,
-            grant_types: ["authorization_code", "refresh_token"]
-                .map(String::from)
-                .to_vec(),
-            redirect_uris: vec![REDIRECT_URI.into()],
-            post_logout_redirect_uris: vec!["http://localhost:3000/".into()],
-            audience: Some(AUDIENCE.into()),
-            ..Default::default()
-        };
-        manage::create_client(conn, manage::CLI_ACTOR, spec, now)?;
+        manage::create_client(conn, manage::CLI_ACTOR, spa, now)?;
+    } else {
+        manage::update_client(conn, manage::CLI_ACTOR, SPA_CLIENT_ID, spa, now)?;
     }
     let password = opaque::generate(12);
     if users::find_by_username(conn, USERNAME)?.is_some() {
@@ -103,32 +112,18 @@ pub fn seed(
 /// What a newcomer needs: the credentials, an authorize URL with PKCE to open in a
 /// browser, and a `curl` line for client credentials. Printed to stdout, never logged.
 pub fn banner(creds: &DemoCredentials, issuer: &str) -> String {
-    let verifier = opaque::generate(32);
-    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.expose().as_bytes()));
-    let mut authorize = url::Url::parse(&format!("{issuer}/authorize"))
-        .unwrap_or_else(|_| url::Url::parse("http://127.0.0.1:8080/authorize").expect("valid"));
-    authorize
-        .query_pairs_mut()
-        .append_pair("response_type", "code")
-        .append_pair("client_id", &creds.spa_client_id)
-        .append_pair("redirect_uri", REDIRECT_URI)
-        .append_pair("scope", "openid profile email")
-        .append_pair("state", &opaque::identifier())
-        .append_pair("code_challenge", &challenge)
-        .append_pair("code_challenge_method", "S256");
     format!(
         "\
 Portcullis demo data (renewed at every `serve --demo`; not for production)
 
   Confidential client  {service_id}
     client_secret      {secret}
-  Public SPA client    {spa_id}   (redirect URI {redirect})
+  Public SPA client    {spa_id}   (served here: {issuer}{start})
   User                 {username}
     password           {password}
 
-  Sign in from a browser:
-    {authorize}
-    (PKCE code_verifier for the token request: {verifier})
+  Sign in from a browser (authorization code + PKCE, then the tokens and UserInfo):
+    {issuer}{start}
 
   Get a token for a service:
     curl -s -u {service_id}:{secret} -d grant_type=client_credentials -d scope=demo.read {issuer}/token
@@ -136,9 +131,8 @@ Portcullis demo data (renewed at every `serve --demo`; not for production)
         service_id = creds.service_client_id,
         secret = creds.service_client_secret.expose(),
         spa_id = creds.spa_client_id,
-        redirect = REDIRECT_URI,
+        start = SPA_START_PATH,
         username = creds.username,
         password = creds.password.expose(),
-        verifier = verifier.expose(),
     )
 }

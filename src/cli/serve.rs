@@ -12,17 +12,22 @@ pub struct ServeArgs {
     demo: bool,
 }
 
-pub fn run(args: ServeArgs, settings: Settings) -> anyhow::Result<()> {
+pub fn run(args: ServeArgs, mut settings: Settings) -> anyhow::Result<()> {
+    // The demo pages are served only in demo mode.
+    settings.features.demo = args.demo;
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(settings).await?;
         let state = app.state().clone();
         if args.demo {
             let passwords = state.passwords.clone();
             let now = state.clock.now();
+            let issuer = state.settings.issuer.clone();
             let creds = state
                 .store
-                .run(move |c| demo::seed(c, &passwords, now))
+                .run(move |c| demo::seed(c, &passwords, &issuer, now))
                 .await?;
+            // The running instance serves the re-pointed demo client at once.
+            state.clients.refresh().await?;
             println!("{}", demo::banner(&creds, &state.settings.issuer));
         }
         tracing::info!(

@@ -5,9 +5,9 @@ use actix_web::http::Method;
 use actix_web::{Route, guard, web};
 
 use super::{
-    account, admin_api, admin_console, authorize, cacheable, device, discovery, feed, forward_auth,
-    health, introspect, jwks, logout, pages, par, register, revoke, signin, status_list, token,
-    userinfo,
+    account, admin_api, admin_console, authorize, cacheable, demo, device, discovery, feed,
+    forward_auth, health, introspect, jwks, logout, pages, par, register, revoke, signin,
+    status_list, token, userinfo,
 };
 use crate::config::Features;
 use crate::endpoints::{self, Endpoint};
@@ -139,6 +139,8 @@ fn resource(endpoint: Endpoint) -> actix_web::Resource {
             .route(web::post().to(device::device_decision_handler)),
         // Served as scopes by `configure`; these resources are never registered.
         Endpoint::AdminApi | Endpoint::AdminConsole => r,
+        Endpoint::DemoStart => r.route(web::get().to(demo::demo_start_handler)),
+        Endpoint::DemoCallback => r.route(web::get().to(demo::demo_callback_handler)),
         Endpoint::AdminOpenApi => r
             .route(get_or_head().to(admin_api::openapi::openapi_handler))
             .default_service(web::to(pages::not_found_handler)),

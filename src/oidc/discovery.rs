@@ -231,6 +231,7 @@ mod tests {
                     admin_api: false,
                     admin_console: false,
                     registration: false,
+                    demo: false,
                 },
                 &[SigningAlg::Rs256],
                 false,

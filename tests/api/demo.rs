@@ -52,12 +52,7 @@ async fn serve_demo_starts_on_a_fresh_directory_with_working_credentials() {
     let secret = printed(&first.stdout, "client_secret");
     let password = printed(&first.stdout, "password");
     assert!(first.stdout.contains("demo-spa"));
-    assert!(
-        first
-            .stdout
-            .contains("/authorize?response_type=code&client_id=demo-spa")
-    );
-    assert!(first.stdout.contains("code_challenge_method=S256"));
+    assert!(first.stdout.contains("/demo\n"), "{}", first.stdout);
     assert!(first.stdout.contains("curl -s -u demo-service:"));
 
     // The printed credentials are the stored ones, in the default SQLite file.
@@ -153,4 +148,107 @@ fn client_secrets_and_passwords_never_reach_the_logs_of_cli_commands() {
         )
         .ok();
     assert!(!out.stderr.contains(password) && !out.stdout.contains(password));
+}
+
+/// A free loopback port, for a server whose issuer must name its own address.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[actix_web::test]
+async fn a_browser_opens_the_printed_url_signs_in_as_the_demo_user_and_sees_its_tokens() {
+    use crate::helpers::webdriver;
+    let test = "a_browser_opens_the_printed_url_signs_in_as_the_demo_user_and_sees_its_tokens";
+    let Some(driver) = webdriver::start(test, None).await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let issuer = format!("http://127.0.0.1:{port}");
+    let cli = Cli::new(dir.path()).env("PORTCULLIS_ISSUER", &issuer);
+    let server =
+        ServerProcess::start_bound(cli, &["serve", "--demo"], &format!("127.0.0.1:{port}"));
+    let banner = crate::helpers::wait_until("the demo banner is printed", || async {
+        let out = server.printed();
+        out.contains("curl -s").then_some(out)
+    })
+    .await;
+    let password = printed(&banner, "password");
+    let url = banner
+        .lines()
+        .skip_while(|l| !l.contains("Sign in from a browser"))
+        .nth(1)
+        .unwrap()
+        .trim()
+        .to_string();
+    assert_eq!(url, format!("{issuer}/demo"));
+
+    driver.goto(&url).await;
+    driver.click("#demo-sign-in").await;
+    driver.type_into("#username", "demo").await;
+    driver.type_into("#password", &password).await;
+    driver.click("button[type=submit]").await;
+    driver.click("button[value=allow]").await;
+    let sub = crate::helpers::wait_until("the callback shows the ID token", || async {
+        let s = driver.text("#id-token-sub").await;
+        (!s.is_empty()).then_some(s)
+    })
+    .await;
+    assert!(
+        driver
+            .current_url()
+            .await
+            .starts_with(&format!("{issuer}/demo/callback"))
+    );
+    let claims: serde_json::Value =
+        serde_json::from_str(&driver.text("#id-token-claims").await).unwrap();
+    assert_eq!(claims["sub"], sub.as_str());
+    assert_eq!(claims["iss"], issuer.as_str());
+    let userinfo = crate::helpers::wait_until("UserInfo is shown", || async {
+        serde_json::from_str::<serde_json::Value>(&driver.text("#userinfo").await).ok()
+    })
+    .await;
+    assert_eq!(userinfo["sub"], sub.as_str(), "{userinfo}");
+    assert_eq!(userinfo["preferred_username"], "demo");
+    driver
+        .screenshot(
+            &std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("target/screenshots/demo-callback-desktop.png"),
+        )
+        .await;
+
+    // Refresh: a rotated refresh token and new access token, shown.
+    let before = driver.text("#access-token-claims").await;
+    driver.click("#demo-refresh").await;
+    crate::helpers::wait_until("the refresh is shown", || async {
+        driver
+            .text("#demo-status")
+            .await
+            .starts_with("Refreshed")
+            .then_some(())
+    })
+    .await;
+    assert_ne!(driver.text("#access-token-claims").await, before);
+
+    // Sign out (RP-initiated logout) comes back to the demo's start page.
+    driver.click("#demo-logout").await;
+    driver.find("#demo-sign-in").await;
+    assert_eq!(driver.current_url().await, format!("{issuer}/demo"));
+    // The session is over: signing in again asks for the password.
+    driver.click("#demo-sign-in").await;
+    driver.find("#password").await;
+    driver.quit().await;
+    let stopped = server.stop();
+    assert!(!stopped.stderr.contains(&password));
+}
+
+#[actix_web::test]
+async fn without_demo_mode_the_demo_pages_are_not_served() {
+    let app = crate::helpers::spawn_app().await;
+    assert_eq!(app.status_of("/demo").await, 404);
+    assert_eq!(app.status_of("/demo/callback").await, 404);
 }

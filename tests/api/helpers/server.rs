@@ -12,6 +12,8 @@ pub struct ServerProcess {
     child: std::process::Child,
     pub address: SocketAddr,
     stdout: std::thread::JoinHandle<String>,
+    /// What it printed so far (the stdout thread appends line by line).
+    printed: std::sync::Arc<std::sync::Mutex<String>>,
     stderr: std::thread::JoinHandle<String>,
 }
 
@@ -23,9 +25,14 @@ pub struct StoppedServer {
 
 impl ServerProcess {
     pub fn start(cli: Cli, args: &[&str]) -> Self {
+        Self::start_bound(cli, args, "127.0.0.1:0")
+    }
+
+    /// Listening on `bind` (a fixed port, when the issuer must name it).
+    pub fn start_bound(cli: Cli, args: &[&str], bind: &str) -> Self {
         use std::io::BufRead;
         let mut cmd = cli
-            .env("PORTCULLIS_BIND", "127.0.0.1:0")
+            .env("PORTCULLIS_BIND", bind)
             .env("PORTCULLIS_LOG_FORMAT", "json")
             .command();
         let mut child = cmd
@@ -50,10 +57,19 @@ impl ServerProcess {
             }
             all
         });
-        let mut out = child.stdout.take().unwrap();
+        let out = child.stdout.take().unwrap();
+        let printed = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let so_far = printed.clone();
         let stdout = std::thread::spawn(move || {
             let mut s = String::new();
-            let _ = std::io::Read::read_to_string(&mut out, &mut s);
+            for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+                s.push_str(&line);
+                s.push('\n');
+                if let Ok(mut p) = so_far.lock() {
+                    p.push_str(&line);
+                    p.push('\n');
+                }
+            }
             s
         });
         let address = match rx.recv_timeout(std::time::Duration::from_secs(60)) {
@@ -71,8 +87,14 @@ impl ServerProcess {
             child,
             address,
             stdout,
+            printed,
             stderr,
         }
+    }
+
+    /// What the process has printed to stdout so far.
+    pub fn printed(&self) -> String {
+        self.printed.lock().map(|p| p.clone()).unwrap_or_default()
     }
 
     pub fn url(&self, path: &str) -> String {
