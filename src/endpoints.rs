@@ -39,6 +39,9 @@ pub enum Endpoint {
     AccountPasskeys,
     AccountPasskeyRename,
     AccountPasskeyRemove,
+    AccountSessionEnd,
+    AccountAppRevoke,
+    AccountPassword,
     DeviceAuthorization,
     Device,
     DeviceDecision,
@@ -52,7 +55,7 @@ pub enum Endpoint {
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 43] = [
+    pub const ALL: [Endpoint; 46] = [
         Endpoint::Healthz,
         Endpoint::Readyz,
         Endpoint::Jwks,
@@ -86,6 +89,9 @@ impl Endpoint {
         Endpoint::AccountPasskeys,
         Endpoint::AccountPasskeyRename,
         Endpoint::AccountPasskeyRemove,
+        Endpoint::AccountSessionEnd,
+        Endpoint::AccountAppRevoke,
+        Endpoint::AccountPassword,
         Endpoint::DeviceAuthorization,
         Endpoint::Device,
         Endpoint::DeviceDecision,
@@ -134,6 +140,9 @@ impl Endpoint {
             Endpoint::AccountPasskeys => "/account/passkeys",
             Endpoint::AccountPasskeyRename => "/account/passkeys/rename",
             Endpoint::AccountPasskeyRemove => "/account/passkeys/remove",
+            Endpoint::AccountSessionEnd => "/account/sessions/end",
+            Endpoint::AccountAppRevoke => "/account/apps/revoke",
+            Endpoint::AccountPassword => "/account/password",
             Endpoint::DeviceAuthorization => "/device_authorization",
             Endpoint::Device => "/device",
             Endpoint::DeviceDecision => "/device/decision",

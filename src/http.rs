@@ -2,6 +2,7 @@
 //! response), middleware, cookies, pages, routes, and the one error-to-response mapping.
 
 pub mod account;
+pub mod account_activity;
 pub mod admin_api;
 pub mod admin_console;
 pub mod authorize;

@@ -2,6 +2,7 @@
 //! factor and step-up, SSO sessions, RP-initiated logout rules and back-channel logout
 //! deliveries.
 
+pub mod account;
 pub mod backchannel;
 pub mod login;
 pub mod logout;

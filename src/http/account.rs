@@ -27,7 +27,7 @@ pub const FRESH_SIGN_IN_SECS: i64 = 300;
 
 const ACCOUNT: &str = "/account";
 
-fn see_other(location: &str) -> HttpResponse {
+pub(super) fn see_other(location: &str) -> HttpResponse {
     no_store(
         HttpResponse::SeeOther()
             .insert_header((header::LOCATION, location))
@@ -46,7 +46,10 @@ fn sign_in_first(state: &AppState, fresh: bool) -> HttpResponse {
     see_other(&format!("/signin?{}", q.finish()))
 }
 
-async fn signed_in(req: &HttpRequest, state: &AppState) -> Result<Option<Signed>, AppError> {
+pub(super) async fn signed_in(
+    req: &HttpRequest,
+    state: &AppState,
+) -> Result<Option<Signed>, AppError> {
     Ok(sso::current(&state.store, cookies::session_value(req), state.now()).await?)
 }
 
@@ -54,20 +57,66 @@ fn is_fresh(signed: &Signed, state: &AppState) -> bool {
     state.now() - signed.session.auth_time <= FRESH_SIGN_IN_SECS
 }
 
-async fn account_page(
+pub(super) async fn account_page(
     req: &HttpRequest,
     state: &AppState,
     signed: &Signed,
     notice: Option<&str>,
 ) -> Result<HttpResponse, AppError> {
+    account_page_with(req, state, signed, notice, None, StatusCode::OK).await
+}
+
+pub(super) async fn account_page_with(
+    req: &HttpRequest,
+    state: &AppState,
+    signed: &Signed,
+    notice: Option<&str>,
+    password_error: Option<&str>,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
     let id = signed.user.id.clone();
-    let (enrolled, rows) = state
+    let (enrolled, rows, session_rows, consents) = state
         .store
         .run(move |c| {
             let enrolled = mfa::enrolled(c, &id)?;
-            Ok::<_, crate::store::StoreError>((enrolled, mfa::passkeys_of(c, &id)?))
+            let sessions = crate::store::sessions::list_for_user(c, &id)?;
+            let consents = crate::store::consents::list_for_user(c, &id)?;
+            Ok::<_, crate::store::StoreError>((
+                enrolled,
+                mfa::passkeys_of(c, &id)?,
+                sessions,
+                consents,
+            ))
         })
         .await?;
+    let now = state.now();
+    let mut sessions: Vec<pages::SessionItem> = session_rows
+        .iter()
+        .filter(|s| s.expires_at > now)
+        .map(|s| pages::SessionItem {
+            sid: s.sid.clone(),
+            signed_in: crate::clock::rfc3339(s.auth_time),
+            last_seen: crate::clock::rfc3339(s.last_seen_at),
+            methods: serde_json::from_str::<Vec<String>>(&s.amr)
+                .unwrap_or_default()
+                .join(", "),
+            current: s.sid == signed.session.sid,
+        })
+        .collect();
+    sessions.sort_by_key(|s| !s.current);
+    let apps = consents
+        .into_iter()
+        .map(|c| pages::AppItem {
+            name: state
+                .clients
+                .get(&c.client_id)
+                .map(|cl| cl.name.clone())
+                .unwrap_or_else(|| c.client_id.clone()),
+            client_id: c.client_id,
+            scopes: c.scopes.join(" "),
+            granted: crate::clock::rfc3339(c.updated_at),
+        })
+        .collect();
     let new_passkey = if state.passkeys.available() {
         match state
             .passkeys
@@ -92,7 +141,7 @@ async fn account_page(
         .collect();
     let (csrf, cookie) = state.csrf.token(req, state.issuer());
     let mut res = pages::render(
-        StatusCode::OK,
+        status,
         &AccountPage {
             username: &signed.user.username,
             notice,
@@ -102,6 +151,9 @@ async fn account_page(
             new_passkey,
             script: pages::WEBAUTHN_SCRIPT,
             csrf: &csrf,
+            sessions,
+            apps,
+            password_error,
         },
     );
     if with_script {
@@ -130,7 +182,7 @@ pub struct CsrfForm {
 }
 
 /// The signed-in user of a form post, once its CSRF token holds; else the answer.
-async fn form_user(
+pub(super) async fn form_user(
     req: &HttpRequest,
     state: &AppState,
     csrf: Option<&str>,

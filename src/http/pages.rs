@@ -201,6 +201,29 @@ pub struct AccountPage<'a> {
     pub new_passkey: Option<PasskeyForm>,
     pub script: &'static str,
     pub csrf: &'a str,
+    /// Where the person is signed in, this browser first.
+    pub sessions: Vec<SessionItem>,
+    /// The apps they let in (their consents).
+    pub apps: Vec<AppItem>,
+    /// Why the password change was refused.
+    pub password_error: Option<&'a str>,
+}
+
+/// A session on the account page.
+pub struct SessionItem {
+    pub sid: String,
+    pub signed_in: String,
+    pub last_seen: String,
+    pub methods: String,
+    pub current: bool,
+}
+
+/// An app the person consented to, on the account page.
+pub struct AppItem {
+    pub client_id: String,
+    pub name: String,
+    pub scopes: String,
+    pub granted: String,
 }
 
 /// A passkey on the account page.

@@ -5,9 +5,9 @@ use actix_web::http::Method;
 use actix_web::{Route, guard, web};
 
 use super::{
-    account, admin_api, admin_console, authorize, cacheable, demo, device, discovery, feed,
-    forward_auth, health, introspect, jwks, logout, pages, par, register, revoke, signin,
-    status_list, token, userinfo,
+    account, account_activity, admin_api, admin_console, authorize, cacheable, demo, device,
+    discovery, feed, forward_auth, health, introspect, jwks, logout, pages, par, register, revoke,
+    signin, status_list, token, userinfo,
 };
 use crate::config::Features;
 use crate::endpoints::{self, Endpoint};
@@ -129,6 +129,15 @@ fn resource(endpoint: Endpoint) -> actix_web::Resource {
         Endpoint::AccountPasskeyRemove => r
             .app_data(authorize::form_config())
             .route(web::post().to(account::passkey_remove_handler)),
+        Endpoint::AccountSessionEnd => r
+            .app_data(authorize::form_config())
+            .route(web::post().to(account_activity::session_end_handler)),
+        Endpoint::AccountAppRevoke => r
+            .app_data(authorize::form_config())
+            .route(web::post().to(account_activity::app_revoke_handler)),
+        Endpoint::AccountPassword => r
+            .app_data(authorize::form_config())
+            .route(web::post().to(account_activity::password_handler)),
         Endpoint::DeviceAuthorization => r
             .route(web::post().to(device::device_authorization_handler))
             .route(options().to(token::token_preflight_handler))

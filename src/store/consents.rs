@@ -52,3 +52,41 @@ pub fn save(
         Ok(())
     })
 }
+
+/// One client a user consented to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Consent {
+    pub client_id: String,
+    pub scopes: Vec<String>,
+    pub created_at: UnixTime,
+    pub updated_at: UnixTime,
+}
+
+/// The user's consents, most recently granted first.
+pub fn list_for_user(conn: &mut DbConnection, user_id: &str) -> Result<Vec<Consent>, StoreError> {
+    let rows: Vec<(String, String, i64, i64)> = consents::table
+        .filter(consents::user_id.eq(user_id))
+        .order(consents::updated_at.desc())
+        .select((
+            consents::client_id,
+            consents::scopes,
+            consents::created_at,
+            consents::updated_at,
+        ))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(client_id, scopes, created_at, updated_at)| {
+            Ok(Consent {
+                client_id,
+                scopes: json::decode("consents.scopes", &scopes)?,
+                created_at,
+                updated_at,
+            })
+        })
+        .collect()
+}
+
+/// Forgets a consent; whether there was one.
+pub fn delete(conn: &mut DbConnection, user_id: &str, client_id: &str) -> Result<bool, StoreError> {
+    Ok(diesel::delete(consents::table.find((user_id, client_id))).execute(conn)? == 1)
+}

@@ -156,3 +156,25 @@ pub fn revoke_client(
     }
     Ok(n)
 }
+
+/// Revokes a user's refresh-token families at one client (the user took back that
+/// app's access); returns the number of tokens revoked.
+pub fn revoke_user_client(
+    conn: &mut DbConnection,
+    user_id: &str,
+    client_id: &str,
+    now: UnixTime,
+) -> Result<usize, StoreError> {
+    let families: Vec<String> = refresh_tokens::table
+        .filter(refresh_tokens::user_id.eq(user_id))
+        .filter(refresh_tokens::client_id.eq(client_id))
+        .filter(refresh_tokens::revoked_at.is_null())
+        .select(refresh_tokens::family_id)
+        .distinct()
+        .load(conn)?;
+    let mut n = 0;
+    for f in families {
+        n += revoke_family(conn, &f, now)?;
+    }
+    Ok(n)
+}

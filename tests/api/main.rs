@@ -3,6 +3,7 @@
 //! Everything shared lives in `helpers/` (see `helpers.rs`); test files import from there
 //! only, never from one another.
 
+mod account_activity;
 mod admin_api;
 mod admin_console;
 mod admin_console_forms;

@@ -1,0 +1,183 @@
+//! `/account`'s sessions, connected apps and password: end a session or all the others,
+//! take back an app's access, change the password (`session::account` has the rules).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+
+use super::account::{account_page, account_page_with, form_user};
+use super::error::AppError;
+use crate::domain::secret::Secret;
+use crate::session::account;
+use crate::state::AppState;
+
+/// When every access token issued in a session has expired.
+fn block_until(state: &AppState) -> i64 {
+    let t = &state.settings.tokens;
+    state.now() + t.access_token_ttl_secs + t.clock_skew_secs
+}
+
+/// After sessions ended or tokens were revoked: this instance applies the revocations
+/// and sends the back-channel logouts now.
+async fn propagate(state: &AppState) {
+    state.publish_revocations().await;
+    state.backchannel.wake();
+}
+
+#[derive(Deserialize)]
+pub struct SessionForm {
+    csrf: Option<String>,
+    /// A session id, or `others`.
+    #[serde(default)]
+    sid: String,
+}
+
+/// POST /account/sessions/end
+pub async fn session_end_handler(
+    req: HttpRequest,
+    form: web::Form<SessionForm>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let signed = match form_user(&req, &state, form.csrf.as_deref()).await? {
+        Ok(s) => s,
+        Err(res) => return Ok(res),
+    };
+    let (user_id, keep, now, until) = (
+        signed.user.id.clone(),
+        signed.session.sid.clone(),
+        state.now(),
+        block_until(&state),
+    );
+    let notice = if form.sid == "others" {
+        let ended = state
+            .store
+            .run(move |c| account::end_other_sessions(c, &user_id, &keep, now, until))
+            .await?;
+        format!("Signed out of {ended} other session(s).")
+    } else if form.sid == signed.session.sid {
+        "To sign out of this browser, use Sign out.".to_string()
+    } else {
+        let sid = form.sid.clone();
+        let ended = state
+            .store
+            .run(move |c| account::end_own_session(c, &user_id, &sid, now, until))
+            .await?;
+        if ended {
+            "That session is signed out.".to_string()
+        } else {
+            "That session had already ended.".to_string()
+        }
+    };
+    propagate(&state).await;
+    account_page(&req, &state, &signed, Some(&notice)).await
+}
+
+#[derive(Deserialize)]
+pub struct AppForm {
+    csrf: Option<String>,
+    #[serde(default)]
+    client_id: String,
+}
+
+/// POST /account/apps/revoke
+pub async fn app_revoke_handler(
+    req: HttpRequest,
+    form: web::Form<AppForm>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let signed = match form_user(&req, &state, form.csrf.as_deref()).await? {
+        Ok(s) => s,
+        Err(res) => return Ok(res),
+    };
+    let (user_id, client_id, now) = (signed.user.id.clone(), form.client_id.clone(), state.now());
+    let revoked = state
+        .store
+        .run(move |c| account::revoke_consent(c, &user_id, &client_id, now))
+        .await?;
+    propagate(&state).await;
+    let notice = if revoked {
+        "The app's access is removed; it must ask again."
+    } else {
+        "That app had no access."
+    };
+    account_page(&req, &state, &signed, Some(notice)).await
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    csrf: Option<String>,
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    new: String,
+}
+
+/// POST /account/password: the current password, then the new one under the policy.
+pub async fn password_handler(
+    req: HttpRequest,
+    form: web::Form<PasswordForm>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let signed = match form_user(&req, &state, form.csrf.as_deref()).await? {
+        Ok(s) => s,
+        Err(res) => return Ok(res),
+    };
+    let refused = |message: &'static str| {
+        account_page_with(
+            &req,
+            &state,
+            &signed,
+            None,
+            Some(message),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+    };
+    // Checked off the executor, under the same bound as sign-ins.
+    let current = state
+        .password_checker
+        .check(
+            &state.store,
+            &signed.user.username,
+            Secret::new(form.current),
+        )
+        .await?;
+    if current.is_none() {
+        return refused("The current password is not correct.").await;
+    }
+    let passwords = state.passwords.clone();
+    let new = Secret::new(form.new);
+    let hash = web::block(move || passwords.hash(&new))
+        .await
+        .map_err(|e| AppError::Unexpected(e.into()))?;
+    let hash = match hash {
+        Ok(h) => h,
+        Err(e) => {
+            let message = format!("The new password is refused: {e}.");
+            return account_page_with(
+                &req,
+                &state,
+                &signed,
+                None,
+                Some(&message),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+    };
+    let (user_id, keep, now, until) = (
+        signed.user.id.clone(),
+        signed.session.sid.clone(),
+        state.now(),
+        block_until(&state),
+    );
+    let ended = state
+        .store
+        .run(move |c| account::change_password(c, &user_id, &hash, &keep, now, until))
+        .await?;
+    propagate(&state).await;
+    let notice = format!("Password changed; {ended} other session(s) signed out.");
+    account_page(&req, &state, &signed, Some(&notice)).await
+}
