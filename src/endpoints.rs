@@ -42,6 +42,7 @@ pub enum Endpoint {
     AccountSessionEnd,
     AccountAppRevoke,
     AccountPassword,
+    AccountProfile,
     DeviceAuthorization,
     Device,
     DeviceDecision,
@@ -55,7 +56,7 @@ pub enum Endpoint {
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 46] = [
+    pub const ALL: [Endpoint; 47] = [
         Endpoint::Healthz,
         Endpoint::Readyz,
         Endpoint::Jwks,
@@ -92,6 +93,7 @@ impl Endpoint {
         Endpoint::AccountSessionEnd,
         Endpoint::AccountAppRevoke,
         Endpoint::AccountPassword,
+        Endpoint::AccountProfile,
         Endpoint::DeviceAuthorization,
         Endpoint::Device,
         Endpoint::DeviceDecision,
@@ -143,6 +145,7 @@ impl Endpoint {
             Endpoint::AccountSessionEnd => "/account/sessions/end",
             Endpoint::AccountAppRevoke => "/account/apps/revoke",
             Endpoint::AccountPassword => "/account/password",
+            Endpoint::AccountProfile => "/account/profile",
             Endpoint::DeviceAuthorization => "/device_authorization",
             Endpoint::Device => "/device",
             Endpoint::DeviceDecision => "/device/decision",

@@ -144,6 +144,7 @@ pub(super) async fn account_page_with(
         status,
         &AccountPage {
             username: &signed.user.username,
+            display_name: signed.user.display_name.as_deref().unwrap_or(""),
             notice,
             totp: enrolled.totp,
             recovery_left: enrolled.recovery_codes_left,

@@ -181,3 +181,48 @@ pub async fn password_handler(
     let notice = format!("Password changed; {ended} other session(s) signed out.");
     account_page(&req, &state, &signed, Some(&notice)).await
 }
+
+#[derive(Deserialize)]
+pub struct ProfileForm {
+    csrf: Option<String>,
+    #[serde(default)]
+    display_name: String,
+}
+
+/// POST /account/profile: the display name.
+pub async fn profile_handler(
+    req: HttpRequest,
+    form: web::Form<ProfileForm>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let signed = match form_user(&req, &state, form.csrf.as_deref()).await? {
+        Ok(s) => s,
+        Err(res) => return Ok(res),
+    };
+    let name = Some(form.display_name.trim().to_string()).filter(|n| !n.is_empty());
+    let (user_id, now) = (signed.user.id.clone(), state.now());
+    let saved = state
+        .store
+        .run(move |c| account::set_display_name(c, &user_id, name, now))
+        .await?;
+    // Shown with what is stored now.
+    let Some(fresh) = super::account::signed_in(&req, &state).await? else {
+        return Ok(super::account::see_other("/account"));
+    };
+    match saved {
+        Ok(()) => account_page(&req, &state, &fresh, Some("Profile saved.")).await,
+        Err(e) => {
+            let message = e.to_string();
+            account_page_with(
+                &req,
+                &state,
+                &fresh,
+                Some(&message),
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}

@@ -194,6 +194,7 @@ pub struct RecoveryCodesPage<'a> {
 #[template(path = "account.html")]
 pub struct AccountPage<'a> {
     pub username: &'a str,
+    pub display_name: &'a str,
     pub notice: Option<&'a str>,
     pub totp: bool,
     pub recovery_left: i64,

@@ -138,6 +138,9 @@ fn resource(endpoint: Endpoint) -> actix_web::Resource {
         Endpoint::AccountPassword => r
             .app_data(authorize::form_config())
             .route(web::post().to(account_activity::password_handler)),
+        Endpoint::AccountProfile => r
+            .app_data(authorize::form_config())
+            .route(web::post().to(account_activity::profile_handler)),
         Endpoint::DeviceAuthorization => r
             .route(web::post().to(device::device_authorization_handler))
             .route(options().to(token::token_preflight_handler))

@@ -151,3 +151,38 @@ pub fn change_password(
         Ok(ended)
     })
 }
+
+/// Sets the person's own display name (checked as an operator's would be; empty clears
+/// it). The outer error is the database's, the inner one the refusal to show.
+pub fn set_display_name(
+    conn: &mut DbConnection,
+    user_id: &str,
+    display_name: Option<String>,
+    now: UnixTime,
+) -> Result<Result<(), crate::domain::user::UserError>, StoreError> {
+    conn.transaction(|c| {
+        let Some(user) = users::find_by_id(c, user_id)? else {
+            return Ok(Ok(()));
+        };
+        let spec = crate::domain::user::UserSpec {
+            username: user.username.clone(),
+            email: user.email.clone(),
+            display_name,
+            roles: user.roles.clone(),
+        };
+        let profile = match spec.validate() {
+            Ok(p) => p,
+            Err(e) => return Ok(Err(e)),
+        };
+        users::update_profile(c, user_id, &profile, now)?;
+        record(
+            c,
+            "user.profile_changed",
+            user_id,
+            None,
+            json!({ "fields": ["display_name"] }),
+            now,
+        )?;
+        Ok(Ok(()))
+    })
+}

@@ -198,3 +198,37 @@ async fn changing_the_password_needs_the_current_one_and_signs_out_the_other_ses
     );
     assert_eq!(sign_in(app, "alice", "a brand new password").await.1, 303);
 }
+
+#[actix_web::test]
+async fn a_person_sets_their_own_display_name_under_the_operators_rules() {
+    let (app, alice) = alice_app().await;
+    let (mut b, _) = sign_in(&app, "alice", PASSWORD).await;
+    let csrf = b.get("/account").await.field("csrf").unwrap();
+    let saved = b
+        .post(
+            "/account/profile",
+            &[("csrf", &csrf), ("display_name", "Alice L.")],
+        )
+        .await;
+    assert!(saved.body.contains("Profile saved."), "{}", saved.body);
+    let stored = portcullis::store::users::find_by_id(&mut app.db.conn(), &alice.id)
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.display_name.as_deref(), Some("Alice L."));
+    let long = "x".repeat(201);
+    let refused = b
+        .post(
+            "/account/profile",
+            &[("csrf", &csrf), ("display_name", &long)],
+        )
+        .await;
+    assert_eq!(refused.status, 422);
+    let stored = portcullis::store::users::find_by_id(&mut app.db.conn(), &alice.id)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        stored.display_name.as_deref(),
+        Some("Alice L."),
+        "unchanged"
+    );
+}
