@@ -6,6 +6,7 @@ mod client;
 pub mod demo;
 mod duration;
 mod keys;
+mod mail;
 mod registration_token;
 mod serve;
 mod session;
@@ -55,6 +56,9 @@ pub enum Command {
     /// Read the audit log
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Outgoing mail
+    #[command(subcommand)]
+    Mail(mail::MailCommand),
 }
 
 /// Runs a parsed command. `serve` blocks until the server stops.
@@ -77,6 +81,7 @@ pub fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Keys(cmd) => keys::run(cmd, &settings),
         Command::Session(cmd) => session::run(cmd, &settings),
         Command::Audit(cmd) => audit::run(cmd, &settings),
+        Command::Mail(cmd) => mail::run(cmd, &settings),
     }
 }
 

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-pub use admin::{AdminSettings, RegistrationSettings};
+pub use admin::{AdminSettings, RegistrationSettings, SmtpSettings};
 pub use database_url::{DatabaseKind, DatabaseUrl};
 pub use mfa::{MfaPolicy, MfaSettings};
 pub use sender_constraint::{DpopSettings, ParSettings};
@@ -47,6 +47,7 @@ pub struct Settings {
     pub mfa: MfaSettings,
     pub admin: AdminSettings,
     pub registration: RegistrationSettings,
+    pub smtp: SmtpSettings,
 }
 
 impl Default for Settings {
@@ -71,6 +72,7 @@ impl Default for Settings {
             mfa: MfaSettings::default(),
             admin: AdminSettings::default(),
             registration: RegistrationSettings::default(),
+            smtp: SmtpSettings::default(),
         }
     }
 }

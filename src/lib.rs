@@ -23,6 +23,7 @@ pub mod endpoints;
 pub mod forward_auth;
 pub mod http;
 pub mod keys;
+pub mod mail;
 pub mod manage;
 pub mod mfa;
 pub mod net;

@@ -112,6 +112,9 @@ impl Application {
             metrics.clone(),
         );
         backchannel.spawn();
+        let mail =
+            crate::mail::worker::MailWorker::new(store.clone(), clock.clone(), &settings.smtp)?;
+        mail.spawn();
         let discovery = Document::new(&metadata(
             &settings.issuer,
             &Capabilities::current(
@@ -158,6 +161,7 @@ impl Application {
             revocations,
             status_lists,
             backchannel,
+            mail,
             metrics,
             wakers,
         });

@@ -51,6 +51,8 @@ pub struct AppState {
     pub revocations: Arc<Revocations>,
     pub status_lists: Arc<StatusLists>,
     pub backchannel: Arc<Backchannel>,
+    /// Sends queued mail (`mail::worker`).
+    pub mail: Arc<crate::mail::worker::MailWorker>,
     pub metrics: Arc<Metrics>,
     /// Kept here so the LISTEN thread lives as long as the application.
     pub wakers: Arc<Wakers>,

@@ -28,6 +28,7 @@ pub mod grants;
 pub mod initial_access_tokens;
 pub mod json;
 pub mod login_failures;
+pub mod mail_outbox;
 pub mod mfa;
 mod migrate;
 pub mod notify;

@@ -18,3 +18,27 @@ pub struct RegistrationSettings {
     /// anyone who can reach the server could then register a client.
     pub open: bool,
 }
+
+/// Outgoing mail (`mail`): where to send it and as whom.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmtpSettings {
+    /// `smtp://user:pass@host:port` (STARTTLS when the server offers it, required when
+    /// the URL says `?tls=required`), `smtps://…` (TLS from the first byte). A secret:
+    /// it carries the password. Unset: mail stays queued (and a warning says why).
+    pub url: Option<crate::domain::secret::Secret<String>>,
+    /// The `From` address, e.g. `Portcullis <id@example.com>`.
+    pub from: String,
+    /// How long one delivery may take.
+    pub timeout_secs: u64,
+}
+
+impl Default for SmtpSettings {
+    fn default() -> Self {
+        Self {
+            url: None,
+            from: "Portcullis <portcullis@localhost>".into(),
+            timeout_secs: 20,
+        }
+    }
+}

@@ -40,6 +40,7 @@ mod key_storage;
 mod keys;
 mod limits;
 mod logout;
+mod mail;
 mod metrics;
 mod mfa;
 mod mfa_step_up;

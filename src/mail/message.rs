@@ -1,0 +1,63 @@
+//! Messages: a subject, a plain-text part and an HTML part, rendered from templates under
+//! `templates/mail/`.
+
+use askama::Template;
+
+/// A rendered message for one recipient.
+#[derive(Clone)]
+pub struct Mail {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+impl std::fmt::Debug for Mail {
+    /// Bodies may carry single-use links.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mail")
+            .field("subject", &self.subject)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("a mail template failed to render: {0}")]
+pub struct RenderError(#[from] askama::Error);
+
+#[derive(Template)]
+#[template(path = "mail/test.txt")]
+struct TestText<'a> {
+    issuer: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/test.html")]
+struct TestHtml<'a> {
+    issuer: &'a str,
+}
+
+impl Mail {
+    /// `portcullis mail test`: proves the SMTP settings work end to end.
+    pub fn test(to: &str, issuer: &str) -> Result<Mail, RenderError> {
+        Ok(Mail {
+            to: to.to_string(),
+            subject: "Portcullis: test message".into(),
+            text: TestText { issuer }.render()?,
+            html: TestHtml { issuer }.render()?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_test_message_has_both_parts_and_escapes_html() {
+        let m = Mail::test("a@example.com", "https://id.example/<x>").unwrap();
+        assert!(m.text.contains("https://id.example/<x>"));
+        assert!(m.html.contains("https://id.example/&#60;x&#62;") || m.html.contains("&lt;x&gt;"));
+        assert!(!format!("{m:?}").contains("id.example"));
+    }
+}
