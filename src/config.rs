@@ -215,6 +215,8 @@ pub struct TokenSettings {
     pub refresh_token_absolute_secs: i64,
     /// How long an SSO session lasts after sign-in.
     pub session_ttl_secs: i64,
+    /// How long a link sent by mail (password reset, verification, invitation) works.
+    pub link_ttl_secs: i64,
 }
 
 impl Default for TokenSettings {
@@ -227,6 +229,7 @@ impl Default for TokenSettings {
             refresh_token_idle_secs: 14 * 24 * 3600,
             refresh_token_absolute_secs: 30 * 24 * 3600,
             session_ttl_secs: 8 * 3600,
+            link_ttl_secs: 1800,
         }
     }
 }

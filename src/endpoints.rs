@@ -43,6 +43,8 @@ pub enum Endpoint {
     AccountAppRevoke,
     AccountPassword,
     AccountProfile,
+    PasswordForgot,
+    PasswordReset,
     DeviceAuthorization,
     Device,
     DeviceDecision,
@@ -56,7 +58,7 @@ pub enum Endpoint {
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 47] = [
+    pub const ALL: [Endpoint; 49] = [
         Endpoint::Healthz,
         Endpoint::Readyz,
         Endpoint::Jwks,
@@ -94,6 +96,8 @@ impl Endpoint {
         Endpoint::AccountAppRevoke,
         Endpoint::AccountPassword,
         Endpoint::AccountProfile,
+        Endpoint::PasswordForgot,
+        Endpoint::PasswordReset,
         Endpoint::DeviceAuthorization,
         Endpoint::Device,
         Endpoint::DeviceDecision,
@@ -146,6 +150,8 @@ impl Endpoint {
             Endpoint::AccountAppRevoke => "/account/apps/revoke",
             Endpoint::AccountPassword => "/account/password",
             Endpoint::AccountProfile => "/account/profile",
+            Endpoint::PasswordForgot => "/password/forgot",
+            Endpoint::PasswordReset => "/password/reset",
             Endpoint::DeviceAuthorization => "/device_authorization",
             Endpoint::Device => "/device",
             Endpoint::DeviceDecision => "/device/decision",

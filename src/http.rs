@@ -29,6 +29,7 @@ pub mod par;
 pub mod params;
 pub mod passkey_sign_in;
 pub mod password;
+pub mod password_reset;
 pub mod register;
 pub mod request_id;
 pub mod revoke;

@@ -7,6 +7,7 @@ pub mod backchannel;
 pub mod login;
 pub mod logout;
 pub mod passkeys;
+pub mod recovery;
 pub mod second_factor;
 pub mod sso;
 pub mod throttle;

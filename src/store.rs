@@ -11,6 +11,7 @@
 //!   (waiting up to the busy timeout) instead of failing a read→write upgrade with BUSY;
 //! - only single-row inserts and no upserts: what diesel's `MultiConnection` supports.
 
+pub mod action_tokens;
 pub mod assertion_jtis;
 pub mod audit;
 pub mod audit_window;

@@ -212,6 +212,22 @@ impl Settings {
                 return Err(invalid(key, "must be between 60 seconds and 366 days"));
             }
         }
+        if !(300..=7 * 86_400).contains(&t.link_ttl_secs) {
+            return Err(invalid(
+                "tokens.link_ttl_secs",
+                "must be between 300 seconds and 7 days",
+            ));
+        }
+        if let Some(url) = &self.smtp.url {
+            crate::mail::smtp::Relay::from_url(url.expose(), std::time::Duration::from_secs(1))
+                .map_err(|e| invalid("smtp.url", &e.to_string()))?;
+        }
+        if self.smtp.from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(invalid(
+                "smtp.from",
+                "must be an address such as `Portcullis <id@example.com>`",
+            ));
+        }
         if t.refresh_token_idle_secs > t.refresh_token_absolute_secs {
             return Err(invalid(
                 "tokens.refresh_token_idle_secs",

@@ -6,8 +6,8 @@ use actix_web::{Route, guard, web};
 
 use super::{
     account, account_activity, admin_api, admin_console, authorize, cacheable, demo, device,
-    discovery, feed, forward_auth, health, introspect, jwks, logout, pages, par, register, revoke,
-    signin, status_list, token, userinfo,
+    discovery, feed, forward_auth, health, introspect, jwks, logout, pages, par, password_reset,
+    register, revoke, signin, status_list, token, userinfo,
 };
 use crate::config::Features;
 use crate::endpoints::{self, Endpoint};
@@ -141,6 +141,14 @@ fn resource(endpoint: Endpoint) -> actix_web::Resource {
         Endpoint::AccountProfile => r
             .app_data(authorize::form_config())
             .route(web::post().to(account_activity::profile_handler)),
+        Endpoint::PasswordForgot => r
+            .app_data(authorize::form_config())
+            .route(web::get().to(password_reset::forgot_page_handler))
+            .route(web::post().to(password_reset::forgot_handler)),
+        Endpoint::PasswordReset => r
+            .app_data(authorize::form_config())
+            .route(web::get().to(password_reset::reset_page_handler))
+            .route(web::post().to(password_reset::reset_handler)),
         Endpoint::DeviceAuthorization => r
             .route(web::post().to(device::device_authorization_handler))
             .route(options().to(token::token_preflight_handler))

@@ -37,7 +37,54 @@ struct TestHtml<'a> {
     issuer: &'a str,
 }
 
+#[derive(Template)]
+#[template(path = "mail/reset.txt")]
+struct ResetText<'a> {
+    username: &'a str,
+    issuer: &'a str,
+    link: &'a str,
+    minutes: i64,
+}
+
+#[derive(Template)]
+#[template(path = "mail/reset.html")]
+struct ResetHtml<'a> {
+    username: &'a str,
+    issuer: &'a str,
+    link: &'a str,
+    minutes: i64,
+}
+
 impl Mail {
+    /// The password reset link (forgot password).
+    pub fn reset(
+        to: &str,
+        username: &str,
+        issuer: &str,
+        link: &str,
+        ttl_secs: i64,
+    ) -> Result<Mail, RenderError> {
+        let minutes = ttl_secs / 60;
+        Ok(Mail {
+            to: to.to_string(),
+            subject: "Reset your password".into(),
+            text: ResetText {
+                username,
+                issuer,
+                link,
+                minutes,
+            }
+            .render()?,
+            html: ResetHtml {
+                username,
+                issuer,
+                link,
+                minutes,
+            }
+            .render()?,
+        })
+    }
+
     /// `portcullis mail test`: proves the SMTP settings work end to end.
     pub fn test(to: &str, issuer: &str) -> Result<Mail, RenderError> {
         Ok(Mail {

@@ -471,3 +471,14 @@ diesel::table! {
         created_at -> BigInt,
     }
 }
+
+diesel::table! {
+    action_tokens (token_hash) {
+        token_hash -> Binary,
+        purpose -> Text,
+        user_id -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+    }
+}

@@ -262,3 +262,16 @@ pub fn update_profile(
     }
     Ok(n == 1)
 }
+
+/// The user with this email address (compared without case), if exactly one has it.
+pub fn find_by_email(conn: &mut DbConnection, email: &str) -> Result<Option<User>, StoreError> {
+    let found: Vec<UserRow> = users::table
+        .filter(lower(users::email.assume_not_null()).eq(email.trim().to_lowercase()))
+        .limit(2)
+        .select(UserRow::as_select())
+        .load(conn)?;
+    match <[UserRow; 1]>::try_from(found) {
+        Ok([one]) => Ok(Some(User::try_from(one)?)),
+        Err(_) => Ok(None),
+    }
+}

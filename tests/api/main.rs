@@ -49,6 +49,7 @@ mod outage;
 mod outbound;
 mod par;
 mod passkeys;
+mod password_reset;
 mod persistence;
 mod private_key_jwt;
 mod refresh;

@@ -1,0 +1,221 @@
+//! Forgot password (`/password/forgot`) and the page its mailed link opens
+//! (`/password/reset?token=…`); the rules are in `session::recovery`.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::authorize::cross_site;
+use super::error::{AppError, no_store_page as no_store};
+use super::pages;
+use crate::domain::secret::Secret;
+use crate::session::throttle::{self, Verdict};
+use crate::session::{login, recovery};
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "forgot.html")]
+struct ForgotPage<'a> {
+    csrf: &'a str,
+    sent: bool,
+    minutes: i64,
+}
+
+#[derive(Template)]
+#[template(path = "reset.html")]
+struct ResetPage<'a> {
+    csrf: &'a str,
+    token: &'a str,
+    usable: bool,
+    done: bool,
+    error: Option<&'a str>,
+}
+
+fn with_csrf(
+    req: &HttpRequest,
+    state: &AppState,
+    render: impl FnOnce(&str) -> HttpResponse,
+) -> HttpResponse {
+    let (csrf, cookie) = state.csrf.token(req, state.issuer());
+    let mut res = render(&csrf);
+    if let Some(c) = cookie {
+        let _ = res.add_cookie(&c);
+    }
+    no_store(res)
+}
+
+fn forgot_page(req: &HttpRequest, state: &AppState, sent: bool) -> HttpResponse {
+    let minutes = state.settings.tokens.link_ttl_secs / 60;
+    with_csrf(req, state, |csrf| {
+        pages::render(
+            StatusCode::OK,
+            &ForgotPage {
+                csrf,
+                sent,
+                minutes,
+            },
+        )
+    })
+}
+
+/// GET /password/forgot
+pub async fn forgot_page_handler(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    forgot_page(&req, &state, false)
+}
+
+#[derive(Deserialize)]
+pub struct ForgotForm {
+    csrf: Option<String>,
+    #[serde(default)]
+    email: String,
+}
+
+/// POST /password/forgot: the same answer whether or not the address has an account,
+/// and whether or not this address or source is being throttled.
+pub async fn forgot_handler(
+    req: HttpRequest,
+    form: web::Form<ForgotForm>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    if state
+        .csrf
+        .check(&req, form.csrf.as_deref(), state.issuer())
+        .is_err()
+    {
+        return Ok(cross_site());
+    }
+    let email = form.email.trim().to_lowercase();
+    if email.is_empty() || email.len() > 254 {
+        return Ok(forgot_page(&req, &state, false));
+    }
+    // Throttled per address and per source, on counters of their own: asking for reset
+    // links never slows down anyone's sign-in.
+    let source = state.source(&req);
+    let keys = throttle::keys(&format!("reset:{email}"), &format!("reset:{source}"));
+    let now = state.now();
+    let allowed = match login::reserve(&state.store, &keys, now).await? {
+        Verdict::Proceed(pause) => pause.is_zero(),
+        Verdict::Refuse(_) => false,
+    };
+    if allowed {
+        let (issuer, ttl) = (
+            state.issuer().to_string(),
+            state.settings.tokens.link_ttl_secs,
+        );
+        state
+            .store
+            .run(move |c| recovery::request_reset(c, &email, &issuer, ttl, now))
+            .await?;
+        state.mail.wake();
+    }
+    Ok(forgot_page(&req, &state, true))
+}
+
+#[derive(Deserialize)]
+pub struct TokenQuery {
+    #[serde(default)]
+    token: String,
+}
+
+/// GET /password/reset?token=…: the form, or why the link no longer works.
+pub async fn reset_page_handler(
+    req: HttpRequest,
+    query: web::Query<TokenQuery>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let token = query.into_inner().token;
+    let (t, now) = (token.clone(), state.now());
+    let usable = !token.is_empty()
+        && state
+            .store
+            .run(move |c| recovery::link_works(c, &t, now))
+            .await?;
+    let status = if usable {
+        StatusCode::OK
+    } else {
+        StatusCode::GONE
+    };
+    Ok(with_csrf(&req, &state, |csrf| {
+        pages::render(
+            status,
+            &ResetPage {
+                csrf,
+                token: &token,
+                usable,
+                done: false,
+                error: None,
+            },
+        )
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct ResetForm {
+    csrf: Option<String>,
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// POST /password/reset: the new password under the policy, once per link.
+pub async fn reset_handler(
+    req: HttpRequest,
+    form: web::Form<ResetForm>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    if state
+        .csrf
+        .check(&req, form.csrf.as_deref(), state.issuer())
+        .is_err()
+    {
+        return Ok(cross_site());
+    }
+    let page = |status: StatusCode, usable: bool, done: bool, error: Option<&str>| {
+        with_csrf(&req, &state, |csrf| {
+            pages::render(
+                status,
+                &ResetPage {
+                    csrf,
+                    token: &form.token,
+                    usable,
+                    done,
+                    error,
+                },
+            )
+        })
+    };
+    let passwords = state.passwords.clone();
+    let password = Secret::new(form.password.clone());
+    let hash = web::block(move || passwords.hash(&password))
+        .await
+        .map_err(|e| AppError::Unexpected(e.into()))?;
+    let hash = match hash {
+        Ok(h) => h,
+        Err(e) => {
+            let message = format!("The new password is refused: {e}.");
+            return Ok(page(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                true,
+                false,
+                Some(&message),
+            ));
+        }
+    };
+    let (token, now) = (form.token.clone(), state.now());
+    let done = state
+        .store
+        .run(move |c| recovery::complete_reset(c, &token, &hash, now))
+        .await?;
+    Ok(match done {
+        Some(_) => {
+            state.publish_revocations().await;
+            state.backchannel.wake();
+            page(StatusCode::OK, false, true, None)
+        }
+        None => page(StatusCode::GONE, false, false, None),
+    })
+}

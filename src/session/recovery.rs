@@ -1,0 +1,100 @@
+//! Forgot password: a reset link by mail, and the new password it lets someone set.
+//!
+//! The request never says whether an account exists (the same answer either way, and no
+//! mail for an unknown address). The link's token is 256 random bits, stored as SHA-256,
+//! single-use (a conditional update) and short-lived (`tokens.link_ttl_secs`). Setting
+//! the new password ends every session of the user and revokes their refresh tokens.
+
+use diesel::Connection;
+use serde_json::json;
+
+use crate::clock::UnixTime;
+use crate::domain::opaque;
+use crate::mail::{self, Mail};
+use crate::store::audit::{self, AuditEvent};
+use crate::store::{DbConnection, StoreError, action_tokens, users};
+
+pub const PURPOSE_RESET: &str = "password_reset";
+/// Where the link leads.
+pub const RESET_PATH: &str = "/password/reset";
+
+/// Queues a reset mail when `email` belongs to exactly one enabled user with that
+/// address; whether one was queued (for the audit log, never for the answer).
+pub fn request_reset(
+    conn: &mut DbConnection,
+    email: &str,
+    issuer: &str,
+    ttl: i64,
+    now: UnixTime,
+) -> Result<bool, StoreError> {
+    let Some(user) = users::find_by_email(conn, email)?.filter(|u| !u.disabled) else {
+        return Ok(false);
+    };
+    let Some(to) = user.email.clone() else {
+        return Ok(false);
+    };
+    let token = opaque::generate(32);
+    let link = format!("{issuer}{RESET_PATH}?token={}", token.expose());
+    let message = Mail::reset(&to, &user.username, issuer, &link, ttl)
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    conn.transaction(|c| {
+        action_tokens::insert(
+            c,
+            &opaque::hash(token.expose()),
+            PURPOSE_RESET,
+            &user.id,
+            now,
+            now + ttl,
+        )?;
+        mail::enqueue(c, &message, now)?;
+        audit::record(
+            c,
+            &AuditEvent {
+                event: "password.reset_requested",
+                actor: &format!("user:{}", user.id),
+                user_id: Some(&user.id),
+                ..Default::default()
+            },
+            now,
+        )?;
+        Ok(true)
+    })
+}
+
+/// Whether a reset link still works (the form is shown only then).
+pub fn link_works(conn: &mut DbConnection, token: &str, now: UnixTime) -> Result<bool, StoreError> {
+    Ok(action_tokens::peek(conn, &opaque::hash(token), PURPOSE_RESET, now)?.is_some())
+}
+
+/// Uses the link once and sets the new password hash; every session of the user ends.
+/// `None` when the link is used, expired or unknown.
+pub fn complete_reset(
+    conn: &mut DbConnection,
+    token: &str,
+    new_hash: &str,
+    now: UnixTime,
+) -> Result<Option<usize>, StoreError> {
+    conn.transaction(|c| {
+        let Some(user_id) = action_tokens::take(c, &opaque::hash(token), PURPOSE_RESET, now)?
+        else {
+            return Ok(None);
+        };
+        let Some(user) = users::find_by_id(c, &user_id)? else {
+            return Ok(None);
+        };
+        users::set_password_hash(c, &user.username, new_hash, now)?;
+        let ended = users::end_sessions_and_grants(c, &user.id, now)?;
+        audit::record(
+            c,
+            &AuditEvent {
+                event: "password.reset",
+                actor: &format!("user:{}", user.id),
+                user_id: Some(&user.id),
+                details: json!({ "sessions_ended": ended }),
+                ..Default::default()
+            },
+            now,
+        )?;
+        Ok(Some(ended))
+    })
+}

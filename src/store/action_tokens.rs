@@ -1,0 +1,65 @@
+//! The `action_tokens` table: single-use links sent by mail, by hash.
+
+use diesel::prelude::*;
+
+use super::schema::action_tokens;
+use super::{DbConnection, StoreError};
+use crate::clock::UnixTime;
+
+pub fn insert(
+    conn: &mut DbConnection,
+    hash: &[u8],
+    purpose: &str,
+    user_id: &str,
+    now: UnixTime,
+    expires_at: UnixTime,
+) -> Result<(), StoreError> {
+    diesel::insert_into(action_tokens::table)
+        .values((
+            action_tokens::token_hash.eq(hash),
+            action_tokens::purpose.eq(purpose),
+            action_tokens::user_id.eq(user_id),
+            action_tokens::created_at.eq(now),
+            action_tokens::expires_at.eq(expires_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The user a live, unused token of `purpose` is for (without using it: the page that
+/// shows the form).
+pub fn peek(
+    conn: &mut DbConnection,
+    hash: &[u8],
+    purpose: &str,
+    now: UnixTime,
+) -> Result<Option<String>, StoreError> {
+    Ok(action_tokens::table
+        .find(hash)
+        .filter(action_tokens::purpose.eq(purpose))
+        .filter(action_tokens::used_at.is_null())
+        .filter(action_tokens::expires_at.gt(now))
+        .select(action_tokens::user_id)
+        .first(conn)
+        .optional()?)
+}
+
+/// Uses the token, once: a conditional update, so of two concurrent uses one wins.
+pub fn take(
+    conn: &mut DbConnection,
+    hash: &[u8],
+    purpose: &str,
+    now: UnixTime,
+) -> Result<Option<String>, StoreError> {
+    Ok(diesel::update(
+        action_tokens::table
+            .find(hash)
+            .filter(action_tokens::purpose.eq(purpose))
+            .filter(action_tokens::used_at.is_null())
+            .filter(action_tokens::expires_at.gt(now)),
+    )
+    .set(action_tokens::used_at.eq(Some(now)))
+    .returning(action_tokens::user_id)
+    .get_result(conn)
+    .optional()?)
+}

@@ -1,0 +1,162 @@
+//! Forgot password end to end through a real SMTP server: the link in the mail sets a
+//! new password once; the old one stops working and sessions end; used and expired links
+//! are refused; an unknown address gets the same answer and no mail.
+
+use std::sync::Arc;
+
+use portcullis::clock::ManualClock;
+use portcullis::domain::secret::Secret;
+
+use crate::helpers::browser::Browser;
+use crate::helpers::sessions::seed_session;
+use crate::helpers::smtp::SmtpServer;
+use crate::helpers::{PASSWORD, TestApp, TestDb, spawn_app_with, wait_until};
+
+async fn app_with_mail(smtp: &SmtpServer, clock: ManualClock) -> TestApp {
+    let db = TestDb::sqlite();
+    let mut settings = db.settings();
+    settings.smtp.url = Some(Secret::new(smtp.url()));
+    spawn_app_with(db, settings, Arc::new(clock)).await
+}
+
+async fn ask_for_link(b: &mut Browser<'_>, email: &str) -> String {
+    let page = b.get("/password/forgot").await;
+    let csrf = page.field("csrf").unwrap();
+    let sent = b
+        .post("/password/forgot", &[("csrf", &csrf), ("email", email)])
+        .await;
+    assert_eq!(sent.status, 200);
+    assert!(
+        sent.body.contains("If an account has this address"),
+        "{}",
+        sent.body
+    );
+    sent.body
+}
+
+/// The reset link in the newest mail (quoted-printable soft breaks undone).
+fn link_in(mail: &str) -> String {
+    let text = mail
+        .replace("=\n", "")
+        .replace("=\r\n", "")
+        .replace("=3D", "=");
+    let start = text.find("/password/reset?token=").expect("a reset link");
+    let token: String = text[start + "/password/reset?token=".len()..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    format!("/password/reset?token={token}")
+}
+
+async fn sign_in_status(app: &TestApp, password: &str) -> u16 {
+    let mut b = app.browser();
+    let page = b.get("/signin").await;
+    let csrf = page.field("csrf").unwrap();
+    let rd = page.field("rd").unwrap_or_default();
+    b.post(
+        "/signin",
+        &[
+            ("csrf", &csrf),
+            ("rd", &rd),
+            ("username", "alice"),
+            ("password", password),
+        ],
+    )
+    .await
+    .status
+}
+
+#[actix_web::test]
+async fn a_mailed_link_sets_a_new_password_once_and_ends_every_session() {
+    let test = "password_reset::a_mailed_link_sets_a_new_password_once_and_ends_every_session";
+    let Some(smtp) = SmtpServer::start(test) else {
+        return;
+    };
+    let clock = ManualClock::at(portcullis::clock::Clock::now(
+        &portcullis::clock::SystemClock,
+    ));
+    let app = app_with_mail(&smtp, clock.clone()).await;
+    let alice = app.user("alice").email("Alice@Example.com").create();
+    app.first_party_spa().await;
+    seed_session(&mut app.db.conn(), "alice-session", &alice.id, "spa");
+
+    let mut b = app.browser();
+    let answer_known = ask_for_link(&mut b, "alice@example.com").await;
+    let mails = wait_until("the reset mail arrives", || async {
+        let m = smtp.messages();
+        (!m.is_empty()).then_some(m)
+    })
+    .await;
+    assert!(mails[0].contains("To: Alice@Example.com"), "{}", mails[0]);
+    let link = link_in(&mails[0]);
+
+    // An unknown address: the same page, and no mail.
+    let answer_unknown = ask_for_link(&mut b, "nobody@example.com").await;
+    assert_eq!(
+        answer_known.replace(char::is_whitespace, "").len(),
+        answer_unknown.replace(char::is_whitespace, "").len()
+    );
+
+    let form = b.get(&link).await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    let csrf = form.field("csrf").unwrap();
+    let token = form.field("token").unwrap();
+    let weak = b
+        .post(
+            "/password/reset",
+            &[("csrf", &csrf), ("token", &token), ("password", "short")],
+        )
+        .await;
+    assert_eq!(weak.status, 422);
+    let done = b
+        .post(
+            "/password/reset",
+            &[
+                ("csrf", &csrf),
+                ("token", &token),
+                ("password", "a fresh new password"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert!(done.body.contains("Your password is changed"));
+    assert_eq!(
+        sign_in_status(&app, PASSWORD).await,
+        200,
+        "the old password fails"
+    );
+    assert_eq!(sign_in_status(&app, "a fresh new password").await, 303);
+    let gone =
+        portcullis::store::sessions::find_by_sid(&mut app.db.conn(), "alice-session").unwrap();
+    assert!(gone.is_none(), "her sessions ended");
+
+    // The link works once.
+    assert_eq!(b.get(&link).await.status, 410);
+    let again = b
+        .post(
+            "/password/reset",
+            &[
+                ("csrf", &csrf),
+                ("token", &token),
+                ("password", "yet another password"),
+            ],
+        )
+        .await;
+    assert_eq!(again.status, 410);
+    assert_eq!(sign_in_status(&app, "a fresh new password").await, 303);
+    assert_eq!(smtp.messages().len(), 1, "no mail for the unknown address");
+
+    // An expired link is refused too.
+    ask_for_link(&mut b, "alice@example.com").await;
+    let second = wait_until("the second mail arrives", || async {
+        let m = smtp.messages();
+        (m.len() == 2).then_some(m)
+    })
+    .await;
+    let links: Vec<String> = second.iter().map(|m| link_in(m)).collect();
+    let fresh = links.into_iter().find(|l| *l != link).unwrap();
+    clock.advance(31 * 60);
+    let expired = b.get(&fresh).await;
+    assert_eq!(expired.status, 410);
+    assert!(expired.body.contains("already been used or has expired"));
+}
