@@ -231,10 +231,13 @@ mod tests {
     fn switching_a_feature_off_removes_its_endpoints() {
         let all: Vec<_> = enabled(&Features {
             registration: true,
+            demo: true,
             ..Features::default()
         })
         .collect();
         assert_eq!(all.len(), Endpoint::ALL.len());
+        // The demo pages only with `serve --demo`.
+        assert!(!enabled(&Features::default()).any(|e| e == Endpoint::DemoCallback));
         let off = Features {
             revocation_feed: false,
             introspection: false,
