@@ -13,6 +13,9 @@ use crate::store::users;
 pub enum UserCommand {
     /// Create a user; the password is read from standard input
     Create(CreateArgs),
+    /// Invite someone: creates the user (no password yet) and mails a single-use link to
+    /// choose one (a running server sends it through smtp.url)
+    Invite(InviteArgs),
     /// List users
     List {
         #[arg(long)]
@@ -66,10 +69,61 @@ pub struct CreateArgs {
     password_stdin: bool,
 }
 
+#[derive(Debug, Args)]
+pub struct InviteArgs {
+    #[arg(long)]
+    email: String,
+    /// Role (repeatable)
+    #[arg(long = "role", value_name = "R", num_args = 1..)]
+    roles: Vec<String>,
+    /// Username (default: the email address)
+    #[arg(long)]
+    username: Option<String>,
+    /// Display name
+    #[arg(long)]
+    name: Option<String>,
+    /// How long the link works: `30m`, `2d`… (default 7 days, at most 30)
+    #[arg(long, value_name = "D", default_value = "7d")]
+    expires_in: String,
+}
+
+fn invite(a: InviteArgs, settings: &Settings, now: i64) -> anyhow::Result<()> {
+    let ttl = super::duration::parse_secs(&a.expires_in)
+        .filter(|s| (300..=30 * 86_400).contains(s))
+        .ok_or_else(|| anyhow::anyhow!("--expires-in must be a duration between 5m and 30d"))?;
+    let spec = UserSpec {
+        username: a.username.unwrap_or_else(|| a.email.clone()),
+        email: Some(a.email.clone()),
+        display_name: a.name,
+        roles: a.roles,
+    };
+    spec.clone().validate()?;
+    let passwords = Passwords::new(&settings.passwords)?;
+    // Nobody knows this password: the invitation's link sets the real one.
+    let placeholder = crate::domain::opaque::generate(32);
+    let issuer = settings.issuer.clone();
+    let user = with_conn(settings, |c| {
+        let user = manage::create_user(c, manage::CLI_ACTOR, &passwords, spec, &placeholder, now)?;
+        crate::session::recovery::invite(c, &user, &issuer, now + ttl, manage::CLI_ACTOR, now)?;
+        Ok(user)
+    })?;
+    println!(
+        "invited {} ({}); a running server mails the link, which works until {}",
+        user.username,
+        a.email,
+        crate::clock::rfc3339(now + ttl)
+    );
+    if settings.smtp.url.is_none() {
+        println!("note: smtp.url is not set, so no server will send it yet");
+    }
+    Ok(())
+}
+
 pub fn run(cmd: UserCommand, settings: &Settings) -> anyhow::Result<()> {
     let now = SystemClock.now();
     let passwords = || Passwords::new(&settings.passwords);
     match cmd {
+        UserCommand::Invite(a) => invite(a, settings, now)?,
         UserCommand::Create(a) => {
             let spec = UserSpec {
                 username: a.username,

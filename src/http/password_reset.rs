@@ -30,6 +30,8 @@ struct ResetPage<'a> {
     usable: bool,
     done: bool,
     error: Option<&'a str>,
+    /// An invitation's first password, rather than a reset.
+    invitation: bool,
 }
 
 fn with_csrf(
@@ -127,11 +129,16 @@ pub async fn reset_page_handler(
 ) -> Result<HttpResponse, AppError> {
     let token = query.into_inner().token;
     let (t, now) = (token.clone(), state.now());
-    let usable = !token.is_empty()
-        && state
+    let purpose = if token.is_empty() {
+        None
+    } else {
+        state
             .store
-            .run(move |c| recovery::link_works(c, &t, now))
-            .await?;
+            .run(move |c| recovery::link_purpose(c, &t, now))
+            .await?
+    };
+    let usable = purpose.is_some();
+    let invitation = purpose.as_deref() == Some(recovery::PURPOSE_INVITATION);
     let status = if usable {
         StatusCode::OK
     } else {
@@ -146,6 +153,7 @@ pub async fn reset_page_handler(
                 usable,
                 done: false,
                 error: None,
+                invitation,
             },
         )
     }))
@@ -184,6 +192,7 @@ pub async fn reset_handler(
                     usable,
                     done,
                     error,
+                    invitation: false,
                 },
             )
         })

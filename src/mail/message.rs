@@ -55,7 +55,53 @@ struct ResetHtml<'a> {
     minutes: i64,
 }
 
+#[derive(Template)]
+#[template(path = "mail/invite.txt")]
+struct InviteText<'a> {
+    username: &'a str,
+    issuer: &'a str,
+    link: &'a str,
+    until: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/invite.html")]
+struct InviteHtml<'a> {
+    username: &'a str,
+    issuer: &'a str,
+    link: &'a str,
+    until: &'a str,
+}
+
 impl Mail {
+    /// An invitation: a link to choose a password (`portcullis user invite`).
+    pub fn invitation(
+        to: &str,
+        username: &str,
+        issuer: &str,
+        link: &str,
+        until: &str,
+    ) -> Result<Mail, RenderError> {
+        Ok(Mail {
+            to: to.to_string(),
+            subject: format!("You are invited to {issuer}"),
+            text: InviteText {
+                username,
+                issuer,
+                link,
+                until,
+            }
+            .render()?,
+            html: InviteHtml {
+                username,
+                issuer,
+                link,
+                until,
+            }
+            .render()?,
+        })
+    }
+
     /// The password reset link (forgot password).
     pub fn reset(
         to: &str,

@@ -15,6 +15,10 @@ use crate::store::audit::{self, AuditEvent};
 use crate::store::{DbConnection, StoreError, action_tokens, users};
 
 pub const PURPOSE_RESET: &str = "password_reset";
+/// An invitation (`portcullis user invite`): the same page sets the first password, and
+/// using the link proves the address, so it also marks the email verified.
+pub const PURPOSE_INVITATION: &str = "invitation";
+const PURPOSES: [&str; 2] = [PURPOSE_RESET, PURPOSE_INVITATION];
 /// Where the link leads.
 pub const RESET_PATH: &str = "/password/reset";
 
@@ -61,9 +65,57 @@ pub fn request_reset(
     })
 }
 
-/// Whether a reset link still works (the form is shown only then).
-pub fn link_works(conn: &mut DbConnection, token: &str, now: UnixTime) -> Result<bool, StoreError> {
-    Ok(action_tokens::peek(conn, &opaque::hash(token), PURPOSE_RESET, now)?.is_some())
+/// What a link still works for (the form is shown only then): its purpose.
+pub fn link_purpose(
+    conn: &mut DbConnection,
+    token: &str,
+    now: UnixTime,
+) -> Result<Option<String>, StoreError> {
+    Ok(action_tokens::peek_any(conn, &opaque::hash(token), &PURPOSES, now)?.map(|(_, p)| p))
+}
+
+/// Creates the single-use link of an invitation for `user` and queues its mail, in one
+/// transaction; audited as `user.invited`.
+pub fn invite(
+    conn: &mut DbConnection,
+    user: &crate::domain::user::User,
+    issuer: &str,
+    expires_at: UnixTime,
+    actor: &str,
+    now: UnixTime,
+) -> Result<(), StoreError> {
+    let Some(to) = user.email.clone() else {
+        return Err(StoreError::Corrupt(
+            "an invitation needs an email address".into(),
+        ));
+    };
+    let token = opaque::generate(32);
+    let link = format!("{issuer}{RESET_PATH}?token={}", token.expose());
+    let until = crate::clock::rfc3339(expires_at);
+    let message = Mail::invitation(&to, &user.username, issuer, &link, &until)
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    conn.transaction(|c| {
+        action_tokens::insert(
+            c,
+            &opaque::hash(token.expose()),
+            PURPOSE_INVITATION,
+            &user.id,
+            now,
+            expires_at,
+        )?;
+        mail::enqueue(c, &message, now)?;
+        audit::record(
+            c,
+            &AuditEvent {
+                event: "user.invited",
+                actor,
+                user_id: Some(&user.id),
+                ..Default::default()
+            },
+            now,
+        )?;
+        Ok(())
+    })
 }
 
 /// Uses the link once and sets the new password hash; every session of the user ends.
@@ -75,10 +127,17 @@ pub fn complete_reset(
     now: UnixTime,
 ) -> Result<Option<usize>, StoreError> {
     conn.transaction(|c| {
-        let Some(user_id) = action_tokens::take(c, &opaque::hash(token), PURPOSE_RESET, now)?
-        else {
+        let hash = opaque::hash(token);
+        let Some((_, purpose)) = action_tokens::peek_any(c, &hash, &PURPOSES, now)? else {
             return Ok(None);
         };
+        let Some(user_id) = action_tokens::take(c, &hash, &purpose, now)? else {
+            return Ok(None);
+        };
+        if purpose == PURPOSE_INVITATION {
+            // The link reached this address: it is verified.
+            users::set_email_verified(c, &user_id, true)?;
+        }
         let Some(user) = users::find_by_id(c, &user_id)? else {
             return Ok(None);
         };
@@ -87,7 +146,11 @@ pub fn complete_reset(
         audit::record(
             c,
             &AuditEvent {
-                event: "password.reset",
+                event: if purpose == PURPOSE_INVITATION {
+                    "user.invitation_accepted"
+                } else {
+                    "password.reset"
+                },
                 actor: &format!("user:{}", user.id),
                 user_id: Some(&user.id),
                 details: json!({ "sessions_ended": ended }),

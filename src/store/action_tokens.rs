@@ -63,3 +63,23 @@ pub fn take(
     .get_result(conn)
     .optional()?)
 }
+
+/// The user and purpose of a live, unused token of any of `purposes`.
+pub fn peek_any(
+    conn: &mut DbConnection,
+    hash: &[u8],
+    purposes: &[&str],
+    now: UnixTime,
+) -> Result<Option<(String, String)>, StoreError> {
+    Ok(action_tokens::table
+        .find(hash)
+        .filter(
+            action_tokens::purpose
+                .eq_any(purposes.iter().map(|p| p.to_string()).collect::<Vec<_>>()),
+        )
+        .filter(action_tokens::used_at.is_null())
+        .filter(action_tokens::expires_at.gt(now))
+        .select((action_tokens::user_id, action_tokens::purpose))
+        .first(conn)
+        .optional()?)
+}

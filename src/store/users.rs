@@ -275,3 +275,15 @@ pub fn find_by_email(conn: &mut DbConnection, email: &str) -> Result<Option<User
         Err(_) => Ok(None),
     }
 }
+
+/// Marks the address verified (a mailed link reached it) or not.
+pub fn set_email_verified(
+    conn: &mut DbConnection,
+    id: &str,
+    verified: bool,
+) -> Result<(), StoreError> {
+    diesel::update(users::table.find(id))
+        .set(users::email_verified.eq(verified))
+        .execute(conn)?;
+    Ok(())
+}

@@ -119,7 +119,7 @@ async fn a_mailed_link_sets_a_new_password_once_and_ends_every_session() {
         )
         .await;
     assert_eq!(done.status, 200, "{}", done.body);
-    assert!(done.body.contains("Your password is changed"));
+    assert!(done.body.contains("Your password is set"));
     assert_eq!(
         sign_in_status(&app, PASSWORD).await,
         200,
@@ -159,4 +159,78 @@ async fn a_mailed_link_sets_a_new_password_once_and_ends_every_session() {
     let expired = b.get(&fresh).await;
     assert_eq!(expired.status, 410);
     assert!(expired.body.contains("already been used or has expired"));
+}
+
+#[actix_web::test]
+async fn an_invitation_leads_from_the_mail_to_a_first_sign_in_with_a_verified_email() {
+    let test = "password_reset::an_invitation_leads_from_the_mail_to_a_first_sign_in_with_a_verified_email";
+    let Some(smtp) = SmtpServer::start(test) else {
+        return;
+    };
+    let clock = ManualClock::at(portcullis::clock::Clock::now(
+        &portcullis::clock::SystemClock,
+    ));
+    let app = app_with_mail(&smtp, clock).await;
+    let out = app
+        .cli()
+        .run(&[
+            "user",
+            "invite",
+            "--email",
+            "Nora@Example.com",
+            "--role",
+            "staff",
+        ])
+        .ok()
+        .stdout;
+    assert!(out.contains("invited nora@example.com"), "{out}");
+    app.state.mail.wake();
+    let mails = wait_until("the invitation arrives", || async {
+        let m = smtp.messages();
+        (!m.is_empty()).then_some(m)
+    })
+    .await;
+    assert!(mails[0].contains("You are invited"), "{}", mails[0]);
+    let link = link_in(&mails[0]);
+
+    let mut b = app.browser();
+    let form = b.get(&link).await;
+    assert_eq!(form.status, 200);
+    assert!(form.body.contains("Welcome: choose your password"));
+    let (csrf, token) = (form.field("csrf").unwrap(), form.field("token").unwrap());
+    let done = b
+        .post(
+            "/password/reset",
+            &[
+                ("csrf", &csrf),
+                ("token", &token),
+                ("password", "nora's first password"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    let user = portcullis::store::users::find_by_username(&mut app.db.conn(), "nora@example.com")
+        .unwrap()
+        .unwrap();
+    assert!(user.email_verified, "the link proved the address");
+    assert_eq!(user.roles, ["staff"]);
+
+    // First sign-in with the chosen password.
+    let mut b = app.browser();
+    let page = b.get("/signin").await;
+    let csrf = page.field("csrf").unwrap();
+    let rd = page.field("rd").unwrap_or_default();
+    let signed = b
+        .post(
+            "/signin",
+            &[
+                ("csrf", &csrf),
+                ("rd", &rd),
+                ("username", "nora@example.com"),
+                ("password", "nora's first password"),
+            ],
+        )
+        .await;
+    assert_eq!(signed.status, 303);
+    assert_eq!(b.get(&link).await.status, 410, "the invitation works once");
 }
