@@ -45,6 +45,8 @@ pub enum Endpoint {
     AccountProfile,
     PasswordForgot,
     PasswordReset,
+    AccountEmail,
+    EmailConfirm,
     DeviceAuthorization,
     Device,
     DeviceDecision,
@@ -58,7 +60,7 @@ pub enum Endpoint {
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 49] = [
+    pub const ALL: [Endpoint; 51] = [
         Endpoint::Healthz,
         Endpoint::Readyz,
         Endpoint::Jwks,
@@ -98,6 +100,8 @@ impl Endpoint {
         Endpoint::AccountProfile,
         Endpoint::PasswordForgot,
         Endpoint::PasswordReset,
+        Endpoint::AccountEmail,
+        Endpoint::EmailConfirm,
         Endpoint::DeviceAuthorization,
         Endpoint::Device,
         Endpoint::DeviceDecision,
@@ -152,6 +156,8 @@ impl Endpoint {
             Endpoint::AccountProfile => "/account/profile",
             Endpoint::PasswordForgot => "/password/forgot",
             Endpoint::PasswordReset => "/password/reset",
+            Endpoint::AccountEmail => "/account/email",
+            Endpoint::EmailConfirm => "/email/confirm",
             Endpoint::DeviceAuthorization => "/device_authorization",
             Endpoint::Device => "/device",
             Endpoint::DeviceDecision => "/device/decision",

@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod backchannel;
+pub mod email;
 pub mod login;
 pub mod logout;
 pub mod passkeys;

@@ -145,6 +145,8 @@ pub(super) async fn account_page_with(
         &AccountPage {
             username: &signed.user.username,
             display_name: signed.user.display_name.as_deref().unwrap_or(""),
+            email: signed.user.email.as_deref().unwrap_or(""),
+            email_verified: signed.user.email_verified,
             notice,
             totp: enrolled.totp,
             recovery_left: enrolled.recovery_codes_left,

@@ -226,3 +226,108 @@ pub async fn profile_handler(
         }
     }
 }
+
+#[derive(Deserialize)]
+pub struct EmailForm {
+    csrf: Option<String>,
+    #[serde(default)]
+    email: String,
+}
+
+/// POST /account/email: a confirmation link to the address (the current one, to verify
+/// it; a new one, to change to it once confirmed).
+pub async fn email_handler(
+    req: HttpRequest,
+    form: web::Form<EmailForm>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let signed = match form_user(&req, &state, form.csrf.as_deref()).await? {
+        Ok(s) => s,
+        Err(res) => return Ok(res),
+    };
+    let (user, issuer, ttl, now) = (
+        signed.user.clone(),
+        state.issuer().to_string(),
+        state.settings.tokens.link_ttl_secs,
+        state.now(),
+    );
+    let address = form.email.clone();
+    let asked = state
+        .store
+        .run(move |c| crate::session::email::ask(c, &user, &address, &issuer, ttl, now))
+        .await?;
+    state.mail.wake();
+    let (notice, status) = match asked {
+        Ok(crate::session::email::Asked::LinkSent) => (
+            format!(
+                "A link is on its way to {}; the address counts once you open it.",
+                form.email.trim()
+            ),
+            StatusCode::OK,
+        ),
+        Ok(crate::session::email::Asked::AlreadyVerified) => (
+            "That address is already verified.".to_string(),
+            StatusCode::OK,
+        ),
+        Err(e) => (e.to_string(), StatusCode::UNPROCESSABLE_ENTITY),
+    };
+    account_page_with(&req, &state, &signed, Some(&notice), None, status).await
+}
+
+#[derive(askama::Template)]
+#[template(path = "email_confirmed.html")]
+struct ConfirmedPage<'a> {
+    title: &'a str,
+    message: &'a str,
+    ok: bool,
+}
+
+#[derive(Deserialize)]
+pub struct ConfirmQuery {
+    #[serde(default)]
+    token: String,
+}
+
+/// GET /email/confirm?token=…: the mailed link.
+pub async fn email_confirm_handler(
+    query: web::Query<ConfirmQuery>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let token = query.into_inner().token;
+    let (issuer, now) = (state.issuer().to_string(), state.now());
+    let confirmed = state
+        .store
+        .run(move |c| crate::session::email::confirm(c, &token, &issuer, now))
+        .await?;
+    state.mail.wake();
+    use crate::session::email::Confirmed;
+    let (status, title, message, ok) = match &confirmed {
+        Some(Confirmed::Verified(a)) => (
+            StatusCode::OK,
+            "Email address verified",
+            format!("{a} is verified."),
+            true,
+        ),
+        Some(Confirmed::Changed { to, .. }) => (
+            StatusCode::OK,
+            "Email address changed",
+            format!("Your address is now {to}, verified."),
+            true,
+        ),
+        None => (
+            StatusCode::GONE,
+            "This link no longer works",
+            "It has already been used, has expired, or is for an address the account no longer has.".to_string(),
+            false,
+        ),
+    };
+    Ok(super::error::no_store_page(super::pages::render(
+        status,
+        &ConfirmedPage {
+            title,
+            message: &message,
+            ok,
+        },
+    )))
+}

@@ -195,6 +195,8 @@ pub struct RecoveryCodesPage<'a> {
 pub struct AccountPage<'a> {
     pub username: &'a str,
     pub display_name: &'a str,
+    pub email: &'a str,
+    pub email_verified: bool,
     pub notice: Option<&'a str>,
     pub totp: bool,
     pub recovery_left: i64,

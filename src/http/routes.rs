@@ -141,6 +141,10 @@ fn resource(endpoint: Endpoint) -> actix_web::Resource {
         Endpoint::AccountProfile => r
             .app_data(authorize::form_config())
             .route(web::post().to(account_activity::profile_handler)),
+        Endpoint::AccountEmail => r
+            .app_data(authorize::form_config())
+            .route(web::post().to(account_activity::email_handler)),
+        Endpoint::EmailConfirm => r.route(web::get().to(account_activity::email_confirm_handler)),
         Endpoint::PasswordForgot => r
             .app_data(authorize::form_config())
             .route(web::get().to(password_reset::forgot_page_handler))

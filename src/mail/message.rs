@@ -73,7 +73,99 @@ struct InviteHtml<'a> {
     until: &'a str,
 }
 
+#[derive(Template)]
+#[template(path = "mail/verify.txt")]
+struct VerifyText<'a> {
+    username: &'a str,
+    email: &'a str,
+    issuer: &'a str,
+    link: &'a str,
+    minutes: i64,
+}
+
+#[derive(Template)]
+#[template(path = "mail/verify.html")]
+struct VerifyHtml<'a> {
+    username: &'a str,
+    email: &'a str,
+    issuer: &'a str,
+    link: &'a str,
+    minutes: i64,
+}
+
+#[derive(Template)]
+#[template(path = "mail/email_changed.txt")]
+struct ChangedText<'a> {
+    username: &'a str,
+    issuer: &'a str,
+    new_email: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/email_changed.html")]
+struct ChangedHtml<'a> {
+    username: &'a str,
+    issuer: &'a str,
+    new_email: &'a str,
+}
+
 impl Mail {
+    /// Confirm an address (a new one, or the current one not yet verified).
+    pub fn verify(
+        to: &str,
+        username: &str,
+        issuer: &str,
+        link: &str,
+        ttl_secs: i64,
+    ) -> Result<Mail, RenderError> {
+        let minutes = ttl_secs / 60;
+        Ok(Mail {
+            to: to.to_string(),
+            subject: "Confirm your email address".into(),
+            text: VerifyText {
+                username,
+                email: to,
+                issuer,
+                link,
+                minutes,
+            }
+            .render()?,
+            html: VerifyHtml {
+                username,
+                email: to,
+                issuer,
+                link,
+                minutes,
+            }
+            .render()?,
+        })
+    }
+
+    /// To the old address, once a change took effect.
+    pub fn email_changed(
+        to: &str,
+        username: &str,
+        issuer: &str,
+        new_email: &str,
+    ) -> Result<Mail, RenderError> {
+        Ok(Mail {
+            to: to.to_string(),
+            subject: "Your email address was changed".into(),
+            text: ChangedText {
+                username,
+                issuer,
+                new_email,
+            }
+            .render()?,
+            html: ChangedHtml {
+                username,
+                issuer,
+                new_email,
+            }
+            .render()?,
+        })
+    }
+
     /// An invitation: a link to choose a password (`portcullis user invite`).
     pub fn invitation(
         to: &str,

@@ -83,3 +83,40 @@ pub fn peek_any(
         .first(conn)
         .optional()?)
 }
+
+/// A link that carries a value (the address an email link confirms).
+pub fn insert_with_payload(
+    conn: &mut DbConnection,
+    hash: &[u8],
+    purpose: &str,
+    user_id: &str,
+    payload: &str,
+    now: UnixTime,
+    expires_at: UnixTime,
+) -> Result<(), StoreError> {
+    insert(conn, hash, purpose, user_id, now, expires_at)?;
+    diesel::update(action_tokens::table.find(hash))
+        .set(action_tokens::payload.eq(Some(payload)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Uses a token of `purpose` once; its user and payload.
+pub fn take_with_payload(
+    conn: &mut DbConnection,
+    hash: &[u8],
+    purpose: &str,
+    now: UnixTime,
+) -> Result<Option<(String, Option<String>)>, StoreError> {
+    Ok(diesel::update(
+        action_tokens::table
+            .find(hash)
+            .filter(action_tokens::purpose.eq(purpose))
+            .filter(action_tokens::used_at.is_null())
+            .filter(action_tokens::expires_at.gt(now)),
+    )
+    .set(action_tokens::used_at.eq(Some(now)))
+    .returning((action_tokens::user_id, action_tokens::payload))
+    .get_result(conn)
+    .optional()?)
+}

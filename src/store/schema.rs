@@ -211,6 +211,7 @@ diesel::table! {
         created_at -> BigInt,
         expires_at -> BigInt,
         used_at -> Nullable<BigInt>,
+        payload -> Nullable<Text>,
     }
 }
 
@@ -480,5 +481,6 @@ diesel::table! {
         created_at -> BigInt,
         expires_at -> BigInt,
         used_at -> Nullable<BigInt>,
+        payload -> Nullable<Text>,
     }
 }

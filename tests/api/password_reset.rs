@@ -13,10 +13,15 @@ use crate::helpers::smtp::SmtpServer;
 use crate::helpers::{PASSWORD, TestApp, TestDb, spawn_app_with, wait_until};
 
 async fn app_with_mail(smtp: &SmtpServer, clock: ManualClock) -> TestApp {
+    app_on_clock(smtp, Arc::new(clock)).await
+}
+
+/// On the system clock: for mail the CLI queues (it stamps messages with the real time).
+async fn app_on_clock(smtp: &SmtpServer, clock: Arc<dyn portcullis::clock::Clock>) -> TestApp {
     let db = TestDb::sqlite();
     let mut settings = db.settings();
     settings.smtp.url = Some(Secret::new(smtp.url()));
-    spawn_app_with(db, settings, Arc::new(clock)).await
+    spawn_app_with(db, settings, clock).await
 }
 
 async fn ask_for_link(b: &mut Browser<'_>, email: &str) -> String {
@@ -167,10 +172,7 @@ async fn an_invitation_leads_from_the_mail_to_a_first_sign_in_with_a_verified_em
     let Some(smtp) = SmtpServer::start(test) else {
         return;
     };
-    let clock = ManualClock::at(portcullis::clock::Clock::now(
-        &portcullis::clock::SystemClock,
-    ));
-    let app = app_with_mail(&smtp, clock).await;
+    let app = app_on_clock(&smtp, Arc::new(portcullis::clock::SystemClock)).await;
     let out = app
         .cli()
         .run(&[
@@ -233,4 +235,115 @@ async fn an_invitation_leads_from_the_mail_to_a_first_sign_in_with_a_verified_em
         .await;
     assert_eq!(signed.status, 303);
     assert_eq!(b.get(&link).await.status, 410, "the invitation works once");
+}
+
+/// The confirmation link in a mail.
+fn confirm_link_in(mail: &str) -> String {
+    let text = mail
+        .replace("=\n", "")
+        .replace("=\r\n", "")
+        .replace("=3D", "=");
+    let start = text
+        .find("/email/confirm?token=")
+        .expect("a confirmation link");
+    let token: String = text[start + "/email/confirm?token=".len()..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    format!("/email/confirm?token={token}")
+}
+
+#[actix_web::test]
+async fn email_verification_and_change_take_effect_only_through_a_mailed_link() {
+    let test =
+        "password_reset::email_verification_and_change_take_effect_only_through_a_mailed_link";
+    let Some(smtp) = SmtpServer::start(test) else {
+        return;
+    };
+    let clock = ManualClock::at(portcullis::clock::Clock::now(
+        &portcullis::clock::SystemClock,
+    ));
+    let app = app_with_mail(&smtp, clock).await;
+    let alice = app.user("alice").email("alice@example.com").create();
+    let stored = |app: &TestApp| {
+        portcullis::store::users::find_by_id(&mut app.db.conn(), &alice.id)
+            .unwrap()
+            .unwrap()
+    };
+    assert!(!stored(&app).email_verified);
+    let mut b = app.browser();
+    let page = b.get("/signin").await;
+    let (csrf, rd) = (
+        page.field("csrf").unwrap(),
+        page.field("rd").unwrap_or_default(),
+    );
+    b.post(
+        "/signin",
+        &[
+            ("csrf", &csrf),
+            ("rd", &rd),
+            ("username", "alice"),
+            ("password", PASSWORD),
+        ],
+    )
+    .await;
+    let account = b.get("/account").await;
+    assert!(account.body.contains("not verified"));
+    let csrf = account.field("csrf").unwrap();
+
+    // Verify the current address.
+    let sent = b
+        .post(
+            "/account/email",
+            &[("csrf", &csrf), ("email", "alice@example.com")],
+        )
+        .await;
+    assert!(sent.body.contains("A link is on its way"), "{}", sent.body);
+    let mails = wait_until("the verification mail", || async {
+        let m = smtp.messages();
+        (m.len() == 1).then_some(m)
+    })
+    .await;
+    let verified = b.get(&confirm_link_in(&mails[0])).await;
+    assert_eq!(verified.status, 200, "{}", verified.body);
+    assert!(stored(&app).email_verified);
+
+    // Change it: nothing changes until the new address confirms.
+    b.post(
+        "/account/email",
+        &[("csrf", &csrf), ("email", "alice@new.example")],
+    )
+    .await;
+    let mails = wait_until("the change mail", || async {
+        let m = smtp.messages();
+        (m.len() == 2).then_some(m)
+    })
+    .await;
+    assert_eq!(stored(&app).email.as_deref(), Some("alice@example.com"));
+    let to_new = mails
+        .iter()
+        .find(|m| m.contains("To: alice@new.example"))
+        .expect("a mail to the new address");
+    let link = confirm_link_in(to_new);
+    assert_eq!(b.get(&link).await.status, 200);
+    let now = stored(&app);
+    assert_eq!(now.email.as_deref(), Some("alice@new.example"));
+    assert!(now.email_verified);
+    let told = wait_until("the old address is told", || async {
+        let m = smtp.messages();
+        m.into_iter()
+            .find(|m| m.contains("To: alice@example.com") && m.contains("was changed"))
+    })
+    .await;
+    assert!(told.contains("alice@new.example"), "{told}");
+    assert_eq!(b.get(&link).await.status, 410, "a link works once");
+
+    // Not an address: refused on the page.
+    let bad = b
+        .post(
+            "/account/email",
+            &[("csrf", &csrf), ("email", "not an address")],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
 }
