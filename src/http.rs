@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod account_activity;
+pub mod account_page;
 pub mod admin_api;
 pub mod admin_console;
 pub mod authorize;

@@ -5,7 +5,8 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use super::account::{account_page, account_page_with, form_user};
+use super::account::form_user;
+use super::account_page::{account_page, account_page_with};
 use super::error::AppError;
 use crate::domain::secret::Secret;
 use crate::session::account;

@@ -106,12 +106,7 @@ pub fn page(
     state: &AppState,
     render: impl FnOnce(&str) -> HttpResponse,
 ) -> HttpResponse {
-    let (csrf, cookie) = state.csrf.token(req, state.issuer());
-    let mut res = render(&csrf);
-    if let Some(c) = cookie {
-        let _ = res.add_cookie(&c);
-    }
-    no_store(res)
+    no_store(state.csrf.page(req, state.issuer(), render))
 }
 
 /// A time for people (RFC 3339, UTC), for the templates.

@@ -59,6 +59,22 @@ impl CsrfKey {
         }
     }
 
+    /// A page with forms: `render` gets the form field, and the answer carries the cookie
+    /// when this browser had none.
+    pub fn page(
+        &self,
+        req: &HttpRequest,
+        issuer: &str,
+        render: impl FnOnce(&str) -> actix_web::HttpResponse,
+    ) -> actix_web::HttpResponse {
+        let (field, cookie) = self.token(req, issuer);
+        let mut res = render(&field);
+        if let Some(c) = cookie {
+            let _ = res.add_cookie(&c);
+        }
+        res
+    }
+
     /// Checks a form POST: its origin, then its token.
     pub fn check(
         &self,

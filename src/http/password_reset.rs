@@ -39,12 +39,7 @@ fn with_csrf(
     state: &AppState,
     render: impl FnOnce(&str) -> HttpResponse,
 ) -> HttpResponse {
-    let (csrf, cookie) = state.csrf.token(req, state.issuer());
-    let mut res = render(&csrf);
-    if let Some(c) = cookie {
-        let _ = res.add_cookie(&c);
-    }
-    no_store(res)
+    no_store(state.csrf.page(req, state.issuer(), render))
 }
 
 fn forgot_page(req: &HttpRequest, state: &AppState, sent: bool) -> HttpResponse {
