@@ -6,6 +6,7 @@ mod admin;
 mod database_url;
 mod features;
 mod load;
+mod look;
 mod mfa;
 mod sender_constraint;
 mod validate;
@@ -18,6 +19,7 @@ use serde::Deserialize;
 pub use admin::{AdminSettings, RegistrationSettings, SmtpSettings};
 pub use database_url::{DatabaseKind, DatabaseUrl};
 pub use features::Features;
+pub use look::{BrandingSettings, I18nSettings, TemplatesSettings};
 pub use mfa::{MfaPolicy, MfaSettings};
 pub use sender_constraint::{DpopSettings, ParSettings};
 
@@ -50,6 +52,9 @@ pub struct Settings {
     pub admin: AdminSettings,
     pub registration: RegistrationSettings,
     pub smtp: SmtpSettings,
+    pub branding: BrandingSettings,
+    pub templates: TemplatesSettings,
+    pub i18n: I18nSettings,
 }
 
 impl Default for Settings {
@@ -75,6 +80,9 @@ impl Default for Settings {
             admin: AdminSettings::default(),
             registration: RegistrationSettings::default(),
             smtp: SmtpSettings::default(),
+            branding: BrandingSettings::default(),
+            templates: TemplatesSettings::default(),
+            i18n: I18nSettings::default(),
         }
     }
 }

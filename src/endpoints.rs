@@ -57,10 +57,14 @@ pub enum Endpoint {
     DemoCallback,
     Register,
     RegisterClient,
+    SignUp,
+    SignUpConfirm,
+    BrandingLogo,
+    BrandingStylesheet,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 51] = [
+    pub const ALL: [Endpoint; 55] = [
         Endpoint::Healthz,
         Endpoint::Readyz,
         Endpoint::Jwks,
@@ -112,6 +116,10 @@ impl Endpoint {
         Endpoint::DemoCallback,
         Endpoint::Register,
         Endpoint::RegisterClient,
+        Endpoint::SignUp,
+        Endpoint::SignUpConfirm,
+        Endpoint::BrandingLogo,
+        Endpoint::BrandingStylesheet,
     ];
 
     pub fn path(self) -> &'static str {
@@ -171,6 +179,11 @@ impl Endpoint {
             // RFC 7591 §3; RFC 7592 §1: the client configuration endpoint under it.
             Endpoint::Register => "/register",
             Endpoint::RegisterClient => "/register/{client_id}",
+            // Self-service sign-up (`registration.self_service`; 404 while off).
+            Endpoint::SignUp => "/signup",
+            Endpoint::SignUpConfirm => "/signup/confirm",
+            Endpoint::BrandingLogo => "/branding/logo",
+            Endpoint::BrandingStylesheet => "/branding/style.css",
         }
     }
 

@@ -9,7 +9,7 @@
 //! - `store`: diesel over SQLite or PostgreSQL, and the in-memory caches in front of it.
 //!
 //! `startup` and `state` wire them together; `background` runs the periodic work;
-//! `net` makes outgoing requests under one policy; `cli` and `manage` are the operator's side; `config`, `clock` and `telemetry` are shared.
+//! `net` makes outgoing requests under one policy; `cli` and `manage` are the operator's side; `config`, `clock`, `i18n` (translations) and `telemetry` are shared.
 
 pub mod admin;
 pub mod authorize;
@@ -22,6 +22,7 @@ pub mod dpop;
 pub mod endpoints;
 pub mod forward_auth;
 pub mod http;
+pub mod i18n;
 pub mod keys;
 pub mod mail;
 pub mod manage;

@@ -12,7 +12,7 @@ use crate::domain::opaque;
 use crate::store::mail_outbox::{self, OutboxRow};
 use crate::store::{DbConnection, StoreError};
 
-pub use message::Mail;
+pub use message::{Mail, Voice};
 
 /// Queues `mail`; the worker sends it.
 pub fn enqueue(conn: &mut DbConnection, mail: &Mail, now: UnixTime) -> Result<String, StoreError> {

@@ -10,5 +10,6 @@ pub mod logout;
 pub mod passkeys;
 pub mod recovery;
 pub mod second_factor;
+pub mod signup;
 pub mod sso;
 pub mod throttle;

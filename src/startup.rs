@@ -139,7 +139,9 @@ impl Application {
             ),
             ..Default::default()
         };
+        let look = Arc::new(crate::http::look::Look::load(&settings)?);
         let state = web::Data::new(AppState {
+            look: look.clone(),
             passkeys: crate::session::passkeys::Passkeys::new(&settings.issuer),
             forward_auth,
             settings,
@@ -225,10 +227,12 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
 fn http_server(state: web::Data<AppState>, listener: TcpListener) -> anyhow::Result<Server> {
     let features = state.settings.features.clone();
     let issuer = state.settings.issuer.clone();
+    let look = state.look.clone();
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
-            .wrap(headers::security_headers(&issuer))
+            .wrap(from_fn(crate::http::ui::remember_locale))
+            .wrap(headers::security_headers(&issuer, &look))
             .wrap(from_fn(request_id::request_id_middleware))
             .configure(|cfg| routes::configure(cfg, &features))
             .default_service(web::to(pages::not_found_handler))

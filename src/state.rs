@@ -61,6 +61,8 @@ pub struct AppState {
     pub forward_auth: ForwardAuth,
     /// The WebAuthn relying party (passkeys), from the issuer.
     pub passkeys: crate::session::passkeys::Passkeys,
+    /// Branding, page templates and the default language (`http::look`).
+    pub look: Arc<crate::http::look::Look>,
 }
 
 #[derive(Default)]

@@ -33,6 +33,7 @@ pub mod mail_outbox;
 pub mod mfa;
 mod migrate;
 pub mod notify;
+pub mod pending_signups;
 mod pool;
 pub mod pushed_requests;
 pub mod refresh_tokens;

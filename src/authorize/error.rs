@@ -42,13 +42,49 @@ impl ErrorCode {
     }
 }
 
+/// Why a request cannot even be answered at a redirect URI: shown on our page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageError {
+    MissingClient,
+    UnknownClient,
+    UnregisteredRedirect,
+    MissingRedirect,
+    StateTooLong,
+}
+
+impl PageError {
+    pub fn title(self) -> &'static str {
+        match self {
+            PageError::UnknownClient => "Unknown application",
+            PageError::UnregisteredRedirect => "Invalid redirect",
+            _ => "Invalid request",
+        }
+    }
+
+    /// In English, as PAR's `error_description` (RFC 9126 §2.3).
+    pub fn message(self) -> &'static str {
+        match self {
+            PageError::MissingClient => {
+                "The request does not name a client (client_id is missing)."
+            }
+            PageError::UnknownClient => "The application that sent you here is not registered.",
+            PageError::UnregisteredRedirect => {
+                "The address this application asked to return to is not registered for it."
+            }
+            PageError::MissingRedirect => {
+                "The application did not say where to return to (redirect_uri is missing)."
+            }
+            PageError::StateTooLong => {
+                "The application's request is too long (its state parameter)."
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuthorizeError {
     /// Shown to the user; never redirected.
-    Page {
-        title: &'static str,
-        message: String,
-    },
+    Page(PageError),
     /// Sent back to the client at its (validated) redirect URI.
     Redirect {
         redirect_uri: String,
@@ -57,13 +93,4 @@ pub enum AuthorizeError {
         code: ErrorCode,
         description: &'static str,
     },
-}
-
-impl AuthorizeError {
-    pub fn page(title: &'static str, message: impl Into<String>) -> Self {
-        Self::Page {
-            title,
-            message: message.into(),
-        }
-    }
 }

@@ -204,6 +204,7 @@ mod tests {
                 created_at: NOW - 10,
                 last_seen_at: NOW - 10,
                 expires_at: NOW + 3600,
+                user_agent: None,
             },
             user: alice(),
         }

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::error::{AuthorizeError, ErrorCode};
+use super::error::{AuthorizeError, ErrorCode, PageError};
 use crate::domain::client::{Client, GrantType};
 use crate::domain::pkce::CodeChallenge;
 use crate::domain::redirect_uri::{self, RedirectUri, Resolution};
@@ -43,6 +43,8 @@ pub struct AuthRequest {
     /// `acr_values` (OIDC Core §3.1.2.1): the lowest level we define among them, if any.
     pub acr: Option<Level>,
     pub login_hint: Option<String>,
+    /// `ui_locales` (OIDC Core §3.1.2.1): the languages our pages should speak.
+    pub ui_locales: Option<String>,
     pub id_token_hint: Option<String>,
     /// The request's parameters, re-encoded: carried through the login and consent forms.
     pub params: String,
@@ -137,43 +139,26 @@ pub fn validate(
     params: &Params,
     lookup: impl Fn(&str) -> Option<Arc<Client>>,
 ) -> Result<AuthRequest, AuthorizeError> {
-    let client_id = params.get("client_id").ok_or_else(|| {
-        AuthorizeError::page(
-            "Invalid request",
-            "The request does not name a client (client_id is missing).",
-        )
-    })?;
-    let client = lookup(client_id).ok_or_else(|| {
-        AuthorizeError::page(
-            "Unknown application",
-            "The application that sent you here is not registered.",
-        )
-    })?;
+    let client_id = params
+        .get("client_id")
+        .ok_or(AuthorizeError::Page(PageError::MissingClient))?;
+    let client = lookup(client_id).ok_or(AuthorizeError::Page(PageError::UnknownClient))?;
     // RFC 6749 §3.1.2.3 and RFC 9700 §2.1: exact string comparison; omitted only when
     // exactly one is registered.
     let redirect_uri =
         match redirect_uri::resolve(&client.redirect_uris, params.get("redirect_uri")) {
             Resolution::Matched(uri) => uri.clone(),
             Resolution::NotRegistered => {
-                return Err(AuthorizeError::page(
-                    "Invalid redirect",
-                    "The address this application asked to return to is not registered for it.",
-                ));
+                return Err(AuthorizeError::Page(PageError::UnregisteredRedirect));
             }
             Resolution::Missing => {
-                return Err(AuthorizeError::page(
-                    "Invalid request",
-                    "The application did not say where to return to (redirect_uri is missing).",
-                ));
+                return Err(AuthorizeError::Page(PageError::MissingRedirect));
             }
         };
     // The state travels back in the redirect and through our sign-in form: a huge one
     // would break both later, so it is refused here, on our page (it cannot be echoed).
     if params.get("state").is_some_and(|s| s.len() > MAX_STATE_LEN) {
-        return Err(AuthorizeError::page(
-            "Invalid request",
-            "The application's request is too long (its state parameter).",
-        ));
+        return Err(AuthorizeError::Page(PageError::StateTooLong));
     }
     let response_mode = match params.get("response_mode") {
         None | Some("query") => ResponseMode::Query,
@@ -192,6 +177,7 @@ pub fn validate(
         max_age: None,
         acr: params.get("acr_values").and_then(level::requested),
         login_hint: params.get("login_hint").map(str::to_string),
+        ui_locales: params.get("ui_locales").map(str::to_string),
         id_token_hint: params.get("id_token_hint").map(str::to_string),
         params: params.encoded.clone(),
         dpop_jkt: None,
@@ -364,10 +350,7 @@ mod tests {
             "{BASE}&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&state={}",
             "s".repeat(MAX_STATE_LEN + 1)
         );
-        assert!(matches!(
-            validate_query(&q),
-            Err(AuthorizeError::Page { .. })
-        ));
+        assert!(matches!(validate_query(&q), Err(AuthorizeError::Page(_))));
         let q = format!(
             "{BASE}&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&state={}",
             "s".repeat(MAX_STATE_LEN)

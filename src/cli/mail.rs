@@ -26,7 +26,8 @@ pub fn run(cmd: MailCommand, settings: &Settings) -> anyhow::Result<()> {
             if to.parse::<lettre::message::Mailbox>().is_err() {
                 anyhow::bail!("`{to}` is not an email address");
             }
-            let message = Mail::test(&to, &settings.issuer)?;
+            let voice = mail::Voice::of_settings(settings, None);
+            let message = Mail::test(&voice, &to, &settings.issuer)?;
             let now = SystemClock.now();
             let id = with_conn(settings, |c| Ok(mail::enqueue(c, &message, now)?))?;
             println!("queued test message {id} to {to}; a running server sends it");

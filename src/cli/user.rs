@@ -85,6 +85,9 @@ pub struct InviteArgs {
     /// How long the link works: `30m`, `2d`… (default 7 days, at most 30)
     #[arg(long, value_name = "D", default_value = "7d")]
     expires_in: String,
+    /// The mail's language (`en`, `de`, `fr`; default `i18n.default_locale`)
+    #[arg(long, value_name = "L")]
+    locale: Option<crate::i18n::Locale>,
 }
 
 fn invite(a: InviteArgs, settings: &Settings, now: i64) -> anyhow::Result<()> {
@@ -102,9 +105,18 @@ fn invite(a: InviteArgs, settings: &Settings, now: i64) -> anyhow::Result<()> {
     // Nobody knows this password: the invitation's link sets the real one.
     let placeholder = crate::domain::opaque::generate(32);
     let issuer = settings.issuer.clone();
+    let voice = crate::mail::Voice::of_settings(settings, a.locale);
     let user = with_conn(settings, |c| {
         let user = manage::create_user(c, manage::CLI_ACTOR, &passwords, spec, &placeholder, now)?;
-        crate::session::recovery::invite(c, &user, &issuer, now + ttl, manage::CLI_ACTOR, now)?;
+        crate::session::recovery::invite(
+            c,
+            &user,
+            &voice,
+            &issuer,
+            now + ttl,
+            manage::CLI_ACTOR,
+            now,
+        )?;
         Ok(user)
     })?;
     println!(

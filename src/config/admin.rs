@@ -17,6 +17,12 @@ pub struct RegistrationSettings {
     /// `POST /register` without an initial access token (RFC 7591 §3). Off by default:
     /// anyone who can reach the server could then register a client.
     pub open: bool,
+    /// People create their own accounts on `/signup` (username, email, password); the
+    /// account exists once the mailed link confirms the address. Off by default.
+    pub self_service: bool,
+    /// When not empty, sign-up accepts only addresses at these domains (exactly, case
+    /// insensitive: `example.com` does not admit `mail.example.com`).
+    pub allowed_email_domains: Vec<String>,
 }
 
 /// Outgoing mail (`mail`): where to send it and as whom.

@@ -218,6 +218,15 @@ impl Settings {
                 "must be between 300 seconds and 7 days",
             ));
         }
+        super::look::validate(&self.branding, &self.i18n)?;
+        for d in &self.registration.allowed_email_domains {
+            if !crate::session::signup::is_domain(d) {
+                return Err(invalid(
+                    "registration.allowed_email_domains",
+                    &format!("`{d}` is not a domain name such as example.com"),
+                ));
+            }
+        }
         if let Some(url) = &self.smtp.url {
             crate::mail::smtp::Relay::from_url(url.expose(), std::time::Duration::from_secs(1))
                 .map_err(|e| invalid("smtp.url", &e.to_string()))?;

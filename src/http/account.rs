@@ -12,7 +12,7 @@ use super::account_page::account_page;
 use super::authorize::cross_site;
 use super::cookies;
 use super::error::{AppError, no_store_page as no_store};
-use super::pages::{self, RecoveryCodesPage};
+use super::pages::{self, RecoveryCodesPage, Ui};
 use super::second_factor;
 use crate::mfa::recovery;
 use crate::session::login::record;
@@ -81,7 +81,7 @@ pub(super) async fn form_user(
     csrf: Option<&str>,
 ) -> Result<Result<Signed, HttpResponse>, AppError> {
     if state.csrf.check(req, csrf, state.issuer()).is_err() {
-        return Ok(Err(cross_site()));
+        return Ok(Err(cross_site(&Ui::of(req))));
     }
     Ok(signed_in(req, state)
         .await?
@@ -101,6 +101,7 @@ pub async fn totp_start_handler(
     second_factor::enrol_page(
         &req,
         &state,
+        &Ui::of(&req),
         "/account/totp/confirm",
         None,
         &signed.user,
@@ -125,6 +126,7 @@ pub async fn totp_confirm_handler(
     form: web::Form<CodeForm>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
+    let ui = Ui::of(&req);
     let form = form.into_inner();
     let signed = match form_user(&req, &state, form.csrf.as_deref()).await? {
         Ok(s) => s,
@@ -143,9 +145,9 @@ pub async fn totp_confirm_handler(
             .await?
         {
             Checked::Accepted(_) => None,
-            Checked::Refused(m) => Some((m.to_string(), StatusCode::OK)),
+            Checked::Refused(r) => Some((second_factor::refusal_text(&ui, r), StatusCode::OK)),
             Checked::Throttled(wait) => Some((
-                format!("Too many failed attempts. Try again in {wait} seconds."),
+                ui.tn("too-many-attempts", "count", wait),
                 StatusCode::TOO_MANY_REQUESTS,
             )),
         };
@@ -153,6 +155,7 @@ pub async fn totp_confirm_handler(
         return second_factor::enrol_page(
             &req,
             &state,
+            &ui,
             "/account/totp/confirm",
             None,
             &signed.user,
@@ -168,15 +171,9 @@ pub async fn totp_confirm_handler(
         .run(move |c| mfa::recovery_codes_left(c, &id))
         .await?;
     if left == 0 {
-        return new_recovery_codes(&state, &signed, &source).await;
+        return new_recovery_codes(&state, &ui, &signed, &source).await;
     }
-    account_page(
-        &req,
-        &state,
-        &signed,
-        Some("Your authenticator app is set up."),
-    )
-    .await
+    account_page(&req, &state, &signed, Some(&ui.t("notice-totp-added"))).await
 }
 
 /// POST /account/totp/remove.
@@ -228,7 +225,8 @@ async fn remove_factor(
         })
         .await?;
     if !removed {
-        return account_page(req, state, signed, Some("Nothing was removed.")).await;
+        let notice = Ui::of(req).t("notice-nothing-removed");
+        return account_page(req, state, signed, Some(&notice)).await;
     }
     let details = serde_json::json!({ "method": method, "recovery_codes_removed": last });
     let source = state.source(req);
@@ -242,11 +240,12 @@ async fn remove_factor(
         state.now(),
     )
     .await;
+    let ui = Ui::of(req);
     let notice = match method {
-        "totp" => "The authenticator app was removed.",
-        _ => "The passkey was removed.",
+        "totp" => ui.t("notice-totp-removed"),
+        _ => ui.t("notice-passkey-removed"),
     };
-    account_page(req, state, signed, Some(notice)).await
+    account_page(req, state, signed, Some(&notice)).await
 }
 
 #[derive(Deserialize)]
@@ -267,8 +266,6 @@ fn passkey_name(name: &str) -> Option<String> {
     ok.then(|| name.to_string())
 }
 
-const BAD_NAME: &str = "Give the passkey a name of up to 64 characters.";
-
 /// POST /account/passkeys: the browser's answer to the registration ceremony.
 pub async fn passkey_add_handler(
     req: HttpRequest,
@@ -281,7 +278,8 @@ pub async fn passkey_add_handler(
         Err(res) => return Ok(res),
     };
     let Some(name) = passkey_name(&form.name) else {
-        return account_page(&req, &state, &signed, Some(BAD_NAME)).await;
+        let notice = Ui::of(&req).t("notice-passkey-bad-name");
+        return account_page(&req, &state, &signed, Some(&notice)).await;
     };
     let now = state.now();
     let added = state
@@ -313,13 +311,14 @@ pub async fn passkey_add_handler(
                 now,
             )
             .await;
-            account_page(&req, &state, &signed, Some("Your passkey was added.")).await
+            let notice = Ui::of(&req).t("notice-passkey-added");
+            account_page(&req, &state, &signed, Some(&notice)).await
         }
         Err(crate::session::passkeys::PasskeyError::Store(e)) => Err(e.into()),
         Err(e) => {
             tracing::info!(error = %e, "passkey registration refused");
-            let notice = "The passkey could not be added. Try again.";
-            account_page(&req, &state, &signed, Some(notice)).await
+            let notice = Ui::of(&req).t("notice-passkey-failed");
+            account_page(&req, &state, &signed, Some(&notice)).await
         }
     }
 }
@@ -344,19 +343,21 @@ pub async fn passkey_rename_handler(
         Err(res) => return Ok(res),
     };
     let Some(name) = passkey_name(&form.name) else {
-        return account_page(&req, &state, &signed, Some(BAD_NAME)).await;
+        let notice = Ui::of(&req).t("notice-passkey-bad-name");
+        return account_page(&req, &state, &signed, Some(&notice)).await;
     };
     let (id, pk) = (signed.user.id.clone(), form.id.clone());
     let renamed = state
         .store
         .run(move |c| mfa::rename_passkey(c, &id, &pk, &name))
         .await?;
+    let ui = Ui::of(&req);
     let notice = if renamed {
-        "The passkey was renamed."
+        ui.t("notice-passkey-renamed")
     } else {
-        "Nothing was renamed."
+        ui.t("notice-nothing-renamed")
     };
-    account_page(&req, &state, &signed, Some(notice)).await
+    account_page(&req, &state, &signed, Some(&notice)).await
 }
 
 /// POST /account/passkeys/remove.
@@ -389,12 +390,13 @@ pub async fn recovery_codes_handler(
     if !is_fresh(&signed, &state) {
         return Ok(sign_in_first(&state, true));
     }
-    new_recovery_codes(&state, &signed, &state.source(&req)).await
+    new_recovery_codes(&state, &Ui::of(&req), &signed, &state.source(&req)).await
 }
 
 /// Generates, stores (hashed) and shows a new set of recovery codes.
 async fn new_recovery_codes(
     state: &AppState,
+    ui: &Ui,
     signed: &Signed,
     source: &str,
 ) -> Result<HttpResponse, AppError> {
@@ -423,12 +425,13 @@ async fn new_recovery_codes(
     )
     .await;
     let shown: Vec<&str> = codes.iter().map(|c| c.expose().as_str()).collect();
-    Ok(no_store(pages::render(
+    Ok(no_store(pages::show(
         StatusCode::OK,
         &RecoveryCodesPage {
+            ui,
             codes: shown,
             next: ACCOUNT,
-            next_label: "Back to your account",
+            next_label: &ui.t("recovery-codes-back"),
         },
     )))
 }

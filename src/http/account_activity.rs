@@ -8,8 +8,10 @@ use serde::Deserialize;
 use super::account::form_user;
 use super::account_page::{account_page, account_page_with};
 use super::error::AppError;
+use super::pages::{self, Ui};
 use crate::domain::secret::Secret;
-use crate::session::account;
+use crate::session::throttle::{self, Verdict};
+use crate::session::{account, login};
 use crate::state::AppState;
 
 /// When every access token issued in a session has expired.
@@ -50,14 +52,15 @@ pub async fn session_end_handler(
         state.now(),
         block_until(&state),
     );
+    let ui = Ui::of(&req);
     let notice = if form.sid == "others" {
         let ended = state
             .store
             .run(move |c| account::end_other_sessions(c, &user_id, &keep, now, until))
             .await?;
-        format!("Signed out of {ended} other session(s).")
+        ui.tn("notice-others-ended", "count", ended as i64)
     } else if form.sid == signed.session.sid {
-        "To sign out of this browser, use Sign out.".to_string()
+        ui.t("notice-sign-out-here")
     } else {
         let sid = form.sid.clone();
         let ended = state
@@ -65,9 +68,9 @@ pub async fn session_end_handler(
             .run(move |c| account::end_own_session(c, &user_id, &sid, now, until))
             .await?;
         if ended {
-            "That session is signed out.".to_string()
+            ui.t("notice-session-ended")
         } else {
-            "That session had already ended.".to_string()
+            ui.t("notice-session-gone")
         }
     };
     propagate(&state).await;
@@ -98,12 +101,13 @@ pub async fn app_revoke_handler(
         .run(move |c| account::revoke_consent(c, &user_id, &client_id, now))
         .await?;
     propagate(&state).await;
+    let ui = Ui::of(&req);
     let notice = if revoked {
-        "The app's access is removed; it must ask again."
+        ui.t("notice-app-revoked")
     } else {
-        "That app had no access."
+        ui.t("notice-app-none")
     };
-    account_page(&req, &state, &signed, Some(notice)).await
+    account_page(&req, &state, &signed, Some(&notice)).await
 }
 
 #[derive(Deserialize)]
@@ -126,16 +130,37 @@ pub async fn password_handler(
         Ok(s) => s,
         Err(res) => return Ok(res),
     };
-    let refused = |message: &'static str| {
-        account_page_with(
-            &req,
-            &state,
-            &signed,
-            None,
-            Some(message),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
+    let ui = Ui::of(&req);
+    let refused = |message: String| {
+        let (req, state, signed) = (&req, &state, &signed);
+        async move {
+            account_page_with(
+                req,
+                state,
+                signed,
+                None,
+                Some(&message),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
     };
+    // Throttled like a sign-in, on counters of its own (per account and source): a
+    // stolen session cannot guess the password at full speed, and these guesses never
+    // slow the person's own sign-ins.
+    let source = state.source(&req);
+    let keys = throttle::keys(
+        &format!("account-password:{}", signed.user.id),
+        &format!("account-password:{source}"),
+    );
+    match login::reserve(&state.store, &keys, state.now()).await? {
+        Verdict::Proceed(pause) => {
+            if !pause.is_zero() {
+                tokio::time::sleep(pause).await;
+            }
+        }
+        Verdict::Refuse(wait) => return refused(ui.tn("too-many-attempts", "count", wait)).await,
+    }
     // Checked off the executor, under the same bound as sign-ins.
     let current = state
         .password_checker
@@ -146,8 +171,9 @@ pub async fn password_handler(
         )
         .await?;
     if current.is_none() {
-        return refused("The current password is not correct.").await;
+        return refused(ui.t("notice-password-wrong")).await;
     }
+    login::settle(&state.store, keys).await?;
     let passwords = state.passwords.clone();
     let new = Secret::new(form.new);
     let hash = web::block(move || passwords.hash(&new))
@@ -156,7 +182,7 @@ pub async fn password_handler(
     let hash = match hash {
         Ok(h) => h,
         Err(e) => {
-            let message = format!("The new password is refused: {e}.");
+            let message = super::password_reset::policy_text(&ui, &e);
             return account_page_with(
                 &req,
                 &state,
@@ -179,7 +205,7 @@ pub async fn password_handler(
         .run(move |c| account::change_password(c, &user_id, &hash, &keep, now, until))
         .await?;
     propagate(&state).await;
-    let notice = format!("Password changed; {ended} other session(s) signed out.");
+    let notice = ui.tn("notice-password-changed", "count", ended as i64);
     account_page(&req, &state, &signed, Some(&notice)).await
 }
 
@@ -212,9 +238,12 @@ pub async fn profile_handler(
         return Ok(super::account::see_other("/account"));
     };
     match saved {
-        Ok(()) => account_page(&req, &state, &fresh, Some("Profile saved.")).await,
-        Err(e) => {
-            let message = e.to_string();
+        Ok(()) => {
+            let notice = Ui::of(&req).t("notice-profile-saved");
+            account_page(&req, &state, &fresh, Some(&notice)).await
+        }
+        Err(_) => {
+            let message = Ui::of(&req).t("notice-name-invalid");
             account_page_with(
                 &req,
                 &state,
@@ -254,35 +283,50 @@ pub async fn email_handler(
         state.now(),
     );
     let address = form.email.clone();
+    let ui = Ui::of(&req);
+    let voice = ui.voice();
     let asked = state
         .store
-        .run(move |c| crate::session::email::ask(c, &user, &address, &issuer, ttl, now))
+        .run(move |c| crate::session::email::ask(c, &user, &address, &voice, &issuer, ttl, now))
         .await?;
     state.mail.wake();
     let (notice, status) = match asked {
         Ok(crate::session::email::Asked::LinkSent) => (
-            format!(
-                "A link is on its way to {}; the address counts once you open it.",
-                form.email.trim()
-            ),
+            ui.t1("notice-email-sent", "email", form.email.trim()),
             StatusCode::OK,
         ),
-        Ok(crate::session::email::Asked::AlreadyVerified) => (
-            "That address is already verified.".to_string(),
-            StatusCode::OK,
+        Ok(crate::session::email::Asked::AlreadyVerified) => {
+            (ui.t("notice-email-already"), StatusCode::OK)
+        }
+        Err(_) => (
+            ui.t("forgot-invalid-email"),
+            StatusCode::UNPROCESSABLE_ENTITY,
         ),
-        Err(e) => (e.to_string(), StatusCode::UNPROCESSABLE_ENTITY),
     };
     account_page_with(&req, &state, &signed, Some(&notice), None, status).await
 }
 
-#[derive(askama::Template)]
+#[derive(askama::Template, serde::Serialize)]
 #[template(path = "email_confirmed.html")]
-struct ConfirmedPage<'a> {
+pub struct ConfirmedPage<'a> {
+    #[serde(skip)]
+    ui: &'a Ui,
     title: &'a str,
     message: &'a str,
     ok: bool,
+    /// Before the button is pressed: the form's fields.
+    confirm: Option<ConfirmForm<'a>>,
+    next: &'a str,
+    next_label: &'a str,
 }
+
+#[derive(serde::Serialize)]
+struct ConfirmForm<'a> {
+    csrf: &'a str,
+    token: &'a str,
+}
+
+pages::page!(ConfirmedPage => "email_confirmed.html");
 
 #[derive(Deserialize)]
 pub struct ConfirmQuery {
@@ -290,45 +334,131 @@ pub struct ConfirmQuery {
     token: String,
 }
 
-/// GET /email/confirm?token=…: the mailed link.
-pub async fn email_confirm_handler(
+fn confirmed_page(
+    req: &HttpRequest,
+    state: &AppState,
+    ui: &Ui,
+    status: StatusCode,
+    (title, message, ok): (&str, &str, bool),
+    token: Option<&str>,
+) -> HttpResponse {
+    let next_label = ui.t("account-back");
+    super::error::no_store_page(state.csrf.page(req, state.issuer(), |csrf| {
+        pages::show(
+            status,
+            &ConfirmedPage {
+                ui,
+                title,
+                message,
+                ok,
+                confirm: token.map(|token| ConfirmForm { csrf, token }),
+                next: "/account",
+                next_label: &next_label,
+            },
+        )
+    }))
+}
+
+/// GET /email/confirm?token=…: the mailed link shows what it confirms and a button; only
+/// the button's POST uses the link, so a mail scanner that opens links changes nothing.
+pub async fn email_confirm_page_handler(
+    req: HttpRequest,
     query: web::Query<ConfirmQuery>,
     state: web::Data<AppState>,
+    ui: Ui,
 ) -> Result<HttpResponse, AppError> {
     let token = query.into_inner().token;
-    let (issuer, now) = (state.issuer().to_string(), state.now());
+    let (t, now) = (token.clone(), state.now());
+    let address = if token.is_empty() || token.len() > 128 {
+        None
+    } else {
+        state
+            .store
+            .run(move |c| crate::session::email::pending_address(c, &t, now))
+            .await?
+    };
+    Ok(match address {
+        Some(a) => confirmed_page(
+            &req,
+            &state,
+            &ui,
+            StatusCode::OK,
+            (
+                &ui.t("email-confirm-title"),
+                &ui.t1("email-confirm-intro", "email", a),
+                true,
+            ),
+            Some(&token),
+        ),
+        None => dead_link(&req, &state, &ui),
+    })
+}
+
+fn dead_link(req: &HttpRequest, state: &AppState, ui: &Ui) -> HttpResponse {
+    confirmed_page(
+        req,
+        state,
+        ui,
+        StatusCode::GONE,
+        (
+            &ui.t("email-link-dead-title"),
+            &ui.t("email-link-dead"),
+            false,
+        ),
+        None,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct ConfirmPost {
+    csrf: Option<String>,
+    #[serde(default)]
+    token: String,
+}
+
+/// POST /email/confirm: uses the link once.
+pub async fn email_confirm_handler(
+    req: HttpRequest,
+    form: web::Form<ConfirmPost>,
+    state: web::Data<AppState>,
+    ui: Ui,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    if state
+        .csrf
+        .check(&req, form.csrf.as_deref(), state.issuer())
+        .is_err()
+    {
+        return Ok(super::authorize::cross_site(&ui));
+    }
+    let token = form.token;
+    if token.is_empty() || token.len() > 128 {
+        return Ok(dead_link(&req, &state, &ui));
+    }
+    let (voice, now) = (ui.voice(), state.now());
     let confirmed = state
         .store
-        .run(move |c| crate::session::email::confirm(c, &token, &issuer, now))
+        .run(move |c| crate::session::email::confirm(c, &token, &voice, now))
         .await?;
     state.mail.wake();
     use crate::session::email::Confirmed;
-    let (status, title, message, ok) = match &confirmed {
+    let texts = match &confirmed {
         Some(Confirmed::Verified(a)) => (
-            StatusCode::OK,
-            "Email address verified",
-            format!("{a} is verified."),
-            true,
+            ui.t("email-verified-title"),
+            ui.t1("email-verified", "email", a),
         ),
         Some(Confirmed::Changed { to, .. }) => (
-            StatusCode::OK,
-            "Email address changed",
-            format!("Your address is now {to}, verified."),
-            true,
+            ui.t("email-changed-title"),
+            ui.t1("email-changed", "email", to),
         ),
-        None => (
-            StatusCode::GONE,
-            "This link no longer works",
-            "It has already been used, has expired, or is for an address the account no longer has.".to_string(),
-            false,
-        ),
+        None => return Ok(dead_link(&req, &state, &ui)),
     };
-    Ok(super::error::no_store_page(super::pages::render(
-        status,
-        &ConfirmedPage {
-            title,
-            message: &message,
-            ok,
-        },
-    )))
+    Ok(confirmed_page(
+        &req,
+        &state,
+        &ui,
+        StatusCode::OK,
+        (&texts.0, &texts.1, true),
+        None,
+    ))
 }

@@ -6,7 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
 
 use super::error::{AppError, no_store_page as no_store};
-use super::pages::{self, AccountPage, PasskeyItem};
+use super::pages::{self, AccountPage, PasskeyItem, Ui};
 use crate::session::sso::Signed;
 use crate::state::AppState;
 use crate::store::mfa;
@@ -43,12 +43,14 @@ pub async fn account_page_with(
             ))
         })
         .await?;
+    let ui = Ui::of(req);
     let now = state.now();
     let mut sessions: Vec<pages::SessionItem> = session_rows
         .iter()
         .filter(|s| s.expires_at > now)
         .map(|s| pages::SessionItem {
             sid: s.sid.clone(),
+            device: device_label(&ui, s.user_agent.as_deref()),
             signed_in: crate::clock::rfc3339(s.auth_time),
             last_seen: crate::clock::rfc3339(s.last_seen_at),
             methods: serde_json::from_str::<Vec<String>>(&s.amr)
@@ -94,9 +96,10 @@ pub async fn account_page_with(
         })
         .collect();
     let (csrf, cookie) = state.csrf.token(req, state.issuer());
-    let mut res = pages::render(
+    let mut res = pages::show(
         status,
         &AccountPage {
+            ui: &ui,
             username: &signed.user.username,
             display_name: signed.user.display_name.as_deref().unwrap_or(""),
             email: signed.user.email.as_deref().unwrap_or(""),
@@ -114,10 +117,19 @@ pub async fn account_page_with(
         },
     );
     if with_script {
-        pages::allow_webauthn_script(&mut res);
+        pages::allow_webauthn_script(&ui, &mut res);
     }
     if let Some(c) = cookie {
         let _ = res.add_cookie(&c);
     }
     Ok(no_store(res))
+}
+
+/// "Firefox on Linux", or as much of it as the session's `User-Agent` tells.
+fn device_label(ui: &Ui, user_agent: Option<&str>) -> String {
+    match super::user_agent::describe(user_agent.unwrap_or("")) {
+        (Some(browser), Some(os)) => ui.t2("account-device-label", "name", browser, "device", os),
+        (Some(name), None) | (None, Some(name)) => name.to_string(),
+        (None, None) => ui.t("account-device-unknown"),
+    }
 }

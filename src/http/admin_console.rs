@@ -67,6 +67,7 @@ pub async fn admin(
     };
     if !signed.user.roles.iter().any(|r| r == ADMIN_ROLE) {
         return Ok(Err(no_store(pages::error_page(
+            &pages::Ui::of(req).english(),
             StatusCode::FORBIDDEN,
             "Not an administrator",
             "The admin console is for people with the admin role. Ask an administrator if you need it.",
@@ -76,6 +77,7 @@ pub async fn admin(
         && Level::of_stored(signed.session.acr.as_deref()) < Level::TWO_FACTORS
     {
         return Ok(Err(no_store(pages::error_page(
+            &pages::Ui::of(req).english(),
             StatusCode::FORBIDDEN,
             "A second factor is required",
             "The admin console needs a sign-in with a second factor. Set one up on your account page (/account), then sign in again (/signin?prompt=login).",
@@ -95,7 +97,7 @@ pub async fn form_admin(
         .check(req, fields.get("csrf"), state.issuer())
         .is_err()
     {
-        return Ok(Err(super::authorize::cross_site()));
+        return Ok(Err(super::authorize::cross_site(&pages::Ui::of(req))));
     }
     admin(req, state).await
 }

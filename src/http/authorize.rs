@@ -11,12 +11,12 @@ use sha2::{Digest, Sha256};
 use super::cookies;
 use super::csrf::CsrfRefusal;
 use super::error::{AppError, no_store_page as no_store};
-use super::pages::{self, ConsentPage, FormPostPage, LoginPage};
+use super::pages::{self, ConsentPage, FormPostPage, LoginPage, Ui};
 use super::params;
 use super::password::{self, Outcome};
 use super::second_factor::{self, Place, Proving};
 use crate::authorize::decision::Fresh;
-use crate::authorize::error::ErrorCode;
+use crate::authorize::error::{ErrorCode, PageError};
 use crate::authorize::flow::{self, Step};
 use crate::authorize::response::{self, Delivery};
 use crate::authorize::{AuthRequest, AuthorizeError};
@@ -30,16 +30,39 @@ mod resolve;
 pub use further_factors::{login_factor_handler, login_passkey_handler};
 use resolve::{Use, resolve};
 
-pub fn cross_site() -> HttpResponse {
+pub fn cross_site(ui: &Ui) -> HttpResponse {
     no_store(pages::error_page(
+        ui,
         StatusCode::FORBIDDEN,
-        "Request refused",
-        "This form was sent from another site. Start again from the application.",
+        &ui.t("error-cross-site-title"),
+        &ui.t("error-cross-site"),
     ))
 }
 
-fn page_error(title: &str, message: &str) -> HttpResponse {
-    no_store(pages::error_page(StatusCode::BAD_REQUEST, title, message))
+fn page_error(ui: &Ui, title: &str, message: &str) -> HttpResponse {
+    no_store(pages::error_page(
+        ui,
+        StatusCode::BAD_REQUEST,
+        title,
+        message,
+    ))
+}
+
+/// An expired sign-in or consent form.
+fn expired(ui: &Ui, title_key: &str) -> HttpResponse {
+    page_error(ui, &ui.t(title_key), &ui.t("error-form-expired"))
+}
+
+/// A request we cannot answer at a redirect URI, on our page in the person's language.
+fn request_page(ui: &Ui, e: PageError) -> HttpResponse {
+    let (title, message) = match e {
+        PageError::MissingClient => ("error-invalid-title", "error-no-client"),
+        PageError::UnknownClient => ("error-unknown-client-title", "error-unknown-client"),
+        PageError::UnregisteredRedirect => ("error-redirect-title", "error-redirect-unregistered"),
+        PageError::MissingRedirect => ("error-invalid-title", "error-redirect-missing"),
+        PageError::StateTooLong => ("error-invalid-title", "error-state-too-long"),
+    };
+    page_error(ui, &ui.t(title), &ui.t(message))
 }
 
 /// A sign-in or consent form that does not parse (fields missing, not form-encoded) gets
@@ -47,11 +70,9 @@ fn page_error(title: &str, message: &str) -> HttpResponse {
 pub fn form_config() -> web::FormConfig {
     web::FormConfig::default()
         .limit(16 * 1024)
-        .error_handler(|err, _req| {
-            let res = page_error(
-                "Invalid form",
-                "The form was incomplete. Go back to the application and start again.",
-            );
+        .error_handler(|err, req| {
+            let ui = Ui::of(req);
+            let res = page_error(&ui, &ui.t("error-form-title"), &ui.t("error-form"));
             actix_web::error::InternalError::from_response(err, res).into()
         })
 }
@@ -91,9 +112,9 @@ fn deliver(delivery: Delivery) -> HttpResponse {
 
 /// An invalid request: our page when redirecting would be unsafe, otherwise an error
 /// sent back to the validated redirect URI with `iss` (RFC 6749 §4.1.2.1, RFC 9207).
-fn handle_invalid(state: &AppState, err: AuthorizeError) -> HttpResponse {
+fn handle_invalid(state: &AppState, ui: &Ui, err: AuthorizeError) -> HttpResponse {
     match err {
-        AuthorizeError::Page { title, message } => page_error(title, &message),
+        AuthorizeError::Page(e) => request_page(ui, e),
         AuthorizeError::Redirect {
             redirect_uri,
             response_mode,
@@ -129,6 +150,7 @@ struct Render<'a> {
     req: &'a HttpRequest,
     state: &'a AppState,
     auth: &'a AuthRequest,
+    ui: Ui,
 }
 
 impl Render<'_> {
@@ -141,9 +163,10 @@ impl Render<'_> {
         };
         let passkey = passkey_sign_in(self.state, "/login/passkey");
         let with_script = passkey.is_some();
-        let mut res = pages::render(
+        let mut res = pages::show(
             status,
             &LoginPage {
+                ui: &self.ui,
                 destination: &self.auth.client.name,
                 action: "/login",
                 carry_name: "params",
@@ -153,10 +176,11 @@ impl Render<'_> {
                 error,
                 passkey,
                 script: pages::WEBAUTHN_SCRIPT,
+                signup: self.state.settings.registration.self_service,
             },
         );
         if with_script {
-            pages::allow_webauthn_script(&mut res);
+            pages::allow_webauthn_script(&self.ui, &mut res);
         }
         if let Some(c) = cookie {
             let _ = res.add_cookie(&c);
@@ -166,11 +190,17 @@ impl Render<'_> {
 
     fn consent(&self, signed: &Signed) -> HttpResponse {
         let (csrf, cookie) = self.state.csrf.token(self.req, self.state.issuer());
-        let mut res = pages::render(
+        let mut res = pages::show(
             StatusCode::OK,
             &ConsentPage {
+                ui: &self.ui,
                 client_name: &self.auth.client.name,
-                scopes: self.auth.scope.iter().map(pages::describe_scope).collect(),
+                scopes: self
+                    .auth
+                    .scope
+                    .iter()
+                    .map(|s| pages::describe_scope(&self.ui, s))
+                    .collect(),
                 username: &signed.user.username,
                 params: &self.auth.params,
                 csrf: &csrf,
@@ -202,6 +232,7 @@ impl Render<'_> {
         second_factor::page(
             self.req,
             self.state,
+            &self.ui,
             &self.place(),
             proving,
             self.auth.required_level(),
@@ -261,21 +292,24 @@ pub async fn authorize_handler(
     req: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
+    ui: Ui,
 ) -> Result<HttpResponse, AppError> {
-    let encoded = match params::encoded(&req, payload).await {
+    let encoded = match params::encoded(&req, payload, &ui).await {
         Ok(e) => e,
         Err(page) => return Ok(page),
     };
-    let auth = match resolve(&state, &encoded, Use::Authorize).await? {
+    let auth = match resolve(&state, &ui, &encoded, Use::Authorize).await? {
         Ok(a) => a,
         Err(res) => return Ok(*res),
     };
     let signed = current_session(&req, &state).await?;
     let step = proceed(&state, &auth, signed, Fresh::default()).await?;
+    let ui = ui.preferring(auth.ui_locales.as_deref());
     Render {
         req: &req,
         state: &state,
         auth: &auth,
+        ui,
     }
     .step(step)
     .await
@@ -289,22 +323,23 @@ pub struct LoginForm {
     password: String,
 }
 
-const EXPIRED: &str = "This sign-in form has expired. Go back to the application and start again.";
-
 /// The authorization request a sign-in or consent form carries, once its CSRF token is
 /// checked and the request is validated again (the form is just another request).
 async fn form_request(
     req: &HttpRequest,
     state: &AppState,
+    ui: &Ui,
     csrf: Option<&str>,
     params: &str,
 ) -> Result<Result<AuthRequest, Box<HttpResponse>>, AppError> {
     match state.csrf.check(req, csrf, state.issuer()) {
         Ok(()) => {}
-        Err(CsrfRefusal::Token) => return Ok(Err(Box::new(page_error("Form expired", EXPIRED)))),
-        Err(CsrfRefusal::Origin) => return Ok(Err(Box::new(cross_site()))),
+        Err(CsrfRefusal::Token) => {
+            return Ok(Err(Box::new(expired(ui, "error-form-expired-title"))));
+        }
+        Err(CsrfRefusal::Origin) => return Ok(Err(Box::new(cross_site(ui)))),
     }
-    resolve(state, params, Use::Form).await
+    resolve(state, ui, params, Use::Form).await
 }
 
 /// POST /login: the sign-in form.
@@ -312,9 +347,10 @@ pub async fn login_handler(
     req: HttpRequest,
     form: web::Form<LoginForm>,
     state: web::Data<AppState>,
+    ui: Ui,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    let auth = match form_request(&req, &state, form.csrf.as_deref(), &form.params).await? {
+    let auth = match form_request(&req, &state, &ui, form.csrf.as_deref(), &form.params).await? {
         Ok(a) => a,
         Err(res) => return Ok(*res),
     };
@@ -322,10 +358,12 @@ pub async fn login_handler(
         req: &req,
         state: &state,
         auth: &auth,
+        ui: ui.clone().preferring(auth.ui_locales.as_deref()),
     };
     let outcome = password::sign_in(
         &req,
         &state,
+        &render.ui,
         &form.username,
         form.password,
         Some(&auth.client.id),
@@ -365,18 +403,20 @@ pub async fn consent_handler(
     req: HttpRequest,
     form: web::Form<ConsentForm>,
     state: web::Data<AppState>,
+    ui: Ui,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    let auth = match form_request(&req, &state, form.csrf.as_deref(), &form.params).await? {
+    let auth = match form_request(&req, &state, &ui, form.csrf.as_deref(), &form.params).await? {
         Ok(a) => a,
         Err(res) => return Ok(*res),
     };
+    let ui = ui.preferring(auth.ui_locales.as_deref());
     let Some(signed) = current_session(&req, &state).await? else {
-        return Ok(page_error("Signed out", EXPIRED));
+        return Ok(expired(&ui, "error-signed-out-title"));
     };
     if form.decision != "allow" {
         let err = auth.fail(ErrorCode::AccessDenied, "the user denied the request");
-        return Ok(handle_invalid(&state, err));
+        return Ok(handle_invalid(&state, &ui, err));
     }
     let (remembered, who, now) = (auth.clone(), signed.clone(), state.now());
     state
@@ -388,10 +428,12 @@ pub async fn consent_handler(
         consent: true,
     };
     let step = proceed(&state, &auth, Some(signed), fresh).await?;
+    let ui = ui.preferring(auth.ui_locales.as_deref());
     Render {
         req: &req,
         state: &state,
         auth: &auth,
+        ui,
     }
     .step(step)
     .await

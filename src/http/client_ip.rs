@@ -77,6 +77,15 @@ pub fn source(req: &HttpRequest, trusted: &[Cidr]) -> String {
         .unwrap_or_default()
 }
 
+/// The browser of a sign-in, as the session keeps it (`User-Agent`, shortened).
+pub fn device(req: &actix_web::HttpRequest) -> crate::session::sso::Device {
+    crate::session::sso::Device::from_user_agent(
+        req.headers()
+            .get(actix_web::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok()),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use actix_web::test::TestRequest;

@@ -20,6 +20,8 @@ pub const DEMO_SCRIPT: &str = include_str!("../../templates/demo.js");
 #[derive(Template)]
 #[template(path = "demo.html")]
 struct DemoPage<'a> {
+    /// In English: a developer's tool.
+    ui: super::pages::Ui,
     start: bool,
     /// JSON for the script: the client, its redirect URIs, the scope.
     config: &'a str,
@@ -40,6 +42,7 @@ fn page(state: &AppState, start: bool) -> HttpResponse {
     let mut res = pages::render(
         StatusCode::OK,
         &DemoPage {
+            ui: crate::http::pages::Ui::plain(state.look.clone()).english(),
             start,
             config: &config,
             script: DEMO_SCRIPT,

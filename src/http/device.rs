@@ -13,7 +13,7 @@ use serde_json::json;
 use super::authorize::cross_site;
 use super::cookies;
 use super::error::{AppError, no_store, no_store_page};
-use super::pages::{self, DeviceConfirmPage, DeviceDonePage, DeviceEntryPage};
+use super::pages::{self, DeviceConfirmPage, DeviceDonePage, DeviceEntryPage, Ui};
 use super::token::{authenticate_client, read_form};
 use crate::domain::client::GrantType;
 use crate::domain::opaque;
@@ -95,8 +95,20 @@ pub async fn device_authorization_handler(
     Ok(res)
 }
 
-fn page(status: StatusCode, page: &impl askama::Template) -> HttpResponse {
-    no_store_page(pages::render(status, page))
+fn page(status: StatusCode, page: &impl pages::Page) -> HttpResponse {
+    no_store_page(pages::show(status, page))
+}
+
+/// The page that ends a decision: its title and message keys.
+fn done(ui: &Ui, status: StatusCode, title: &str, message: &str) -> HttpResponse {
+    page(
+        status,
+        &DeviceDonePage {
+            ui,
+            title: &ui.t(title),
+            message: &ui.t(message),
+        },
+    )
 }
 
 /// Not signed in: the sign-in page, coming back to the same `/device` URL.
@@ -165,6 +177,7 @@ pub async fn device_page_handler(
     req: HttpRequest,
     query: web::Query<DeviceQuery>,
     state: web::Data<AppState>,
+    ui: Ui,
 ) -> Result<HttpResponse, AppError> {
     let Some(signed) =
         sso::current(&state.store, cookies::session_value(&req), state.now()).await?
@@ -176,6 +189,7 @@ pub async fn device_page_handler(
         return Ok(page(
             StatusCode::OK,
             &DeviceEntryPage {
+                ui: &ui,
                 username: &username,
                 error: None,
             },
@@ -183,22 +197,24 @@ pub async fn device_page_handler(
     };
     let row = match look_up(&req, &state, &signed, typed).await? {
         Err(wait) => {
-            let error = format!("Too many wrong codes. Try again in {wait} seconds.");
+            let error = ui.tn("too-many-attempts", "count", wait);
             return Ok(page(
                 StatusCode::TOO_MANY_REQUESTS,
                 &DeviceEntryPage {
+                    ui: &ui,
                     username: &username,
                     error: Some(&error),
                 },
             ));
         }
         Ok(None) => {
-            let error = "That code is not valid or has expired. Check your device.";
+            let error = ui.t("device-code-invalid");
             return Ok(page(
                 StatusCode::OK,
                 &DeviceEntryPage {
+                    ui: &ui,
                     username: &username,
-                    error: Some(error),
+                    error: Some(&error),
                 },
             ));
         }
@@ -210,13 +226,14 @@ pub async fn device_page_handler(
         .map(|c| c.name.clone())
         .unwrap_or_else(|| row.client_id.clone());
     let scopes = crate::domain::scope::Scope::parse(&row.scope)
-        .map(|s| s.iter().map(pages::describe_scope).collect())
+        .map(|s| s.iter().map(|s| pages::describe_scope(&ui, s)).collect())
         .unwrap_or_default();
     let (csrf, cookie) = state.csrf.token(&req, state.issuer());
     let shown = device::display(&row.user_code);
     let mut res = page(
         StatusCode::OK,
         &DeviceConfirmPage {
+            ui: &ui,
             username: &username,
             client_name: &client_name,
             scopes,
@@ -242,6 +259,7 @@ pub async fn device_decision_handler(
     req: HttpRequest,
     form: web::Form<DecisionForm>,
     state: web::Data<AppState>,
+    ui: Ui,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     if state
@@ -249,31 +267,29 @@ pub async fn device_decision_handler(
         .check(&req, form.csrf.as_deref(), state.issuer())
         .is_err()
     {
-        return Ok(cross_site());
+        return Ok(cross_site(&ui));
     }
     let now = state.now();
     let Some(signed) = sso::current(&state.store, cookies::session_value(&req), now).await? else {
         return Ok(sign_in_first(&req, &state));
     };
     let Some(code) = device::normalize(&form.user_code) else {
-        return Ok(page(
+        return Ok(done(
+            &ui,
             StatusCode::BAD_REQUEST,
-            &DeviceDonePage {
-                title: "Code not valid",
-                message: "Go back to your device and start again.",
-            },
+            "device-start-again-title",
+            "device-start-again",
         ));
     };
     let allow = match form.decision.as_str() {
         "allow" => true,
         "deny" => false,
         _ => {
-            return Ok(page(
+            return Ok(done(
+                &ui,
                 StatusCode::BAD_REQUEST,
-                &DeviceDonePage {
-                    title: "Choose allow or deny",
-                    message: "Nothing was decided. Go back and choose again.",
-                },
+                "device-undecided-title",
+                "device-undecided",
             ));
         }
     };
@@ -295,12 +311,11 @@ pub async fn device_decision_handler(
         })
         .await?;
     let Some(client_id) = decided else {
-        return Ok(page(
+        return Ok(done(
+            &ui,
             StatusCode::OK,
-            &DeviceDonePage {
-                title: "Code not valid",
-                message: "This code has expired or was already used. Go back to your device and start again.",
-            },
+            "device-expired-title",
+            "device-expired",
         ));
     };
     let event = if allow {
@@ -318,18 +333,14 @@ pub async fn device_decision_handler(
         now,
     )
     .await;
-    Ok(page(
-        StatusCode::OK,
-        &if allow {
-            DeviceDonePage {
-                title: "Device connected",
-                message: "You can return to your device: it continues on its own.",
-            }
-        } else {
-            DeviceDonePage {
-                title: "Request denied",
-                message: "The device was not given access. You can close this page.",
-            }
-        },
-    ))
+    Ok(if allow {
+        done(
+            &ui,
+            StatusCode::OK,
+            "device-allowed-title",
+            "device-allowed",
+        )
+    } else {
+        done(&ui, StatusCode::OK, "device-denied-title", "device-denied")
+    })
 }

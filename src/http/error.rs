@@ -48,16 +48,20 @@ impl ResponseError for AppError {
             AppError::Unexpected(e) => format!("{e:#}"),
         };
         tracing::error!(error = %cause, "request failed");
+        // No request here (actix's `ResponseError`): the page is in English, unbranded.
+        let ui = pages::Ui::plain(Default::default());
         let mut res = match self {
             AppError::Unavailable(_) => pages::error_page(
+                &ui,
                 self.status_code(),
-                "Temporarily unavailable",
-                "The service cannot reach its database. Please try again shortly.",
+                &ui.t("error-unavailable-title"),
+                &ui.t("error-unavailable"),
             ),
             AppError::Unexpected(_) => pages::error_page(
+                &ui,
                 self.status_code(),
-                "Something went wrong",
-                "The server could not complete this request.",
+                &ui.t("error-unexpected-title"),
+                &ui.t("error-unexpected"),
             ),
         };
         if let AppError::Unavailable(_) = self {

@@ -5,9 +5,10 @@
 
 use actix_web::middleware::DefaultHeaders;
 
+/// `style-src 'self'` lets `branding.css` load; `img-src` adds a logo URL's origin.
 /// Under an https issuer browsers are also told to use https only (RFC 6797), for a
 /// year; a loopback development issuer on plain http gets no HSTS.
-pub fn security_headers(issuer: &str) -> DefaultHeaders {
+pub fn security_headers(issuer: &str, look: &super::look::Look) -> DefaultHeaders {
     let headers = DefaultHeaders::new();
     let headers = if issuer.starts_with("https://") {
         headers.add(("Strict-Transport-Security", "max-age=31536000"))
@@ -19,7 +20,10 @@ pub fn security_headers(issuer: &str) -> DefaultHeaders {
         .add(("X-Frame-Options", "DENY"))
         .add((
             "Content-Security-Policy",
-            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'",
+            format!(
+                "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src {}; frame-ancestors 'none'; base-uri 'none'",
+                look.img_src()
+            ),
         ))
         .add(("Referrer-Policy", "no-referrer"))
 }

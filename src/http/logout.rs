@@ -11,7 +11,7 @@ use serde_json::json;
 use super::cookies;
 use super::csrf::CsrfRefusal;
 use super::error::{AppError, no_store_page as no_store};
-use super::pages::{self, LoggedOutPage, LogoutConfirmPage};
+use super::pages::{self, LoggedOutPage, LogoutConfirmPage, Ui};
 use super::params;
 use crate::session::logout::{self, CurrentSession, LogoutDecision, LogoutRequest};
 use crate::session::sso::{self, Signed};
@@ -19,10 +19,11 @@ use crate::state::AppState;
 use crate::store::audit::{self, AuditEvent};
 use crate::store::session_end;
 
-fn refuse(message: &str) -> HttpResponse {
+fn refuse(ui: &Ui, message: &str) -> HttpResponse {
     no_store(pages::error_page(
+        ui,
         StatusCode::BAD_REQUEST,
-        "Sign-out request refused",
+        &ui.t("logout-refused-title"),
         message,
     ))
 }
@@ -57,14 +58,14 @@ async fn end(state: &AppState, req: &HttpRequest, signed: &Signed) -> Result<(),
     Ok(())
 }
 
-fn signed_out(state: &AppState, redirect: Option<String>) -> HttpResponse {
+fn signed_out(state: &AppState, ui: &Ui, redirect: Option<String>) -> HttpResponse {
     let mut res = match redirect {
         Some(url) => no_store(
             HttpResponse::SeeOther()
                 .insert_header((header::LOCATION, url))
                 .finish(),
         ),
-        None => no_store(pages::render(StatusCode::OK, &LoggedOutPage)),
+        None => no_store(pages::show(StatusCode::OK, &LoggedOutPage { ui })),
     };
     let _ = res.add_cookie(&cookies::clear_session_cookie(
         state.issuer(),
@@ -77,8 +78,9 @@ pub async fn logout_handler(
     req: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
+    ui: Ui,
 ) -> Result<HttpResponse, AppError> {
-    let encoded = match params::encoded(&req, payload).await {
+    let encoded = match params::encoded(&req, payload, &ui).await {
         Ok(e) => e,
         Err(page) => return Ok(page),
     };
@@ -95,14 +97,14 @@ pub async fn logout_handler(
         match state.csrf.check(&req, get("csrf"), state.issuer()) {
             Ok(()) => {}
             Err(CsrfRefusal::Token) => {
-                return Ok(refuse("This sign-out form has expired. Please try again."));
+                return Ok(refuse(&ui, &ui.t("logout-expired")));
             }
-            Err(CsrfRefusal::Origin) => return Ok(super::authorize::cross_site()),
+            Err(CsrfRefusal::Origin) => return Ok(super::authorize::cross_site(&ui)),
         }
         if let Some(s) = &signed {
             end(&state, &req, s).await?;
         }
-        return Ok(signed_out(&state, None));
+        return Ok(signed_out(&state, &ui, None));
     }
 
     let request = LogoutRequest {
@@ -123,16 +125,17 @@ pub async fn logout_handler(
         &request,
         session,
     ) {
-        LogoutDecision::Refuse(message) => Ok(refuse(message)),
+        LogoutDecision::Refuse(message) => Ok(refuse(&ui, message)),
         LogoutDecision::Confirm => {
             let username = signed
                 .as_ref()
                 .map(|s| s.user.username.as_str())
                 .unwrap_or("");
             let (csrf, cookie) = state.csrf.token(&req, state.issuer());
-            let mut res = no_store(pages::render(
+            let mut res = no_store(pages::show(
                 StatusCode::OK,
                 &LogoutConfirmPage {
+                    ui: &ui,
                     username,
                     csrf: &csrf,
                 },
@@ -146,8 +149,8 @@ pub async fn logout_handler(
             if let Some(s) = &signed {
                 end(&state, &req, s).await?;
             }
-            Ok(signed_out(&state, redirect))
+            Ok(signed_out(&state, &ui, redirect))
         }
-        LogoutDecision::Done { redirect } => Ok(signed_out(&state, redirect)),
+        LogoutDecision::Done { redirect } => Ok(signed_out(&state, &ui, redirect)),
     }
 }

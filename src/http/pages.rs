@@ -1,19 +1,66 @@
 //! Server-rendered pages. A render failure is an error response, never a panic.
+//!
+//! Every page a person sees carries a [`Ui`] (its language and the organisation's look)
+//! and is a [`Page`]: rendered from our compiled template, or from the operator's own
+//! (`templates.directory`) when there is one of the same name.
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use askama::Template;
+use serde::Serialize;
 
-#[derive(Template)]
+pub use super::ui::Ui;
+
+/// A page an operator may replace: its template's file name, and its fields (serialized
+/// for the operator's template).
+pub trait Page: Template + Serialize {
+    const NAME: &'static str;
+    fn ui(&self) -> &Ui;
+}
+
+/// Implements [`Page`] for page structs with a `ui: &Ui` field.
+macro_rules! page {
+    ($($ty:ident => $name:literal),* $(,)?) => {$(
+        impl $crate::http::pages::Page for $ty<'_> {
+            const NAME: &'static str = $name;
+            fn ui(&self) -> &$crate::http::pages::Ui {
+                self.ui
+            }
+        }
+    )*};
+}
+pub(crate) use page;
+
+#[derive(Template, Serialize)]
 #[template(path = "error.html")]
 pub struct ErrorPage<'a> {
+    #[serde(skip)]
+    pub ui: &'a Ui,
     pub title: &'a str,
     pub message: &'a str,
 }
 
-/// Renders a page with the given status, as `text/html`.
+/// Renders a compiled page with the given status, as `text/html` (the admin console and
+/// the demo, which operators do not replace).
 pub fn render(status: StatusCode, page: &impl Template) -> HttpResponse {
-    match page.render() {
+    respond(status, page.render().map_err(|e| e.to_string()))
+}
+
+/// Renders a page a person sees: the operator's template for it if there is one, ours
+/// otherwise.
+pub fn show<P: Page>(status: StatusCode, page: &P) -> HttpResponse {
+    let ui = page.ui();
+    let body = match ui.look.overrides.as_ref().filter(|o| o.has(P::NAME)) {
+        Some(o) => o
+            .render(P::NAME, page, ui)
+            .map_err(|e| format!("{}: {e:#}", P::NAME)),
+        None => page.render().map_err(|e| e.to_string()),
+    };
+    respond(status, body)
+}
+
+fn respond(status: StatusCode, body: Result<String, String>) -> HttpResponse {
+    match body {
         Ok(body) => HttpResponse::build(status)
             .content_type("text/html; charset=utf-8")
             .body(body),
@@ -26,24 +73,32 @@ pub fn render(status: StatusCode, page: &impl Template) -> HttpResponse {
     }
 }
 
-pub fn error_page(status: StatusCode, title: &str, message: &str) -> HttpResponse {
-    render(status, &ErrorPage { title, message })
+/// Our error page; `title` and `message` are already in the page's language.
+pub fn error_page(ui: &Ui, status: StatusCode, title: &str, message: &str) -> HttpResponse {
+    show(status, &ErrorPage { ui, title, message })
 }
 
 /// The answer for any path we do not serve.
-pub async fn not_found_handler() -> HttpResponse {
+pub async fn not_found_handler(ui: Ui) -> HttpResponse {
+    not_found_for(&ui)
+}
+
+pub fn not_found_for(ui: &Ui) -> HttpResponse {
     error_page(
+        ui,
         StatusCode::NOT_FOUND,
-        "Page not found",
-        "There is nothing at this address.",
+        &ui.t("error-not-found-title"),
+        &ui.t("error-not-found"),
     )
 }
 
-#[derive(Template)]
+#[derive(Template, Serialize)]
 #[template(path = "login.html")]
 /// The sign-in form, of an authorization request (`/login`, carrying its `params`) or
 /// standalone (`/signin`, carrying `rd`).
 pub struct LoginPage<'a> {
+    #[serde(skip)]
+    pub ui: &'a Ui,
     /// What the user signs in to: the client's name, or the host they return to.
     pub destination: &'a str,
     pub action: &'a str,
@@ -55,6 +110,8 @@ pub struct LoginPage<'a> {
     /// "Sign in with a passkey", when passkeys are available.
     pub passkey: Option<PasskeyForm>,
     pub script: &'static str,
+    /// "Create one", when self-service sign-up is on.
+    pub signup: bool,
 }
 
 /// The one script of our pages, for the WebAuthn ceremony only: it reads the options
@@ -65,6 +122,7 @@ pub const WEBAUTHN_SCRIPT: &str = include_str!("../../templates/webauthn.js");
 
 /// The WebAuthn part of a form: where it posts, the options (JSON, safe inside a
 /// `<script type="application/json">` block) and the sealed ceremony state.
+#[derive(Serialize)]
 pub struct PasskeyForm {
     pub action: &'static str,
     pub options: String,
@@ -89,13 +147,14 @@ impl PasskeyForm {
 }
 
 /// The pages' policy with the WebAuthn script allowed by its hash (CSP Level 3).
-pub fn allow_webauthn_script(res: &mut HttpResponse) {
+pub fn allow_webauthn_script(ui: &Ui, res: &mut HttpResponse) {
     use base64::Engine;
     use sha2::Digest;
     let hash = base64::engine::general_purpose::STANDARD
         .encode(sha2::Sha256::digest(WEBAUTHN_SCRIPT.as_bytes()));
     let csp = format!(
-        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; script-src 'sha256-{hash}'; frame-ancestors 'none'; base-uri 'none'"
+        "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src {}; script-src 'sha256-{hash}'; frame-ancestors 'none'; base-uri 'none'",
+        ui.look.img_src()
     );
     if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&csp) {
         res.headers_mut()
@@ -103,9 +162,11 @@ pub fn allow_webauthn_script(res: &mut HttpResponse) {
     }
 }
 
-#[derive(Template)]
+#[derive(Template, Serialize)]
 #[template(path = "consent.html")]
 pub struct ConsentPage<'a> {
+    #[serde(skip)]
+    pub ui: &'a Ui,
     pub client_name: &'a str,
     pub scopes: Vec<String>,
     pub username: &'a str,
@@ -126,33 +187,40 @@ pub struct FormPostPage<'a> {
 }
 
 /// Plain words for each scope on the consent page.
-pub fn describe_scope(scope: &str) -> String {
+pub fn describe_scope(ui: &Ui, scope: &str) -> String {
     match scope {
-        "openid" => "Know who you are (your account identifier)".into(),
-        "profile" => "See your name and username".into(),
-        "email" => "See your email address".into(),
-        "address" => "See your postal address".into(),
-        "phone" => "See your phone number".into(),
-        "offline_access" => "Stay signed in to it while you are away".into(),
-        other => format!("Use the permission “{other}”"),
+        "openid" => ui.t("scope-openid"),
+        "profile" => ui.t("scope-profile"),
+        "email" => ui.t("scope-email"),
+        "address" => ui.t("scope-address"),
+        "phone" => ui.t("scope-phone"),
+        "offline_access" => ui.t("scope-offline-access"),
+        other => ui.t1("scope-other", "name", other),
     }
 }
 
-#[derive(Template)]
+#[derive(Template, Serialize)]
 #[template(path = "logout_confirm.html")]
 pub struct LogoutConfirmPage<'a> {
+    #[serde(skip)]
+    pub ui: &'a Ui,
     pub username: &'a str,
     pub csrf: &'a str,
 }
 
-#[derive(Template)]
+#[derive(Template, Serialize)]
 #[template(path = "logged_out.html")]
-pub struct LoggedOutPage;
+pub struct LoggedOutPage<'a> {
+    #[serde(skip)]
+    pub ui: &'a Ui,
+}
 
-#[derive(Template)]
+#[derive(Template, Serialize)]
 #[template(path = "second_factor.html")]
 /// The second step of a sign-in, or a step-up: the factors that can reach the level.
 pub struct SecondFactorPage<'a> {
+    #[serde(skip)]
+    pub ui: &'a Ui,
     pub username: &'a str,
     pub destination: &'a str,
     pub stepping_up: bool,
@@ -167,10 +235,12 @@ pub struct SecondFactorPage<'a> {
     pub csrf: &'a str,
 }
 
-#[derive(Template)]
+#[derive(Template, Serialize)]
 #[template(path = "totp_enrol.html")]
 /// Enrolling an authenticator app: the QR code and the key, and the first code.
 pub struct TotpEnrolPage<'a> {
+    #[serde(skip)]
+    pub ui: &'a Ui,
     /// Shown during a sign-in under `mfa.policy = required`.
     pub required: bool,
     pub qr_svg: &'a str,
@@ -181,18 +251,22 @@ pub struct TotpEnrolPage<'a> {
     pub csrf: &'a str,
 }
 
-#[derive(Template)]
+#[derive(Template, Serialize)]
 #[template(path = "recovery_codes.html")]
 /// New recovery codes, shown once.
 pub struct RecoveryCodesPage<'a> {
+    #[serde(skip)]
+    pub ui: &'a Ui,
     pub codes: Vec<&'a str>,
     pub next: &'a str,
     pub next_label: &'a str,
 }
 
-#[derive(Template)]
+#[derive(Template, Serialize)]
 #[template(path = "account.html")]
 pub struct AccountPage<'a> {
+    #[serde(skip)]
+    pub ui: &'a Ui,
     pub username: &'a str,
     pub display_name: &'a str,
     pub email: &'a str,
@@ -213,8 +287,11 @@ pub struct AccountPage<'a> {
 }
 
 /// A session on the account page.
+#[derive(Serialize)]
 pub struct SessionItem {
     pub sid: String,
+    /// "Firefox on Linux", from the sign-in's user agent.
+    pub device: String,
     pub signed_in: String,
     pub last_seen: String,
     pub methods: String,
@@ -222,6 +299,7 @@ pub struct SessionItem {
 }
 
 /// An app the person consented to, on the account page.
+#[derive(Serialize)]
 pub struct AppItem {
     pub client_id: String,
     pub name: String,
@@ -230,6 +308,7 @@ pub struct AppItem {
 }
 
 /// A passkey on the account page.
+#[derive(Serialize)]
 pub struct PasskeyItem {
     pub id: String,
     pub name: String,
@@ -255,16 +334,20 @@ mod tests {
     }
 }
 
-#[derive(Template)]
+#[derive(Template, Serialize)]
 #[template(path = "device_entry.html")]
 pub struct DeviceEntryPage<'a> {
+    #[serde(skip)]
+    pub ui: &'a Ui,
     pub username: &'a str,
     pub error: Option<&'a str>,
 }
 
-#[derive(Template)]
+#[derive(Template, Serialize)]
 #[template(path = "device_confirm.html")]
 pub struct DeviceConfirmPage<'a> {
+    #[serde(skip)]
+    pub ui: &'a Ui,
     pub username: &'a str,
     pub client_name: &'a str,
     pub scopes: Vec<String>,
@@ -272,9 +355,26 @@ pub struct DeviceConfirmPage<'a> {
     pub csrf: &'a str,
 }
 
-#[derive(Template)]
+#[derive(Template, Serialize)]
 #[template(path = "device_done.html")]
 pub struct DeviceDonePage<'a> {
+    #[serde(skip)]
+    pub ui: &'a Ui,
     pub title: &'a str,
     pub message: &'a str,
 }
+
+page!(
+    ErrorPage => "error.html",
+    LoginPage => "login.html",
+    ConsentPage => "consent.html",
+    LogoutConfirmPage => "logout_confirm.html",
+    LoggedOutPage => "logged_out.html",
+    SecondFactorPage => "second_factor.html",
+    TotpEnrolPage => "totp_enrol.html",
+    RecoveryCodesPage => "recovery_codes.html",
+    AccountPage => "account.html",
+    DeviceEntryPage => "device_entry.html",
+    DeviceConfirmPage => "device_confirm.html",
+    DeviceDonePage => "device_done.html",
+);

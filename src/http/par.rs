@@ -19,7 +19,7 @@ use crate::token::{ErrorCode, TokenError};
 /// An authorization-request refusal, as the token endpoint's JSON (RFC 9126 §2.3).
 fn refusal(e: AuthorizeError) -> TokenError {
     match e {
-        AuthorizeError::Page { message, .. } => TokenError::invalid_request(message),
+        AuthorizeError::Page(e) => TokenError::invalid_request(e.message()),
         AuthorizeError::Redirect {
             code, description, ..
         } => {

@@ -10,21 +10,27 @@ use super::error::no_store_page;
 use super::pages;
 
 /// The request's parameters, still form-encoded, or the page refusing the body.
-pub async fn encoded(req: &HttpRequest, payload: web::Payload) -> Result<String, HttpResponse> {
+pub async fn encoded(
+    req: &HttpRequest,
+    payload: web::Payload,
+    ui: &pages::Ui,
+) -> Result<String, HttpResponse> {
     if req.method() != Method::POST {
         return Ok(req.query_string().to_string());
     }
     match body::read(req, payload, body::PAGE_FORM_LIMIT).await {
         Ok(b) => Ok(String::from_utf8_lossy(&b).into_owned()),
         Err(BodyError::TooLarge) => Err(no_store_page(pages::error_page(
+            ui,
             StatusCode::PAYLOAD_TOO_LARGE,
-            "Request too large",
-            "The request carried more data than this page accepts.",
+            &ui.t("error-too-large-title"),
+            &ui.t("error-too-large"),
         ))),
         Err(BodyError::Incomplete) => Err(no_store_page(pages::error_page(
+            ui,
             StatusCode::BAD_REQUEST,
-            "Invalid request",
-            "The request arrived incomplete. Please try again.",
+            &ui.t("error-invalid-title"),
+            &ui.t("error-incomplete"),
         ))),
     }
 }

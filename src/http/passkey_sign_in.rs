@@ -17,6 +17,7 @@ use crate::store::users;
 pub async fn sign_in(
     req: &HttpRequest,
     state: &AppState,
+    ui: &super::pages::Ui,
     sealed: &str,
     credential: &str,
     client_id: Option<&str>,
@@ -43,16 +44,14 @@ pub async fn sign_in(
                 now,
             )
             .await;
-            return Ok(Err(
-                "That passkey did not sign you in. Try again, or use your password.".into(),
-            ));
+            return Ok(Err(ui.t("sign-in-passkey-failed")));
         }
     };
     let id = user_id.clone();
     let user = state.store.run(move |c| users::find_by_id(c, &id)).await?;
     let Some(user) = user.filter(|u| !u.disabled) else {
         state.metrics.login("failed");
-        return Ok(Err("That passkey did not sign you in.".into()));
+        return Ok(Err(ui.t("sign-in-passkey-failed")));
     };
     state.metrics.login("succeeded");
     let details = serde_json::json!({ "method": "passkey" });
@@ -67,6 +66,14 @@ pub async fn sign_in(
     )
     .await;
     let ttl = state.settings.tokens.session_ttl_secs;
-    let (cookie, session) = sso::start(&state.store, &user, &[factor], now, ttl).await?;
+    let (cookie, session) = sso::start(
+        &state.store,
+        &user,
+        &[factor],
+        &super::client_ip::device(req),
+        now,
+        ttl,
+    )
+    .await?;
     Ok(Ok((Signed { session, user }, cookie)))
 }

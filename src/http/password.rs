@@ -7,6 +7,7 @@ use actix_web::{HttpRequest, HttpResponse};
 
 use super::cookies;
 use super::error::AppError;
+use super::pages::Ui;
 use crate::domain::secret::Secret;
 use crate::session::login::{self, Attempt, Pending, SignIn};
 use crate::session::sso::Signed;
@@ -26,6 +27,7 @@ pub enum Outcome {
 pub async fn sign_in(
     req: &HttpRequest,
     state: &AppState,
+    ui: &Ui,
     username: &str,
     password: String,
     client_id: Option<&str>,
@@ -40,6 +42,7 @@ pub async fn sign_in(
             source: &source,
             client_id,
             policy: state.settings.mfa.policy,
+            device: super::client_ip::device(req),
         },
         state.settings.tokens.session_ttl_secs,
         state.now(),
@@ -49,16 +52,13 @@ pub async fn sign_in(
         SignIn::Throttled(wait) => {
             state.metrics.login("throttled");
             Outcome::Refused(
-                format!("Too many failed attempts. Try again in {wait} seconds."),
+                ui.tn("too-many-attempts", "count", wait),
                 StatusCode::TOO_MANY_REQUESTS,
             )
         }
         SignIn::Failed => {
             state.metrics.login("failed");
-            Outcome::Refused(
-                "The username or password is not correct.".into(),
-                StatusCode::OK,
-            )
+            Outcome::Refused(ui.t("sign-in-wrong"), StatusCode::OK)
         }
         SignIn::SignedIn(signed, cookie_value) => {
             state.metrics.login("succeeded");

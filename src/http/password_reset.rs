@@ -4,27 +4,32 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::authorize::cross_site;
 use super::error::{AppError, no_store_page as no_store};
-use super::pages;
+use super::pages::{self, Ui};
+use crate::domain::password::{MIN_PASSWORD_CHARS, PasswordError};
 use crate::domain::secret::Secret;
 use crate::session::throttle::{self, Verdict};
 use crate::session::{login, recovery};
 use crate::state::AppState;
 
-#[derive(Template)]
+#[derive(Template, Serialize)]
 #[template(path = "forgot.html")]
-struct ForgotPage<'a> {
+pub struct ForgotPage<'a> {
+    #[serde(skip)]
+    ui: &'a Ui,
     csrf: &'a str,
     sent: bool,
     minutes: i64,
 }
 
-#[derive(Template)]
+#[derive(Template, Serialize)]
 #[template(path = "reset.html")]
-struct ResetPage<'a> {
+pub struct ResetPage<'a> {
+    #[serde(skip)]
+    ui: &'a Ui,
     csrf: &'a str,
     token: &'a str,
     usable: bool,
@@ -32,6 +37,17 @@ struct ResetPage<'a> {
     error: Option<&'a str>,
     /// An invitation's first password, rather than a reset.
     invitation: bool,
+}
+
+pages::page!(ForgotPage => "forgot.html", ResetPage => "reset.html");
+
+/// Why a new password was refused, in the page's language.
+pub fn policy_text(ui: &Ui, e: &PasswordError) -> String {
+    match e {
+        PasswordError::TooShort => ui.tn("password-too-short", "count", MIN_PASSWORD_CHARS as i64),
+        PasswordError::TooLong => ui.t("password-too-long"),
+        PasswordError::Hashing(_) => ui.t("error-unexpected"),
+    }
 }
 
 fn with_csrf(
@@ -42,12 +58,13 @@ fn with_csrf(
     no_store(state.csrf.page(req, state.issuer(), render))
 }
 
-fn forgot_page(req: &HttpRequest, state: &AppState, sent: bool) -> HttpResponse {
+fn forgot_page(req: &HttpRequest, state: &AppState, ui: &Ui, sent: bool) -> HttpResponse {
     let minutes = state.settings.tokens.link_ttl_secs / 60;
     with_csrf(req, state, |csrf| {
-        pages::render(
+        pages::show(
             StatusCode::OK,
             &ForgotPage {
+                ui,
                 csrf,
                 sent,
                 minutes,
@@ -57,8 +74,12 @@ fn forgot_page(req: &HttpRequest, state: &AppState, sent: bool) -> HttpResponse 
 }
 
 /// GET /password/forgot
-pub async fn forgot_page_handler(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    forgot_page(&req, &state, false)
+pub async fn forgot_page_handler(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ui: Ui,
+) -> HttpResponse {
+    forgot_page(&req, &state, &ui, false)
 }
 
 #[derive(Deserialize)]
@@ -74,6 +95,7 @@ pub async fn forgot_handler(
     req: HttpRequest,
     form: web::Form<ForgotForm>,
     state: web::Data<AppState>,
+    ui: Ui,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     if state
@@ -81,11 +103,11 @@ pub async fn forgot_handler(
         .check(&req, form.csrf.as_deref(), state.issuer())
         .is_err()
     {
-        return Ok(cross_site());
+        return Ok(cross_site(&ui));
     }
     let email = form.email.trim().to_lowercase();
     if email.is_empty() || email.len() > 254 {
-        return Ok(forgot_page(&req, &state, false));
+        return Ok(forgot_page(&req, &state, &ui, false));
     }
     // Throttled per address and per source, on counters of their own: asking for reset
     // links never slows down anyone's sign-in.
@@ -101,13 +123,14 @@ pub async fn forgot_handler(
             state.issuer().to_string(),
             state.settings.tokens.link_ttl_secs,
         );
+        let voice = ui.voice();
         state
             .store
-            .run(move |c| recovery::request_reset(c, &email, &issuer, ttl, now))
+            .run(move |c| recovery::request_reset(c, &email, &voice, &issuer, ttl, now))
             .await?;
         state.mail.wake();
     }
-    Ok(forgot_page(&req, &state, true))
+    Ok(forgot_page(&req, &state, &ui, true))
 }
 
 #[derive(Deserialize)]
@@ -121,6 +144,7 @@ pub async fn reset_page_handler(
     req: HttpRequest,
     query: web::Query<TokenQuery>,
     state: web::Data<AppState>,
+    ui: Ui,
 ) -> Result<HttpResponse, AppError> {
     let token = query.into_inner().token;
     let (t, now) = (token.clone(), state.now());
@@ -140,9 +164,10 @@ pub async fn reset_page_handler(
         StatusCode::GONE
     };
     Ok(with_csrf(&req, &state, |csrf| {
-        pages::render(
+        pages::show(
             status,
             &ResetPage {
+                ui: &ui,
                 csrf,
                 token: &token,
                 usable,
@@ -168,6 +193,7 @@ pub async fn reset_handler(
     req: HttpRequest,
     form: web::Form<ResetForm>,
     state: web::Data<AppState>,
+    ui: Ui,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     if state
@@ -175,13 +201,14 @@ pub async fn reset_handler(
         .check(&req, form.csrf.as_deref(), state.issuer())
         .is_err()
     {
-        return Ok(cross_site());
+        return Ok(cross_site(&ui));
     }
     let page = |status: StatusCode, usable: bool, done: bool, error: Option<&str>| {
         with_csrf(&req, &state, |csrf| {
-            pages::render(
+            pages::show(
                 status,
                 &ResetPage {
+                    ui: &ui,
                     csrf,
                     token: &form.token,
                     usable,
@@ -200,7 +227,7 @@ pub async fn reset_handler(
     let hash = match hash {
         Ok(h) => h,
         Err(e) => {
-            let message = format!("The new password is refused: {e}.");
+            let message = policy_text(&ui, &e);
             return Ok(page(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 true,

@@ -7,7 +7,7 @@ use actix_web::{Route, guard, web};
 use super::{
     account, account_activity, admin_api, admin_console, authorize, cacheable, demo, device,
     discovery, feed, forward_auth, health, introspect, jwks, logout, pages, par, password_reset,
-    register, revoke, signin, status_list, token, userinfo,
+    register, revoke, signin, signup, status_list, token, userinfo,
 };
 use crate::config::Features;
 use crate::endpoints::{self, Endpoint};
@@ -144,7 +144,20 @@ fn resource(endpoint: Endpoint) -> actix_web::Resource {
         Endpoint::AccountEmail => r
             .app_data(authorize::form_config())
             .route(web::post().to(account_activity::email_handler)),
-        Endpoint::EmailConfirm => r.route(web::get().to(account_activity::email_confirm_handler)),
+        Endpoint::EmailConfirm => r
+            .app_data(authorize::form_config())
+            .route(web::get().to(account_activity::email_confirm_page_handler))
+            .route(web::post().to(account_activity::email_confirm_handler)),
+        Endpoint::SignUp => r
+            .app_data(authorize::form_config())
+            .route(web::get().to(signup::signup_page_handler))
+            .route(web::post().to(signup::signup_handler)),
+        Endpoint::SignUpConfirm => r
+            .app_data(authorize::form_config())
+            .route(web::get().to(signup::confirm_page_handler))
+            .route(web::post().to(signup::confirm_handler)),
+        Endpoint::BrandingLogo => r.route(get_or_head().to(super::look::logo)),
+        Endpoint::BrandingStylesheet => r.route(get_or_head().to(super::look::stylesheet)),
         Endpoint::PasswordForgot => r
             .app_data(authorize::form_config())
             .route(web::get().to(password_reset::forgot_page_handler))

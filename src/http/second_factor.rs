@@ -8,14 +8,14 @@ use actix_web::{HttpRequest, HttpResponse};
 
 use super::cookies;
 use super::error::{AppError, no_store_page as no_store};
-use super::pages::{self, SecondFactorPage, TotpEnrolPage};
+use super::pages::{self, SecondFactorPage, TotpEnrolPage, Ui};
 use crate::domain::secret::Secret;
 use crate::domain::user::User;
 use crate::mfa::level::{self, Factor, Level};
 use crate::mfa::totp;
 use crate::session::login::record;
 use crate::session::passkeys::PasskeyError;
-use crate::session::second_factor::{self, Checked, PendingSignIn, Proof, Who};
+use crate::session::second_factor::{self, Checked, PendingSignIn, Proof, Refusal, Who};
 use crate::session::sso::{self, Signed};
 use crate::state::AppState;
 use crate::store::mfa;
@@ -71,6 +71,20 @@ pub async fn proving_pending(
     })
 }
 
+/// Why a code was refused, in the page's language.
+pub fn refusal_text(ui: &Ui, r: Refusal) -> String {
+    match r {
+        Refusal::NoAuthenticator => ui.t("factor-no-authenticator"),
+        Refusal::AlreadyEnrolled => ui.t("totp-already"),
+        Refusal::EnrolmentGone => ui.t("factor-enrolment-gone"),
+        Refusal::Malformed => ui.t("factor-malformed"),
+        Refusal::Wrong => ui.t("factor-wrong-code"),
+        Refusal::Replayed => ui.t("factor-replayed"),
+        Refusal::NotRecoveryCode => ui.t("factor-not-recovery-code"),
+        Refusal::RecoveryCodeUnknown => ui.t("factor-recovery-unknown"),
+    }
+}
+
 /// Where the page posts and what it carries along.
 pub struct Place<'a> {
     pub action: &'static str,
@@ -83,9 +97,11 @@ pub struct Place<'a> {
 
 /// The factor page (or, for a pending sign-in of a user with no factor, the enrolment the
 /// policy requires). `need`: the level to reach, if the request names one.
+#[allow(clippy::too_many_arguments)]
 pub async fn page(
     req: &HttpRequest,
     state: &AppState,
+    ui: &Ui,
     place: &Place<'_>,
     proving: &Proving,
     need: Option<Level>,
@@ -99,6 +115,7 @@ pub async fn page(
         return enrol_page(
             req,
             state,
+            ui,
             place.action,
             Some((place.carry_name, place.carry_value)),
             user,
@@ -138,9 +155,10 @@ pub async fn page(
     };
     let with_script = passkey.is_some();
     let (csrf, cookie) = state.csrf.token(req, state.issuer());
-    let mut res = pages::render(
+    let mut res = pages::show(
         status,
         &SecondFactorPage {
+            ui,
             username: &user.username,
             destination: place.destination,
             stepping_up: matches!(proving, Proving::Session(_)),
@@ -156,7 +174,7 @@ pub async fn page(
         },
     );
     if with_script {
-        pages::allow_webauthn_script(&mut res);
+        pages::allow_webauthn_script(ui, &mut res);
     }
     if let Some(c) = cookie {
         let _ = res.add_cookie(&c);
@@ -191,6 +209,7 @@ fn issuer_label(issuer: &str) -> String {
 pub async fn enrol_page(
     req: &HttpRequest,
     state: &AppState,
+    ui: &Ui,
     action: &str,
     carry: Option<(&str, &str)>,
     user: &User,
@@ -203,9 +222,10 @@ pub async fn enrol_page(
         .unwrap_or_else(|| Secret::new(Vec::new()));
     if secret.expose().is_empty() {
         return Ok(no_store(pages::error_page(
+            ui,
             StatusCode::CONFLICT,
-            "Already set up",
-            "An authenticator app is already set up for this account. Remove it first.",
+            &ui.t("totp-already-title"),
+            &ui.t("totp-already"),
         )));
     }
     let uri = totp::otpauth_uri(
@@ -216,9 +236,10 @@ pub async fn enrol_page(
     let svg = qr_svg(&uri)?;
     let key = totp::base32(secret.expose());
     let (csrf, cookie) = state.csrf.token(req, state.issuer());
-    let mut res = pages::render(
+    let mut res = pages::show(
         status,
         &TotpEnrolPage {
+            ui,
             required,
             qr_svg: &svg,
             secret: &key,
@@ -262,6 +283,7 @@ pub enum Submitted {
 pub async fn submit(
     req: &HttpRequest,
     state: &AppState,
+    ui: &Ui,
     proving: &Proving,
     answer: &Answer,
     client_id: Option<&str>,
@@ -282,7 +304,7 @@ pub async fn submit(
             )
             .await;
         return match checked {
-            Ok((_, factor)) => accepted(state, proving, factor).await,
+            Ok((_, factor)) => accepted(req, state, proving, factor).await,
             Err(PasskeyError::Store(e)) => Err(e.into()),
             Err(e) => {
                 let source = state.source(req);
@@ -299,7 +321,7 @@ pub async fn submit(
                 .await;
                 state.metrics.login("second_factor_failed");
                 Ok(Submitted::Refused(
-                    "The passkey was not accepted. Try again.".into(),
+                    ui.t("factor-passkey-refused"),
                     StatusCode::OK,
                 ))
             }
@@ -311,7 +333,7 @@ pub async fn submit(
         "enrol_totp" if matches!(proving, Proving::Pending(_)) => Proof::TotpEnrolment(code),
         _ => {
             return Ok(Submitted::Refused(
-                "Choose a sign-in method.".into(),
+                ui.t("factor-choose"),
                 StatusCode::BAD_REQUEST,
             ));
         }
@@ -324,23 +346,24 @@ pub async fn submit(
     };
     let factor = match second_factor::check(&state.store, &state.keys, &who, proof, now).await? {
         Checked::Accepted(f) => f,
-        Checked::Refused(message) => {
+        Checked::Refused(r) => {
             state.metrics.login("second_factor_failed");
-            return Ok(Submitted::Refused(message.into(), StatusCode::OK));
+            return Ok(Submitted::Refused(refusal_text(ui, r), StatusCode::OK));
         }
         Checked::Throttled(wait) => {
             state.metrics.login("throttled");
             return Ok(Submitted::Refused(
-                format!("Too many failed attempts. Try again in {wait} seconds."),
+                ui.tn("too-many-attempts", "count", wait),
                 StatusCode::TOO_MANY_REQUESTS,
             ));
         }
     };
-    accepted(state, proving, factor).await
+    accepted(req, state, proving, factor).await
 }
 
 /// A further factor proven: the pending sign-in becomes a session, or the session steps up.
 async fn accepted(
+    req: &HttpRequest,
     state: &AppState,
     proving: &Proving,
     factor: Factor,
@@ -350,7 +373,16 @@ async fn accepted(
     Ok(match proving.clone() {
         Proving::Pending(p) => {
             let ttl = state.settings.tokens.session_ttl_secs;
-            match second_factor::complete(&state.store, p, factor, now, ttl).await? {
+            match second_factor::complete(
+                &state.store,
+                p,
+                factor,
+                &super::client_ip::device(req),
+                now,
+                ttl,
+            )
+            .await?
+            {
                 Some((signed, cookie)) => Submitted::Accepted(Box::new(signed), Some(cookie)),
                 None => Submitted::Gone,
             }

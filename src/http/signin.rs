@@ -13,18 +13,19 @@ use serde::Deserialize;
 use super::authorize::cross_site;
 use super::cookies;
 use super::error::{AppError, no_store_page as no_store};
-use super::pages::{self, LoginPage};
+use super::pages::{self, LoginPage, Ui};
 use super::password::{self, Outcome};
 use super::second_factor::{self, Place, Proving, Submitted};
 use crate::forward_auth::redirect;
 use crate::session::sso;
 use crate::state::AppState;
 
-fn refused() -> HttpResponse {
+fn refused(ui: &Ui) -> HttpResponse {
     no_store(pages::error_page(
+        ui,
         StatusCode::BAD_REQUEST,
-        "Cannot continue",
-        "Portcullis may not send you back to that address. Go back to the application and try again.",
+        &ui.t("error-cannot-continue-title"),
+        &ui.t("error-cannot-continue"),
     ))
 }
 
@@ -39,6 +40,7 @@ fn back_to(url: &url::Url) -> HttpResponse {
 fn page(
     req: &HttpRequest,
     state: &AppState,
+    ui: &Ui,
     rd: &url::Url,
     username: &str,
     error: Option<&str>,
@@ -47,9 +49,10 @@ fn page(
     let (csrf, cookie) = state.csrf.token(req, state.issuer());
     let passkey = super::authorize::passkey_sign_in(state, "/signin/passkey");
     let with_script = passkey.is_some();
-    let mut res = pages::render(
+    let mut res = pages::show(
         status,
         &LoginPage {
+            ui,
             destination: rd.host_str().unwrap_or_default(),
             action: "/signin",
             carry_name: "rd",
@@ -59,10 +62,11 @@ fn page(
             error,
             passkey,
             script: pages::WEBAUTHN_SCRIPT,
+            signup: state.settings.registration.self_service,
         },
     );
     if with_script {
-        pages::allow_webauthn_script(&mut res);
+        pages::allow_webauthn_script(ui, &mut res);
     }
     if let Some(c) = cookie {
         let _ = res.add_cookie(&c);
@@ -107,12 +111,13 @@ fn place(rd: &url::Url) -> Place<'_> {
 pub async fn signin_page_handler(
     req: HttpRequest,
     state: web::Data<AppState>,
+    ui: Ui,
 ) -> Result<HttpResponse, AppError> {
     let Ok(rd) = query_rd(&req) else {
-        return Ok(refused());
+        return Ok(refused(&ui));
     };
     let Some(rd) = destination(&state, rd.as_deref()) else {
-        return Ok(refused());
+        return Ok(refused(&ui));
     };
     if !wants_fresh(&req)
         && sso::current(&state.store, cookies::session_value(&req), state.now())
@@ -121,7 +126,7 @@ pub async fn signin_page_handler(
     {
         return Ok(back_to(&rd));
     }
-    Ok(page(&req, &state, &rd, "", None, StatusCode::OK))
+    Ok(page(&req, &state, &ui, &rd, "", None, StatusCode::OK))
 }
 
 #[derive(Deserialize)]
@@ -137,6 +142,7 @@ pub async fn signin_handler(
     req: HttpRequest,
     form: web::Form<SignInForm>,
     state: web::Data<AppState>,
+    ui: Ui,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     if state
@@ -144,15 +150,16 @@ pub async fn signin_handler(
         .check(&req, form.csrf.as_deref(), state.issuer())
         .is_err()
     {
-        return Ok(cross_site());
+        return Ok(cross_site(&ui));
     }
     let Some(rd) = destination(&state, Some(&form.rd)) else {
-        return Ok(refused());
+        return Ok(refused(&ui));
     };
-    match password::sign_in(&req, &state, &form.username, form.password, None).await? {
+    match password::sign_in(&req, &state, &ui, &form.username, form.password, None).await? {
         Outcome::Refused(message, status) => Ok(page(
             &req,
             &state,
+            &ui,
             &rd,
             &form.username,
             Some(&message),
@@ -168,6 +175,7 @@ pub async fn signin_handler(
             let mut res = second_factor::page(
                 &req,
                 &state,
+                &ui,
                 &place(&rd),
                 &proving,
                 None,
@@ -196,6 +204,7 @@ pub async fn signin_passkey_handler(
     req: HttpRequest,
     form: web::Form<SignInPasskeyForm>,
     state: web::Data<AppState>,
+    ui: Ui,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     if state
@@ -203,19 +212,28 @@ pub async fn signin_passkey_handler(
         .check(&req, form.csrf.as_deref(), state.issuer())
         .is_err()
     {
-        return Ok(cross_site());
+        return Ok(cross_site(&ui));
     }
     let Some(rd) = destination(&state, Some(&form.rd)) else {
-        return Ok(refused());
+        return Ok(refused(&ui));
     };
-    match super::passkey_sign_in::sign_in(&req, &state, &form.state, &form.credential, None).await?
+    match super::passkey_sign_in::sign_in(&req, &state, &ui, &form.state, &form.credential, None)
+        .await?
     {
         Ok((_, cookie)) => {
             let mut res = back_to(&rd);
             password::set_session_cookie(&mut res, &state, &cookie);
             Ok(res)
         }
-        Err(message) => Ok(page(&req, &state, &rd, "", Some(&message), StatusCode::OK)),
+        Err(message) => Ok(page(
+            &req,
+            &state,
+            &ui,
+            &rd,
+            "",
+            Some(&message),
+            StatusCode::OK,
+        )),
     }
 }
 
@@ -232,6 +250,7 @@ pub async fn signin_factor_handler(
     req: HttpRequest,
     form: web::Form<SignInFactorForm>,
     state: web::Data<AppState>,
+    ui: Ui,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     if state
@@ -239,16 +258,16 @@ pub async fn signin_factor_handler(
         .check(&req, form.csrf.as_deref(), state.issuer())
         .is_err()
     {
-        return Ok(cross_site());
+        return Ok(cross_site(&ui));
     }
     let Some(rd) = destination(&state, Some(&form.rd)) else {
-        return Ok(refused());
+        return Ok(refused(&ui));
     };
     // Only a pending sign-in here: a live session has nothing to prove on this page.
     let Some(proving @ Proving::Pending(_)) = second_factor::proving(&req, &state).await? else {
-        return Ok(page(&req, &state, &rd, "", None, StatusCode::OK));
+        return Ok(page(&req, &state, &ui, &rd, "", None, StatusCode::OK));
     };
-    match second_factor::submit(&req, &state, &proving, &form.answer, None).await? {
+    match second_factor::submit(&req, &state, &ui, &proving, &form.answer, None).await? {
         Submitted::Accepted(_, cookie) => {
             let mut res = back_to(&rd);
             second_factor::set_cookies(&mut res, &state, cookie.as_ref());
@@ -258,6 +277,7 @@ pub async fn signin_factor_handler(
             second_factor::page(
                 &req,
                 &state,
+                &ui,
                 &place(&rd),
                 &proving,
                 None,
@@ -266,6 +286,6 @@ pub async fn signin_factor_handler(
             )
             .await
         }
-        Submitted::Gone => Ok(page(&req, &state, &rd, "", None, StatusCode::OK)),
+        Submitted::Gone => Ok(page(&req, &state, &ui, &rd, "", None, StatusCode::OK)),
     }
 }

@@ -100,6 +100,9 @@ pub fn metadata(issuer: &str, caps: &Capabilities) -> Value {
         json!(["query", "form_post"]),
     );
     m.insert("subject_types_supported".into(), json!(["public"]));
+    // OpenID Connect Discovery §3: the languages of our pages (`ui_locales`).
+    let locales: Vec<&str> = crate::i18n::Locale::ALL.iter().map(|l| l.tag()).collect();
+    m.insert("ui_locales_supported".into(), json!(locales));
     m.insert(
         "id_token_signing_alg_values_supported".into(),
         json!(caps.signing_algs),

@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::clock::UnixTime;
 use crate::domain::opaque;
 use crate::domain::user::{User, UserError, UserSpec};
-use crate::mail::{self, Mail};
+use crate::mail::{self, Mail, Voice};
 use crate::store::audit::{self, AuditEvent};
 use crate::store::{DbConnection, StoreError, action_tokens, users};
 
@@ -32,6 +32,7 @@ pub fn ask(
     conn: &mut DbConnection,
     user: &User,
     address: &str,
+    voice: &Voice,
     issuer: &str,
     ttl: i64,
     now: UnixTime,
@@ -60,8 +61,8 @@ pub fn ask(
         PURPOSE_CHANGE
     };
     let token = opaque::generate(32);
-    let link = format!("{issuer}{CONFIRM_PATH}?token={}", token.expose());
-    let message = Mail::verify(&address, &user.username, issuer, &link, ttl)
+    let link = voice.link(issuer, CONFIRM_PATH, token.expose());
+    let message = Mail::verify(voice, &address, &user.username, &link, ttl)
         .map_err(|e| StoreError::Corrupt(e.to_string()))?;
     conn.transaction(|c| {
         action_tokens::insert_with_payload(
@@ -99,12 +100,27 @@ pub enum Confirmed {
     Changed { from: Option<String>, to: String },
 }
 
+/// The address a link would confirm (for the page before the button), if it still works.
+pub fn pending_address(
+    conn: &mut DbConnection,
+    token: &str,
+    now: UnixTime,
+) -> Result<Option<String>, StoreError> {
+    let hash = opaque::hash(token);
+    if let Some(address) =
+        action_tokens::peek_payload(conn, &hash, &[PURPOSE_CHANGE, PURPOSE_VERIFY], now)?
+    {
+        return Ok(Some(address));
+    }
+    Ok(None)
+}
+
 /// Uses a confirmation link once. `None`: used, expired, unknown, or (verification) for
 /// an address the account no longer has.
 pub fn confirm(
     conn: &mut DbConnection,
     token: &str,
-    issuer: &str,
+    voice: &Voice,
     now: UnixTime,
 ) -> Result<Option<Confirmed>, StoreError> {
     let hash = opaque::hash(token);
@@ -128,7 +144,7 @@ pub fn confirm(
                 .as_deref()
                 .filter(|o| !o.eq_ignore_ascii_case(&address))
             {
-                let notice = Mail::email_changed(old, &user.username, issuer, &address)
+                let notice = Mail::email_changed(voice, old, &user.username, &address)
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 mail::enqueue(c, &notice, now)?;
             }

@@ -166,6 +166,8 @@ pub struct Attempt<'a> {
     /// The client the sign-in is for; `None` on the standalone sign-in page.
     pub client_id: Option<&'a str>,
     pub policy: MfaPolicy,
+    /// The browser, kept with the session it starts.
+    pub device: sso::Device,
 }
 
 /// The password sign-in: reserve the attempt on the shared counters (before hashing, so
@@ -222,8 +224,15 @@ pub async fn sign_in(
             enrolled,
         })));
     }
-    let (cookie_value, session) =
-        sso::start(store, &user, &[Factor::Password], now, session_ttl).await?;
+    let (cookie_value, session) = sso::start(
+        store,
+        &user,
+        &[Factor::Password],
+        &attempt.device,
+        now,
+        session_ttl,
+    )
+    .await?;
     Ok(SignIn::SignedIn(
         Box::new(Signed { session, user }),
         cookie_value,

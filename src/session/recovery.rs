@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::clock::UnixTime;
 use crate::domain::opaque;
-use crate::mail::{self, Mail};
+use crate::mail::{self, Mail, Voice};
 use crate::store::audit::{self, AuditEvent};
 use crate::store::{DbConnection, StoreError, action_tokens, users};
 
@@ -21,12 +21,15 @@ pub const PURPOSE_INVITATION: &str = "invitation";
 const PURPOSES: [&str; 2] = [PURPOSE_RESET, PURPOSE_INVITATION];
 /// Where the link leads.
 pub const RESET_PATH: &str = "/password/reset";
+/// Where a reset is asked for.
+pub const FORGOT_PATH: &str = "/password/forgot";
 
 /// Queues a reset mail when `email` belongs to exactly one enabled user with that
 /// address; whether one was queued (for the audit log, never for the answer).
 pub fn request_reset(
     conn: &mut DbConnection,
     email: &str,
+    voice: &Voice,
     issuer: &str,
     ttl: i64,
     now: UnixTime,
@@ -38,8 +41,8 @@ pub fn request_reset(
         return Ok(false);
     };
     let token = opaque::generate(32);
-    let link = format!("{issuer}{RESET_PATH}?token={}", token.expose());
-    let message = Mail::reset(&to, &user.username, issuer, &link, ttl)
+    let link = voice.link(issuer, RESET_PATH, token.expose());
+    let message = Mail::reset(voice, &to, &user.username, &link, ttl)
         .map_err(|e| StoreError::Corrupt(e.to_string()))?;
     conn.transaction(|c| {
         action_tokens::insert(
@@ -79,6 +82,7 @@ pub fn link_purpose(
 pub fn invite(
     conn: &mut DbConnection,
     user: &crate::domain::user::User,
+    voice: &Voice,
     issuer: &str,
     expires_at: UnixTime,
     actor: &str,
@@ -90,9 +94,9 @@ pub fn invite(
         ));
     };
     let token = opaque::generate(32);
-    let link = format!("{issuer}{RESET_PATH}?token={}", token.expose());
+    let link = voice.link(issuer, RESET_PATH, token.expose());
     let until = crate::clock::rfc3339(expires_at);
-    let message = Mail::invitation(&to, &user.username, issuer, &link, &until)
+    let message = Mail::invitation(voice, &to, &user.username, &link, &until)
         .map_err(|e| StoreError::Corrupt(e.to_string()))?;
     conn.transaction(|c| {
         action_tokens::insert(

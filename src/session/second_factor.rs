@@ -38,12 +38,27 @@ impl Proof<'_> {
     }
 }
 
+/// Why a code was not accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    NoAuthenticator,
+    AlreadyEnrolled,
+    EnrolmentGone,
+    Malformed,
+    /// Wrong for this time window (perhaps the device's clock is off).
+    Wrong,
+    /// Right, but used already (RFC 6238 §5.2: once per time step).
+    Replayed,
+    NotRecoveryCode,
+    RecoveryCodeUnknown,
+}
+
 /// How a check ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Checked {
     Accepted(Factor),
-    /// Not accepted; the message for the page.
-    Refused(&'static str),
+    /// Not accepted, and why (the page words it).
+    Refused(Refusal),
     /// Too many failures for this account from this source: wait this many seconds.
     Throttled(i64),
 }
@@ -142,8 +157,6 @@ async fn audit(
     .await;
 }
 
-const WRONG_CODE: &str = "That code is not correct. Check the time on your device and try again.";
-
 async fn check_totp(
     store: &Store,
     keys: &KeyManager,
@@ -153,9 +166,7 @@ async fn check_totp(
 ) -> Result<Checked, StoreError> {
     let id = user_id.to_string();
     let Some(row) = store.run(move |c| mfa::find_totp(c, &id)).await? else {
-        return Ok(Checked::Refused(
-            "No authenticator app is set up for this account.",
-        ));
+        return Ok(Checked::Refused(Refusal::NoAuthenticator));
     };
     check_totp_row(store, keys, &row, code, now).await
 }
@@ -172,10 +183,8 @@ async fn check_enrolment(
         Some(row) if row.confirmed_at.is_none() => {
             check_totp_row(store, keys, &row, code, now).await
         }
-        Some(_) => Ok(Checked::Refused("An authenticator app is already set up.")),
-        None => Ok(Checked::Refused(
-            "Start setting up the authenticator app again.",
-        )),
+        Some(_) => Ok(Checked::Refused(Refusal::AlreadyEnrolled)),
+        None => Ok(Checked::Refused(Refusal::EnrolmentGone)),
     }
 }
 
@@ -193,15 +202,11 @@ async fn check_totp_row(
     let step = match totp::verify(secret.expose(), code, now, row.last_step) {
         Ok(step) => step,
         Err(totp::Refusal::Malformed) => {
-            return Ok(Checked::Refused(
-                "Enter the 6-digit code from your authenticator app.",
-            ));
+            return Ok(Checked::Refused(Refusal::Malformed));
         }
-        Err(totp::Refusal::Wrong) => return Ok(Checked::Refused(WRONG_CODE)),
+        Err(totp::Refusal::Wrong) => return Ok(Checked::Refused(Refusal::Wrong)),
         Err(totp::Refusal::Replayed) => {
-            return Ok(Checked::Refused(
-                "That code was already used. Wait for the next one.",
-            ));
+            return Ok(Checked::Refused(Refusal::Replayed));
         }
     };
     let id = row.user_id.clone();
@@ -211,7 +216,7 @@ async fn check_totp_row(
     Ok(if fresh {
         Checked::Accepted(Factor::Totp)
     } else {
-        Checked::Refused("That code was already used. Wait for the next one.")
+        Checked::Refused(Refusal::Replayed)
     })
 }
 
@@ -222,7 +227,7 @@ async fn check_recovery(
     now: UnixTime,
 ) -> Result<Checked, StoreError> {
     let Some(hash) = recovery::hash(code) else {
-        return Ok(Checked::Refused("That is not a recovery code."));
+        return Ok(Checked::Refused(Refusal::NotRecoveryCode));
     };
     let id = user_id.to_string();
     let used = store
@@ -231,7 +236,7 @@ async fn check_recovery(
     Ok(if used {
         Checked::Accepted(Factor::RecoveryCode)
     } else {
-        Checked::Refused("That recovery code is not valid or was already used.")
+        Checked::Refused(Refusal::RecoveryCodeUnknown)
     })
 }
 
@@ -274,6 +279,7 @@ pub async fn complete(
     store: &Store,
     pending: PendingSignIn,
     added: Factor,
+    device: &sso::Device,
     now: UnixTime,
     session_ttl: i64,
 ) -> Result<Option<(Signed, Secret<String>)>, StoreError> {
@@ -284,7 +290,7 @@ pub async fn complete(
     let mut factors = pending.factors;
     factors.push(added);
     let (cookie_value, session) =
-        sso::start(store, &pending.user, &factors, now, session_ttl).await?;
+        sso::start(store, &pending.user, &factors, device, now, session_ttl).await?;
     Ok(Some((
         Signed {
             session,

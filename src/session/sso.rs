@@ -42,12 +42,34 @@ pub async fn current(
         .await
 }
 
+/// What we keep of the browser that signs in: its `User-Agent`, at most 512 bytes.
+#[derive(Debug, Clone, Default)]
+pub struct Device {
+    pub user_agent: Option<String>,
+}
+
+impl Device {
+    pub fn from_user_agent(ua: Option<&str>) -> Device {
+        let user_agent = ua.map(|ua| {
+            let mut end = ua.len().min(512);
+            while !ua.is_char_boundary(end) {
+                end -= 1;
+            }
+            ua[..end].to_string()
+        });
+        Device {
+            user_agent: user_agent.filter(|u| !u.is_empty()),
+        }
+    }
+}
+
 /// Starts a session for a user who just signed in with these factors; returns the cookie
 /// value.
 pub async fn start(
     store: &Store,
     user: &User,
     factors: &[Factor],
+    device: &Device,
     now: UnixTime,
     ttl: i64,
 ) -> Result<(Secret<String>, SessionRow), StoreError> {
@@ -62,6 +84,7 @@ pub async fn start(
         created_at: now,
         last_seen_at: now,
         expires_at: now + ttl,
+        user_agent: device.user_agent.clone(),
     };
     let insert = row.clone();
     store.run(move |c| sessions::insert(c, &insert)).await?;
@@ -130,6 +153,7 @@ mod tests {
             created_at: 0,
             last_seen_at: 0,
             expires_at: 0,
+            user_agent: None,
         }
     }
 

@@ -120,3 +120,21 @@ pub fn take_with_payload(
     .get_result(conn)
     .optional()?)
 }
+
+/// The payload of a token of one of `purposes` that still works, without using it.
+pub fn peek_payload(
+    conn: &mut DbConnection,
+    hash: &[u8],
+    purposes: &[&str],
+    now: UnixTime,
+) -> Result<Option<String>, StoreError> {
+    Ok(action_tokens::table
+        .find(hash)
+        .filter(action_tokens::purpose.eq_any(purposes))
+        .filter(action_tokens::used_at.is_null())
+        .filter(action_tokens::expires_at.gt(now))
+        .select(action_tokens::payload)
+        .first::<Option<String>>(conn)
+        .optional()?
+        .flatten())
+}

@@ -76,6 +76,7 @@ diesel::table! {
         created_at -> BigInt,
         last_seen_at -> BigInt,
         expires_at -> BigInt,
+        user_agent -> Nullable<Text>,
     }
 }
 
@@ -482,5 +483,17 @@ diesel::table! {
         expires_at -> BigInt,
         used_at -> Nullable<BigInt>,
         payload -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    pending_signups (token_hash) {
+        token_hash -> Binary,
+        username -> Text,
+        email -> Text,
+        password_hash -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
     }
 }

@@ -20,6 +20,8 @@ pub struct SessionRow {
     pub created_at: i64,
     pub last_seen_at: i64,
     pub expires_at: i64,
+    /// The browser's `User-Agent` at sign-in, shortened.
+    pub user_agent: Option<String>,
 }
 
 pub fn insert(conn: &mut DbConnection, row: &SessionRow) -> Result<(), StoreError> {

@@ -90,7 +90,7 @@ async fn the_account_page_lists_sessions_and_signs_out_one_or_all_the_others() {
         )
         .await;
     assert!(
-        others.body.contains("Signed out of 1 other session(s)."),
+        others.body.contains("One other session was signed out."),
         "{}",
         others.body
     );
@@ -185,7 +185,9 @@ async fn changing_the_password_needs_the_current_one_and_signs_out_the_other_ses
         .await;
     assert_eq!(changed.status, 200, "{}", changed.body);
     assert!(
-        changed.body.contains("1 other session(s) signed out"),
+        changed
+            .body
+            .contains("Password changed; one other session signed out."),
         "{}",
         changed.body
     );

@@ -17,6 +17,8 @@ const PAGE_SIZE: i64 = 100;
 #[derive(Template)]
 #[template(path = "admin/audit.html")]
 struct AuditPage<'a> {
+    /// In English, as the whole console (`Ui::english`).
+    ui: crate::http::pages::Ui,
     section: &'static str,
     admin_name: &'a str,
     notice: Option<String>,
@@ -79,6 +81,7 @@ pub async fn list_handler(
         pages::render(
             StatusCode::OK,
             &AuditPage {
+                ui: crate::http::pages::Ui::of(&req).english(),
                 section: "audit",
                 admin_name: &admin.signed.user.username,
                 notice: notice(&req),

@@ -33,6 +33,8 @@ const PAGE_SIZE: i64 = 100;
 #[derive(Template)]
 #[template(path = "admin/clients.html")]
 struct ListPage<'a> {
+    /// In English, as the whole console (`Ui::english`).
+    ui: crate::http::pages::Ui,
     section: &'static str,
     admin_name: &'a str,
     notice: Option<String>,
@@ -47,6 +49,8 @@ struct ListPage<'a> {
 #[derive(Template)]
 #[template(path = "admin/client.html")]
 struct ShowPage<'a> {
+    /// In English, as the whole console (`Ui::english`).
+    ui: crate::http::pages::Ui,
     section: &'static str,
     admin_name: &'a str,
     notice: Option<String>,
@@ -60,6 +64,8 @@ struct ShowPage<'a> {
 #[derive(Template)]
 #[template(path = "admin/secret.html")]
 struct SecretPage<'a> {
+    /// In English, as the whole console (`Ui::english`).
+    ui: crate::http::pages::Ui,
     section: &'static str,
     admin_name: &'a str,
     notice: Option<String>,
@@ -73,6 +79,7 @@ async fn find(state: &AppState, id: String) -> Result<Option<Client>, AppError> 
 
 fn not_found() -> HttpResponse {
     pages::error_page(
+        &pages::Ui::plain(Default::default()),
         StatusCode::NOT_FOUND,
         "No such client",
         "There is no client with this id.",
@@ -106,6 +113,7 @@ async fn list_page(
         pages::render(
             status,
             &ListPage {
+                ui: crate::http::pages::Ui::of(req).english(),
                 section: "clients",
                 admin_name: &admin.signed.user.username,
                 notice: notice(req),
@@ -146,6 +154,7 @@ fn secret_page(
         pages::render(
             StatusCode::OK,
             &SecretPage {
+                ui: crate::http::pages::Ui::of(req).english(),
                 section: "clients",
                 admin_name: &admin.signed.user.username,
                 notice: None,
@@ -213,6 +222,7 @@ async fn show_page(
         pages::render(
             status,
             &ShowPage {
+                ui: crate::http::pages::Ui::of(req).english(),
                 section: "clients",
                 admin_name: &admin.signed.user.username,
                 notice: notice(req),

@@ -15,6 +15,8 @@ use crate::store::signing_keys;
 #[derive(Template)]
 #[template(path = "admin/keys.html")]
 struct KeysPage<'a> {
+    /// In English, as the whole console (`Ui::english`).
+    ui: crate::http::pages::Ui,
     section: &'static str,
     admin_name: &'a str,
     notice: Option<String>,
@@ -41,6 +43,7 @@ pub async fn list_handler(
         pages::render(
             StatusCode::OK,
             &KeysPage {
+                ui: crate::http::pages::Ui::of(&req).english(),
                 section: "keys",
                 admin_name: &admin.signed.user.username,
                 notice: notice(&req),

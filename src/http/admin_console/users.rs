@@ -25,6 +25,8 @@ const PAGE_SIZE: i64 = 100;
 #[derive(Template)]
 #[template(path = "admin/users.html")]
 struct ListPage<'a> {
+    /// In English, as the whole console (`Ui::english`).
+    ui: crate::http::pages::Ui,
     section: &'static str,
     admin_name: &'a str,
     notice: Option<String>,
@@ -38,6 +40,8 @@ struct ListPage<'a> {
 #[derive(Template)]
 #[template(path = "admin/user.html")]
 struct ShowPage<'a> {
+    /// In English, as the whole console (`Ui::english`).
+    ui: crate::http::pages::Ui,
     section: &'static str,
     admin_name: &'a str,
     notice: Option<String>,
@@ -52,6 +56,7 @@ struct ShowPage<'a> {
 
 fn not_found() -> HttpResponse {
     pages::error_page(
+        &pages::Ui::plain(Default::default()),
         StatusCode::NOT_FOUND,
         "No such user",
         "There is no user with this id.",
@@ -79,6 +84,7 @@ async fn list_page(
         pages::render(
             status,
             &ListPage {
+                ui: crate::http::pages::Ui::of(req).english(),
                 section: "users",
                 admin_name: &admin.signed.user.username,
                 notice: notice(req),
@@ -174,6 +180,7 @@ async fn show_page(
         pages::render(
             status,
             &ShowPage {
+                ui: crate::http::pages::Ui::of(req).english(),
                 section: "users",
                 admin_name: &admin.signed.user.username,
                 notice: notice(req),

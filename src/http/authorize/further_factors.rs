@@ -6,9 +6,10 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use super::{EXPIRED, Render, form_request, page_error, proceed};
+use super::{Render, expired, form_request, proceed};
 use crate::authorize::decision::Fresh;
 use crate::http::error::AppError;
+use crate::http::pages::Ui;
 use crate::http::passkey_sign_in;
 use crate::http::password;
 use crate::http::second_factor::{self, Submitted};
@@ -29,9 +30,10 @@ pub async fn login_passkey_handler(
     req: HttpRequest,
     form: web::Form<PasskeyForm>,
     state: web::Data<AppState>,
+    ui: Ui,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    let auth = match form_request(&req, &state, form.csrf.as_deref(), &form.params).await? {
+    let auth = match form_request(&req, &state, &ui, form.csrf.as_deref(), &form.params).await? {
         Ok(a) => a,
         Err(res) => return Ok(*res),
     };
@@ -39,15 +41,22 @@ pub async fn login_passkey_handler(
         req: &req,
         state: &state,
         auth: &auth,
+        ui: ui.preferring(auth.ui_locales.as_deref()),
     };
     let client_id = Some(auth.client.id.as_str());
-    let (signed, cookie) =
-        match passkey_sign_in::sign_in(&req, &state, &form.state, &form.credential, client_id)
-            .await?
-        {
-            Ok(s) => s,
-            Err(message) => return Ok(render.login("", Some(&message), StatusCode::OK)),
-        };
+    let (signed, cookie) = match passkey_sign_in::sign_in(
+        &req,
+        &state,
+        &render.ui,
+        &form.state,
+        &form.credential,
+        client_id,
+    )
+    .await?
+    {
+        Ok(s) => s,
+        Err(message) => return Ok(render.login("", Some(&message), StatusCode::OK)),
+    };
     let fresh = Fresh {
         login: true,
         consent: false,
@@ -72,9 +81,10 @@ pub async fn login_factor_handler(
     req: HttpRequest,
     form: web::Form<FactorForm>,
     state: web::Data<AppState>,
+    ui: Ui,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    let auth = match form_request(&req, &state, form.csrf.as_deref(), &form.params).await? {
+    let auth = match form_request(&req, &state, &ui, form.csrf.as_deref(), &form.params).await? {
         Ok(a) => a,
         Err(res) => return Ok(*res),
     };
@@ -82,18 +92,21 @@ pub async fn login_factor_handler(
         req: &req,
         state: &state,
         auth: &auth,
+        ui: ui.preferring(auth.ui_locales.as_deref()),
     };
     let Some(proving) = second_factor::proving(&req, &state).await? else {
-        return Ok(page_error("Signed out", EXPIRED));
+        return Ok(expired(&render.ui, "error-signed-out-title"));
     };
     let client_id = Some(auth.client.id.as_str());
     let (signed, new_session) =
-        match second_factor::submit(&req, &state, &proving, &form.answer, client_id).await? {
+        match second_factor::submit(&req, &state, &render.ui, &proving, &form.answer, client_id)
+            .await?
+        {
             Submitted::Accepted(signed, cookie) => (*signed, cookie),
             Submitted::Refused(message, status) => {
                 return render.factor(&proving, Some(&message), status).await;
             }
-            Submitted::Gone => return Ok(page_error("Signed out", EXPIRED)),
+            Submitted::Gone => return Ok(expired(&render.ui, "error-signed-out-title")),
         };
     let fresh = Fresh {
         login: true,

@@ -3,12 +3,14 @@
 
 use actix_web::HttpResponse;
 
-use super::{handle_invalid, page_error};
+use super::{handle_invalid, page_error, request_page};
 use crate::authorize::AuthRequest;
 use crate::authorize::error::ErrorCode;
+use crate::authorize::error::PageError;
 use crate::authorize::pushed;
 use crate::authorize::request::{Params, validate};
 use crate::http::error::AppError;
+use crate::http::pages::Ui;
 use crate::state::AppState;
 use crate::store::pushed_requests;
 
@@ -19,14 +21,13 @@ pub(super) enum Use {
     Form,
 }
 
-const PUSHED_GONE: &str = "This sign-in request has expired or was already used. Go back to the application and start again.";
-
 /// The validated request behind `encoded`: the request itself, or the pushed request its
 /// `request_uri` names (RFC 9126 §4: the pushed parameters only, whatever else the URL
 /// says). `/authorize` takes a pushed request once; the forms that follow carry only its
 /// reference. A client that must push is refused any other request.
 pub(super) async fn resolve(
     state: &AppState,
+    ui: &Ui,
     encoded: &str,
     by: Use,
 ) -> Result<Result<AuthRequest, Box<HttpResponse>>, AppError> {
@@ -38,22 +39,19 @@ pub(super) async fn resolve(
     else {
         let auth = match validate(&params, lookup) {
             Ok(a) => a,
-            Err(e) => return Ok(Err(Box::new(handle_invalid(state, e)))),
+            Err(e) => return Ok(Err(Box::new(handle_invalid(state, ui, e)))),
         };
         if auth.client.must_use_par(state.settings.par.required) {
             let e = auth.fail(
                 ErrorCode::InvalidRequest,
                 "this client must push its authorization requests (PAR, RFC 9126)",
             );
-            return Ok(Err(Box::new(handle_invalid(state, e))));
+            return Ok(Err(Box::new(handle_invalid(state, ui, e))));
         }
         return Ok(Ok(auth));
     };
     let Some(client_id) = params.get("client_id").map(str::to_string) else {
-        return Ok(Err(Box::new(page_error(
-            "Invalid request",
-            "The request does not name a client (client_id is missing).",
-        ))));
+        return Ok(Err(Box::new(request_page(ui, PageError::MissingClient))));
     };
     let hash = crate::domain::opaque::hash(request_uri);
     let now = state.now();
@@ -75,11 +73,15 @@ pub(super) async fn resolve(
         })
         .await?;
     let Some(row) = row else {
-        return Ok(Err(Box::new(page_error("Request expired", PUSHED_GONE))));
+        return Ok(Err(Box::new(page_error(
+            ui,
+            &ui.t("error-pushed-gone-title"),
+            &ui.t("error-pushed-gone"),
+        ))));
     };
     let mut auth = match validate(&Params::parse(&row.params), lookup) {
         Ok(a) => a,
-        Err(e) => return Ok(Err(Box::new(handle_invalid(state, e)))),
+        Err(e) => return Ok(Err(Box::new(handle_invalid(state, ui, e)))),
     };
     auth.params = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("client_id", &client_id)
