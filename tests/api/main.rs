@@ -37,6 +37,7 @@ mod helpers;
 mod introspection_jwt;
 mod key_rotation;
 mod key_storage;
+mod languages;
 mod keys;
 mod limits;
 mod logout;
