@@ -130,3 +130,27 @@ impl Object for UiObject {
         Ok(Value::from(out))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_template_that_does_not_compile_is_refused_at_start_with_its_name() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("login.html"), "{% if %}").unwrap();
+        let err = Overrides::load(dir.path()).unwrap_err();
+        assert!(err.starts_with("login.html:"), "{err}");
+    }
+
+    #[test]
+    fn only_html_files_are_pages_and_a_missing_directory_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("consent.html"), "{{ client_name }}").unwrap();
+        std::fs::write(dir.path().join("notes.txt"), "{% if %}").unwrap();
+        let o = Overrides::load(dir.path()).unwrap();
+        assert!(o.has("consent.html") && !o.has("login.html"));
+        assert_eq!(o.names().collect::<Vec<_>>(), ["consent.html"]);
+        assert!(Overrides::load(&dir.path().join("nope")).is_err());
+    }
+}

@@ -39,7 +39,10 @@ fn authorize(extra: &[(&str, &str)]) -> String {
 async fn a_page_speaks_the_language_the_browser_prefers_and_english_otherwise() {
     let app = spawn_app().await;
     let fr = app
-        .get_with("/password/forgot", &[("Accept-Language", "es, fr-CA;q=0.9, en;q=0.5")])
+        .get_with(
+            "/password/forgot",
+            &[("Accept-Language", "es, fr-CA;q=0.9, en;q=0.5")],
+        )
         .await;
     assert_eq!(fr.status, 200);
     let body = fr.text();
@@ -90,12 +93,19 @@ async fn ui_locales_chooses_the_sign_in_page_language_and_the_pages_after_keep_i
         .filter_map(|v| v.to_str().ok())
         .find(|c| c.starts_with("portcullis_locale="))
         .expect("the choice is remembered");
-    assert!(remembered.starts_with("portcullis_locale=de;"), "{remembered}");
+    assert!(
+        remembered.starts_with("portcullis_locale=de;"),
+        "{remembered}"
+    );
     assert!(remembered.contains("HttpOnly") && remembered.contains("SameSite=Lax"));
 
     // The wrong password: the form again, still in German.
     let again = b.login(&login, "nobody", "wrong password").await;
-    assert!(again.body.contains("Benutzername oder das Passwort"), "{}", again.body);
+    assert!(
+        again.body.contains("Benutzername oder das Passwort"),
+        "{}",
+        again.body
+    );
     // A page reached from it, without ui_locales: German, not the browser's French.
     let forgot = b.get("/password/forgot").await;
     assert!(forgot.body.contains("Link senden"), "{}", forgot.body);
@@ -114,7 +124,11 @@ async fn error_pages_are_translated_too() {
         )
         .await;
     assert_eq!(page.status, 400);
-    assert!(page.text().contains("Unbekannte Anwendung"), "{}", page.text());
+    assert!(
+        page.text().contains("Unbekannte Anwendung"),
+        "{}",
+        page.text()
+    );
     let missing = app
         .get_with("/no/such/page", &[("Accept-Language", "fr")])
         .await;
