@@ -58,6 +58,7 @@ mod refresh;
 mod registration;
 mod revocation;
 mod schemathesis;
+mod self_service_browser;
 mod shutdown;
 mod signup;
 mod sso;

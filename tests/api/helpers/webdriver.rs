@@ -183,6 +183,40 @@ impl Driver {
         .await
     }
 
+    /// A Chrome DevTools Protocol command, through chromedriver's `goog/cdp/execute`.
+    pub async fn cdp(&self, cmd: &str, params: Value) -> Value {
+        self.call(
+            "POST",
+            &self.path("/goog/cdp/execute"),
+            Some(json!({ "cmd": cmd, "params": params })),
+        )
+        .await
+    }
+
+    /// Renders as a phone `width` pixels wide (or the window's own size), with the
+    /// colour scheme the system would prefer.
+    pub async fn emulate(&self, width: Option<u32>, dark: bool) {
+        match width {
+            Some(w) => {
+                self.cdp(
+                    "Emulation.setDeviceMetricsOverride",
+                    json!({ "width": w, "height": 720, "deviceScaleFactor": 2, "mobile": true }),
+                )
+                .await;
+            }
+            None => {
+                self.cdp("Emulation.clearDeviceMetricsOverride", json!({}))
+                    .await;
+            }
+        }
+        let scheme = if dark { "dark" } else { "light" };
+        self.cdp(
+            "Emulation.setEmulatedMedia",
+            json!({ "features": [{ "name": "prefers-color-scheme", "value": scheme }] }),
+        )
+        .await;
+    }
+
     /// Saves a PNG screenshot of the viewport.
     pub async fn screenshot(&self, path: &std::path::Path) {
         let v = self.call("GET", &self.path("/screenshot"), None).await;
