@@ -92,3 +92,52 @@ async fn mail_queued_while_no_server_sends_goes_out_once_when_one_starts() {
     })
     .await;
 }
+
+#[actix_web::test]
+async fn a_reset_mail_queued_before_a_crash_is_sent_exactly_once_by_the_restarted_server() {
+    use crate::helpers::browser::Browser;
+    use crate::helpers::stubs::free_port;
+    use crate::helpers::ServerProcess;
+
+    let test = "mail::a_reset_mail_queued_before_a_crash_is_sent_exactly_once_by_the_restarted_server";
+    let Some(smtp) = SmtpServer::start(test) else {
+        return;
+    };
+    let db = TestDb::sqlite();
+    db.cli().user("alice").email("alice@example.com").create();
+    let port = free_port();
+    let bind = format!("127.0.0.1:{port}");
+    let issuer = format!("http://{bind}");
+    // The first process has no SMTP relay yet: the reset mail is queued, not sent.
+    let first = ServerProcess::start_bound(db.cli().env("PORTCULLIS_ISSUER", &issuer), &["serve"], &bind);
+    let mut b = Browser::at(issuer.clone());
+    let page = b.get("/password/forgot").await;
+    let csrf = page.field("csrf").unwrap();
+    let sent = b
+        .post("/password/forgot", &[("csrf", &csrf), ("email", "alice@example.com")])
+        .await;
+    assert_eq!(sent.status, 200, "{}", sent.body);
+    wait_until("the mail is queued", || async {
+        let out = db.cli().run(&["mail", "status"]).ok().stdout;
+        out.contains("1 message(s) waiting").then_some(())
+    })
+    .await;
+    first.kill();
+
+    // The restarted server (now with a relay) sends it, once.
+    let second = ServerProcess::start_bound(
+        db.cli()
+            .env("PORTCULLIS_ISSUER", &issuer)
+            .env("PORTCULLIS_SMTP__URL", &smtp.url()),
+        &["serve"],
+        &bind,
+    );
+    let mail = wait_until("the mail arrives", || async { smtp.messages().pop() }).await;
+    assert!(mail.contains("To: alice@example.com"), "{mail}");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(smtp.messages().len(), 1, "exactly once");
+    let stopped = second.stop();
+    assert_eq!(stopped.status, 0);
+    let out = db.cli().run(&["mail", "status"]).ok().stdout;
+    assert!(out.contains("0 message(s) waiting"), "{out}");
+}
