@@ -231,6 +231,7 @@ fn http_server(state: web::Data<AppState>, listener: TcpListener) -> anyhow::Res
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
+            .app_data(crate::http::authorize::query_config())
             .wrap(from_fn(crate::http::ui::remember_locale))
             .wrap(headers::security_headers(&issuer, &look))
             .wrap(from_fn(request_id::request_id_middleware))

@@ -77,6 +77,16 @@ pub fn form_config() -> web::FormConfig {
         })
 }
 
+/// A page's query string that does not parse (a parameter given twice, say) gets our
+/// HTML error page in the person's language rather than actix's plain-text one.
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err, req| {
+        let ui = Ui::of(req);
+        let res = page_error(&ui, &ui.t("error-invalid-title"), &ui.t("error-incomplete"));
+        actix_web::error::InternalError::from_response(err, res).into()
+    })
+}
+
 /// Sends the browser on: a 303 (never 307 after a POST, RFC 9700 §4.12) or a form_post page.
 fn deliver(delivery: Delivery) -> HttpResponse {
     match delivery {
