@@ -245,29 +245,44 @@ async fn each_session_names_the_browser_and_system_it_signed_in_with() {
         "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0".into(),
     ));
     let page = b.get("/signin").await;
-    let (csrf, rd) = (page.field("csrf").unwrap(), page.field("rd").unwrap_or_default());
+    let (csrf, rd) = (
+        page.field("csrf").unwrap(),
+        page.field("rd").unwrap_or_default(),
+    );
     let signed = b
         .post(
             "/signin",
-            &[("csrf", &csrf), ("rd", &rd), ("username", "alice"), ("password", PASSWORD)],
+            &[
+                ("csrf", &csrf),
+                ("rd", &rd),
+                ("username", "alice"),
+                ("password", PASSWORD),
+            ],
         )
         .await;
     assert_eq!(signed.status, 303);
     let account = b.get("/account").await;
     assert!(
-        account.body.contains(r#"<span class="device">Firefox on Linux</span>"#),
+        account
+            .body
+            .contains(r#"<span class="device">Firefox on Linux</span>"#),
         "{}",
         account.body
     );
     // A session whose browser we never learnt says so rather than guess.
-    assert!(account.body.contains(r#"<span class="device">Unknown browser</span>"#));
+    assert!(
+        account
+            .body
+            .contains(r#"<span class="device">Unknown browser</span>"#)
+    );
     let stored = portcullis::store::sessions::list_for_user(&mut app.db.conn(), &alice.id).unwrap();
     let ua = stored.iter().find_map(|s| s.user_agent.clone()).unwrap();
     assert!(ua.contains("Firefox/128.0"), "{ua}");
 }
 
 #[actix_web::test]
-async fn guessing_the_current_password_on_the_account_page_is_throttled_without_locking_the_person_out() {
+async fn guessing_the_current_password_on_the_account_page_is_throttled_without_locking_the_person_out()
+ {
     let (app, _) = alice_app().await;
     let (mut b, status) = sign_in(&app, "alice", PASSWORD).await;
     assert_eq!(status, 303);
@@ -277,7 +292,11 @@ async fn guessing_the_current_password_on_the_account_page_is_throttled_without_
         let res = b
             .post(
                 "/account/password",
-                &[("csrf", &csrf), ("current", "a wrong guess"), ("new", "another password")],
+                &[
+                    ("csrf", &csrf),
+                    ("current", "a wrong guess"),
+                    ("new", "another password"),
+                ],
             )
             .await;
         assert_eq!(res.status, 422);

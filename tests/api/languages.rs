@@ -150,7 +150,10 @@ async fn discovery_lists_the_languages_of_our_pages() {
 async fn a_query_that_does_not_parse_gets_our_page_not_plain_text() {
     let app = spawn_app().await;
     let res = app
-        .get_with("/password/reset?token=a&token=b", &[("Accept-Language", "de")])
+        .get_with(
+            "/password/reset?token=a&token=b",
+            &[("Accept-Language", "de")],
+        )
         .await;
     assert_eq!(res.status, 400);
     assert!(res.header("content-type").unwrap().starts_with("text/html"));

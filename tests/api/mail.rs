@@ -95,11 +95,12 @@ async fn mail_queued_while_no_server_sends_goes_out_once_when_one_starts() {
 
 #[actix_web::test]
 async fn a_reset_mail_queued_before_a_crash_is_sent_exactly_once_by_the_restarted_server() {
+    use crate::helpers::ServerProcess;
     use crate::helpers::browser::Browser;
     use crate::helpers::stubs::free_port;
-    use crate::helpers::ServerProcess;
 
-    let test = "mail::a_reset_mail_queued_before_a_crash_is_sent_exactly_once_by_the_restarted_server";
+    let test =
+        "mail::a_reset_mail_queued_before_a_crash_is_sent_exactly_once_by_the_restarted_server";
     let Some(smtp) = SmtpServer::start(test) else {
         return;
     };
@@ -109,12 +110,19 @@ async fn a_reset_mail_queued_before_a_crash_is_sent_exactly_once_by_the_restarte
     let bind = format!("127.0.0.1:{port}");
     let issuer = format!("http://{bind}");
     // The first process has no SMTP relay yet: the reset mail is queued, not sent.
-    let first = ServerProcess::start_bound(db.cli().env("PORTCULLIS_ISSUER", &issuer), &["serve"], &bind);
+    let first = ServerProcess::start_bound(
+        db.cli().env("PORTCULLIS_ISSUER", &issuer),
+        &["serve"],
+        &bind,
+    );
     let mut b = Browser::at(issuer.clone());
     let page = b.get("/password/forgot").await;
     let csrf = page.field("csrf").unwrap();
     let sent = b
-        .post("/password/forgot", &[("csrf", &csrf), ("email", "alice@example.com")])
+        .post(
+            "/password/forgot",
+            &[("csrf", &csrf), ("email", "alice@example.com")],
+        )
         .await;
     assert_eq!(sent.status, 200, "{}", sent.body);
     wait_until("the mail is queued", || async {
