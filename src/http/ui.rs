@@ -135,16 +135,23 @@ pub async fn remember_locale(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let chosen = ui_locales_param(req.query_string())
+    // Most requests (every token, JWKS and forward-auth request) name no language: they
+    // cost one substring search here.
+    let Some(chosen) = ui_locales_param(req.query_string())
         .as_deref()
-        .and_then(Locale::from_ui_locales);
+        .and_then(Locale::from_ui_locales)
+    else {
+        return next.call(req).await;
+    };
     let secure = req
         .app_data::<web::Data<AppState>>()
         .is_some_and(|s| s.issuer().starts_with("https://"));
-    let already = req.cookie(LOCALE_COOKIE).map(|c| c.value().to_string());
+    let already = req
+        .cookie(LOCALE_COOKIE)
+        .is_some_and(|c| c.value() == chosen.tag());
     let mut res = next.call(req).await?;
-    if let Some(locale) = chosen.filter(|l| already.as_deref() != Some(l.tag())) {
-        let cookie = Cookie::build(LOCALE_COOKIE, locale.tag())
+    if !already {
+        let cookie = Cookie::build(LOCALE_COOKIE, chosen.tag())
             .path("/")
             .http_only(true)
             .secure(secure)

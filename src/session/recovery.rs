@@ -45,11 +45,13 @@ pub fn request_reset(
     let message = Mail::reset(voice, &to, &user.username, &link, ttl)
         .map_err(|e| StoreError::Corrupt(e.to_string()))?;
     conn.transaction(|c| {
-        action_tokens::insert(
+        // The address the link goes to: using it proves that address (if still theirs).
+        action_tokens::insert_with_payload(
             c,
             &opaque::hash(token.expose()),
             PURPOSE_RESET,
             &user.id,
+            &to,
             now,
             now + ttl,
         )?;
@@ -135,16 +137,23 @@ pub fn complete_reset(
         let Some((_, purpose)) = action_tokens::peek_any(c, &hash, &PURPOSES, now)? else {
             return Ok(None);
         };
-        let Some(user_id) = action_tokens::take(c, &hash, &purpose, now)? else {
+        let Some((user_id, sent_to)) = action_tokens::take_with_payload(c, &hash, &purpose, now)?
+        else {
             return Ok(None);
         };
-        if purpose == PURPOSE_INVITATION {
-            // The link reached this address: it is verified.
-            users::set_email_verified(c, &user_id, true)?;
-        }
         let Some(user) = users::find_by_id(c, &user_id)? else {
             return Ok(None);
         };
+        // The link reached the account's address: it is verified (an invitation's always
+        // went to it; a reset's, if the address has not changed since).
+        let reached = purpose == PURPOSE_INVITATION
+            || sent_to
+                .as_deref()
+                .zip(user.email.as_deref())
+                .is_some_and(|(sent, now)| sent.eq_ignore_ascii_case(now));
+        if reached && !user.email_verified {
+            users::set_email_verified(c, &user_id, true)?;
+        }
         users::set_password_hash(c, &user.username, new_hash, now)?;
         let ended = users::end_sessions_and_grants(c, &user.id, now)?;
         audit::record(

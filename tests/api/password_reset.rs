@@ -125,6 +125,13 @@ async fn a_mailed_link_sets_a_new_password_once_and_ends_every_session() {
         .await;
     assert_eq!(done.status, 200, "{}", done.body);
     assert!(done.body.contains("Your password is set"));
+    let now = portcullis::store::users::find_by_username(&mut app.db.conn(), "alice")
+        .unwrap()
+        .unwrap();
+    assert!(
+        now.email_verified,
+        "the link reached the address: it is verified"
+    );
     assert_eq!(
         sign_in_status(&app, PASSWORD).await,
         200,
