@@ -9,7 +9,7 @@ use portcullis::domain::secret::Secret;
 
 use crate::helpers::browser::Browser;
 use crate::helpers::sessions::seed_session;
-use crate::helpers::smtp::SmtpServer;
+use crate::helpers::smtp::{SmtpServer, link_in};
 use crate::helpers::{PASSWORD, TestApp, TestDb, spawn_app_with, wait_until};
 
 async fn app_with_mail(smtp: &SmtpServer, clock: ManualClock) -> TestApp {
@@ -37,20 +37,6 @@ async fn ask_for_link(b: &mut Browser<'_>, email: &str) -> String {
         sent.body
     );
     sent.body
-}
-
-/// The reset link in the newest mail (quoted-printable soft breaks undone).
-fn link_in(mail: &str) -> String {
-    let text = mail
-        .replace("=\n", "")
-        .replace("=\r\n", "")
-        .replace("=3D", "=");
-    let start = text.find("/password/reset?token=").expect("a reset link");
-    let token: String = text[start + "/password/reset?token=".len()..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-        .collect();
-    format!("/password/reset?token={token}")
 }
 
 async fn sign_in_status(app: &TestApp, password: &str) -> u16 {
@@ -93,7 +79,7 @@ async fn a_mailed_link_sets_a_new_password_once_and_ends_every_session() {
     })
     .await;
     assert!(mails[0].contains("To: Alice@Example.com"), "{}", mails[0]);
-    let link = link_in(&mails[0]);
+    let link = link_in(&mails[0], "/password/reset").expect("a reset link");
 
     // An unknown address: the same page, and no mail.
     let answer_unknown = ask_for_link(&mut b, "nobody@example.com").await;
@@ -165,7 +151,10 @@ async fn a_mailed_link_sets_a_new_password_once_and_ends_every_session() {
         (m.len() == 2).then_some(m)
     })
     .await;
-    let links: Vec<String> = second.iter().map(|m| link_in(m)).collect();
+    let links: Vec<String> = second
+        .iter()
+        .map(|m| link_in(m, "/password/reset").unwrap())
+        .collect();
     let fresh = links.into_iter().find(|l| *l != link).unwrap();
     clock.advance(31 * 60);
     let expired = b.get(&fresh).await;
@@ -200,7 +189,7 @@ async fn an_invitation_leads_from_the_mail_to_a_first_sign_in_with_a_verified_em
     })
     .await;
     assert!(mails[0].contains("You are invited"), "{}", mails[0]);
-    let link = link_in(&mails[0]);
+    let link = link_in(&mails[0], "/password/reset").expect("a reset link");
 
     let mut b = app.browser();
     let form = b.get(&link).await;
@@ -242,22 +231,6 @@ async fn an_invitation_leads_from_the_mail_to_a_first_sign_in_with_a_verified_em
         .await;
     assert_eq!(signed.status, 303);
     assert_eq!(b.get(&link).await.status, 410, "the invitation works once");
-}
-
-/// The confirmation link in a mail.
-fn confirm_link_in(mail: &str) -> String {
-    let text = mail
-        .replace("=\n", "")
-        .replace("=\r\n", "")
-        .replace("=3D", "=");
-    let start = text
-        .find("/email/confirm?token=")
-        .expect("a confirmation link");
-    let token: String = text[start + "/email/confirm?token=".len()..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-        .collect();
-    format!("/email/confirm?token={token}")
 }
 
 /// Opens a confirmation link and presses its button (the GET alone changes nothing).
@@ -321,7 +294,7 @@ async fn email_verification_and_change_take_effect_only_through_a_mailed_link() 
         (m.len() == 1).then_some(m)
     })
     .await;
-    let link = confirm_link_in(&mails[0]);
+    let link = link_in(&mails[0], "/email/confirm").expect("a confirmation link");
     let shown = b.get(&link).await;
     assert_eq!(shown.status, 200, "{}", shown.body);
     assert!(
@@ -348,7 +321,7 @@ async fn email_verification_and_change_take_effect_only_through_a_mailed_link() 
         .iter()
         .find(|m| m.contains("To: alice@new.example"))
         .expect("a mail to the new address");
-    let link = confirm_link_in(to_new);
+    let link = link_in(to_new, "/email/confirm").expect("a confirmation link");
     assert_eq!(confirm(&mut b, &link).await.status, 200);
     let now = stored(&app);
     assert_eq!(now.email.as_deref(), Some("alice@new.example"));

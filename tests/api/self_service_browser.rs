@@ -11,7 +11,7 @@ use std::sync::Arc;
 use portcullis::clock::SystemClock;
 use portcullis::domain::secret::Secret;
 
-use crate::helpers::smtp::SmtpServer;
+use crate::helpers::smtp::{SmtpServer, link_in};
 use crate::helpers::webdriver::{self, Driver};
 use crate::helpers::{
     CallbackReceiver, TestApp, VERIFIER, authorize_path, challenge, spawn_app_at_own_address_with,
@@ -120,22 +120,6 @@ async fn shoot_all(driver: &Driver, name: &str) {
     driver.emulate(None, false).await;
 }
 
-/// The reset link of the newest mail to alice (quoted-printable soft breaks undone).
-fn reset_link(mail: &str) -> String {
-    let text = mail
-        .replace("=\r\n", "")
-        .replace("=\n", "")
-        .replace("=3D", "=");
-    let Some(start) = text.find("/password/reset?token=") else {
-        return String::new();
-    };
-    let rest: String = text[start..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || "/?=&_-".contains(*c))
-        .collect();
-    rest
-}
-
 /// Forgot password → mail → new password → signed in, in `lang`.
 async fn recover(driver: &Driver, app: &TestApp, smtp: &SmtpServer, client: &str, lang: &str) {
     let ch = challenge(VERIFIER);
@@ -165,12 +149,13 @@ async fn recover(driver: &Driver, app: &TestApp, smtp: &SmtpServer, client: &str
     app.state.mail.wake();
     // The mail keeps the page's language, and so does its link.
     let mail = wait_until(&format!("a reset mail in {lang}"), || async {
-        smtp.messages()
-            .into_iter()
-            .find(|m| reset_link(m).ends_with(&format!("&ui_locales={lang}")))
+        smtp.messages().into_iter().find(|m| {
+            link_in(m, "/password/reset")
+                .is_some_and(|l| l.ends_with(&format!("&ui_locales={lang}")))
+        })
     })
     .await;
-    let link = reset_link(&mail);
+    let link = link_in(&mail, "/password/reset").unwrap();
     let subject = mail
         .lines()
         .find(|l| l.starts_with("Subject:"))

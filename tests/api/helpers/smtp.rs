@@ -74,3 +74,19 @@ impl SmtpServer {
         out
     }
 }
+
+/// The first link to `path` (e.g. `/password/reset`) in a raw message, as path and query,
+/// with quoted-printable soft line breaks and `=3D` undone.
+pub fn link_in(mail: &str, path: &str) -> Option<String> {
+    let text = mail
+        .replace("=\r\n", "")
+        .replace("=\n", "")
+        .replace("=3D", "=");
+    let start = text.find(&format!("{path}?"))?;
+    Some(
+        text[start..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || "/?=&_-".contains(*c))
+            .collect(),
+    )
+}
