@@ -20,6 +20,7 @@ pub mod config;
 pub mod domain;
 pub mod dpop;
 pub mod endpoints;
+pub mod federation;
 pub mod forward_auth;
 pub mod http;
 pub mod i18n;

@@ -19,6 +19,7 @@ pub mod form;
 pub mod inspect;
 pub mod introspection;
 pub mod issue;
+pub mod jwk_set;
 pub mod refresh;
 pub mod refresh_flow;
 pub mod remote_jwks;

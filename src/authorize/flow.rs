@@ -205,6 +205,9 @@ mod tests {
                 last_seen_at: NOW - 10,
                 expires_at: NOW + 3600,
                 user_agent: None,
+                upstream: None,
+                upstream_sub: None,
+                upstream_sid: None,
             },
             user: alice(),
         }

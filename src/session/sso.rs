@@ -85,6 +85,9 @@ pub async fn start(
         last_seen_at: now,
         expires_at: now + ttl,
         user_agent: device.user_agent.clone(),
+        upstream: None,
+        upstream_sub: None,
+        upstream_sid: None,
     };
     let insert = row.clone();
     store.run(move |c| sessions::insert(c, &insert)).await?;
@@ -154,6 +157,9 @@ mod tests {
             last_seen_at: 0,
             expires_at: 0,
             user_agent: None,
+            upstream: None,
+            upstream_sub: None,
+            upstream_sid: None,
         }
     }
 

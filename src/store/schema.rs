@@ -77,6 +77,9 @@ diesel::table! {
         last_seen_at -> BigInt,
         expires_at -> BigInt,
         user_agent -> Nullable<Text>,
+        upstream -> Nullable<Text>,
+        upstream_sub -> Nullable<Text>,
+        upstream_sid -> Nullable<Text>,
     }
 }
 
@@ -492,6 +495,46 @@ diesel::table! {
         username -> Text,
         email -> Text,
         password_hash -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    upstreams (name) {
+        name -> Text,
+        issuer -> Text,
+        client_id -> Text,
+        client_secret_sealed -> Binary,
+        scopes -> Text,
+        claim_mapping -> Text,
+        role_from_claim -> Nullable<Text>,
+        link_by_verified_email -> Bool,
+        userinfo -> Bool,
+        metadata -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    identity_links (upstream, subject) {
+        upstream -> Text,
+        subject -> Text,
+        user_id -> Text,
+        created_at -> BigInt,
+        last_used_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    upstream_logins (state_hash) {
+        state_hash -> Binary,
+        upstream -> Text,
+        nonce -> Text,
+        verifier -> Text,
+        carry_name -> Text,
+        carry_value -> Text,
         created_at -> BigInt,
         expires_at -> BigInt,
         used_at -> Nullable<BigInt>,

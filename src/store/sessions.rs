@@ -22,6 +22,10 @@ pub struct SessionRow {
     pub expires_at: i64,
     /// The browser's `User-Agent` at sign-in, shortened.
     pub user_agent: Option<String>,
+    /// Signed in through this upstream (`federation`), with its `sub` and session id.
+    pub upstream: Option<String>,
+    pub upstream_sub: Option<String>,
+    pub upstream_sid: Option<String>,
 }
 
 pub fn insert(conn: &mut DbConnection, row: &SessionRow) -> Result<(), StoreError> {

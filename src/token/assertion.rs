@@ -1,8 +1,6 @@
 //! `private_key_jwt` (RFC 7523 §3, OpenID Connect Core §9): a client proves itself with a
 //! JWT signed by a key whose public half it registered. No shared secret exists.
 
-use josekit::jwk::{Jwk, JwkSet};
-use josekit::jws::{ES256, ES384, EdDSA, JwsVerifier, PS256, PS384, PS512, RS256, RS384, RS512};
 use serde_json::Value;
 
 use crate::clock::UnixTime;
@@ -11,11 +9,8 @@ use crate::clock::UnixTime;
 /// replay store must remember each `jti` until `exp`.
 pub const MAX_ASSERTION_LIFETIME: i64 = 600;
 
-/// Asymmetric algorithms only: `none` and HMAC (which would need a shared secret) are
-/// refused.
-pub const SUPPORTED_ALGS: &[&str] = &[
-    "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA",
-];
+pub use super::jwk_set::SUPPORTED_ALGS;
+use super::jwk_set::{self, SignatureError};
 
 pub struct Rules<'a> {
     pub client_id: &'a str,
@@ -46,54 +41,18 @@ pub enum AssertionError {
     Claims(&'static str),
 }
 
-fn verifier(alg: &str, jwk: &Jwk) -> Option<Box<dyn JwsVerifier>> {
-    let v: Box<dyn JwsVerifier> = match alg {
-        "RS256" => Box::new(RS256.verifier_from_jwk(jwk).ok()?),
-        "RS384" => Box::new(RS384.verifier_from_jwk(jwk).ok()?),
-        "RS512" => Box::new(RS512.verifier_from_jwk(jwk).ok()?),
-        "PS256" => Box::new(PS256.verifier_from_jwk(jwk).ok()?),
-        "PS384" => Box::new(PS384.verifier_from_jwk(jwk).ok()?),
-        "PS512" => Box::new(PS512.verifier_from_jwk(jwk).ok()?),
-        "ES256" => Box::new(ES256.verifier_from_jwk(jwk).ok()?),
-        "ES384" => Box::new(ES384.verifier_from_jwk(jwk).ok()?),
-        "EdDSA" => Box::new(EdDSA.verifier_from_jwk(jwk).ok()?),
-        _ => return None,
-    };
-    Some(v)
-}
-
 /// Verifies the signature against the client's keys and checks the claims. The caller
 /// must still record the `jti` (single use).
 pub fn verify(assertion: &str, jwks: &str, rules: &Rules<'_>) -> Result<Verified, AssertionError> {
-    let header = josekit::jwt::decode_header(assertion).map_err(|_| AssertionError::Malformed)?;
-    let alg = header
-        .claim("alg")
-        .and_then(Value::as_str)
-        .ok_or(AssertionError::Malformed)?;
-    if !SUPPORTED_ALGS.contains(&alg) {
-        return Err(AssertionError::Algorithm);
-    }
-    let kid = header.claim("kid").and_then(Value::as_str);
-    let set = JwkSet::from_bytes(jwks.as_bytes()).map_err(|_| AssertionError::UnknownKey)?;
-    let candidates: Vec<&Jwk> = match kid {
-        Some(kid) => set.get(kid),
-        None => set.keys(),
-    };
-    let candidates: Vec<&Jwk> = candidates
-        .into_iter()
-        .filter(|k| k.algorithm().is_none_or(|a| a == alg))
-        .filter(|k| k.key_use().is_none_or(|u| u == "sig"))
-        .collect();
-    if candidates.is_empty() {
-        return Err(AssertionError::UnknownKey);
-    }
-    let payload = candidates
-        .iter()
-        .filter_map(|jwk| verifier(alg, jwk))
-        .find_map(|v| josekit::jwt::decode_with_verifier(assertion, &*v).ok())
-        .map(|(payload, _)| payload)
-        .ok_or(AssertionError::Signature)?;
-    check_claims(payload.claims_set(), rules)
+    let claims = jwk_set::verify(assertion, jwks, SUPPORTED_ALGS)
+        .map_err(|e| match e {
+            SignatureError::Malformed => AssertionError::Malformed,
+            SignatureError::Algorithm => AssertionError::Algorithm,
+            SignatureError::UnknownKey => AssertionError::UnknownKey,
+            SignatureError::Signature => AssertionError::Signature,
+        })?
+        .claims;
+    check_claims(&claims, rules)
 }
 
 fn check_claims(
@@ -151,7 +110,7 @@ fn check_claims(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use josekit::jws::JwsHeader;
+    use josekit::jws::{ES256, JwsHeader};
     use josekit::jwt::JwtPayload;
     use serde_json::json;
 

@@ -1,0 +1,6 @@
+DROP TABLE upstream_logins;
+DROP TABLE identity_links;
+DROP TABLE upstreams;
+ALTER TABLE sessions DROP COLUMN upstream_sid;
+ALTER TABLE sessions DROP COLUMN upstream_sub;
+ALTER TABLE sessions DROP COLUMN upstream;
