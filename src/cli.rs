@@ -11,6 +11,7 @@ mod registration_token;
 mod serve;
 mod session;
 mod stdin;
+pub mod upstream;
 mod user;
 
 use std::path::PathBuf;
@@ -59,6 +60,9 @@ pub enum Command {
     /// Outgoing mail
     #[command(subcommand)]
     Mail(mail::MailCommand),
+    /// Upstream OpenID providers people sign in with
+    #[command(subcommand)]
+    Upstream(upstream::UpstreamCommand),
 }
 
 /// Runs a parsed command. `serve` blocks until the server stops.
@@ -82,6 +86,7 @@ pub fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Session(cmd) => session::run(cmd, &settings),
         Command::Audit(cmd) => audit::run(cmd, &settings),
         Command::Mail(cmd) => mail::run(cmd, &settings),
+        Command::Upstream(cmd) => upstream::run(cmd, &settings),
     }
 }
 

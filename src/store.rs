@@ -43,6 +43,7 @@ pub mod session_end;
 pub mod sessions;
 pub mod signing_keys;
 pub mod status_lists;
+pub mod upstreams;
 pub mod users;
 
 pub use error::StoreError;

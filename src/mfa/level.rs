@@ -27,6 +27,11 @@ pub enum Factor {
         user_verified: bool,
         synced: bool,
     },
+    /// An upstream OpenID provider authenticated the person (`amr` `fed`); `mfa` when it
+    /// says it used more than one factor (its `amr` has `mfa`).
+    Federated {
+        mfa: bool,
+    },
 }
 
 /// An assurance level, `1`–`3`.
@@ -80,6 +85,10 @@ fn independent_factors(factors: &[Factor]) -> usize {
                 kinds[1] = true;
                 kinds[2] |= *user_verified;
             }
+            Factor::Federated { mfa } => {
+                kinds[0] = true;
+                kinds[1] |= *mfa;
+            }
         }
     }
     kinds.iter().filter(|k| **k).count()
@@ -126,6 +135,7 @@ pub fn amr(factors: &[Factor]) -> Vec<&'static str> {
                     push("user");
                 }
             }
+            Factor::Federated { .. } => push("fed"),
         }
     }
     if independent_factors(factors) >= 2 {
@@ -215,5 +225,22 @@ mod tests {
         assert_eq!(Level::of_stored(Some("3")), Level::PHISHING_RESISTANT);
         assert_eq!(Level::of_stored(None), Level::PASSWORD);
         assert_eq!(Level::of_stored(Some("gold")), Level::PASSWORD);
+    }
+}
+
+#[cfg(test)]
+mod federated_tests {
+    use super::*;
+
+    #[test]
+    fn a_federated_sign_in_says_fed_and_counts_the_upstreams_second_factor() {
+        let one = [Factor::Federated { mfa: false }];
+        assert_eq!(amr(&one), ["fed"]);
+        assert_eq!(level(&one), Level::PASSWORD);
+        let two = [Factor::Federated { mfa: true }];
+        assert_eq!(amr(&two), ["fed", "mfa"]);
+        assert_eq!(level(&two), Level::TWO_FACTORS);
+        let stepped = [Factor::Federated { mfa: false }, Factor::Totp];
+        assert_eq!(amr(&stepped), ["fed", "otp", "mfa"]);
     }
 }

@@ -114,6 +114,75 @@ impl Outbound {
         answer
     }
 
+    /// POSTs a form with extra headers (e.g. `Authorization`) and returns the body of a
+    /// 2xx answer: an upstream's token endpoint.
+    pub async fn post_form_for_body(
+        &self,
+        url: &str,
+        body: String,
+        headers: &[(&str, &str)],
+    ) -> Result<Vec<u8>, FetchError> {
+        self.checked(url)?;
+        let span = client_span("POST", url);
+        let work = async {
+            let request = headers
+                .iter()
+                .fold(propagate(self.client().post(url)), |r, (name, value)| {
+                    r.insert_header((*name, *value))
+                });
+            let mut res = request
+                .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
+                .insert_header(("Accept", "application/json"))
+                .send_body(body)
+                .await
+                .map_err(|e| FetchError::Transport(e.to_string()))?;
+            if !res.status().is_success() {
+                return Err(FetchError::Status(res.status().as_u16()));
+            }
+            res.body()
+                .limit(self.max_bytes)
+                .await
+                .map(|b| b.to_vec())
+                .map_err(|e| FetchError::Transport(e.to_string()))
+        };
+        let answer = tokio::time::timeout(self.deadline, work)
+            .instrument(span.clone())
+            .await
+            .map_err(|_| FetchError::Deadline(self.deadline))
+            .and_then(|r| r);
+        record_outcome(&span, &answer);
+        answer
+    }
+
+    /// GET with a bearer token: an upstream's UserInfo endpoint.
+    pub async fn get_with_bearer(&self, url: &str, token: &str) -> Result<Vec<u8>, FetchError> {
+        self.checked(url)?;
+        let span = client_span("GET", url);
+        let work = async {
+            let mut res = propagate(self.client().get(url))
+                .insert_header(("Accept", "application/json"))
+                .insert_header(("Authorization", format!("Bearer {token}")))
+                .send()
+                .await
+                .map_err(|e| FetchError::Transport(e.to_string()))?;
+            if !res.status().is_success() {
+                return Err(FetchError::Status(res.status().as_u16()));
+            }
+            res.body()
+                .limit(self.max_bytes)
+                .await
+                .map(|b| b.to_vec())
+                .map_err(|e| FetchError::Transport(e.to_string()))
+        };
+        let answer = tokio::time::timeout(self.deadline, work)
+            .instrument(span.clone())
+            .await
+            .map_err(|_| FetchError::Deadline(self.deadline))
+            .and_then(|r| r);
+        record_outcome(&span, &answer);
+        answer
+    }
+
     /// POSTs without a span or a `traceparent`: for the trace exporter's own uploads,
     /// which must not trace themselves.
     pub async fn post_untraced(

@@ -112,6 +112,13 @@ pub fn factors_of(session: &SessionRow) -> Vec<Factor> {
             synced: has("swk"),
         });
     }
+    if has("fed") {
+        // `mfa` from the upstream itself, unless our own factors explain it.
+        let ours = has("otp") || has("hwk") || has("swk") || has("pwd");
+        factors.push(Factor::Federated {
+            mfa: has("mfa") && !ours,
+        });
+    }
     factors
 }
 
