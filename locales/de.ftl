@@ -284,3 +284,7 @@ factor-not-recovery-code = Das ist kein Wiederherstellungscode.
 factor-recovery-unknown = Dieser Wiederherstellungscode ist ungültig oder wurde bereits verwendet.
 account-device-label = { $name } unter { $device }
 notice-name-invalid = Der Anzeigename muss aus 1 bis 200 druckbaren Zeichen bestehen.
+sign-in-with = Mit { $name } anmelden
+upstream-failed-title = Anmeldung nicht abgeschlossen
+upstream-failed = Die Anmeldung mit { $name } wurde nicht abgeschlossen. Kehren Sie zur Anwendung zurück und versuchen Sie es erneut, oder melden Sie sich auf andere Weise an.
+upstream-disabled = Dieses Konto ist deaktiviert.

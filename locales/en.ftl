@@ -284,3 +284,7 @@ factor-not-recovery-code = That is not a recovery code.
 factor-recovery-unknown = That recovery code is not valid or was already used.
 account-device-label = { $name } on { $device }
 notice-name-invalid = The display name must be 1 to 200 printable characters.
+sign-in-with = Sign in with { $name }
+upstream-failed-title = Sign-in did not complete
+upstream-failed = The sign-in with { $name } did not complete. Go back to the application and try again, or sign in another way.
+upstream-disabled = This account is disabled.

@@ -284,3 +284,7 @@ factor-not-recovery-code = Ce n’est pas un code de récupération.
 factor-recovery-unknown = Ce code de récupération n’est pas valide ou a déjà été utilisé.
 account-device-label = { $name } sous { $device }
 notice-name-invalid = Le nom d’affichage doit comporter de 1 à 200 caractères imprimables.
+sign-in-with = Se connecter avec { $name }
+upstream-failed-title = Connexion non aboutie
+upstream-failed = La connexion avec { $name } n’a pas abouti. Revenez à l’application et réessayez, ou connectez-vous autrement.
+upstream-disabled = Ce compte est désactivé.

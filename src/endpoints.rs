@@ -61,10 +61,13 @@ pub enum Endpoint {
     SignUpConfirm,
     BrandingLogo,
     BrandingStylesheet,
+    UpstreamStart,
+    UpstreamCallback,
+    UpstreamBackchannel,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 55] = [
+    pub const ALL: [Endpoint; 58] = [
         Endpoint::Healthz,
         Endpoint::Readyz,
         Endpoint::Jwks,
@@ -120,6 +123,9 @@ impl Endpoint {
         Endpoint::SignUpConfirm,
         Endpoint::BrandingLogo,
         Endpoint::BrandingStylesheet,
+        Endpoint::UpstreamStart,
+        Endpoint::UpstreamCallback,
+        Endpoint::UpstreamBackchannel,
     ];
 
     pub fn path(self) -> &'static str {
@@ -184,6 +190,10 @@ impl Endpoint {
             Endpoint::SignUpConfirm => "/signup/confirm",
             Endpoint::BrandingLogo => "/branding/logo",
             Endpoint::BrandingStylesheet => "/branding/style.css",
+            // Signing in with an upstream OpenID provider (`portcullis upstream add`).
+            Endpoint::UpstreamStart => "/upstream/{name}/start",
+            Endpoint::UpstreamCallback => "/upstream/{name}/callback",
+            Endpoint::UpstreamBackchannel => "/upstream/{name}/backchannel",
         }
     }
 

@@ -3,6 +3,7 @@
 //! token we accept, how its claims become a local user). HTTP and storage are elsewhere
 //! (`http::upstream`, `store::upstreams`).
 
+pub mod directory;
 pub mod id_token;
 pub mod mapping;
 pub mod provider;

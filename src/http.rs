@@ -43,5 +43,6 @@ pub mod signup;
 pub mod status_list;
 pub mod token;
 pub mod ui;
+pub mod upstream;
 pub mod user_agent;
 pub mod userinfo;

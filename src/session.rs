@@ -5,6 +5,7 @@
 pub mod account;
 pub mod backchannel;
 pub mod email;
+pub mod federated;
 pub mod login;
 pub mod logout;
 pub mod passkeys;

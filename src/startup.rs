@@ -74,6 +74,11 @@ impl Application {
             Duration::from_millis(settings.cache.poll_interval_ms),
             wakers.clone(),
         );
+        let upstreams = crate::federation::directory::Directory::load(store.clone()).await?;
+        upstreams.spawn_poll(
+            store.clone(),
+            Duration::from_millis(settings.cache.poll_interval_ms),
+        );
         crate::background::sweep::spawn_sweeper(
             store.clone(),
             clock.clone(),
@@ -142,6 +147,7 @@ impl Application {
         let look = Arc::new(crate::http::look::Look::load(&settings)?);
         let state = web::Data::new(AppState {
             look: look.clone(),
+            upstreams,
             passkeys: crate::session::passkeys::Passkeys::new(&settings.issuer),
             forward_auth,
             settings,

@@ -63,6 +63,8 @@ pub struct AppState {
     pub passkeys: crate::session::passkeys::Passkeys,
     /// Branding, page templates and the default language (`http::look`).
     pub look: Arc<crate::http::look::Look>,
+    /// The upstream providers' names, for the sign-in page (`federation::directory`).
+    pub upstreams: crate::federation::directory::Directory,
 }
 
 #[derive(Default)]

@@ -15,7 +15,7 @@ use crate::session::{account, login};
 use crate::state::AppState;
 
 /// When every access token issued in a session has expired.
-fn block_until(state: &AppState) -> i64 {
+pub(super) fn block_until(state: &AppState) -> i64 {
     let t = &state.settings.tokens;
     state.now() + t.access_token_ttl_secs + t.clock_skew_secs
 }

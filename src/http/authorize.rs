@@ -187,6 +187,7 @@ impl Render<'_> {
                 passkey,
                 script: pages::WEBAUTHN_SCRIPT,
                 signup: self.state.settings.registration.self_service,
+                upstreams: pages::upstream_buttons(self.state, "params", &self.auth.params),
             },
         );
         if with_script {
@@ -399,6 +400,34 @@ pub async fn login_handler(
     let mut res = render.step(step).await?;
     password::set_session_cookie(&mut res, &state, &cookie_value);
     Ok(res)
+}
+
+/// After a sign-in elsewhere (an upstream provider): the authorization request `params`
+/// continues with this new session, as after the password form. The caller sets the
+/// session cookie.
+pub async fn continue_signed_in(
+    req: &HttpRequest,
+    state: &AppState,
+    ui: &Ui,
+    params: &str,
+    signed: Signed,
+) -> Result<HttpResponse, AppError> {
+    let auth = match resolve(state, ui, params, Use::Form).await? {
+        Ok(a) => a,
+        Err(res) => return Ok(*res),
+    };
+    let render = Render {
+        req,
+        state,
+        auth: &auth,
+        ui: ui.clone().preferring(auth.ui_locales.as_deref()),
+    };
+    let fresh = Fresh {
+        login: true,
+        consent: false,
+    };
+    let step = proceed(state, &auth, Some(signed), fresh).await?;
+    render.step(step).await
 }
 
 #[derive(Deserialize)]

@@ -112,6 +112,36 @@ pub struct LoginPage<'a> {
     pub script: &'static str,
     /// "Create one", when self-service sign-up is on.
     pub signup: bool,
+    /// "Sign in with …", one per upstream provider.
+    pub upstreams: Vec<UpstreamButton>,
+}
+
+/// A sign-in page's button for an upstream provider: it starts there, carrying what the
+/// sign-in continues with.
+#[derive(Serialize)]
+pub struct UpstreamButton {
+    pub name: String,
+    pub href: String,
+}
+
+/// The buttons for `state`'s upstreams, carrying `carry_name=carry_value`.
+pub fn upstream_buttons(
+    state: &crate::state::AppState,
+    carry_name: &str,
+    carry_value: &str,
+) -> Vec<UpstreamButton> {
+    let carry = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair(carry_name, carry_value)
+        .finish();
+    state
+        .upstreams
+        .names()
+        .iter()
+        .map(|name| UpstreamButton {
+            href: format!("/upstream/{name}/start?{carry}"),
+            name: name.clone(),
+        })
+        .collect()
 }
 
 /// The one script of our pages, for the WebAuthn ceremony only: it reads the options

@@ -71,6 +71,7 @@ pub async fn sign_in(
         &user,
         &[factor],
         &super::client_ip::device(req),
+        None,
         now,
         ttl,
     )

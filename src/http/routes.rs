@@ -158,6 +158,11 @@ fn resource(endpoint: Endpoint) -> actix_web::Resource {
             .route(web::post().to(signup::confirm_handler)),
         Endpoint::BrandingLogo => r.route(get_or_head().to(super::look::logo)),
         Endpoint::BrandingStylesheet => r.route(get_or_head().to(super::look::stylesheet)),
+        Endpoint::UpstreamStart => r.route(web::get().to(super::upstream::start_handler)),
+        Endpoint::UpstreamCallback => r.route(web::get().to(super::upstream::callback_handler)),
+        Endpoint::UpstreamBackchannel => {
+            r.route(web::post().to(super::upstream::backchannel_handler))
+        }
         Endpoint::PasswordForgot => r
             .app_data(authorize::form_config())
             .route(web::get().to(password_reset::forgot_page_handler))

@@ -63,6 +63,7 @@ fn page(
             passkey,
             script: pages::WEBAUTHN_SCRIPT,
             signup: state.settings.registration.self_service,
+            upstreams: pages::upstream_buttons(state, "rd", rd.as_str()),
         },
     );
     if with_script {
@@ -75,7 +76,7 @@ fn page(
 }
 
 /// Where the browser returns: `rd` (the issuer itself when absent) if it may go there.
-fn destination(state: &AppState, rd: Option<&str>) -> Option<url::Url> {
+pub(super) fn destination(state: &AppState, rd: Option<&str>) -> Option<url::Url> {
     let rd = rd.unwrap_or(state.issuer());
     redirect::allowed(rd, state.issuer(), &state.forward_auth.redirect_hosts)
 }

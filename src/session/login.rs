@@ -229,6 +229,7 @@ pub async fn sign_in(
         &user,
         &[Factor::Password],
         &attempt.device,
+        None,
         now,
         session_ttl,
     )

@@ -289,8 +289,16 @@ pub async fn complete(
     }
     let mut factors = pending.factors;
     factors.push(added);
-    let (cookie_value, session) =
-        sso::start(store, &pending.user, &factors, device, now, session_ttl).await?;
+    let (cookie_value, session) = sso::start(
+        store,
+        &pending.user,
+        &factors,
+        device,
+        None,
+        now,
+        session_ttl,
+    )
+    .await?;
     Ok(Some((
         Signed {
             session,

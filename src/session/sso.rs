@@ -63,6 +63,14 @@ impl Device {
     }
 }
 
+/// The upstream provider a session's sign-in came from, and who the person is there.
+#[derive(Debug, Clone)]
+pub struct Upstreamed {
+    pub upstream: String,
+    pub sub: String,
+    pub sid: Option<String>,
+}
+
 /// Starts a session for a user who just signed in with these factors; returns the cookie
 /// value.
 pub async fn start(
@@ -70,6 +78,7 @@ pub async fn start(
     user: &User,
     factors: &[Factor],
     device: &Device,
+    upstream: Option<&Upstreamed>,
     now: UnixTime,
     ttl: i64,
 ) -> Result<(Secret<String>, SessionRow), StoreError> {
@@ -85,9 +94,9 @@ pub async fn start(
         last_seen_at: now,
         expires_at: now + ttl,
         user_agent: device.user_agent.clone(),
-        upstream: None,
-        upstream_sub: None,
-        upstream_sid: None,
+        upstream: upstream.map(|u| u.upstream.clone()),
+        upstream_sub: upstream.map(|u| u.sub.clone()),
+        upstream_sid: upstream.and_then(|u| u.sid.clone()),
     };
     let insert = row.clone();
     store.run(move |c| sessions::insert(c, &insert)).await?;

@@ -99,3 +99,27 @@ pub fn count_live(conn: &mut DbConnection, now: UnixTime) -> Result<i64, StoreEr
         .count()
         .get_result(conn)?)
 }
+
+/// The sessions an upstream's back-channel logout names: its session id, or (without one)
+/// its subject.
+pub fn find_upstream(
+    conn: &mut DbConnection,
+    upstream: &str,
+    sub: Option<&str>,
+    sid: Option<&str>,
+) -> Result<Vec<String>, StoreError> {
+    let mut query = sessions::table
+        .filter(sessions::upstream.eq(upstream))
+        .select(sessions::sid)
+        .into_boxed();
+    if let Some(sid) = sid {
+        query = query.filter(sessions::upstream_sid.eq(sid));
+    }
+    if let Some(sub) = sub {
+        query = query.filter(sessions::upstream_sub.eq(sub));
+    }
+    if sid.is_none() && sub.is_none() {
+        return Ok(Vec::new());
+    }
+    Ok(query.load(conn)?)
+}

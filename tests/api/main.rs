@@ -29,6 +29,7 @@ mod discovery;
 mod dpop;
 mod fapi2;
 mod features;
+mod federation;
 mod forward_auth;
 mod forward_auth_gateways;
 mod generated_client;

@@ -31,6 +31,19 @@ impl Page {
         Some(unescape(&self.body[start..end]))
     }
 
+    /// The `href` of the link with this `id`, HTML-unescaped.
+    pub fn field_href(&self, id: &str) -> String {
+        let at = self
+            .body
+            .find(&format!("id=\"{id}\""))
+            .unwrap_or_else(|| panic!("no element {id}:\n{}", self.body));
+        let tag_start = self.body[..at].rfind('<').unwrap();
+        let tag = &self.body[tag_start..at];
+        let start = tag.find("href=\"").expect("an href") + "href=\"".len();
+        let end = tag[start..].find('"').unwrap() + start;
+        unescape(&tag[start..end])
+    }
+
     pub fn is_login(&self) -> bool {
         self.body.contains("action=\"/login\"")
     }

@@ -1,0 +1,498 @@
+//! Signing in with an upstream OpenID provider: `/upstream/<name>/start` (the button on
+//! the sign-in page), `/upstream/<name>/callback` (its answer) and
+//! `/upstream/<name>/backchannel` (its back-channel logout). The rules are in
+//! `federation` and `session::federated`.
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use base64::Engine;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+
+use super::error::{AppError, no_store_page as no_store};
+use super::pages::{self, Ui};
+use crate::cli::upstream::{callback_url, secret_context};
+use crate::domain::opaque;
+use crate::federation::id_token::{self, Expected, IdTokenError};
+use crate::federation::mapping;
+use crate::federation::upstream::Upstream;
+use crate::mfa::level::Factor;
+use crate::net::client::Outbound;
+use crate::session::federated::{self, Linked};
+use crate::session::login::record;
+use crate::session::sso::{self, Upstreamed};
+use crate::state::AppState;
+use crate::store::upstreams::{self, PendingLogin};
+
+/// Binds a pending upstream sign-in to the browser that started it (RFC 9700 §4.7: a
+/// `state` from another browser — login CSRF — is refused).
+const STATE_COOKIE: &str = "portcullis_upstream";
+/// How long the person may take at the upstream.
+const PENDING_SECS: i64 = 600;
+
+fn failed(ui: &Ui, status: StatusCode, name: &str) -> HttpResponse {
+    no_store(pages::error_page(
+        ui,
+        status,
+        &ui.t("upstream-failed-title"),
+        &ui.t1("upstream-failed", "name", name),
+    ))
+}
+
+async fn find(state: &AppState, name: &str) -> Result<Option<(Upstream, Vec<u8>)>, AppError> {
+    if !crate::federation::upstream::valid_name(name) {
+        return Ok(None);
+    }
+    let n = name.to_string();
+    Ok(state.store.run(move |c| upstreams::find(c, &n)).await?)
+}
+
+fn state_cookie(state: &AppState, value: &str, max_age: i64) -> Cookie<'static> {
+    Cookie::build(STATE_COOKIE, value.to_string())
+        .path("/upstream/")
+        .http_only(true)
+        .secure(state.issuer().starts_with("https://"))
+        .same_site(SameSite::Lax)
+        .max_age(actix_web::cookie::time::Duration::seconds(max_age))
+        .finish()
+}
+
+#[derive(Deserialize)]
+pub struct StartQuery {
+    params: Option<String>,
+    rd: Option<String>,
+}
+
+/// GET /upstream/<name>/start?params=…|rd=…: to the upstream's authorization endpoint,
+/// with code + PKCE (S256), a `state` bound to this browser and a `nonce`.
+pub async fn start_handler(
+    path: web::Path<String>,
+    query: web::Query<StartQuery>,
+    state: web::Data<AppState>,
+    ui: Ui,
+) -> Result<HttpResponse, AppError> {
+    let name = path.into_inner();
+    let Some((upstream, _)) = find(&state, &name).await? else {
+        return Ok(pages::not_found_for(&ui));
+    };
+    let q = query.into_inner();
+    let (carry_name, carry_value) = match (q.params, q.rd) {
+        (Some(p), None) if !p.is_empty() && p.len() <= 16 * 1024 => ("params", p),
+        (None, Some(rd)) if super::signin::destination(&state, Some(&rd)).is_some() => ("rd", rd),
+        _ => return Ok(failed(&ui, StatusCode::BAD_REQUEST, &name)),
+    };
+    let (state_value, nonce, verifier) = (
+        opaque::generate(32),
+        opaque::generate(32),
+        opaque::generate(48),
+    );
+    let now = state.now();
+    let row = PendingLogin {
+        state_hash: opaque::hash(state_value.expose()),
+        upstream: name.clone(),
+        nonce: nonce.expose().clone(),
+        verifier: verifier.expose().clone(),
+        carry_name: carry_name.into(),
+        carry_value,
+        created_at: now,
+        expires_at: now + PENDING_SECS,
+        used_at: None,
+    };
+    state
+        .store
+        .run(move |c| upstreams::start_login(c, &row))
+        .await?;
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(Sha256::digest(verifier.expose().as_bytes()));
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("response_type", "code")
+        .append_pair("client_id", &upstream.client_id)
+        .append_pair("redirect_uri", &callback_url(state.issuer(), &name))
+        .append_pair("scope", &upstream.scopes.join(" "))
+        .append_pair("state", state_value.expose())
+        .append_pair("nonce", nonce.expose())
+        .append_pair("code_challenge", &challenge)
+        .append_pair("code_challenge_method", "S256")
+        .append_pair("ui_locales", ui.lang())
+        .finish();
+    let endpoint = &upstream.metadata.authorization_endpoint;
+    let sep = if endpoint.contains('?') { '&' } else { '?' };
+    let mut res = no_store(
+        HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, format!("{endpoint}{sep}{query}")))
+            .finish(),
+    );
+    let _ = res.add_cookie(&state_cookie(&state, state_value.expose(), PENDING_SECS));
+    Ok(res)
+}
+
+#[derive(Deserialize)]
+pub struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    iss: Option<String>,
+}
+
+/// Why an upstream's answer was not accepted (logged; the person sees one page).
+#[derive(Debug, thiserror::Error)]
+enum Refusal {
+    #[error("the state does not match this browser's")]
+    State,
+    #[error("the upstream answered with error `{0}`")]
+    Upstream(String),
+    #[error("the iss parameter names another issuer (RFC 9207)")]
+    Issuer,
+    #[error("the token request failed: {0}")]
+    Token(String),
+    #[error("the ID token was refused: {0}")]
+    IdToken(#[from] IdTokenError),
+    #[error("UserInfo failed: {0}")]
+    UserInfo(String),
+}
+
+/// GET /upstream/<name>/callback: the upstream's answer.
+pub async fn callback_handler(
+    req: HttpRequest,
+    path: web::Path<String>,
+    query: web::Query<CallbackQuery>,
+    state: web::Data<AppState>,
+    ui: Ui,
+) -> Result<HttpResponse, AppError> {
+    let name = path.into_inner();
+    let q = query.into_inner();
+    let mut res = match callback(&req, &state, &ui, &name, q).await? {
+        Ok(res) => res,
+        Err(refusal) => {
+            tracing::warn!(upstream = %name, reason = %refusal, "upstream sign-in refused");
+            let details =
+                json!({ "method": "upstream", "upstream": name, "reason": refusal.to_string() });
+            record(
+                &state.store,
+                "login.failed",
+                None,
+                None,
+                &state.source(&req),
+                details,
+                state.now(),
+            )
+            .await;
+            failed(&ui, StatusCode::BAD_REQUEST, &name)
+        }
+    };
+    let _ = res.add_cookie(&state_cookie(&state, "", 0));
+    Ok(res)
+}
+
+async fn callback(
+    req: &HttpRequest,
+    state: &AppState,
+    ui: &Ui,
+    name: &str,
+    q: CallbackQuery,
+) -> Result<Result<HttpResponse, Refusal>, AppError> {
+    let Some((upstream, sealed)) = find(state, name).await? else {
+        return Ok(Ok(pages::not_found_for(ui)));
+    };
+    let cookie = req.cookie(STATE_COOKIE).map(|c| c.value().to_string());
+    let Some(state_value) = q.state.filter(|s| {
+        cookie
+            .as_deref()
+            .is_some_and(|c| subtle::ConstantTimeEq::ct_eq(c.as_bytes(), s.as_bytes()).into())
+    }) else {
+        return Ok(Err(Refusal::State));
+    };
+    let (hash, n, now) = (opaque::hash(&state_value), name.to_string(), state.now());
+    let Some(pending) = state
+        .store
+        .run(move |c| upstreams::take_login(c, &hash, &n, now))
+        .await?
+    else {
+        return Ok(Err(Refusal::State));
+    };
+    if let Some(error) = q.error {
+        return Ok(Err(Refusal::Upstream(error.chars().take(64).collect())));
+    }
+    if q.iss.as_deref().is_some_and(|iss| iss != upstream.issuer) {
+        return Ok(Err(Refusal::Issuer));
+    }
+    let Some(code) = q.code else {
+        return Ok(Err(Refusal::Token("no code".into())));
+    };
+    let secret = state
+        .keys
+        .open_secret(&secret_context(name), &sealed)
+        .map_err(|e| AppError::Unexpected(anyhow::anyhow!("upstream secret: {e}")))?;
+    let secret = String::from_utf8_lossy(secret.expose()).into_owned();
+    let tokens = match redeem(state, &upstream, &code, &pending.verifier, &secret).await {
+        Ok(t) => t,
+        Err(e) => return Ok(Err(e)),
+    };
+    let id_token = tokens.get("id_token").and_then(Value::as_str).unwrap_or("");
+    let expected = Expected {
+        issuer: &upstream.issuer,
+        client_id: &upstream.client_id,
+        nonce: &pending.nonce,
+        algs: &upstream.metadata.id_token_algs,
+        now: state.now(),
+        skew: state.settings.tokens.clock_skew_secs,
+    };
+    let verified = match verify_with_refetch(state, &upstream, |jwks| {
+        id_token::verify(id_token, jwks, &expected)
+    })
+    .await
+    {
+        Ok(v) => v,
+        Err(e) => return Ok(Err(e)),
+    };
+    let mut claims = verified.claims.clone();
+    if upstream.userinfo {
+        let access = tokens.get("access_token").and_then(Value::as_str);
+        match userinfo(state, &upstream, access, &verified.sub).await {
+            Ok(more) => {
+                for (k, v) in more {
+                    claims.entry(k).or_insert(v);
+                }
+            }
+            Err(e) => return Ok(Err(e)),
+        }
+    }
+    let mapped = mapping::map(
+        &claims,
+        &upstream.claim_mapping,
+        upstream.role_from_claim.as_deref(),
+        name,
+        &verified.sub,
+    );
+    let (u, sub, now) = (upstream.clone(), verified.sub.clone(), state.now());
+    let linked = state
+        .store
+        .run(move |c| federated::link_or_create(c, &u, &sub, &mapped, now))
+        .await?;
+    let user = match linked {
+        Linked::User { user, .. } => user,
+        Linked::Disabled => {
+            return Ok(Ok(no_store(pages::error_page(
+                ui,
+                StatusCode::FORBIDDEN,
+                &ui.t("upstream-failed-title"),
+                &ui.t("upstream-disabled"),
+            ))));
+        }
+    };
+    let upstream_mfa = claims
+        .get("amr")
+        .and_then(Value::as_array)
+        .is_some_and(|a| a.iter().any(|m| m == "mfa"));
+    let origin = Upstreamed {
+        upstream: name.to_string(),
+        sub: verified.sub.clone(),
+        sid: verified.sid.clone(),
+    };
+    let (cookie_value, session) = sso::start(
+        &state.store,
+        &user,
+        &[Factor::Federated { mfa: upstream_mfa }],
+        &super::client_ip::device(req),
+        Some(&origin),
+        state.now(),
+        state.settings.tokens.session_ttl_secs,
+    )
+    .await?;
+    state.metrics.login("succeeded");
+    record(
+        &state.store,
+        "login.succeeded",
+        Some(&user.id),
+        None,
+        &state.source(req),
+        json!({ "method": "upstream", "upstream": name }),
+        state.now(),
+    )
+    .await;
+    let signed = sso::Signed {
+        session,
+        user: *user,
+    };
+    let mut res = match pending.carry_name.as_str() {
+        "params" => {
+            super::authorize::continue_signed_in(req, state, ui, &pending.carry_value, signed)
+                .await?
+        }
+        _ => match super::signin::destination(state, Some(&pending.carry_value)) {
+            Some(rd) => no_store(
+                HttpResponse::SeeOther()
+                    .insert_header((header::LOCATION, rd.as_str()))
+                    .finish(),
+            ),
+            None => failed(ui, StatusCode::BAD_REQUEST, name),
+        },
+    };
+    super::password::set_session_cookie(&mut res, state, &cookie_value);
+    Ok(Ok(res))
+}
+
+/// The code for tokens at the upstream's token endpoint (RFC 6749 §4.1.3, RFC 7636 §4.5),
+/// authenticated with our client secret (RFC 6749 §2.3.1).
+async fn redeem(
+    state: &AppState,
+    upstream: &Upstream,
+    code: &str,
+    verifier: &str,
+    secret: &str,
+) -> Result<Map<String, Value>, Refusal> {
+    let mut form = url::form_urlencoded::Serializer::new(String::new());
+    form.append_pair("grant_type", "authorization_code")
+        .append_pair("code", code)
+        .append_pair(
+            "redirect_uri",
+            &callback_url(state.issuer(), &upstream.name),
+        )
+        .append_pair("code_verifier", verifier);
+    let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    let basic = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!(
+            "{}:{}",
+            enc(&upstream.client_id),
+            enc(secret)
+        ))
+    );
+    let headers: Vec<(&str, &str)> = if upstream.metadata.secret_in_body {
+        form.append_pair("client_id", &upstream.client_id)
+            .append_pair("client_secret", secret);
+        Vec::new()
+    } else {
+        vec![("Authorization", basic.as_str())]
+    };
+    let body = Outbound::new(&state.settings.http)
+        .post_form_for_body(&upstream.metadata.token_endpoint, form.finish(), &headers)
+        .await
+        .map_err(|e| Refusal::Token(e.to_string()))?;
+    let v: Value = serde_json::from_slice(&body).map_err(|_| Refusal::Token("not JSON".into()))?;
+    v.as_object()
+        .filter(|o| o.get("id_token").and_then(Value::as_str).is_some())
+        .cloned()
+        .ok_or_else(|| Refusal::Token("no id_token".into()))
+}
+
+/// Checks with the upstream's cached JWK set, and once more with a fresh one when the
+/// token's key is not in it (the upstream rotated).
+async fn verify_with_refetch<T>(
+    state: &AppState,
+    upstream: &Upstream,
+    check: impl Fn(&str) -> Result<T, IdTokenError>,
+) -> Result<T, Refusal> {
+    let uri = &upstream.metadata.jwks_uri;
+    let jwks = state
+        .remote_jwks
+        .get(uri, false)
+        .await
+        .map_err(|e| Refusal::Token(format!("its JWK set: {e}")))?;
+    match check(&jwks) {
+        Err(e) if e.unknown_key() => {
+            let fresh = state
+                .remote_jwks
+                .get(uri, true)
+                .await
+                .map_err(|e| Refusal::Token(format!("its JWK set: {e}")))?;
+            Ok(check(&fresh)?)
+        }
+        other => Ok(other?),
+    }
+}
+
+/// UserInfo (OpenID Connect Core §5.3): its `sub` must be the ID token's (§5.3.4).
+async fn userinfo(
+    state: &AppState,
+    upstream: &Upstream,
+    access_token: Option<&str>,
+    sub: &str,
+) -> Result<Map<String, Value>, Refusal> {
+    let (Some(url), Some(token)) = (&upstream.metadata.userinfo_endpoint, access_token) else {
+        return Err(Refusal::UserInfo("no endpoint or no access token".into()));
+    };
+    let body = Outbound::new(&state.settings.http)
+        .get_with_bearer(url, token)
+        .await
+        .map_err(|e| Refusal::UserInfo(e.to_string()))?;
+    let v: Value =
+        serde_json::from_slice(&body).map_err(|_| Refusal::UserInfo("not JSON".into()))?;
+    let claims = v
+        .as_object()
+        .cloned()
+        .ok_or_else(|| Refusal::UserInfo("not an object".into()))?;
+    if claims.get("sub").and_then(Value::as_str) != Some(sub) {
+        return Err(Refusal::UserInfo("its sub is not the ID token's".into()));
+    }
+    Ok(claims)
+}
+
+#[derive(Deserialize)]
+pub struct LogoutForm {
+    #[serde(default)]
+    logout_token: String,
+}
+
+fn logout_refused(description: &str) -> HttpResponse {
+    HttpResponse::BadRequest()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(json!({ "error": "invalid_request", "error_description": description }))
+}
+
+/// POST /upstream/<name>/backchannel: the upstream's back-channel logout token ends the
+/// local sessions its sign-ins started (Back-Channel Logout 1.0 §2.5, §2.8).
+pub async fn backchannel_handler(
+    path: web::Path<String>,
+    form: web::Form<LogoutForm>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let name = path.into_inner();
+    let Some((upstream, _)) = find(&state, &name).await? else {
+        return Ok(logout_refused("unknown upstream"));
+    };
+    let expected = Expected {
+        issuer: &upstream.issuer,
+        client_id: &upstream.client_id,
+        nonce: "",
+        algs: &upstream.metadata.id_token_algs,
+        now: state.now(),
+        skew: state.settings.tokens.clock_skew_secs,
+    };
+    let token = form.into_inner().logout_token;
+    let of = match verify_with_refetch(&state, &upstream, |jwks| {
+        id_token::verify_logout(&token, jwks, &expected)
+    })
+    .await
+    {
+        Ok(of) => of,
+        Err(e) => {
+            tracing::warn!(upstream = %name, reason = %e, "upstream logout token refused");
+            return Ok(logout_refused("the logout token was not accepted"));
+        }
+    };
+    let (now, until) = (state.now(), super::account_activity::block_until(&state));
+    let ended = state
+        .store
+        .run(move |c| {
+            let sids = crate::store::sessions::find_upstream(
+                c,
+                &name,
+                of.sub.as_deref(),
+                of.sid.as_deref(),
+            )?;
+            for sid in &sids {
+                crate::store::session_end::end_session(c, sid, now, until)?;
+            }
+            Ok::<_, crate::store::StoreError>(sids.len())
+        })
+        .await?;
+    tracing::info!(ended, "upstream back-channel logout");
+    state.publish_revocations().await;
+    state.backchannel.wake();
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish())
+}
