@@ -288,3 +288,6 @@ sign-in-with = Mit { $name } anmelden
 upstream-failed-title = Anmeldung nicht abgeschlossen
 upstream-failed = Die Anmeldung mit { $name } wurde nicht abgeschlossen. Kehren Sie zur Anwendung zurück und versuchen Sie es erneut, oder melden Sie sich auf andere Weise an.
 upstream-disabled = Dieses Konto ist deaktiviert.
+account-links = Verknüpfte Anmeldungen
+account-links-none = Keine: Sie melden sich direkt hier an.
+account-link-item = verknüpft am { $when }, zuletzt verwendet am { $name }.

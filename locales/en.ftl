@@ -288,3 +288,6 @@ sign-in-with = Sign in with { $name }
 upstream-failed-title = Sign-in did not complete
 upstream-failed = The sign-in with { $name } did not complete. Go back to the application and try again, or sign in another way.
 upstream-disabled = This account is disabled.
+account-links = Linked sign-ins
+account-links-none = None: you sign in here directly.
+account-link-item = linked { $when }, last used { $name }.

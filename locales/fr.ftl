@@ -288,3 +288,6 @@ sign-in-with = Se connecter avec { $name }
 upstream-failed-title = Connexion non aboutie
 upstream-failed = La connexion avec { $name } n’a pas abouti. Revenez à l’application et réessayez, ou connectez-vous autrement.
 upstream-disabled = Ce compte est désactivé.
+account-links = Connexions liées
+account-links-none = Aucune : vous vous connectez directement ici.
+account-link-item = liée le { $when }, dernière utilisation le { $name }.

@@ -21,6 +21,12 @@ pub enum UserCommand {
         #[arg(long)]
         json: bool,
     },
+    /// One user: profile, roles, status and linked identities (upstream providers)
+    Show {
+        username: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Set a user's password from standard input (ends their sessions)
     SetPassword {
         username: String,
@@ -176,6 +182,61 @@ pub fn run(cmd: UserCommand, settings: &Settings) -> anyhow::Result<()> {
                         if u.disabled { "disabled" } else { "active" },
                         u.email.as_deref().unwrap_or("-"),
                         u.roles.join(",")
+                    );
+                }
+            }
+        }
+        UserCommand::Show { username, json } => {
+            let found = with_conn(settings, |c| {
+                let Some(u) = users::find_by_username(c, &username)? else {
+                    return Ok(None);
+                };
+                let links = crate::store::upstreams::links_of(c, &u.id)?;
+                Ok(Some((u, links)))
+            })?;
+            let Some((u, links)) = found else {
+                anyhow::bail!("no user named `{username}`");
+            };
+            let linked: Vec<serde_json::Value> = links
+                .iter()
+                .map(|(upstream, subject, at, used)| {
+                    serde_json::json!({
+                        "upstream": upstream,
+                        "subject": subject,
+                        "linked_at": crate::clock::rfc3339(*at),
+                        "last_used_at": crate::clock::rfc3339(*used),
+                    })
+                })
+                .collect();
+            if json {
+                let mut v = serde_json::to_value(&u)?;
+                v["linked_identities"] = serde_json::Value::Array(linked);
+                print_json(&v)?;
+            } else {
+                println!("username:       {}", u.username);
+                println!("id (sub):       {}", u.id);
+                println!(
+                    "email:          {}{}",
+                    u.email.as_deref().unwrap_or("-"),
+                    if u.email_verified { " (verified)" } else { "" }
+                );
+                println!(
+                    "name:           {}",
+                    u.display_name.as_deref().unwrap_or("-")
+                );
+                println!("roles:          {}", u.roles.join(","));
+                println!(
+                    "status:         {}",
+                    if u.disabled { "disabled" } else { "active" }
+                );
+                println!("created:        {}", crate::clock::rfc3339(u.created_at));
+                if links.is_empty() {
+                    println!("linked:         none");
+                }
+                for (upstream, subject, at, _) in &links {
+                    println!(
+                        "linked:         {upstream} (sub {subject}, since {})",
+                        crate::clock::rfc3339(*at)
                     );
                 }
             }

@@ -29,20 +29,30 @@ pub async fn account_page_with(
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let id = signed.user.id.clone();
-    let (enrolled, rows, session_rows, consents) = state
+    let (enrolled, rows, session_rows, consents, links) = state
         .store
         .run(move |c| {
             let enrolled = mfa::enrolled(c, &id)?;
             let sessions = crate::store::sessions::list_for_user(c, &id)?;
             let consents = crate::store::consents::list_for_user(c, &id)?;
+            let links = crate::store::upstreams::links_of(c, &id)?;
             Ok::<_, crate::store::StoreError>((
                 enrolled,
                 mfa::passkeys_of(c, &id)?,
                 sessions,
                 consents,
+                links,
             ))
         })
         .await?;
+    let links = links
+        .into_iter()
+        .map(|(upstream, _, at, used)| pages::LinkItem {
+            upstream,
+            since: crate::clock::rfc3339(at),
+            last_used: crate::clock::rfc3339(used),
+        })
+        .collect();
     let ui = Ui::of(req);
     let now = state.now();
     let mut sessions: Vec<pages::SessionItem> = session_rows
@@ -114,6 +124,7 @@ pub async fn account_page_with(
             sessions,
             apps,
             password_error,
+            links,
         },
     );
     if with_script {

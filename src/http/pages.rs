@@ -314,6 +314,16 @@ pub struct AccountPage<'a> {
     pub apps: Vec<AppItem>,
     /// Why the password change was refused.
     pub password_error: Option<&'a str>,
+    /// The upstream identities this account signs in with.
+    pub links: Vec<LinkItem>,
+}
+
+/// A linked identity on the account page.
+#[derive(Serialize)]
+pub struct LinkItem {
+    pub upstream: String,
+    pub since: String,
+    pub last_used: String,
 }
 
 /// A session on the account page.

@@ -153,6 +153,24 @@ async fn a_person_signs_in_with_an_upstream_provider_and_gets_our_tokens_for_a_l
     );
     let amr: Vec<String> = serde_json::from_value(id["amr"].clone()).unwrap();
     assert!(amr.contains(&"fed".to_string()), "{amr:?}");
+    // The account page and the CLI show the link.
+    let account = down.get("/account").await;
+    assert!(
+        account.body.contains(r#"<span class="client">corp</span>"#),
+        "{}",
+        account.body
+    );
+    let shown = p.down.cli().run(&["user", "show", "dora"]).ok();
+    assert!(
+        shown.stdout.contains("linked:         corp (sub "),
+        "{}",
+        shown.stdout
+    );
+    assert!(
+        !shown.stdout.contains("(verified)"),
+        "the upstream says email_verified false, so neither do we: {}",
+        shown.stdout
+    );
 
     // A second sign-in (a new browser) reuses the link: the same local user.
     let mut down2 = p.down.browser();
