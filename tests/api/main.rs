@@ -30,6 +30,7 @@ mod dpop;
 mod fapi2;
 mod features;
 mod federation;
+mod federation_browser;
 mod forward_auth;
 mod forward_auth_gateways;
 mod generated_client;

@@ -156,6 +156,11 @@ impl CallbackReceiver {
     pub fn take(&self) -> Option<String> {
         self.seen.lock().unwrap().take()
     }
+
+    /// Puts a taken callback back (for a check that must not consume it).
+    pub fn put_back(&self, query: String) {
+        *self.seen.lock().unwrap() = Some(query);
+    }
 }
 
 /// A client's own server publishing its JWK set; returns the URL.
