@@ -31,6 +31,7 @@ mod fapi2;
 mod features;
 mod federation;
 mod federation_browser;
+mod federation_refusals;
 mod forward_auth;
 mod forward_auth_gateways;
 mod generated_client;
