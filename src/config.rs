@@ -5,6 +5,7 @@
 mod admin;
 mod database_url;
 mod features;
+mod ldap;
 mod load;
 mod look;
 mod mfa;
@@ -19,6 +20,7 @@ use serde::Deserialize;
 pub use admin::{AdminSettings, RegistrationSettings, SmtpSettings};
 pub use database_url::{DatabaseKind, DatabaseUrl};
 pub use features::Features;
+pub use ldap::LdapSettings;
 pub use look::{BrandingSettings, I18nSettings, TemplatesSettings};
 pub use mfa::{MfaPolicy, MfaSettings};
 pub use sender_constraint::{DpopSettings, ParSettings};
@@ -55,6 +57,7 @@ pub struct Settings {
     pub branding: BrandingSettings,
     pub templates: TemplatesSettings,
     pub i18n: I18nSettings,
+    pub ldap: LdapSettings,
 }
 
 impl Default for Settings {
@@ -83,6 +86,7 @@ impl Default for Settings {
             branding: BrandingSettings::default(),
             templates: TemplatesSettings::default(),
             i18n: I18nSettings::default(),
+            ldap: LdapSettings::default(),
         }
     }
 }

@@ -25,6 +25,7 @@ pub mod forward_auth;
 pub mod http;
 pub mod i18n;
 pub mod keys;
+pub mod ldap;
 pub mod mail;
 pub mod manage;
 pub mod mfa;

@@ -148,6 +148,7 @@ impl Application {
         let state = web::Data::new(AppState {
             look: look.clone(),
             upstreams,
+            directory: crate::ldap::Directory::new(&settings.ldap),
             passkeys: crate::session::passkeys::Passkeys::new(&settings.issuer),
             forward_auth,
             settings,

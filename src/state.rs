@@ -65,6 +65,8 @@ pub struct AppState {
     pub look: Arc<crate::http::look::Look>,
     /// The upstream providers' names, for the sign-in page (`federation::directory`).
     pub upstreams: crate::federation::directory::Directory,
+    /// `[ldap]`, when set.
+    pub directory: Option<crate::ldap::Directory>,
 }
 
 #[derive(Default)]

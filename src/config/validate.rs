@@ -219,6 +219,7 @@ impl Settings {
             ));
         }
         super::look::validate(&self.branding, &self.i18n)?;
+        self.ldap.validate()?;
         for d in &self.registration.allowed_email_domains {
             if !crate::session::signup::is_domain(d) {
                 return Err(invalid(

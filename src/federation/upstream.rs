@@ -37,8 +37,10 @@ pub enum UpstreamError {
     ClientId,
 }
 
+/// `ldap` names the LDAP directory's identities, so no upstream may take it.
 pub fn valid_name(name: &str) -> bool {
-    (1..=32).contains(&name.len())
+    name != "ldap"
+        && (1..=32).contains(&name.len())
         && name
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
@@ -77,6 +79,7 @@ mod tests {
         assert!(!valid_name("Corp"));
         assert!(!valid_name("a/b"));
         assert!(!valid_name("-x"));
+        assert!(!valid_name("ldap"), "reserved for the directory");
         assert!(!valid_name(&"a".repeat(33)));
     }
 

@@ -43,6 +43,7 @@ pub async fn sign_in(
             client_id,
             policy: state.settings.mfa.policy,
             device: super::client_ip::device(req),
+            directory: state.directory.as_ref(),
         },
         state.settings.tokens.session_ttl_secs,
         state.now(),
@@ -59,6 +60,10 @@ pub async fn sign_in(
         SignIn::Failed => {
             state.metrics.login("failed");
             Outcome::Refused(ui.t("sign-in-wrong"), StatusCode::OK)
+        }
+        SignIn::Unavailable => {
+            state.metrics.login("unavailable");
+            Outcome::Refused(ui.t("sign-in-unavailable"), StatusCode::SERVICE_UNAVAILABLE)
         }
         SignIn::SignedIn(signed, cookie_value) => {
             state.metrics.login("succeeded");

@@ -269,7 +269,7 @@ async fn callback(
     let (u, sub, now) = (upstream.clone(), verified.sub.clone(), state.now());
     let linked = state
         .store
-        .run(move |c| federated::link_or_create(c, &u, &sub, &mapped, now))
+        .run(move |c| federated::link_or_create(c, (&u).into(), &sub, &mapped, now))
         .await?;
     let user = match linked {
         Linked::User { user, .. } => user,

@@ -11,8 +11,28 @@ use crate::domain::opaque;
 use crate::domain::user::{User, UserProfile};
 use crate::federation::mapping::Mapped;
 use crate::federation::upstream::Upstream;
+
+/// Where an identity comes from: an upstream provider, or the LDAP directory (`ldap`).
+#[derive(Debug, Clone, Copy)]
+pub struct Source<'a> {
+    pub name: &'a str,
+    /// A first sign-in may take over the local account with the same, verified address.
+    pub link_by_verified_email: bool,
+}
+
+impl<'a> From<&'a Upstream> for Source<'a> {
+    fn from(u: &'a Upstream) -> Self {
+        Source {
+            name: &u.name,
+            link_by_verified_email: u.link_by_verified_email,
+        }
+    }
+}
 use crate::store::audit::{self, AuditEvent};
 use crate::store::{DbConnection, StoreError, clients, upstreams, users};
+
+/// The source name of the LDAP directory's identities (no upstream may take it).
+pub const LDAP: &str = "ldap";
 
 /// A password hash nothing verifies: a user created through an upstream has no local
 /// password until they set one (forgot password).
@@ -30,7 +50,7 @@ pub enum Linked {
 /// claims give.
 pub fn link_or_create(
     conn: &mut DbConnection,
-    upstream: &Upstream,
+    upstream: Source<'_>,
     sub: &str,
     mapped: &Mapped,
     now: UnixTime,
@@ -83,7 +103,7 @@ pub fn link_or_create(
 /// `-2`, `-3`…, or the upstream-and-subject name.
 fn create(
     c: &mut DbConnection,
-    upstream: &Upstream,
+    upstream: Source<'_>,
     sub: &str,
     mapped: &Mapped,
     now: UnixTime,

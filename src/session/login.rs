@@ -142,6 +142,8 @@ pub enum SignIn {
     Throttled(i64),
     /// Unknown user, wrong password or disabled account (not said which).
     Failed,
+    /// The LDAP directory could not be asked (down, timed out): nothing was decided.
+    Unavailable,
     /// A new session, and the cookie value that names it.
     SignedIn(Box<Signed>, Secret<String>),
     /// The password was right and a second factor is due (or, under `mfa.policy =
@@ -168,6 +170,8 @@ pub struct Attempt<'a> {
     pub policy: MfaPolicy,
     /// The browser, kept with the session it starts.
     pub device: sso::Device,
+    /// `[ldap]`: people who live in the directory sign in with its password.
+    pub directory: Option<&'a crate::ldap::Directory>,
 }
 
 /// The password sign-in: reserve the attempt on the shared counters (before hashing, so
@@ -187,9 +191,28 @@ pub async fn sign_in(
         Verdict::Proceed(pause) if !pause.is_zero() => tokio::time::sleep(pause).await,
         Verdict::Proceed(_) => {}
     }
-    let user = checker
-        .check(store, attempt.username, attempt.password)
-        .await?;
+    let user = match attempt.directory {
+        Some(dir) => match directory_user(store, dir, &account, &attempt.password, now).await? {
+            FromDirectory::NotTheirs => {
+                checker
+                    .check(store, attempt.username, attempt.password)
+                    .await?
+            }
+            FromDirectory::User(u) => Some(*u),
+            FromDirectory::Refused => None,
+            FromDirectory::Unavailable(why) => {
+                // Not the person's failure: give the attempt back.
+                tracing::warn!(reason = %why, "LDAP directory unavailable for a sign-in");
+                settle(store, keys).await?;
+                return Ok(SignIn::Unavailable);
+            }
+        },
+        None => {
+            checker
+                .check(store, attempt.username, attempt.password)
+                .await?
+        }
+    };
     let Some(user) = user else {
         record(
             store,
@@ -238,6 +261,68 @@ pub async fn sign_in(
         Box::new(Signed { session, user }),
         cookie_value,
     ))
+}
+
+/// What the directory says of a sign-in.
+enum FromDirectory {
+    /// A local account not from the directory: checked locally, as without `[ldap]`.
+    NotTheirs,
+    User(Box<crate::domain::user::User>),
+    Refused,
+    Unavailable(String),
+}
+
+/// People who live in the directory — anyone without a local account, and those whose
+/// local account came from it — are checked by binding as them; their local record
+/// follows the directory (name, address, roles from groups), never its password.
+async fn directory_user(
+    store: &Store,
+    dir: &crate::ldap::Directory,
+    account: &str,
+    password: &Secret<String>,
+    now: UnixTime,
+) -> Result<FromDirectory, StoreError> {
+    use crate::session::federated::{self, LDAP, Linked, Source};
+    let name = account.to_string();
+    let local = store
+        .run(move |c| {
+            let Some(u) = crate::store::users::find_by_username(c, &name)? else {
+                return Ok::<_, StoreError>(None);
+            };
+            let linked = crate::store::upstreams::links_of(c, &u.id)?
+                .iter()
+                .any(|(up, ..)| up == LDAP);
+            Ok(Some(linked))
+        })
+        .await?;
+    if local == Some(false) {
+        return Ok(FromDirectory::NotTheirs);
+    }
+    let person = match dir.check(account, password).await {
+        crate::ldap::Checked::Person(p) => p,
+        crate::ldap::Checked::Refused => return Ok(FromDirectory::Refused),
+        crate::ldap::Checked::Unavailable(why) => return Ok(FromDirectory::Unavailable(why)),
+    };
+    let mapped = crate::federation::mapping::Mapped {
+        username: crate::domain::user::normalize_username(&person.username)
+            .unwrap_or_else(|_| crate::federation::mapping::fallback_username(LDAP, &person.dn)),
+        email: person.email.clone(),
+        // The directory's addresses are the organisation's, not proven by a mail.
+        email_verified: false,
+        display_name: person.name.clone(),
+        roles: dir.maps_roles().then(|| person.roles.clone()),
+    };
+    let source = Source {
+        name: LDAP,
+        link_by_verified_email: false,
+    };
+    let linked = store
+        .run(move |c| federated::link_or_create(c, source, &person.dn, &mapped, now))
+        .await?;
+    Ok(match linked {
+        Linked::User { user, .. } => FromDirectory::User(user),
+        Linked::Disabled => FromDirectory::Refused,
+    })
 }
 
 /// Reserves an attempt on the three shared counters of `keys` (`throttle::keys`) and

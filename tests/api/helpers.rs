@@ -32,6 +32,7 @@ pub mod registration;
 pub mod revocations;
 pub mod server;
 pub mod sessions;
+pub mod slapd;
 pub mod smtp;
 pub mod stubs;
 pub mod totp;

@@ -43,6 +43,7 @@ mod key_rotation;
 mod key_storage;
 mod keys;
 mod languages;
+mod ldap;
 mod limits;
 mod logout;
 mod mail;

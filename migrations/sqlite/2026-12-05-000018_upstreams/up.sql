@@ -15,9 +15,10 @@ CREATE TABLE upstreams (
     created_at BIGINT NOT NULL
 );
 
--- A local user signed in through an upstream: (upstream, its `sub`) names them for good.
+-- A local user signed in through an upstream (or the LDAP directory, `ldap`): (upstream,
+-- its subject) names them for good. Deleting an upstream deletes its links.
 CREATE TABLE identity_links (
-    upstream TEXT NOT NULL REFERENCES upstreams (name) ON DELETE CASCADE,
+    upstream TEXT NOT NULL,
     subject TEXT NOT NULL,
     user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     created_at BIGINT NOT NULL,

@@ -1,0 +1,162 @@
+//! Password sign-in against a real LDAP directory (Debian's slapd, started by the test):
+//! people who live there sign in with the directory's password (never stored here) and
+//! get roles from their groups; a wrong password, a person removed from the directory and
+//! a directory that stopped answering are each refused clearly; local accounts never
+//! depend on it.
+
+use std::sync::Arc;
+
+use portcullis::clock::SystemClock;
+use portcullis::domain::secret::Secret;
+
+use crate::helpers::slapd::{self, ROOT_DN, ROOT_PW, SUFFIX, Slapd};
+use crate::helpers::{PASSWORD, TestApp, TestDb, spawn_app_with};
+
+async fn app_on(dir: &Slapd) -> TestApp {
+    let db = TestDb::sqlite();
+    let mut s = db.settings();
+    s.ldap.url = Some(dir.url());
+    s.ldap.bind_dn = Some(ROOT_DN.into());
+    s.ldap.bind_password = Some(Secret::new(ROOT_PW.into()));
+    s.ldap.user_base = format!("ou=people,{SUFFIX}");
+    s.ldap.group_base = Some(format!("ou=groups,{SUFFIX}"));
+    s.ldap.group_roles = vec!["admins=admin".into(), "staff=staff".into()];
+    s.ldap.timeout_secs = 2;
+    spawn_app_with(db, s, Arc::new(SystemClock)).await
+}
+
+async fn directory() -> String {
+    slapd::ldif(
+        &[
+            ("lena", "Lena Directory", "lena's directory password"),
+            ("max", "Max Mustermann", "max password"),
+        ],
+        &[("admins", &["lena"]), ("staff", &["lena", "max"])],
+    )
+}
+
+/// `/signin` with this username and password: the status and the page.
+async fn sign_in(app: &TestApp, username: &str, password: &str) -> (u16, String) {
+    let mut b = app.browser();
+    let page = b.get("/signin").await;
+    let (csrf, rd) = (
+        page.field("csrf").unwrap(),
+        page.field("rd").unwrap_or_default(),
+    );
+    let res = b
+        .post(
+            "/signin",
+            &[
+                ("csrf", &csrf),
+                ("rd", &rd),
+                ("username", username),
+                ("password", password),
+            ],
+        )
+        .await;
+    (res.status, res.body)
+}
+
+#[actix_web::test]
+async fn people_in_the_directory_sign_in_with_its_password_and_get_roles_from_their_groups() {
+    let test =
+        "ldap::people_in_the_directory_sign_in_with_its_password_and_get_roles_from_their_groups";
+    let Some(dir) = Slapd::start(test, &directory().await).await else {
+        return;
+    };
+    let app = app_on(&dir).await;
+    let (status, body) = sign_in(&app, "lena", "lena's directory password").await;
+    assert_eq!(status, 303, "{body}");
+    let lena = portcullis::store::users::find_by_username(&mut app.db.conn(), "lena")
+        .unwrap()
+        .expect("provisioned at the first sign-in");
+    assert_eq!(lena.email.as_deref(), Some("lena@example.org"));
+    assert_eq!(lena.display_name.as_deref(), Some("Lena Directory"));
+    assert_eq!(lena.roles, ["admin", "staff"]);
+    assert_eq!(
+        lena.password_hash, "!federated",
+        "the directory's password is never kept"
+    );
+    let shown = app.cli().run(&["user", "show", "lena"]).ok().stdout;
+    assert!(
+        shown.contains(&format!(
+            "linked:         ldap (sub uid=lena,ou=people,{SUFFIX}"
+        )),
+        "{shown}"
+    );
+
+    // Again: the same local user.
+    assert_eq!(
+        sign_in(&app, "lena", "lena's directory password").await.0,
+        303
+    );
+    let (status, _) = sign_in(&app, "max", "max password").await;
+    assert_eq!(status, 303);
+    let max = portcullis::store::users::find_by_username(&mut app.db.conn(), "max")
+        .unwrap()
+        .unwrap();
+    assert_eq!(max.roles, ["staff"]);
+    assert_eq!(app.db.count("users"), 2);
+}
+
+#[actix_web::test]
+async fn a_wrong_password_a_removed_person_and_a_stopped_directory_are_refused_and_local_users_are_not_affected()
+ {
+    let test = "ldap::a_wrong_password_a_removed_person_and_a_stopped_directory_are_refused_and_local_users_are_not_affected";
+    let Some(mut dir) = Slapd::start(test, &directory().await).await else {
+        return;
+    };
+    let app = app_on(&dir).await;
+    app.user("alice").create();
+    // A local account named like a directory person keeps its own password.
+    app.user("max").create();
+
+    let (status, body) = sign_in(&app, "lena", "not her password").await;
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("The username or password is not correct"),
+        "{body}"
+    );
+    assert_eq!(
+        sign_in(&app, "lena", "").await.0,
+        200,
+        "an empty password never binds"
+    );
+    assert_eq!(
+        sign_in(&app, "max", "max password").await.0,
+        200,
+        "not the directory's max"
+    );
+    assert_eq!(sign_in(&app, "max", PASSWORD).await.0, 303);
+
+    assert_eq!(
+        sign_in(&app, "lena", "lena's directory password").await.0,
+        303
+    );
+    dir.delete(&format!("uid=lena,ou=people,{SUFFIX}"));
+    let (status, _) = sign_in(&app, "lena", "lena's directory password").await;
+    assert_eq!(status, 200, "removed from the directory: no sign-in");
+
+    // The directory stops answering mid-test: a clear page for its people, none for ours.
+    dir.stop();
+    let (status, body) = sign_in(&app, "someone", "from the directory").await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("Sign-in is unavailable right now"), "{body}");
+    assert_eq!(
+        sign_in(&app, "alice", PASSWORD).await.0,
+        303,
+        "local users unaffected"
+    );
+    // It comes back: the kept connection is made again.
+    dir.restart().await;
+    assert_eq!(sign_in(&app, "max", PASSWORD).await.0, 303);
+    let (status, body) = sign_in(&app, "someone", "from the directory").await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[test]
+fn the_bind_password_stays_out_of_debug_output() {
+    let mut s = portcullis::config::Settings::default();
+    s.ldap.bind_password = Some(Secret::new("the directory's service password".into()));
+    assert!(!format!("{s:?}").contains("service password"));
+}
