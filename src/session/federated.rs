@@ -56,7 +56,7 @@ pub fn link_or_create(
     now: UnixTime,
 ) -> Result<Linked, StoreError> {
     conn.transaction(|c| {
-        let (user_id, new_link) = match upstreams::linked_user(c, &upstream.name, sub)? {
+        let (user_id, new_link) = match upstreams::linked_user(c, upstream.name, sub)? {
             Some(id) => (id, false),
             None => {
                 let by_email = match (&mapped.email, upstream.link_by_verified_email) {
@@ -67,11 +67,11 @@ pub fn link_or_create(
                     Some(existing) => existing.id,
                     None => create(c, upstream, sub, mapped, now)?,
                 };
-                upstreams::link(c, &upstream.name, sub, &id, now)?;
+                upstreams::link(c, upstream.name, sub, &id, now)?;
                 (id, true)
             }
         };
-        upstreams::touch_link(c, &upstream.name, sub, now)?;
+        upstreams::touch_link(c, upstream.name, sub, now)?;
         let Some(user) = users::find_by_id(c, &user_id)? else {
             return Err(StoreError::Corrupt("a linked user is gone".into()));
         };
@@ -112,7 +112,7 @@ fn create(
         Some(e) => users::find_by_email(c, e)?.is_none(),
         None => true,
     };
-    let fallback = crate::federation::mapping::fallback_username(&upstream.name, sub);
+    let fallback = crate::federation::mapping::fallback_username(upstream.name, sub);
     let candidates = std::iter::once(mapped.username.clone())
         .chain((2..10).map(|n| format!("{}-{n}", mapped.username)))
         .chain(std::iter::once(fallback));
