@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod backchannel;
+pub mod directory;
 pub mod email;
 pub mod federated;
 pub mod login;

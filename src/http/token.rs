@@ -78,6 +78,24 @@ async fn token(
             .await?
         }
         "refresh_token" => {
+            if let (Some(dir), Some(token)) = (&state.directory, form.get("refresh_token")) {
+                use crate::session::directory::{Verdict, check_refresh};
+                match check_refresh(&state.store, dir, token, state.now()).await? {
+                    Verdict::Allowed => {}
+                    Verdict::Removed => {
+                        state.publish_revocations().await;
+                        return Err(TokenError::invalid_grant(
+                            "the user is no longer in the directory",
+                        ));
+                    }
+                    Verdict::Unavailable => {
+                        return Err(TokenError::new(
+                            ErrorCode::TemporarilyUnavailable,
+                            "the user directory is unavailable; try again shortly",
+                        ));
+                    }
+                }
+            }
             let exchange = RefreshExchange::from_form(&form)?;
             with_grants(state, status, proof.clone(), move |ctx, grants, now| {
                 refresh::exchange(ctx, grants, &client, &exchange, now)

@@ -160,3 +160,63 @@ fn the_bind_password_stays_out_of_debug_output() {
     s.ldap.bind_password = Some(Secret::new("the directory's service password".into()));
     assert!(!format!("{s:?}").contains("service password"));
 }
+
+#[actix_web::test]
+async fn refresh_tokens_of_someone_removed_from_the_directory_stop_at_the_next_refresh() {
+    use crate::helpers::flow::{redeem_spa, spa_request};
+    let test =
+        "ldap::refresh_tokens_of_someone_removed_from_the_directory_stop_at_the_next_refresh";
+    let Some(mut dir) = Slapd::start(test, &directory().await).await else {
+        return;
+    };
+    let app = app_on(&dir).await;
+    app.client("spa")
+        .public()
+        .grant("authorization_code")
+        .grant("refresh_token")
+        .redirect_uri(crate::helpers::flow::SPA_CB)
+        .skip_consent()
+        .create()
+        .await;
+    let mut b = app.browser();
+    let login = b.get(&spa_request(&[])).await;
+    let back = b.login(&login, "lena", "lena's directory password").await;
+    assert_eq!(back.status, 303, "{}", back.body);
+    let tokens = redeem_spa(&app, &back.callback()["code"]).await;
+    assert_eq!(tokens.status, 200, "{}", tokens.body);
+    let refresh = |rt: String| {
+        let app = &app;
+        async move {
+            app.token(
+                &[
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", &rt),
+                    ("client_id", "spa"),
+                ],
+                None,
+            )
+            .await
+        }
+    };
+    let first = refresh(tokens.str("refresh_token")).await;
+    assert_eq!(first.status, 200, "still in the directory: {}", first.body);
+
+    // The directory is down: refused for now, nothing revoked.
+    dir.stop();
+    let down = refresh(first.str("refresh_token")).await;
+    down.assert_oauth_error(503, "temporarily_unavailable");
+    dir.restart().await;
+
+    dir.delete(&format!("uid=lena,ou=people,{SUFFIX}"));
+    let gone = refresh(first.str("refresh_token")).await;
+    gone.assert_oauth_error(400, "invalid_grant");
+    let lena = portcullis::store::users::find_by_username(&mut app.db.conn(), "lena")
+        .unwrap()
+        .unwrap();
+    assert!(
+        portcullis::store::sessions::list_for_user(&mut app.db.conn(), &lena.id)
+            .unwrap()
+            .is_empty(),
+        "their sessions ended too"
+    );
+}
