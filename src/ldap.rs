@@ -39,6 +39,8 @@ pub enum Checked {
 pub struct Directory {
     settings: Arc<LdapSettings>,
     service: Arc<Mutex<Option<Ldap>>>,
+    /// The TLS setup with `ldap.ca_file` trusted, when given.
+    tls: Option<native_tls::TlsConnector>,
 }
 
 impl std::fmt::Debug for Directory {
@@ -52,13 +54,32 @@ impl std::fmt::Debug for Directory {
 type Failure = String;
 
 impl Directory {
-    /// `None` when `ldap.url` is unset.
-    pub fn new(settings: &LdapSettings) -> Option<Directory> {
-        settings.url.as_ref()?;
-        Some(Directory {
+    /// `Ok(None)` when `ldap.url` is unset; an error when `ldap.ca_file` cannot be used.
+    pub fn new(settings: &LdapSettings) -> anyhow::Result<Option<Directory>> {
+        if settings.url.is_none() {
+            return Ok(None);
+        }
+        let tls = match &settings.ca_file {
+            None => None,
+            Some(path) => {
+                let pem = std::fs::read(path).map_err(|e| {
+                    anyhow::anyhow!("ldap.ca_file: cannot read {}: {e}", path.display())
+                })?;
+                let ca = native_tls::Certificate::from_pem(&pem)
+                    .map_err(|e| anyhow::anyhow!("ldap.ca_file: not a PEM certificate: {e}"))?;
+                Some(
+                    native_tls::TlsConnector::builder()
+                        .add_root_certificate(ca)
+                        .build()
+                        .map_err(|e| anyhow::anyhow!("ldap.ca_file: {e}"))?,
+                )
+            }
+        };
+        Ok(Some(Directory {
             settings: Arc::new(settings.clone()),
             service: Arc::default(),
-        })
+            tls,
+        }))
     }
 
     fn timeout(&self) -> Duration {
@@ -67,9 +88,12 @@ impl Directory {
 
     async fn connect(&self) -> Result<Ldap, Failure> {
         let url = self.settings.url.as_deref().unwrap_or_default();
-        let conn_settings = LdapConnSettings::new()
+        let mut conn_settings = LdapConnSettings::new()
             .set_conn_timeout(self.timeout())
             .set_starttls(self.settings.starttls);
+        if let Some(tls) = &self.tls {
+            conn_settings = conn_settings.set_connector(tls.clone());
+        }
         let (conn, ldap) = tokio::time::timeout(
             self.timeout(),
             LdapConnAsync::with_settings(conn_settings, url),

@@ -145,10 +145,11 @@ impl Application {
             ..Default::default()
         };
         let look = Arc::new(crate::http::look::Look::load(&settings)?);
+        let directory = crate::ldap::Directory::new(&settings.ldap)?;
         let state = web::Data::new(AppState {
             look: look.clone(),
             upstreams,
-            directory: crate::ldap::Directory::new(&settings.ldap),
+            directory,
             passkeys: crate::session::passkeys::Passkeys::new(&settings.issuer),
             forward_auth,
             settings,

@@ -34,6 +34,9 @@ pub struct LdapSettings {
     pub group_roles: Vec<String>,
     /// Each directory operation's time limit.
     pub timeout_secs: u64,
+    /// A PEM file of the CA that signed the directory's certificate, trusted besides the
+    /// system's (ldaps:// and StartTLS).
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 impl Default for LdapSettings {
@@ -53,6 +56,7 @@ impl Default for LdapSettings {
             group_name_attribute: "cn".into(),
             group_roles: Vec::new(),
             timeout_secs: 5,
+            ca_file: None,
         }
     }
 }

@@ -112,6 +112,7 @@ const KEYS: &[(&str, Kind)] = &[
     ("ldap.group_name_attribute", Kind::Str),
     ("ldap.group_roles", Kind::List),
     ("ldap.timeout_secs", Kind::Int),
+    ("ldap.ca_file", Kind::Str),
     ("forward_auth.session_cookie_domain", Kind::Str),
     ("forward_auth.allowed_redirect_hosts", Kind::List),
     ("http.trusted_proxies", Kind::List),

@@ -220,3 +220,38 @@ async fn refresh_tokens_of_someone_removed_from_the_directory_stop_at_the_next_r
         "their sessions ended too"
     );
 }
+
+#[actix_web::test]
+async fn the_directory_is_reached_over_ldaps_and_starttls_and_an_untrusted_certificate_is_refused()
+{
+    let test = "ldap::the_directory_is_reached_over_ldaps_and_starttls_and_an_untrusted_certificate_is_refused";
+    let Some(dir) = Slapd::start_tls(test, &directory().await).await else {
+        return;
+    };
+    let ca = dir.tls.as_ref().unwrap().1.clone();
+    let spawn = |url: String, starttls: bool, ca_file: Option<std::path::PathBuf>| async move {
+        let db = TestDb::sqlite();
+        let mut s = db.settings();
+        s.ldap.url = Some(url);
+        s.ldap.starttls = starttls;
+        s.ldap.ca_file = ca_file;
+        s.ldap.user_base = format!("ou=people,{SUFFIX}");
+        s.ldap.timeout_secs = 2;
+        spawn_app_with(db, s, Arc::new(SystemClock)).await
+    };
+    let ldaps = spawn(dir.ldaps_url(), false, Some(ca.clone())).await;
+    assert_eq!(
+        sign_in(&ldaps, "lena", "lena's directory password").await.0,
+        303
+    );
+    let starttls = spawn(dir.url(), true, Some(ca)).await;
+    assert_eq!(sign_in(&starttls, "max", "max password").await.0, 303);
+    // A certificate nobody we trust signed: no connection, so no sign-in.
+    let untrusted = spawn(dir.ldaps_url(), false, None).await;
+    assert_eq!(
+        sign_in(&untrusted, "lena", "lena's directory password")
+            .await
+            .0,
+        503
+    );
+}

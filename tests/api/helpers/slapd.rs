@@ -17,6 +17,9 @@ pub struct Slapd {
     child: Option<Child>,
     dir: tempfile::TempDir,
     pub port: u16,
+    /// With TLS: the ldaps:// port, and the CA's certificate (PEM file) that signed the
+    /// server's.
+    pub tls: Option<(u16, std::path::PathBuf)>,
 }
 
 impl Drop for Slapd {
@@ -52,6 +55,16 @@ pub fn ldif(people: &[(&str, &str, &str)], groups: &[(&str, &[&str])]) -> String
 impl Slapd {
     /// Loads `ldif` and starts slapd, or `None` (skipped) when it is not installed.
     pub async fn start(test: &str, ldif: &str) -> Option<Slapd> {
+        Self::start_with(test, ldif, false).await
+    }
+
+    /// The same with TLS: a CA and a server certificate for 127.0.0.1 made for the test,
+    /// StartTLS on the ldap:// port and TLS from the first byte on an ldaps:// one.
+    pub async fn start_tls(test: &str, ldif: &str) -> Option<Slapd> {
+        Self::start_with(test, ldif, true).await
+    }
+
+    async fn start_with(test: &str, ldif: &str, tls: bool) -> Option<Slapd> {
         if !std::path::Path::new(SLAPD).exists() {
             skip_unless_required(
                 test,
@@ -62,10 +75,18 @@ impl Slapd {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path().display();
         std::fs::create_dir_all(dir.path().join("db")).unwrap();
+        let tls_conf = if tls {
+            make_certificates(dir.path());
+            format!(
+                "TLSCACertificateFile {d}/ca.pem\nTLSCertificateFile {d}/server.pem\nTLSCertificateKeyFile {d}/server.key\n"
+            )
+        } else {
+            String::new()
+        };
         let conf = format!(
             "include /etc/ldap/schema/core.schema\ninclude /etc/ldap/schema/cosine.schema\n\
              include /etc/ldap/schema/inetorgperson.schema\nmodulepath /usr/lib/ldap\n\
-             moduleload back_mdb\npidfile {d}/slapd.pid\ndatabase mdb\nmaxsize 10485760\n\
+             moduleload back_mdb\npidfile {d}/slapd.pid\n{tls_conf}database mdb\nmaxsize 10485760\n\
              suffix \"{SUFFIX}\"\nrootdn \"{ROOT_DN}\"\nrootpw \"{ROOT_PW}\"\ndirectory {d}/db\n"
         );
         std::fs::write(dir.path().join("slapd.conf"), conf).unwrap();
@@ -84,10 +105,12 @@ impl Slapd {
             "slapadd: {}",
             String::from_utf8_lossy(&loaded.stderr)
         );
+        let ca = dir.path().join("ca.pem");
         let mut s = Slapd {
             child: None,
             dir,
             port: free_port(),
+            tls: tls.then(|| (free_port(), ca)),
         };
         s.run().await;
         Some(s)
@@ -95,15 +118,12 @@ impl Slapd {
 
     async fn run(&mut self) {
         let d = self.dir.path().display().to_string();
+        let mut urls = format!("ldap://127.0.0.1:{}/", self.port);
+        if let Some((port, _)) = &self.tls {
+            urls.push_str(&format!(" ldaps://127.0.0.1:{port}/"));
+        }
         let child = Command::new(SLAPD)
-            .args([
-                "-f",
-                &format!("{d}/slapd.conf"),
-                "-h",
-                &format!("ldap://127.0.0.1:{}/", self.port),
-                "-d",
-                "0",
-            ])
+            .args(["-f", &format!("{d}/slapd.conf"), "-h", &urls, "-d", "0"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -120,6 +140,13 @@ impl Slapd {
 
     pub fn url(&self) -> String {
         format!("ldap://127.0.0.1:{}", self.port)
+    }
+
+    pub fn ldaps_url(&self) -> String {
+        format!(
+            "ldaps://127.0.0.1:{}",
+            self.tls.as_ref().expect("started with TLS").0
+        )
     }
 
     /// Stops the server (the data stays for [`Slapd::restart`]).
@@ -147,4 +174,65 @@ impl Slapd {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+}
+
+/// A CA, and a server certificate for 127.0.0.1 it signed (openssl).
+fn make_certificates(dir: &std::path::Path) {
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .current_dir(dir)
+            .args(args)
+            .output()
+            .expect("openssl");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=Portcullis test CA",
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ]);
+    std::fs::write(dir.join("san.ext"), "subjectAltName=IP:127.0.0.1\n").unwrap();
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "san.ext",
+    ]);
 }
