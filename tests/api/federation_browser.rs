@@ -219,6 +219,17 @@ async fn a_browser_signs_in_through_a_portcullis_process_and_through_node_oidc_p
         .unwrap()
         .unwrap();
     assert_eq!(user.username, "dora");
+    // Again (a fresh sign-in asked here; the upstream still knows dora): the same user.
+    driver
+        .goto(&authorize_url(&down, &receiver.url, true))
+        .await;
+    click_when_present(&driver, "#upstream-corp").await;
+    let q = wait_until("back at our client again", || async { receiver.take() }).await;
+    assert_eq!(
+        local_sub(&down, &receiver.url, &q).await,
+        dora,
+        "the link is reused"
+    );
 
     // Through node oidc-provider (a fresh sign-in at ours: prompt=login).
     driver

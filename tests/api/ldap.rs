@@ -255,3 +255,47 @@ async fn the_directory_is_reached_over_ldaps_and_starttls_and_an_untrusted_certi
         503
     );
 }
+
+#[actix_web::test]
+async fn neither_the_bind_password_nor_a_persons_password_reaches_the_logs() {
+    use crate::helpers::ServerProcess;
+    use crate::helpers::browser::Browser;
+    let test = "ldap::neither_the_bind_password_nor_a_persons_password_reaches_the_logs";
+    let Some(dir) = Slapd::start(test, &directory().await).await else {
+        return;
+    };
+    let db = TestDb::sqlite();
+    let server = ServerProcess::start(
+        db.cli()
+            .env("PORTCULLIS_LOG__LEVEL", "debug")
+            .env("PORTCULLIS_LDAP__URL", &dir.url())
+            .env("PORTCULLIS_LDAP__BIND_DN", ROOT_DN)
+            .env("PORTCULLIS_LDAP__BIND_PASSWORD", ROOT_PW)
+            .env("PORTCULLIS_LDAP__USER_BASE", &format!("ou=people,{SUFFIX}")),
+        &["serve"],
+    );
+    let mut b = Browser::at(server.url(""));
+    let page = b.get("/signin").await;
+    let (csrf, rd) = (
+        page.field("csrf").unwrap(),
+        page.field("rd").unwrap_or_default(),
+    );
+    for password in ["lena's directory password", "a wrong one"] {
+        b.post(
+            "/signin",
+            &[
+                ("csrf", &csrf),
+                ("rd", &rd),
+                ("username", "lena"),
+                ("password", password),
+            ],
+        )
+        .await;
+    }
+    let stopped = server.stop();
+    let logs = format!("{}{}", stopped.stdout, stopped.stderr);
+    assert!(logs.contains("/signin"), "the requests were logged");
+    for secret in [ROOT_PW, "lena's directory password", "a wrong one"] {
+        assert!(!logs.contains(secret), "`{secret}` in the logs:\n{logs}");
+    }
+}
