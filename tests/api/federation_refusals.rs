@@ -25,6 +25,8 @@ enum Flaw {
     Nonce,
     Audience,
     Signature,
+    /// Not a flaw of the token: the upstream says it did not verify the address.
+    Unverified,
 }
 
 struct Stub {
@@ -49,6 +51,8 @@ impl Stub {
             "iat": now, "exp": now + 300,
             "nonce": if flaw == Flaw::Nonce { "a nonce from another sign-in".to_string() } else { nonce },
             "preferred_username": "stubby",
+            "email": "stubby@example.com",
+            "email_verified": flaw != Flaw::Unverified,
         });
         let mut header = JwsHeader::new();
         header.set_key_id("stub-key");
@@ -122,24 +126,27 @@ fn start_stub() -> Arc<Stub> {
 }
 
 async fn down_with_stub(stub: &Stub) -> TestApp {
+    down_with_stub_and(stub, &[]).await
+}
+
+async fn down_with_stub_and(stub: &Stub, extra: &[&str]) -> TestApp {
     let down = spawn_app_at_own_address("127.0.0.1", Arc::new(SystemClock)).await;
     down.first_party_spa().await;
+    let mut args = vec![
+        "upstream",
+        "add",
+        "--name",
+        "stub",
+        "--issuer",
+        &stub.issuer,
+        "--client-id",
+        "ours",
+        "--client-secret-stdin",
+    ];
+    args.extend_from_slice(extra);
     down.cli()
         .env("PORTCULLIS_HTTP__ALLOW_PRIVATE_DESTINATIONS", "true")
-        .run_with_stdin(
-            &[
-                "upstream",
-                "add",
-                "--name",
-                "stub",
-                "--issuer",
-                &stub.issuer,
-                "--client-id",
-                "ours",
-                "--client-secret-stdin",
-            ],
-            "stub secret",
-        )
+        .run_with_stdin(&args, "stub secret")
         .ok();
     down
 }
@@ -201,5 +208,40 @@ async fn id_tokens_with_a_wrong_nonce_audience_or_signature_are_refused() {
     let user = portcullis::store::users::find_by_username(&mut down.db.conn(), "stubby")
         .unwrap()
         .expect("the linked user");
-    assert!(!user.email_verified);
+    assert!(
+        user.email_verified,
+        "the upstream says it verified the address"
+    );
+}
+
+#[actix_web::test]
+async fn an_existing_account_is_matched_by_email_only_when_allowed_and_verified_upstream() {
+    let stub = start_stub();
+    // Not allowed: a new user, and the address stays with the account that has it.
+    let down = down_with_stub(&stub).await;
+    let existing = down.user("stella").email("stubby@example.com").create();
+    assert_eq!(attempt(&down, &stub, Flaw::None).await.status, 303);
+    assert_eq!(down.db.count("users"), 2);
+    let newcomer = portcullis::store::users::find_by_username(&mut down.db.conn(), "stubby")
+        .unwrap()
+        .unwrap();
+    assert_eq!(newcomer.email, None, "one address, one account");
+
+    // Allowed (--link-by-verified-email) and verified upstream: the existing account.
+    let down = down_with_stub_and(&stub, &["--link-by-verified-email"]).await;
+    let existing2 = down.user("stella").email("stubby@example.com").create();
+    assert_eq!(attempt(&down, &stub, Flaw::None).await.status, 303);
+    assert_eq!(down.db.count("users"), 1);
+    let shown = down.cli().run(&["user", "show", "stella"]).ok().stdout;
+    assert!(
+        shown.contains("linked:         stub (sub stub-user-1"),
+        "{shown}"
+    );
+    assert_ne!(existing.id, existing2.id);
+
+    // Allowed, but the upstream did not verify the address: a new user again.
+    let down = down_with_stub_and(&stub, &["--link-by-verified-email"]).await;
+    down.user("stella").email("stubby@example.com").create();
+    assert_eq!(attempt(&down, &stub, Flaw::Unverified).await.status, 303);
+    assert_eq!(down.db.count("users"), 2);
 }
