@@ -430,6 +430,29 @@ pub async fn continue_signed_in(
     render.step(step).await
 }
 
+/// After a sign-in elsewhere that still owes a second factor: the factor page of the
+/// authorization request `params`. The caller sets the pending sign-in's cookie.
+pub async fn factor_for_pending(
+    req: &HttpRequest,
+    state: &AppState,
+    ui: &Ui,
+    params: &str,
+    pending: &crate::session::login::Pending,
+) -> Result<HttpResponse, AppError> {
+    let auth = match resolve(state, ui, params, Use::Form).await? {
+        Ok(a) => a,
+        Err(res) => return Ok(*res),
+    };
+    let render = Render {
+        req,
+        state,
+        auth: &auth,
+        ui: ui.clone().preferring(auth.ui_locales.as_deref()),
+    };
+    let proving = second_factor::proving_pending(state, pending).await?;
+    render.factor(&proving, None, StatusCode::OK).await
+}
+
 #[derive(Deserialize)]
 pub struct ConsentForm {
     params: String,

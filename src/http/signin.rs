@@ -98,6 +98,29 @@ fn wants_fresh(req: &HttpRequest) -> bool {
         .any(|(k, v)| k == "prompt" && v == "login")
 }
 
+/// After a sign-in elsewhere that still owes a second factor: the factor page of a
+/// standalone sign-in going back to `rd`. The caller sets the pending sign-in's cookie.
+pub async fn factor_for_pending(
+    req: &HttpRequest,
+    state: &AppState,
+    ui: &Ui,
+    rd: &url::Url,
+    pending: &crate::session::login::Pending,
+) -> Result<HttpResponse, AppError> {
+    let proving = second_factor::proving_pending(state, pending).await?;
+    second_factor::page(
+        req,
+        state,
+        ui,
+        &place(rd),
+        &proving,
+        None,
+        None,
+        StatusCode::OK,
+    )
+    .await
+}
+
 fn place(rd: &url::Url) -> Place<'_> {
     Place {
         action: "/signin/factor",

@@ -291,6 +291,45 @@ async fn callback(
         sub: verified.sub.clone(),
         sid: verified.sid.clone(),
     };
+    let carry = (pending.carry_name.clone(), pending.carry_value.clone());
+    record(
+        &state.store,
+        "login.succeeded",
+        Some(&user.id),
+        None,
+        &state.source(req),
+        json!({ "method": "upstream", "upstream": name }),
+        state.now(),
+    )
+    .await;
+    // A second factor is still due when the person enrolled one here, or the policy asks
+    // everyone for one, and the upstream did not already use more than one factor.
+    let id = user.id.clone();
+    let enrolled = state
+        .store
+        .run(move |c| crate::store::mfa::enrolled(c, &id))
+        .await?;
+    let policy = state.settings.mfa.policy;
+    if !upstream_mfa
+        && (enrolled.any_second_factor() || policy == crate::config::MfaPolicy::Required)
+    {
+        let cookie_value = crate::session::login::start_pending_from(
+            &state.store,
+            &user.id,
+            &[Factor::Federated { mfa: false }],
+            Some(&origin),
+            state.now(),
+        )
+        .await?;
+        let pending = crate::session::login::Pending {
+            cookie_value,
+            user: *user,
+            enrolled,
+        };
+        let mut res = continue_pending(req, state, ui, name, &carry, &pending).await?;
+        super::password::set_pending_cookie(&mut res, state, &pending.cookie_value);
+        return Ok(Ok(res));
+    }
     let (cookie_value, session) = sso::start(
         &state.store,
         &user,
@@ -302,26 +341,13 @@ async fn callback(
     )
     .await?;
     state.metrics.login("succeeded");
-    record(
-        &state.store,
-        "login.succeeded",
-        Some(&user.id),
-        None,
-        &state.source(req),
-        json!({ "method": "upstream", "upstream": name }),
-        state.now(),
-    )
-    .await;
     let signed = sso::Signed {
         session,
         user: *user,
     };
-    let mut res = match pending.carry_name.as_str() {
-        "params" => {
-            super::authorize::continue_signed_in(req, state, ui, &pending.carry_value, signed)
-                .await?
-        }
-        _ => match super::signin::destination(state, Some(&pending.carry_value)) {
+    let mut res = match carry.0.as_str() {
+        "params" => super::authorize::continue_signed_in(req, state, ui, &carry.1, signed).await?,
+        _ => match super::signin::destination(state, Some(&carry.1)) {
             Some(rd) => no_store(
                 HttpResponse::SeeOther()
                     .insert_header((header::LOCATION, rd.as_str()))
@@ -332,6 +358,24 @@ async fn callback(
     };
     super::password::set_session_cookie(&mut res, state, &cookie_value);
     Ok(Ok(res))
+}
+
+/// The factor page of a federated sign-in that owes a second factor.
+async fn continue_pending(
+    req: &HttpRequest,
+    state: &AppState,
+    ui: &Ui,
+    name: &str,
+    carry: &(String, String),
+    pending: &crate::session::login::Pending,
+) -> Result<HttpResponse, AppError> {
+    Ok(match carry.0.as_str() {
+        "params" => super::authorize::factor_for_pending(req, state, ui, &carry.1, pending).await?,
+        _ => match super::signin::destination(state, Some(&carry.1)) {
+            Some(rd) => super::signin::factor_for_pending(req, state, ui, &rd, pending).await?,
+            None => failed(ui, StatusCode::BAD_REQUEST, name),
+        },
+    })
 }
 
 /// The code for tokens at the upstream's token endpoint (RFC 6749 §4.1.3, RFC 7636 §4.5),

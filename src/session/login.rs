@@ -377,6 +377,17 @@ pub async fn start_pending(
     factors: &[Factor],
     now: UnixTime,
 ) -> Result<Secret<String>, StoreError> {
+    start_pending_from(store, user_id, factors, None, now).await
+}
+
+/// [`start_pending`] for a sign-in that began at an upstream provider.
+pub async fn start_pending_from(
+    store: &Store,
+    user_id: &str,
+    factors: &[Factor],
+    upstream: Option<&sso::Upstreamed>,
+    now: UnixTime,
+) -> Result<Secret<String>, StoreError> {
     let value = opaque::generate(32);
     let row = PendingRow {
         id_hash: opaque::hash(value.expose()),
@@ -384,6 +395,9 @@ pub async fn start_pending(
         factors: serde_json::to_string(factors).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         created_at: now,
         expires_at: now + PENDING_TTL_SECS,
+        upstream: upstream.map(|u| u.upstream.clone()),
+        upstream_sub: upstream.map(|u| u.sub.clone()),
+        upstream_sid: upstream.and_then(|u| u.sid.clone()),
     };
     store.run(move |c| mfa::insert_pending(c, &row)).await?;
     Ok(value)

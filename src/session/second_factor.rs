@@ -287,6 +287,14 @@ pub async fn complete(
     if !store.run(move |c| mfa::take_pending(c, &hash)).await? {
         return Ok(None);
     }
+    let origin = match (&pending.row.upstream, &pending.row.upstream_sub) {
+        (Some(upstream), Some(sub)) => Some(sso::Upstreamed {
+            upstream: upstream.clone(),
+            sub: sub.clone(),
+            sid: pending.row.upstream_sid.clone(),
+        }),
+        _ => None,
+    };
     let mut factors = pending.factors;
     factors.push(added);
     let (cookie_value, session) = sso::start(
@@ -294,7 +302,7 @@ pub async fn complete(
         &pending.user,
         &factors,
         device,
-        None,
+        origin.as_ref(),
         now,
         session_ttl,
     )

@@ -303,6 +303,10 @@ pub struct PendingRow {
     pub factors: String,
     pub created_at: i64,
     pub expires_at: i64,
+    /// Begun through an upstream provider: which, and who there (`sso::Upstreamed`).
+    pub upstream: Option<String>,
+    pub upstream_sub: Option<String>,
+    pub upstream_sid: Option<String>,
 }
 
 pub fn insert_pending(conn: &mut DbConnection, row: &PendingRow) -> Result<(), StoreError> {

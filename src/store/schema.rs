@@ -403,6 +403,9 @@ diesel::table! {
         factors -> Text,
         created_at -> BigInt,
         expires_at -> BigInt,
+        upstream -> Nullable<Text>,
+        upstream_sub -> Nullable<Text>,
+        upstream_sid -> Nullable<Text>,
     }
 }
 

@@ -20,8 +20,14 @@ struct Pair {
 /// The upstream with its client `downstream` (our callback and back-channel URIs) and dora;
 /// ourselves with the upstream `corp` and our first-party `spa`.
 async fn pair(extra: &[&str]) -> Pair {
+    pair_with(extra, |_| {}).await
+}
+
+async fn pair_with(extra: &[&str], adjust: impl FnOnce(&mut portcullis::config::Settings)) -> Pair {
     let up = spawn_app_at_own_address("localhost", Arc::new(SystemClock)).await;
-    let down = spawn_app_at_own_address("127.0.0.1", Arc::new(SystemClock)).await;
+    let down =
+        crate::helpers::spawn_app_at_own_address_with("127.0.0.1", Arc::new(SystemClock), adjust)
+            .await;
     let client = up
         .client("downstream")
         .name("Downstream")
@@ -302,4 +308,64 @@ async fn upstream_commands_list_show_and_delete_without_the_secret() {
             .stdout
             .contains("no upstreams")
     );
+}
+
+#[actix_web::test]
+async fn under_a_required_second_factor_a_federated_sign_in_sets_one_up_and_keeps_its_upstream() {
+    use crate::helpers::totp::code_at;
+    let p = pair_with(&["--userinfo"], |s| {
+        s.mfa.policy = portcullis::config::MfaPolicy::Required;
+    })
+    .await;
+    let mut down = p.down.browser();
+    let mut up = p.up.browser();
+    let login = sign_in_page_with_corp(&mut down).await;
+    let there = down
+        .get(&login.field_href("upstream-corp"))
+        .await
+        .location()
+        .to_string();
+    let page = up.get(&path_of(&there)).await;
+    let back = up.login(&page, "dora", PASSWORD).await;
+    let ours = down.get(&path_of(back.location())).await;
+    assert_eq!(
+        ours.status, 200,
+        "a factor is due, not the client: {}",
+        ours.body
+    );
+    assert!(
+        ours.body.contains("Set up an authenticator app"),
+        "{}",
+        ours.body
+    );
+    let secret = ours.totp_secret();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let done = down
+        .second_factor(&ours, "enrol_totp", &code_at(&secret, now))
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let tokens = redeem_spa(&p.down, &code_of(done.location())).await;
+    let (_, id) = decode(&p.down, tokens.body["id_token"].as_str().unwrap()).await;
+    let amr: Vec<String> = serde_json::from_value(id["amr"].clone()).unwrap();
+    assert!(
+        amr.contains(&"fed".to_string()) && amr.contains(&"otp".to_string()),
+        "{amr:?}"
+    );
+    assert_eq!(id["acr"], "2");
+    // The session still knows its upstream: the upstream's sign-out ends it.
+    let sub = id["sub"].as_str().unwrap().to_string();
+    let sessions =
+        || portcullis::store::sessions::list_for_user(&mut p.down.db.conn(), &sub).unwrap();
+    assert_eq!(sessions()[0].upstream.as_deref(), Some("corp"));
+    let confirm = up.get("/logout").await;
+    let csrf = confirm.field("csrf").unwrap();
+    up.post("/logout", &[("csrf", &csrf), ("confirm", "yes")])
+        .await;
+    wait_until("our session ends with the upstream's", || async {
+        sessions().is_empty().then_some(())
+    })
+    .await;
 }

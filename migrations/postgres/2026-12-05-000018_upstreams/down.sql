@@ -1,3 +1,6 @@
+ALTER TABLE pending_sign_ins DROP COLUMN upstream_sid;
+ALTER TABLE pending_sign_ins DROP COLUMN upstream_sub;
+ALTER TABLE pending_sign_ins DROP COLUMN upstream;
 DROP TABLE upstream_logins;
 DROP TABLE identity_links;
 DROP TABLE upstreams;

@@ -47,3 +47,9 @@ CREATE INDEX upstream_logins_expires_at ON upstream_logins (expires_at);
 ALTER TABLE sessions ADD COLUMN upstream TEXT;
 ALTER TABLE sessions ADD COLUMN upstream_sub TEXT;
 ALTER TABLE sessions ADD COLUMN upstream_sid TEXT;
+
+-- A sign-in through an upstream that still owes a second factor keeps where it came from,
+-- so the session it becomes still answers that upstream's back-channel logout.
+ALTER TABLE pending_sign_ins ADD COLUMN upstream TEXT;
+ALTER TABLE pending_sign_ins ADD COLUMN upstream_sub TEXT;
+ALTER TABLE pending_sign_ins ADD COLUMN upstream_sid TEXT;
