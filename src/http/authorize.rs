@@ -163,7 +163,17 @@ struct Render<'a> {
     ui: Ui,
 }
 
-impl Render<'_> {
+impl<'a> Render<'a> {
+    /// The pages of `auth`, in the language it asks for (`ui_locales`) or `ui`'s.
+    fn of(req: &'a HttpRequest, state: &'a AppState, ui: &Ui, auth: &'a AuthRequest) -> Self {
+        Render {
+            req,
+            state,
+            auth,
+            ui: ui.clone().preferring(auth.ui_locales.as_deref()),
+        }
+    }
+
     fn login(&self, username: &str, error: Option<&str>, status: StatusCode) -> HttpResponse {
         let (csrf, cookie) = self.state.csrf.token(self.req, self.state.issuer());
         let username = if username.is_empty() {
@@ -315,15 +325,7 @@ pub async fn authorize_handler(
     };
     let signed = current_session(&req, &state).await?;
     let step = proceed(&state, &auth, signed, Fresh::default()).await?;
-    let ui = ui.preferring(auth.ui_locales.as_deref());
-    Render {
-        req: &req,
-        state: &state,
-        auth: &auth,
-        ui,
-    }
-    .step(step)
-    .await
+    Render::of(&req, &state, &ui, &auth).step(step).await
 }
 
 #[derive(Deserialize)]
@@ -365,12 +367,7 @@ pub async fn login_handler(
         Ok(a) => a,
         Err(res) => return Ok(*res),
     };
-    let render = Render {
-        req: &req,
-        state: &state,
-        auth: &auth,
-        ui: ui.clone().preferring(auth.ui_locales.as_deref()),
-    };
+    let render = Render::of(&req, &state, &ui, &auth);
     let outcome = password::sign_in(
         &req,
         &state,
@@ -416,18 +413,12 @@ pub async fn continue_signed_in(
         Ok(a) => a,
         Err(res) => return Ok(*res),
     };
-    let render = Render {
-        req,
-        state,
-        auth: &auth,
-        ui: ui.clone().preferring(auth.ui_locales.as_deref()),
-    };
     let fresh = Fresh {
         login: true,
         consent: false,
     };
     let step = proceed(state, &auth, Some(signed), fresh).await?;
-    render.step(step).await
+    Render::of(req, state, ui, &auth).step(step).await
 }
 
 /// After a sign-in elsewhere that still owes a second factor: the factor page of the
@@ -443,14 +434,10 @@ pub async fn factor_for_pending(
         Ok(a) => a,
         Err(res) => return Ok(*res),
     };
-    let render = Render {
-        req,
-        state,
-        auth: &auth,
-        ui: ui.clone().preferring(auth.ui_locales.as_deref()),
-    };
     let proving = second_factor::proving_pending(state, pending).await?;
-    render.factor(&proving, None, StatusCode::OK).await
+    Render::of(req, state, ui, &auth)
+        .factor(&proving, None, StatusCode::OK)
+        .await
 }
 
 #[derive(Deserialize)]
@@ -490,13 +477,5 @@ pub async fn consent_handler(
         consent: true,
     };
     let step = proceed(&state, &auth, Some(signed), fresh).await?;
-    let ui = ui.preferring(auth.ui_locales.as_deref());
-    Render {
-        req: &req,
-        state: &state,
-        auth: &auth,
-        ui,
-    }
-    .step(step)
-    .await
+    Render::of(&req, &state, &ui, &auth).step(step).await
 }

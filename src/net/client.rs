@@ -70,11 +70,21 @@ impl Outbound {
     /// GET, the body of a 2xx answer (redirects are failures).
     pub async fn get(&self, url: &str, accept: &str) -> Result<Vec<u8>, FetchError> {
         self.checked(url)?;
-        let span = client_span("GET", url);
+        let request = propagate(self.client().get(url)).insert_header(("Accept", accept));
+        self.body_of("GET", url, request.send()).await
+    }
+
+    /// The body of a 2xx answer to a sent request: within the deadline and the size cap,
+    /// traced as one client span.
+    async fn body_of(
+        &self,
+        method: &str,
+        url: &str,
+        sent: awc::SendClientRequest,
+    ) -> Result<Vec<u8>, FetchError> {
+        let span = client_span(method, url);
         let work = async {
-            let mut res = propagate(self.client().get(url))
-                .insert_header(("Accept", accept))
-                .send()
+            let mut res = sent
                 .await
                 .map_err(|e| FetchError::Transport(e.to_string()))?;
             if !res.status().is_success() {
@@ -123,64 +133,24 @@ impl Outbound {
         headers: &[(&str, &str)],
     ) -> Result<Vec<u8>, FetchError> {
         self.checked(url)?;
-        let span = client_span("POST", url);
-        let work = async {
-            let request = headers
-                .iter()
-                .fold(propagate(self.client().post(url)), |r, (name, value)| {
-                    r.insert_header((*name, *value))
-                });
-            let mut res = request
-                .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
-                .insert_header(("Accept", "application/json"))
-                .send_body(body)
-                .await
-                .map_err(|e| FetchError::Transport(e.to_string()))?;
-            if !res.status().is_success() {
-                return Err(FetchError::Status(res.status().as_u16()));
-            }
-            res.body()
-                .limit(self.max_bytes)
-                .await
-                .map(|b| b.to_vec())
-                .map_err(|e| FetchError::Transport(e.to_string()))
-        };
-        let answer = tokio::time::timeout(self.deadline, work)
-            .instrument(span.clone())
-            .await
-            .map_err(|_| FetchError::Deadline(self.deadline))
-            .and_then(|r| r);
-        record_outcome(&span, &answer);
-        answer
+        let request = headers
+            .iter()
+            .fold(propagate(self.client().post(url)), |r, (name, value)| {
+                r.insert_header((*name, *value))
+            });
+        let request = request
+            .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
+            .insert_header(("Accept", "application/json"));
+        self.body_of("POST", url, request.send_body(body)).await
     }
 
     /// GET with a bearer token: an upstream's UserInfo endpoint.
     pub async fn get_with_bearer(&self, url: &str, token: &str) -> Result<Vec<u8>, FetchError> {
         self.checked(url)?;
-        let span = client_span("GET", url);
-        let work = async {
-            let mut res = propagate(self.client().get(url))
-                .insert_header(("Accept", "application/json"))
-                .insert_header(("Authorization", format!("Bearer {token}")))
-                .send()
-                .await
-                .map_err(|e| FetchError::Transport(e.to_string()))?;
-            if !res.status().is_success() {
-                return Err(FetchError::Status(res.status().as_u16()));
-            }
-            res.body()
-                .limit(self.max_bytes)
-                .await
-                .map(|b| b.to_vec())
-                .map_err(|e| FetchError::Transport(e.to_string()))
-        };
-        let answer = tokio::time::timeout(self.deadline, work)
-            .instrument(span.clone())
-            .await
-            .map_err(|_| FetchError::Deadline(self.deadline))
-            .and_then(|r| r);
-        record_outcome(&span, &answer);
-        answer
+        let request = propagate(self.client().get(url))
+            .insert_header(("Accept", "application/json"))
+            .insert_header(("Authorization", format!("Bearer {token}")));
+        self.body_of("GET", url, request.send()).await
     }
 
     /// POSTs without a span or a `traceparent`: for the trace exporter's own uploads,

@@ -37,12 +37,7 @@ pub async fn login_passkey_handler(
         Ok(a) => a,
         Err(res) => return Ok(*res),
     };
-    let render = Render {
-        req: &req,
-        state: &state,
-        auth: &auth,
-        ui: ui.preferring(auth.ui_locales.as_deref()),
-    };
+    let render = Render::of(&req, &state, &ui, &auth);
     let client_id = Some(auth.client.id.as_str());
     let (signed, cookie) = match passkey_sign_in::sign_in(
         &req,
@@ -88,12 +83,7 @@ pub async fn login_factor_handler(
         Ok(a) => a,
         Err(res) => return Ok(*res),
     };
-    let render = Render {
-        req: &req,
-        state: &state,
-        auth: &auth,
-        ui: ui.preferring(auth.ui_locales.as_deref()),
-    };
+    let render = Render::of(&req, &state, &ui, &auth);
     let Some(proving) = second_factor::proving(&req, &state).await? else {
         return Ok(expired(&render.ui, "error-signed-out-title"));
     };
