@@ -70,19 +70,20 @@ impl Outbound {
     /// GET, the body of a 2xx answer (redirects are failures).
     pub async fn get(&self, url: &str, accept: &str) -> Result<Vec<u8>, FetchError> {
         self.checked(url)?;
-        let request = propagate(self.client().get(url)).insert_header(("Accept", accept));
-        self.body_of("GET", url, request.send()).await
+        let span = client_span("GET", url);
+        // Built inside the span: its `traceparent` names this span as the callee's parent.
+        let request = span.in_scope(|| propagate(self.client().get(url)));
+        self.body_of(span, request.insert_header(("Accept", accept)).send())
+            .await
     }
 
-    /// The body of a 2xx answer to a sent request: within the deadline and the size cap,
-    /// traced as one client span.
+    /// The body of a 2xx answer to a request sent in `span` (a [`client_span`]): within the
+    /// deadline and the size cap.
     async fn body_of(
         &self,
-        method: &str,
-        url: &str,
+        span: tracing::Span,
         sent: awc::SendClientRequest,
     ) -> Result<Vec<u8>, FetchError> {
-        let span = client_span(method, url);
         let work = async {
             let mut res = sent
                 .await
@@ -133,24 +134,25 @@ impl Outbound {
         headers: &[(&str, &str)],
     ) -> Result<Vec<u8>, FetchError> {
         self.checked(url)?;
+        let span = client_span("POST", url);
+        let request = span.in_scope(|| propagate(self.client().post(url)));
         let request = headers
             .iter()
-            .fold(propagate(self.client().post(url)), |r, (name, value)| {
-                r.insert_header((*name, *value))
-            });
-        let request = request
+            .fold(request, |r, (name, value)| r.insert_header((*name, *value)))
             .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
             .insert_header(("Accept", "application/json"));
-        self.body_of("POST", url, request.send_body(body)).await
+        self.body_of(span, request.send_body(body)).await
     }
 
     /// GET with a bearer token: an upstream's UserInfo endpoint.
     pub async fn get_with_bearer(&self, url: &str, token: &str) -> Result<Vec<u8>, FetchError> {
         self.checked(url)?;
-        let request = propagate(self.client().get(url))
+        let span = client_span("GET", url);
+        let request = span.in_scope(|| propagate(self.client().get(url)));
+        let request = request
             .insert_header(("Accept", "application/json"))
             .insert_header(("Authorization", format!("Bearer {token}")));
-        self.body_of("GET", url, request.send()).await
+        self.body_of(span, request.send()).await
     }
 
     /// POSTs without a span or a `traceparent`: for the trace exporter's own uploads,
