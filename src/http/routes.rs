@@ -160,9 +160,9 @@ fn resource(endpoint: Endpoint) -> actix_web::Resource {
         Endpoint::BrandingStylesheet => r.route(get_or_head().to(super::look::stylesheet)),
         Endpoint::UpstreamStart => r.route(web::get().to(super::upstream::start_handler)),
         Endpoint::UpstreamCallback => r.route(web::get().to(super::upstream::callback_handler)),
-        Endpoint::UpstreamBackchannel => {
-            r.route(web::post().to(super::upstream::backchannel_handler))
-        }
+        Endpoint::UpstreamBackchannel => r
+            .app_data(super::upstream::backchannel_form_config())
+            .route(web::post().to(super::upstream::backchannel_handler)),
         Endpoint::PasswordForgot => r
             .app_data(authorize::form_config())
             .route(web::get().to(password_reset::forgot_page_handler))

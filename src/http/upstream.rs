@@ -1,30 +1,35 @@
 //! Signing in with an upstream OpenID provider: `/upstream/<name>/start` (the button on
 //! the sign-in page), `/upstream/<name>/callback` (its answer) and
 //! `/upstream/<name>/backchannel` (its back-channel logout). The rules are in
-//! `federation` and `session::federated`.
+//! `federation` and `session::federated`; talking to the upstream (its token endpoint,
+//! JWK set and UserInfo) is in `exchange`.
 
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine;
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::error::{AppError, no_store_page as no_store};
 use super::pages::{self, Ui};
 use crate::cli::upstream::{callback_url, secret_context};
 use crate::domain::opaque;
-use crate::federation::id_token::{self, Expected, IdTokenError};
+use crate::federation::id_token::{self, Expected};
 use crate::federation::mapping;
 use crate::federation::upstream::Upstream;
 use crate::mfa::level::Factor;
-use crate::net::client::Outbound;
 use crate::session::federated::{self, Linked};
 use crate::session::login::record;
 use crate::session::sso::{self, Upstreamed};
 use crate::state::AppState;
 use crate::store::upstreams::{self, PendingLogin};
+
+mod backchannel;
+mod exchange;
+pub use backchannel::{backchannel_form_config, backchannel_handler};
+use exchange::{Refusal, redeem, userinfo, verify_with_refetch};
 
 /// Binds a pending upstream sign-in to the browser that started it (RFC 9700 §4.7: a
 /// `state` from another browser — login CSRF — is refused).
@@ -134,23 +139,6 @@ pub struct CallbackQuery {
     state: Option<String>,
     error: Option<String>,
     iss: Option<String>,
-}
-
-/// Why an upstream's answer was not accepted (logged; the person sees one page).
-#[derive(Debug, thiserror::Error)]
-enum Refusal {
-    #[error("the state does not match this browser's")]
-    State,
-    #[error("the upstream answered with error `{0}`")]
-    Upstream(String),
-    #[error("the iss parameter names another issuer (RFC 9207)")]
-    Issuer,
-    #[error("the token request failed: {0}")]
-    Token(String),
-    #[error("the ID token was refused: {0}")]
-    IdToken(#[from] IdTokenError),
-    #[error("UserInfo failed: {0}")]
-    UserInfo(String),
 }
 
 /// GET /upstream/<name>/callback: the upstream's answer.
@@ -376,167 +364,4 @@ async fn continue_pending(
             None => failed(ui, StatusCode::BAD_REQUEST, name),
         },
     })
-}
-
-/// The code for tokens at the upstream's token endpoint (RFC 6749 §4.1.3, RFC 7636 §4.5),
-/// authenticated with our client secret (RFC 6749 §2.3.1).
-async fn redeem(
-    state: &AppState,
-    upstream: &Upstream,
-    code: &str,
-    verifier: &str,
-    secret: &str,
-) -> Result<Map<String, Value>, Refusal> {
-    let mut form = url::form_urlencoded::Serializer::new(String::new());
-    form.append_pair("grant_type", "authorization_code")
-        .append_pair("code", code)
-        .append_pair(
-            "redirect_uri",
-            &callback_url(state.issuer(), &upstream.name),
-        )
-        .append_pair("code_verifier", verifier);
-    let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-    let basic = format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!(
-            "{}:{}",
-            enc(&upstream.client_id),
-            enc(secret)
-        ))
-    );
-    let headers: Vec<(&str, &str)> = if upstream.metadata.secret_in_body {
-        form.append_pair("client_id", &upstream.client_id)
-            .append_pair("client_secret", secret);
-        Vec::new()
-    } else {
-        vec![("Authorization", basic.as_str())]
-    };
-    let body = Outbound::new(&state.settings.http)
-        .post_form_for_body(&upstream.metadata.token_endpoint, form.finish(), &headers)
-        .await
-        .map_err(|e| Refusal::Token(e.to_string()))?;
-    let v: Value = serde_json::from_slice(&body).map_err(|_| Refusal::Token("not JSON".into()))?;
-    v.as_object()
-        .filter(|o| o.get("id_token").and_then(Value::as_str).is_some())
-        .cloned()
-        .ok_or_else(|| Refusal::Token("no id_token".into()))
-}
-
-/// Checks with the upstream's cached JWK set, and once more with a fresh one when the
-/// token's key is not in it (the upstream rotated).
-async fn verify_with_refetch<T>(
-    state: &AppState,
-    upstream: &Upstream,
-    check: impl Fn(&str) -> Result<T, IdTokenError>,
-) -> Result<T, Refusal> {
-    let uri = &upstream.metadata.jwks_uri;
-    let jwks = state
-        .remote_jwks
-        .get(uri, false)
-        .await
-        .map_err(|e| Refusal::Token(format!("its JWK set: {e}")))?;
-    match check(&jwks) {
-        Err(e) if e.unknown_key() => {
-            let fresh = state
-                .remote_jwks
-                .get(uri, true)
-                .await
-                .map_err(|e| Refusal::Token(format!("its JWK set: {e}")))?;
-            Ok(check(&fresh)?)
-        }
-        other => Ok(other?),
-    }
-}
-
-/// UserInfo (OpenID Connect Core §5.3): its `sub` must be the ID token's (§5.3.4).
-async fn userinfo(
-    state: &AppState,
-    upstream: &Upstream,
-    access_token: Option<&str>,
-    sub: &str,
-) -> Result<Map<String, Value>, Refusal> {
-    let (Some(url), Some(token)) = (&upstream.metadata.userinfo_endpoint, access_token) else {
-        return Err(Refusal::UserInfo("no endpoint or no access token".into()));
-    };
-    let body = Outbound::new(&state.settings.http)
-        .get_with_bearer(url, token)
-        .await
-        .map_err(|e| Refusal::UserInfo(e.to_string()))?;
-    let v: Value =
-        serde_json::from_slice(&body).map_err(|_| Refusal::UserInfo("not JSON".into()))?;
-    let claims = v
-        .as_object()
-        .cloned()
-        .ok_or_else(|| Refusal::UserInfo("not an object".into()))?;
-    if claims.get("sub").and_then(Value::as_str) != Some(sub) {
-        return Err(Refusal::UserInfo("its sub is not the ID token's".into()));
-    }
-    Ok(claims)
-}
-
-#[derive(Deserialize)]
-pub struct LogoutForm {
-    #[serde(default)]
-    logout_token: String,
-}
-
-fn logout_refused(description: &str) -> HttpResponse {
-    HttpResponse::BadRequest()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(json!({ "error": "invalid_request", "error_description": description }))
-}
-
-/// POST /upstream/<name>/backchannel: the upstream's back-channel logout token ends the
-/// local sessions its sign-ins started (Back-Channel Logout 1.0 §2.5, §2.8).
-pub async fn backchannel_handler(
-    path: web::Path<String>,
-    form: web::Form<LogoutForm>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, AppError> {
-    let name = path.into_inner();
-    let Some((upstream, _)) = find(&state, &name).await? else {
-        return Ok(logout_refused("unknown upstream"));
-    };
-    let expected = Expected {
-        issuer: &upstream.issuer,
-        client_id: &upstream.client_id,
-        nonce: "",
-        algs: &upstream.metadata.id_token_algs,
-        now: state.now(),
-        skew: state.settings.tokens.clock_skew_secs,
-    };
-    let token = form.into_inner().logout_token;
-    let of = match verify_with_refetch(&state, &upstream, |jwks| {
-        id_token::verify_logout(&token, jwks, &expected)
-    })
-    .await
-    {
-        Ok(of) => of,
-        Err(e) => {
-            tracing::warn!(upstream = %name, reason = %e, "upstream logout token refused");
-            return Ok(logout_refused("the logout token was not accepted"));
-        }
-    };
-    let (now, until) = (state.now(), super::account_activity::block_until(&state));
-    let ended = state
-        .store
-        .run(move |c| {
-            let sids = crate::store::sessions::find_upstream(
-                c,
-                &name,
-                of.sub.as_deref(),
-                of.sid.as_deref(),
-            )?;
-            for sid in &sids {
-                crate::store::session_end::end_session(c, sid, now, until)?;
-            }
-            Ok::<_, crate::store::StoreError>(sids.len())
-        })
-        .await?;
-    tracing::info!(ended, "upstream back-channel logout");
-    state.publish_revocations().await;
-    state.backchannel.wake();
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .finish())
 }

@@ -369,3 +369,36 @@ async fn under_a_required_second_factor_a_federated_sign_in_sets_one_up_and_keep
     })
     .await;
 }
+
+#[actix_web::test]
+async fn the_upstream_backchannel_answers_bad_input_with_json_errors_and_ends_nothing() {
+    let p = pair(&[]).await;
+    let mut down = p.down.browser();
+    let mut up = p.up.browser();
+    let location = sign_in_through_corp(&p, &mut down, &mut up).await;
+    assert!(location.starts_with(SPA_CB));
+    let before = p.down.db.count("sessions");
+    assert_eq!(before, 1);
+    for (path, body) in [
+        ("/upstream/corp/backchannel", "logout_token=not-a-jwt"),
+        (
+            "/upstream/corp/backchannel",
+            "logout_token=a&logout_token=b",
+        ),
+        ("/upstream/corp/backchannel", "%zz"),
+        ("/upstream/nobody/backchannel", "logout_token=x"),
+    ] {
+        let res = p
+            .down
+            .post_raw(
+                path,
+                body.to_string(),
+                None,
+                "application/x-www-form-urlencoded",
+            )
+            .await;
+        assert_eq!(res.status, 400, "{path} {body}: {}", res.text());
+        assert_eq!(res.body["error"], "invalid_request", "{path} {body}");
+    }
+    assert_eq!(p.down.db.count("sessions"), before, "nothing ended");
+}
