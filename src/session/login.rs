@@ -16,6 +16,7 @@ use crate::domain::password::Passwords;
 use crate::domain::secret::Secret;
 use crate::domain::user::User;
 use crate::mfa::level::Factor;
+use crate::session::directory::{self, FromDirectory};
 use crate::store::DbConnection;
 use crate::store::audit::{self, AuditEvent};
 use crate::store::login_failures;
@@ -192,7 +193,7 @@ pub async fn sign_in(
         Verdict::Proceed(_) => {}
     }
     let user = match attempt.directory {
-        Some(dir) => match directory_user(store, dir, &account, &attempt.password, now).await? {
+        Some(dir) => match directory::sign_in(store, dir, &account, &attempt.password, now).await? {
             FromDirectory::NotTheirs => {
                 checker
                     .check(store, attempt.username, attempt.password)
@@ -261,68 +262,6 @@ pub async fn sign_in(
         Box::new(Signed { session, user }),
         cookie_value,
     ))
-}
-
-/// What the directory says of a sign-in.
-enum FromDirectory {
-    /// A local account not from the directory: checked locally, as without `[ldap]`.
-    NotTheirs,
-    User(Box<crate::domain::user::User>),
-    Refused,
-    Unavailable(String),
-}
-
-/// People who live in the directory — anyone without a local account, and those whose
-/// local account came from it — are checked by binding as them; their local record
-/// follows the directory (name, address, roles from groups), never its password.
-async fn directory_user(
-    store: &Store,
-    dir: &crate::ldap::Directory,
-    account: &str,
-    password: &Secret<String>,
-    now: UnixTime,
-) -> Result<FromDirectory, StoreError> {
-    use crate::session::federated::{self, LDAP, Linked, Source};
-    let name = account.to_string();
-    let local = store
-        .run(move |c| {
-            let Some(u) = crate::store::users::find_by_username(c, &name)? else {
-                return Ok::<_, StoreError>(None);
-            };
-            let linked = crate::store::upstreams::links_of(c, &u.id)?
-                .iter()
-                .any(|(up, ..)| up == LDAP);
-            Ok(Some(linked))
-        })
-        .await?;
-    if local == Some(false) {
-        return Ok(FromDirectory::NotTheirs);
-    }
-    let person = match dir.check(account, password).await {
-        crate::ldap::Checked::Person(p) => p,
-        crate::ldap::Checked::Refused => return Ok(FromDirectory::Refused),
-        crate::ldap::Checked::Unavailable(why) => return Ok(FromDirectory::Unavailable(why)),
-    };
-    let mapped = crate::federation::mapping::Mapped {
-        username: crate::domain::user::normalize_username(&person.username)
-            .unwrap_or_else(|_| crate::federation::mapping::fallback_username(LDAP, &person.dn)),
-        email: person.email.clone(),
-        // The directory's addresses are the organisation's, not proven by a mail.
-        email_verified: false,
-        display_name: person.name.clone(),
-        roles: dir.maps_roles().then(|| person.roles.clone()),
-    };
-    let source = Source {
-        name: LDAP,
-        link_by_verified_email: false,
-    };
-    let linked = store
-        .run(move |c| federated::link_or_create(c, source, &person.dn, &mapped, now))
-        .await?;
-    Ok(match linked {
-        Linked::User { user, .. } => FromDirectory::User(user),
-        Linked::Disabled => FromDirectory::Refused,
-    })
 }
 
 /// Reserves an attempt on the three shared counters of `keys` (`throttle::keys`) and
