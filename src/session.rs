@@ -9,6 +9,7 @@ pub mod email;
 pub mod federated;
 pub mod login;
 pub mod logout;
+pub mod mailed_link;
 pub mod passkeys;
 pub mod recovery;
 pub mod second_factor;

@@ -6,9 +6,9 @@
 
 use crate::clock::UnixTime;
 use crate::domain::opaque;
+use crate::domain::secret::Secret;
 use crate::ldap::Directory;
 use crate::session::federated::LDAP;
-use crate::domain::secret::Secret;
 use crate::store::{Store, StoreError, refresh_tokens, upstreams, users};
 
 /// What the directory says of a sign-in.

@@ -10,6 +10,7 @@ use crate::clock::UnixTime;
 use crate::domain::opaque;
 use crate::domain::user::{User, UserError, UserSpec};
 use crate::mail::{self, Mail, Voice};
+use crate::session::mailed_link::{self, Link};
 use crate::store::audit::{self, AuditEvent};
 use crate::store::{DbConnection, StoreError, action_tokens, users};
 
@@ -60,37 +61,24 @@ pub fn ask(
     } else {
         PURPOSE_CHANGE
     };
-    let token = opaque::generate(32);
+    let token = mailed_link::new_token();
     let link = voice.link(issuer, CONFIRM_PATH, token.expose());
     let message = Mail::verify(voice, &address, &user.username, &link, ttl)
         .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    conn.transaction(|c| {
-        action_tokens::insert_with_payload(
-            c,
-            &opaque::hash(token.expose()),
-            purpose,
-            &user.id,
-            &address,
-            now,
-            now + ttl,
-        )?;
-        mail::enqueue(c, &message, now)?;
-        audit::record(
-            c,
-            &AuditEvent {
-                event: if current {
-                    "email.verification_requested"
-                } else {
-                    "email.change_requested"
-                },
-                actor: &format!("user:{}", user.id),
-                user_id: Some(&user.id),
-                ..Default::default()
-            },
-            now,
-        )?;
-        Ok(Ok(Asked::LinkSent))
-    })
+    let link = Link {
+        purpose,
+        user_id: &user.id,
+        payload: Some(&address),
+        expires_at: now + ttl,
+        event: if current {
+            "email.verification_requested"
+        } else {
+            "email.change_requested"
+        },
+        actor: &format!("user:{}", user.id),
+    };
+    mailed_link::send(conn, &token, &link, &message, now)?;
+    Ok(Ok(Asked::LinkSent))
 }
 
 /// What opening a link did.

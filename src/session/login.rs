@@ -193,21 +193,23 @@ pub async fn sign_in(
         Verdict::Proceed(_) => {}
     }
     let user = match attempt.directory {
-        Some(dir) => match directory::sign_in(store, dir, &account, &attempt.password, now).await? {
-            FromDirectory::NotTheirs => {
-                checker
-                    .check(store, attempt.username, attempt.password)
-                    .await?
+        Some(dir) => {
+            match directory::sign_in(store, dir, &account, &attempt.password, now).await? {
+                FromDirectory::NotTheirs => {
+                    checker
+                        .check(store, attempt.username, attempt.password)
+                        .await?
+                }
+                FromDirectory::User(u) => Some(*u),
+                FromDirectory::Refused => None,
+                FromDirectory::Unavailable(why) => {
+                    // Not the person's failure: give the attempt back.
+                    tracing::warn!(reason = %why, "LDAP directory unavailable for a sign-in");
+                    settle(store, keys).await?;
+                    return Ok(SignIn::Unavailable);
+                }
             }
-            FromDirectory::User(u) => Some(*u),
-            FromDirectory::Refused => None,
-            FromDirectory::Unavailable(why) => {
-                // Not the person's failure: give the attempt back.
-                tracing::warn!(reason = %why, "LDAP directory unavailable for a sign-in");
-                settle(store, keys).await?;
-                return Ok(SignIn::Unavailable);
-            }
-        },
+        }
         None => {
             checker
                 .check(store, attempt.username, attempt.password)

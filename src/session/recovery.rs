@@ -10,7 +10,8 @@ use serde_json::json;
 
 use crate::clock::UnixTime;
 use crate::domain::opaque;
-use crate::mail::{self, Mail, Voice};
+use crate::mail::{Mail, Voice};
+use crate::session::mailed_link::{self, Link};
 use crate::store::audit::{self, AuditEvent};
 use crate::store::{DbConnection, StoreError, action_tokens, users};
 
@@ -40,34 +41,21 @@ pub fn request_reset(
     let Some(to) = user.email.clone() else {
         return Ok(false);
     };
-    let token = opaque::generate(32);
+    let token = mailed_link::new_token();
     let link = voice.link(issuer, RESET_PATH, token.expose());
     let message = Mail::reset(voice, &to, &user.username, &link, ttl)
         .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    conn.transaction(|c| {
-        // The address the link goes to: using it proves that address (if still theirs).
-        action_tokens::insert_with_payload(
-            c,
-            &opaque::hash(token.expose()),
-            PURPOSE_RESET,
-            &user.id,
-            &to,
-            now,
-            now + ttl,
-        )?;
-        mail::enqueue(c, &message, now)?;
-        audit::record(
-            c,
-            &AuditEvent {
-                event: "password.reset_requested",
-                actor: &format!("user:{}", user.id),
-                user_id: Some(&user.id),
-                ..Default::default()
-            },
-            now,
-        )?;
-        Ok(true)
-    })
+    // The address the link goes to: using it proves that address (if still theirs).
+    let link = Link {
+        purpose: PURPOSE_RESET,
+        user_id: &user.id,
+        payload: Some(&to),
+        expires_at: now + ttl,
+        event: "password.reset_requested",
+        actor: &format!("user:{}", user.id),
+    };
+    mailed_link::send(conn, &token, &link, &message, now)?;
+    Ok(true)
 }
 
 /// What a link still works for (the form is shown only then): its purpose.
@@ -95,33 +83,20 @@ pub fn invite(
             "an invitation needs an email address".into(),
         ));
     };
-    let token = opaque::generate(32);
+    let token = mailed_link::new_token();
     let link = voice.link(issuer, RESET_PATH, token.expose());
     let until = crate::clock::rfc3339(expires_at);
     let message = Mail::invitation(voice, &to, &user.username, &link, &until)
         .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    conn.transaction(|c| {
-        action_tokens::insert(
-            c,
-            &opaque::hash(token.expose()),
-            PURPOSE_INVITATION,
-            &user.id,
-            now,
-            expires_at,
-        )?;
-        mail::enqueue(c, &message, now)?;
-        audit::record(
-            c,
-            &AuditEvent {
-                event: "user.invited",
-                actor,
-                user_id: Some(&user.id),
-                ..Default::default()
-            },
-            now,
-        )?;
-        Ok(())
-    })
+    let link = Link {
+        purpose: PURPOSE_INVITATION,
+        user_id: &user.id,
+        payload: None,
+        expires_at,
+        event: "user.invited",
+        actor,
+    };
+    mailed_link::send(conn, &token, &link, &message, now)
 }
 
 /// Uses the link once and sets the new password hash; every session of the user ends.
