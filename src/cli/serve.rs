@@ -19,13 +19,28 @@ pub fn run(args: ServeArgs, mut settings: Settings) -> anyhow::Result<()> {
         let app = Application::build(settings).await?;
         let state = app.state().clone();
         if args.demo {
-            let passwords = state.passwords.clone();
             let now = state.clock.now();
-            let issuer = state.settings.issuer.clone();
-            let creds = state
-                .store
-                .run(move |c| demo::seed(c, &passwords, &issuer, now))
-                .await?;
+            // The instance's own start-up work (sweeps, key schedule) writes beside the
+            // seed; on SQLite a transaction that read before another's write cannot write
+            // and fails at once ("database is locked", not covered by the busy timeout).
+            // Seeding is idempotent, so it is tried again.
+            let mut attempt = 0;
+            let creds = loop {
+                let (passwords, issuer) = (state.passwords.clone(), state.settings.issuer.clone());
+                let seeded = state
+                    .store
+                    .run(move |c| demo::seed(c, &passwords, &issuer, now))
+                    .await;
+                match seeded {
+                    Ok(creds) => break creds,
+                    Err(e) if attempt < 4 => {
+                        attempt += 1;
+                        tracing::warn!(error = %e, attempt, "demo seeding retried");
+                        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            };
             // The running instance serves the re-pointed demo client at once.
             state.clients.refresh().await?;
             println!("{}", demo::banner(&creds, &state.settings.issuer));
