@@ -3,6 +3,7 @@
 //! process with a message that names the key and the problem.
 
 mod admin;
+mod client_ip_header;
 mod database_url;
 mod features;
 mod ldap;
@@ -18,6 +19,7 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 pub use admin::{AdminSettings, RegistrationSettings, SmtpSettings};
+pub use client_ip_header::ClientIpHeader;
 pub use database_url::{DatabaseKind, DatabaseUrl};
 pub use features::Features;
 pub use ldap::LdapSettings;
@@ -347,10 +349,14 @@ impl Default for TracingSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct HttpSettings {
-    /// Proxies (CIDR ranges or addresses) whose `Forwarded` / `X-Forwarded-For` headers
-    /// are believed for the client's address (sign-in throttling, audit). Empty: the TCP
-    /// peer is the client.
+    /// Proxies (CIDR ranges or addresses) whose `client_ip_header` is believed for the
+    /// client's address (throttling, audit). Empty: the TCP peer is the client.
     pub trusted_proxies: Vec<String>,
+    /// The one header the proxy in front writes the client's address into:
+    /// `x-forwarded-for`, `forwarded` or `x-real-ip`. Unset (the default): no header is
+    /// read and the TCP peer is the client. Read only from a peer in `trusted_proxies`,
+    /// from the right, past the trusted hops (DESIGN.md decision 23).
+    pub client_ip_header: Option<ClientIpHeader>,
     /// Let outgoing requests (client `jwks_uri`, back-channel logout) reach loopback,
     /// private and other special-use addresses: for tests and internal deployments only.
     pub allow_private_destinations: bool,
@@ -364,6 +370,7 @@ impl Default for HttpSettings {
     fn default() -> Self {
         Self {
             trusted_proxies: Vec::new(),
+            client_ip_header: None,
             allow_private_destinations: false,
             outbound_deadline_secs: 5,
             outbound_max_bytes: 512 * 1024,

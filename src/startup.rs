@@ -65,7 +65,10 @@ impl Application {
             .iter()
             .map(|a| a.as_str())
             .collect();
-        let trusted_proxies = settings.http.trusted_proxy_ranges();
+        let client_ip = crate::http::client_ip::ClientIpPolicy {
+            header: settings.http.client_ip_header,
+            trusted: settings.http.trusted_proxy_ranges(),
+        };
         let wakers = Arc::new(Wakers::default());
         crate::background::listener::spawn_listener(&settings.database, &wakers);
         keys.spawn_schedule(wakers.clone());
@@ -160,7 +163,7 @@ impl Application {
             clients,
             remote_jwks: RemoteJwks::new(outbound),
             discovery,
-            trusted_proxies,
+            client_ip,
             csrf,
             dpop_nonce,
             dpop_algorithms,

@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use crate::clock::{Clock, UnixTime};
 use crate::config::Settings;
-use crate::domain::cidr::Cidr;
 use crate::domain::password::Passwords;
 use crate::http::csrf::CsrfKey;
 use crate::keys::KeyManager;
@@ -31,8 +30,9 @@ pub struct AppState {
     pub clients: Arc<ClientRegistry>,
     pub remote_jwks: RemoteJwks,
     pub discovery: Document,
-    /// `http.trusted_proxies`, parsed.
-    pub trusted_proxies: Vec<Cidr>,
+    /// Where the client's address comes from (`http.trusted_proxies`,
+    /// `http.client_ip_header`).
+    pub client_ip: crate::http::client_ip::ClientIpPolicy,
     /// Signs the CSRF tokens of our forms (derived from the KEK).
     pub csrf: CsrfKey,
     /// Makes and checks DPoP server nonces (derived from the KEK).
@@ -97,7 +97,7 @@ impl AppState {
 
     /// The client's address (`http::client_ip`), as text.
     pub fn source(&self, req: &actix_web::HttpRequest) -> String {
-        crate::http::client_ip::source(req, &self.trusted_proxies)
+        self.client_ip.source(req)
     }
 
     /// Applies revocations written on this instance at once, so this instance's own

@@ -116,6 +116,7 @@ const KEYS: &[(&str, Kind)] = &[
     ("forward_auth.session_cookie_domain", Kind::Str),
     ("forward_auth.allowed_redirect_hosts", Kind::List),
     ("http.trusted_proxies", Kind::List),
+    ("http.client_ip_header", Kind::Str),
     ("http.allow_private_destinations", Kind::Bool),
     ("http.outbound_deadline_secs", Kind::Int),
     ("http.outbound_max_bytes", Kind::Int),

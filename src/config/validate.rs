@@ -171,6 +171,12 @@ impl Settings {
             crate::domain::cidr::Cidr::parse(range)
                 .map_err(|e| invalid("http.trusted_proxies", &e))?;
         }
+        if self.http.client_ip_header.is_some() && self.http.trusted_proxies.is_empty() {
+            return Err(invalid(
+                "http.client_ip_header",
+                "is read only from a proxy in http.trusted_proxies: name your proxy's address there too",
+            ));
+        }
         if let Some(endpoint) = &self.tracing.otlp_endpoint {
             let url = url::Url::parse(endpoint)
                 .map_err(|e| invalid("tracing.otlp_endpoint", &format!("is not a URL ({e})")))?;

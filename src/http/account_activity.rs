@@ -151,7 +151,7 @@ pub async fn password_handler(
     let source = state.source(&req);
     let keys = throttle::keys(
         &format!("account-password:{}", signed.user.id),
-        &format!("account-password:{source}"),
+        &format!("account-password:{}", throttle::source_key(&source)),
     );
     match login::reserve(&state.store, &keys, state.now()).await? {
         Verdict::Proceed(pause) => {

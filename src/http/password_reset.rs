@@ -112,7 +112,10 @@ pub async fn forgot_handler(
     // Throttled per address and per source, on counters of their own: asking for reset
     // links never slows down anyone's sign-in.
     let source = state.source(&req);
-    let keys = throttle::keys(&format!("reset:{email}"), &format!("reset:{source}"));
+    let keys = throttle::keys(
+        &format!("reset:{email}"),
+        &format!("reset:{}", throttle::source_key(&source)),
+    );
     let now = state.now();
     let allowed = match login::reserve(&state.store, &keys, now).await? {
         Verdict::Proceed(pause) => pause.is_zero(),

@@ -164,7 +164,10 @@ pub async fn signup_handler(
     let email = profile.email.clone().unwrap_or_default();
     // Its own counters, as for reset links: sign-ups never slow anyone's sign-in.
     let source = state.source(&req);
-    let keys = throttle::keys(&format!("signup:{email}"), &format!("signup:{source}"));
+    let keys = throttle::keys(
+        &format!("signup:{email}"),
+        &format!("signup:{}", throttle::source_key(&source)),
+    );
     let now = state.now();
     match login::reserve(&state.store, &keys, now).await? {
         Verdict::Proceed(pause) if pause.is_zero() => {}

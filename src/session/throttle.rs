@@ -12,8 +12,8 @@
 //! - **source-wide** (a source failing across many accounts): past
 //!   [`FREE_PER_SOURCE`] failures its attempts are slowed the same way.
 //!
-//! A source is the client address, taken from `Forwarded` / `X-Forwarded-For` only behind
-//! a trusted proxy (`http.trusted_proxies`). The counters live in the database, so every
+//! A source is the client address (`http::client_ip`: the one header the operator named,
+//! believed only from `http.trusted_proxies`), an IPv6 address counted per /64. The counters live in the database, so every
 //! instance on PostgreSQL shares them; a success clears the (account, source) counter.
 
 use std::time::Duration;
@@ -51,8 +51,27 @@ pub enum Verdict {
     Refuse(i64),
 }
 
-/// The keys of an attempt's counters.
+/// What a source counts as: an IPv4 address is itself; an IPv6 address counts as its /64,
+/// since one subscriber is routinely given a whole /64 (RFC 6177) and could otherwise take
+/// a fresh address for every attempt. Anything else (a prefixed key) is kept as it is.
+pub fn source_key(source: &str) -> String {
+    match source.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                let net = std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0);
+                format!("{net}/64")
+            }
+        },
+        Ok(v4) => v4.to_string(),
+        Err(_) => source.to_string(),
+    }
+}
+
+/// The keys of an attempt's counters (the source as [`source_key`] counts it).
 pub fn keys(account: &str, source: &str) -> [String; 3] {
+    let source = source_key(source);
     [
         format!("p:{account}|{source}"),
         format!("a:{account}"),
@@ -122,6 +141,23 @@ mod tests {
             let [p, _, _] = keys(account, source);
             self.0.remove(&p);
         }
+    }
+
+    #[test]
+    fn an_ipv6_source_counts_as_its_slash_64() {
+        assert_eq!(source_key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(
+            keys("bob", "2001:db8:1:2:aaaa::1"),
+            keys("bob", "2001:db8:1:2:ffff:1:2:3"),
+            "another address in the same /64 is the same source"
+        );
+        assert_ne!(
+            keys("bob", "2001:db8:1:2::1"),
+            keys("bob", "2001:db8:1:3::1")
+        );
+        assert_eq!(source_key("198.51.100.7"), "198.51.100.7");
+        assert_eq!(source_key("::ffff:198.51.100.7"), "198.51.100.7");
+        assert_eq!(source_key("reset:x"), "reset:x");
     }
 
     #[test]

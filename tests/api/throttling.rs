@@ -1,11 +1,15 @@
 //! Sign-in throttling (hardening findings 1 and 2): attempts are counted before the
 //! password is hashed, per (account, source), and no source can lock anyone else out.
-//! The sources are told apart by `X-Forwarded-For` from a trusted proxy (loopback here).
+//! The sources are told apart by `X-Forwarded-For` from a trusted proxy (loopback here),
+//! and, through a real nginx, a client's own forwarding headers are never believed
+//! (hardening round 2, finding 1).
 
 use std::sync::Arc;
 
 use portcullis::clock::ManualClock;
+use portcullis::config::ClientIpHeader;
 
+use crate::helpers::gateway::Gateway;
 use crate::helpers::{PASSWORD, Page, T0, TestApp, TestDb, spa_request, spawn_app_with};
 
 /// An app behind a "proxy" on loopback, with alice and bob.
@@ -13,6 +17,7 @@ async fn app_behind_proxy() -> TestApp {
     let db = TestDb::sqlite();
     let mut settings = db.settings();
     settings.http.trusted_proxies = vec!["127.0.0.1".into()];
+    settings.http.client_ip_header = Some(ClientIpHeader::XForwardedFor);
     let app = spawn_app_with(db, settings, Arc::new(ManualClock::at(T0))).await;
     app.first_party_spa().await;
     app.user("alice").create();
@@ -31,6 +36,7 @@ async fn two_instances(test: &str) -> Option<(TestApp, TestApp)> {
         let mut settings = db.settings();
         settings.keys.encryption_key = Some(Secret::new(kek.clone()));
         settings.http.trusted_proxies = vec!["127.0.0.1".into()];
+        settings.http.client_ip_header = Some(ClientIpHeader::XForwardedFor);
         apps.push(spawn_app_with(db, settings, Arc::new(ManualClock::at(T0))).await);
     }
     let (b, a) = (apps.pop()?, apps.pop()?);
@@ -195,4 +201,63 @@ async fn successful_sign_ins_leave_no_failure_counted() {
             "{key}"
         );
     }
+}
+
+/// Hardening round 2, finding 1: behind nginx with `$proxy_add_x_forwarded_for`, a client
+/// that writes its own `Forwarded`, `X-Real-IP` and an `X-Forwarded-For` prefix still
+/// counts as the address nginx saw (127.0.0.2 here, nginx itself at 127.0.0.1): its sixth
+/// wrong password is refused, and the audit log records its real address.
+#[actix_web::test]
+async fn through_nginx_a_client_cannot_choose_its_own_address_with_forwarding_headers() {
+    let test =
+        "throttling::through_nginx_a_client_cannot_choose_its_own_address_with_forwarding_headers";
+    let app = app_behind_proxy().await;
+    let Some(nginx) = Gateway::nginx_in_front(test, &app.address.to_string()).await else {
+        return;
+    };
+    let f = form(&app).await;
+    let client = awc::Client::builder()
+        .disable_redirects()
+        .local_address("127.0.0.2".parse().unwrap())
+        .timeout(std::time::Duration::from_secs(15))
+        .finish();
+    let mut statuses = Vec::new();
+    for n in 1..=10 {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs([
+                ("params", f.params.as_str()),
+                ("csrf", f.csrf.as_str()),
+                ("username", "bob"),
+                ("password", "guess"),
+            ])
+            .finish();
+        let spoofed = format!("203.0.113.{n}");
+        let res = client
+            .post(format!("http://127.0.0.1:{}/login", nginx.port))
+            .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
+            .insert_header(("Cookie", format!("portcullis_csrf={}", f.cookie)))
+            .insert_header(("Forwarded", format!("for={spoofed}")))
+            .insert_header(("X-Real-IP", spoofed.clone()))
+            .insert_header(("X-Forwarded-For", spoofed.clone()))
+            .send_body(body)
+            .await
+            .unwrap();
+        statuses.push(res.status().as_u16());
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        5,
+        "after 5 failures the address nginx saw is refused: {statuses:?}"
+    );
+    let sources: Vec<_> = portcullis::store::audit::recent(&mut app.db.conn(), 200)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.event == "login.failed")
+        .map(|e| e.ip.unwrap_or_default())
+        .collect();
+    assert_eq!(
+        sources,
+        vec!["127.0.0.2"; 5],
+        "the audit log has the real address"
+    );
 }

@@ -126,6 +126,32 @@ impl Gateway {
                 ("requirements", requirements),
             ],
         );
+        Some(Self::start_nginx(dir, port, &site).await)
+    }
+
+    /// nginx in front of Portcullis itself, with `deploy/reverse-proxy/nginx.conf`; `None`
+    /// (skipped) when nginx is absent.
+    pub async fn nginx_in_front(test: &str, portcullis: &str) -> Option<Self> {
+        if !installed(test, "/usr/sbin/nginx", "nginx") {
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let path = format!(
+            "{}/deploy/reverse-proxy/nginx.conf",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let site = std::fs::read_to_string(path)
+            .unwrap()
+            .replace("{{listen}}", &format!("127.0.0.1:{port}"))
+            .replace(
+                "{{portcullis_address}}",
+                portcullis.trim_start_matches("http://"),
+            );
+        Some(Self::start_nginx(dir, port, &site).await)
+    }
+
+    async fn start_nginx(dir: tempfile::TempDir, port: u16, site: &str) -> Self {
         let d = dir.path().display();
         std::fs::write(dir.path().join("site.conf"), site).unwrap();
         let user = if unsafe_is_root() { "user root;\n" } else { "" };
@@ -148,11 +174,11 @@ impl Gateway {
             .spawn()
             .expect("start nginx");
         listening(port).await;
-        Some(Self {
+        Self {
             child,
             port,
             _dir: dir,
-        })
+        }
     }
 
     /// Caddy with the README's site; `None` (skipped) when Caddy is absent.
