@@ -137,6 +137,8 @@ pub async fn totp_confirm_handler(
         user_id: &signed.user.id,
         source: &source,
         client_id: None,
+        pending: None,
+        notice: None,
     };
     let now = state.now();
     let proof = Proof::TotpEnrolment(&form.code);
@@ -150,6 +152,8 @@ pub async fn totp_confirm_handler(
                 ui.tn("too-many-attempts", "count", wait),
                 StatusCode::TOO_MANY_REQUESTS,
             )),
+            // Only a pending sign-in can be voided; this is a signed-in enrolment.
+            Checked::Voided => Some((ui.t("factor-voided"), StatusCode::OK)),
         };
     if let Some((message, status)) = refusal {
         return second_factor::enrol_page(

@@ -13,7 +13,6 @@ use crate::domain::secret::Secret;
 use crate::domain::user::User;
 use crate::mfa::level::{self, Factor, Level};
 use crate::mfa::totp;
-use crate::session::login::record;
 use crate::session::passkeys::PasskeyError;
 use crate::session::second_factor::{self, Checked, PendingSignIn, Proof, Refusal, Who};
 use crate::session::sso::{self, Signed};
@@ -82,6 +81,7 @@ pub fn refusal_text(ui: &Ui, r: Refusal) -> String {
         Refusal::Replayed => ui.t("factor-replayed"),
         Refusal::NotRecoveryCode => ui.t("factor-not-recovery-code"),
         Refusal::RecoveryCodeUnknown => ui.t("factor-recovery-unknown"),
+        Refusal::Passkey => ui.t("factor-passkey-refused"),
     }
 }
 
@@ -276,6 +276,9 @@ pub enum Submitted {
     Refused(String, StatusCode),
     /// The pending sign-in was used up meanwhile.
     Gone,
+    /// That wrong answer was the pending sign-in's last: it is void, and the person signs
+    /// in again from the password (this message says so).
+    Voided(String),
 }
 
 /// Checks the answer (`method`: `totp`, `recovery_code`, or `enrol_totp` for a pending
@@ -290,64 +293,64 @@ pub async fn submit(
 ) -> Result<Submitted, AppError> {
     let (method, code) = (answer.method.as_str(), answer.code.as_str());
     let now = state.now();
-    if method == "passkey" {
-        let user_id = proving.user().id.clone();
-        let checked = state
-            .passkeys
-            .finish_authentication(
-                &state.store,
-                &state.keys,
-                &answer.state,
-                &answer.credential,
-                Some(&user_id),
-                now,
-            )
-            .await;
-        return match checked {
-            Ok((_, factor)) => accepted(req, state, proving, factor).await,
-            Err(PasskeyError::Store(e)) => Err(e.into()),
-            Err(e) => {
-                let source = state.source(req);
-                let details = serde_json::json!({ "method": "passkey", "reason": e.to_string() });
-                record(
-                    &state.store,
-                    "mfa.failed",
-                    Some(&user_id),
-                    client_id,
-                    &source,
-                    details,
-                    now,
-                )
-                .await;
-                state.metrics.login("second_factor_failed");
-                Ok(Submitted::Refused(
-                    ui.t("factor-passkey-refused"),
-                    StatusCode::OK,
-                ))
-            }
-        };
-    }
-    let proof = match method {
-        "totp" => Proof::Totp(code),
-        "recovery_code" => Proof::RecoveryCode(code),
-        "enrol_totp" if matches!(proving, Proving::Pending(_)) => Proof::TotpEnrolment(code),
-        _ => {
-            return Ok(Submitted::Refused(
-                ui.t("factor-choose"),
-                StatusCode::BAD_REQUEST,
-            ));
-        }
-    };
     let source = state.source(req);
+    let voice = ui.voice();
     let who = Who {
         user_id: &proving.user().id,
         source: &source,
         client_id,
+        pending: match proving {
+            Proving::Pending(p) => Some(&p.row.id_hash),
+            Proving::Session(_) => None,
+        },
+        notice: Some(second_factor::Notice {
+            voice: &voice,
+            issuer: state.issuer(),
+        }),
     };
-    let factor = match second_factor::check(&state.store, &state.keys, &who, proof, now).await? {
+    let checked = if method == "passkey" {
+        // Passkeys spend the same budget as codes: a stolen password must not buy
+        // unlimited assertions either.
+        second_factor::guarded(&state.store, &who, "passkey", true, now, || async {
+            let user_id = proving.user().id.clone();
+            match state
+                .passkeys
+                .finish_authentication(
+                    &state.store,
+                    &state.keys,
+                    &answer.state,
+                    &answer.credential,
+                    Some(&user_id),
+                    now,
+                )
+                .await
+            {
+                Ok((_, factor)) => Ok(Ok(factor)),
+                Err(PasskeyError::Store(e)) => Err(e),
+                Err(e) => Ok(Err((Refusal::Passkey, Some(e.to_string())))),
+            }
+        })
+        .await?
+    } else {
+        let proof = match method {
+            "totp" => Proof::Totp(code),
+            "recovery_code" => Proof::RecoveryCode(code),
+            "enrol_totp" if matches!(proving, Proving::Pending(_)) => Proof::TotpEnrolment(code),
+            _ => {
+                return Ok(Submitted::Refused(
+                    ui.t("factor-choose"),
+                    StatusCode::BAD_REQUEST,
+                ));
+            }
+        };
+        second_factor::check(&state.store, &state.keys, &who, proof, now).await?
+    };
+    let factor = match checked {
         Checked::Accepted(f) => f,
         Checked::Refused(r) => {
             state.metrics.login("second_factor_failed");
+            // The failure that exhausts the budget queued a mail to the person.
+            state.mail.wake();
             return Ok(Submitted::Refused(refusal_text(ui, r), StatusCode::OK));
         }
         Checked::Throttled(wait) => {
@@ -356,6 +359,10 @@ pub async fn submit(
                 ui.tn("too-many-attempts", "count", wait),
                 StatusCode::TOO_MANY_REQUESTS,
             ));
+        }
+        Checked::Voided => {
+            state.metrics.login("second_factor_failed");
+            return Ok(Submitted::Voided(ui.t("factor-voided")));
         }
     };
     accepted(req, state, proving, factor).await

@@ -311,5 +311,10 @@ pub async fn signin_factor_handler(
             .await
         }
         Submitted::Gone => Ok(page(&req, &state, &ui, &rd, "", None, StatusCode::OK)),
+        Submitted::Voided(message) => {
+            let mut res = page(&req, &state, &ui, &rd, "", Some(&message), StatusCode::OK);
+            let _ = res.add_cookie(&super::cookies::clear_pending_cookie(state.issuer()));
+            Ok(res)
+        }
     }
 }

@@ -200,6 +200,28 @@ impl Mail {
         )
     }
 
+    /// To the owner of an account whose password was used, followed by failed
+    /// second-factor attempts past the budget: someone else may know the password.
+    pub fn second_factor_failures(
+        voice: &Voice,
+        to: &str,
+        username: &str,
+        link: &str,
+    ) -> Result<Mail, RenderError> {
+        let t = &voice.loc;
+        Mail::compose(
+            voice,
+            to,
+            t.t1("mail-mfa-failures-subject", "product", &voice.product),
+            vec![t.t1("mail-mfa-failures-intro", "username", username)],
+            Some(Action {
+                label: t.t("mail-mfa-failures-action"),
+                link,
+            }),
+            vec![t.t("mail-mfa-failures-outro")],
+        )
+    }
+
     /// The password reset link (forgot password).
     pub fn reset(
         voice: &Voice,

@@ -50,7 +50,8 @@ pub use clients::Client;
 pub use db::TestDb;
 pub use flow::{
     FlowApp, SPA_CB, T0, Tokens, VERIFIER, WEB_CB, authorize_path, challenge, pkce_request, redeem,
-    redeem_spa, sign_in_and_consent, sign_in_public, spa_request, spawn_flow_app, web_request,
+    redeem_spa, sign_in_and_consent, sign_in_public, spa_request, spawn_flow_app,
+    spawn_flow_app_with, web_request,
 };
 pub use jwt::{decode, verify};
 pub use server::ServerProcess;

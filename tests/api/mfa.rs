@@ -1,18 +1,22 @@
 //! Multi-factor sign-in without JavaScript: an authenticator app set up from `/account`
 //! (codes computed by the test), then asked for at every sign-in; replayed and stale codes
-//! refused; the sixth failure throttled; recovery codes single-use; `mfa.policy =
+//! refused; five wrong answers void a pending sign-in, and an account's second-factor
+//! failures past a budget are refused and mailed to the owner; recovery codes single-use; `mfa.policy =
 //! required` sending a user without a factor to enrolment before the client; and the
 //! operator's `user mfa list` / `user mfa reset`.
 
 use std::sync::Arc;
 
+use crate::helpers::internals::Secret;
+use crate::helpers::smtp::{SmtpServer, link_in};
 use crate::helpers::totp::code_at;
 use crate::helpers::{
     Browser, FlowApp, PASSWORD, Page, SPA_CB, T0, TestDb, Tokens, decode, pkce_request, redeem,
-    sign_in_and_consent, spa_request, spawn_app_with, spawn_flow_app,
+    sign_in_and_consent, spa_request, spawn_app_with, spawn_flow_app, spawn_flow_app_with,
+    wait_until,
 };
-use portcullis::clock::ManualClock;
-use portcullis::config::MfaPolicy;
+use portcullis::clock::{Clock, ManualClock};
+use portcullis::config::{ClientIpHeader, MfaPolicy};
 
 /// Sets up an authenticator app from the account page of a signed-in browser at `now`;
 /// returns its secret and the recovery codes shown once.
@@ -66,7 +70,16 @@ fn other_than(code: &str) -> String {
 
 /// The password step of the spa's request in a new browser: the second-factor page.
 async fn password_step<'a>(f: &'a FlowApp) -> (Browser<'a>, Page) {
+    password_step_from(f, "").await
+}
+
+/// [`password_step`] from `source` (sent as `X-Forwarded-For`; none when empty).
+async fn password_step_from<'a>(f: &'a FlowApp, source: &str) -> (Browser<'a>, Page) {
     let mut b = f.app.browser();
+    if !source.is_empty() {
+        b.headers
+            .push(("X-Forwarded-For".to_string(), source.to_string()));
+    }
     let page = b.get(&spa_request(&[])).await;
     let page = b.login(&page, "alice", PASSWORD).await;
     assert!(page.is_second_factor(), "{}", page.body);
@@ -136,30 +149,143 @@ async fn a_replayed_code_and_a_code_two_steps_old_are_refused() {
     assert_eq!(ok.status, 303, "{}", ok.body);
 }
 
+/// Hardening round 2, finding 2: one pending sign-in allows five wrong answers, then it is
+/// void and the password must be entered again; this source is then throttled for the
+/// account's second factor, and the brake lifts with time (never a lockout).
 #[actix_web::test]
-async fn after_five_wrong_codes_the_sixth_attempt_is_throttled_even_with_the_right_code() {
+async fn six_wrong_codes_void_the_pending_sign_in_and_the_password_is_needed_again() {
     let (f, secret, _) = enrolled_alice().await;
     f.clock.advance(30);
     let now = T0 + 30;
     let (mut b, mut page) = password_step(&f).await;
+    let first = page.clone();
     let wrong = other_than(&code_at(&secret, now));
-    for _ in 0..5 {
+    for _ in 0..4 {
         page = b.second_factor(&page, "totp", &wrong).await;
         assert_eq!(page.status, 200);
         assert!(page.body.contains("not correct"), "{}", page.body);
     }
-    let sixth = b.second_factor(&page, "totp", &wrong).await;
-    assert_eq!(sixth.status, 429, "{}", sixth.body);
-    let right = b
-        .second_factor(&sixth, "totp", &code_at(&secret, now))
+    let fifth = b.second_factor(&page, "totp", &wrong).await;
+    assert!(fifth.is_login(), "back to the password: {}", fifth.body);
+    assert!(fifth.body.contains("Sign in again"), "{}", fifth.body);
+    // The sixth answer, even the right code on the page from before, finds nothing.
+    let sixth = b
+        .second_factor(&first, "totp", &code_at(&secret, now))
         .await;
+    assert_ne!(sixth.status, 303, "{}", sixth.body);
+    assert!(!sixth.is_second_factor(), "{}", sixth.body);
+    let audit = portcullis::store::audit::recent(&mut f.app.db.conn(), 200).unwrap();
+    assert_eq!(
+        audit
+            .iter()
+            .filter(|e| e.event == "mfa.pending_voided")
+            .count(),
+        1
+    );
+    // The password again: this source has used its free attempts at alice's second
+    // factor, so the right code waits for the brake, which lifts with time.
+    let (mut b, page) = password_step(&f).await;
+    let right = b.second_factor(&page, "totp", &code_at(&secret, now)).await;
     assert_eq!(right.status, 429, "throttled before the code is looked at");
-    // The brake is per (account, source) and lifts with time: never a lockout.
     f.clock.advance(60);
     let later = b
         .second_factor(&right, "totp", &code_at(&secret, now + 60))
         .await;
     assert_eq!(later.status, 303, "{}", later.body);
+}
+
+/// Hardening round 2, finding 2: second-factor failures are counted per account across
+/// sources and sign-ins; past the budget (20 an hour) the account's second factor is
+/// refused (429), the owner gets a mail, and after the window the right code works.
+#[actix_web::test]
+async fn past_the_budget_the_second_factor_is_refused_and_the_owner_is_mailed() {
+    let test = "mfa::past_the_budget_the_second_factor_is_refused_and_the_owner_is_mailed";
+    let Some(smtp) = SmtpServer::start(test) else {
+        return;
+    };
+    let (f, secret, _) =
+        enrolled_alice_behind_proxy(|s| s.smtp.url = Some(Secret::new(smtp.url()))).await;
+    // Five sources, four wrong codes each: no pending sign-in voided, no source
+    // throttled, and yet twenty failures for alice.
+    let at = |n: u32| format!("198.51.100.{n}");
+    for n in 1..=5 {
+        let (mut b, mut page) = password_step_from(&f, &at(n)).await;
+        for _ in 0..4 {
+            let wrong = other_than(&code_at(&secret, f.clock.now()));
+            page = b.second_factor(&page, "totp", &wrong).await;
+            assert_eq!(page.status, 200, "{}", page.body);
+            assert!(page.body.contains("not correct"), "{}", page.body);
+        }
+        f.clock.advance(30);
+    }
+    let (mut b, page) = password_step_from(&f, &at(6)).await;
+    let refused = b
+        .second_factor(&page, "totp", &code_at(&secret, f.clock.now()))
+        .await;
+    assert_eq!(refused.status, 429, "{}", refused.body);
+    let mail = wait_until("the warning reaches the mailbox", || async {
+        smtp.messages()
+            .into_iter()
+            .find(|m| link_in(m, "/password/forgot").is_some())
+    })
+    .await;
+    assert!(mail.contains("To: alice@example.com"), "{mail}");
+    let unfolded = mail.replace("\r\n", "\n").replace("\n ", " ");
+    assert!(
+        unfolded.contains("could not pass the second step"),
+        "{mail}"
+    );
+    let audit = portcullis::store::audit::recent(&mut f.app.db.conn(), 500).unwrap();
+    assert_eq!(
+        audit
+            .iter()
+            .filter(|e| e.event == "mfa.budget_exhausted")
+            .count(),
+        1,
+        "one warning per window"
+    );
+    // The next window: the owner's right code works.
+    f.clock.advance(3_600);
+    let (mut b, page) = password_step_from(&f, &at(7)).await;
+    let done = b
+        .second_factor(&page, "totp", &code_at(&secret, f.clock.now()))
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+}
+
+/// Recovery codes spend the same budget: past it, even a valid one is refused.
+#[actix_web::test]
+async fn recovery_codes_spend_the_same_budget() {
+    let (f, secret, codes) = enrolled_alice_behind_proxy(|_| {}).await;
+    let wrong = other_than(&code_at(&secret, f.clock.now()));
+    for n in 1..=5 {
+        let (mut b, mut page) = password_step_from(&f, &format!("198.51.100.{n}")).await;
+        for _ in 0..4 {
+            page = b.second_factor(&page, "totp", &wrong).await;
+            assert_eq!(page.status, 200, "{}", page.body);
+        }
+    }
+    let (mut b, page) = password_step_from(&f, "198.51.100.6").await;
+    let refused = b.second_factor(&page, "recovery_code", &codes[0]).await;
+    assert_eq!(refused.status, 429, "{}", refused.body);
+}
+
+/// Alice with an authenticator app, on an app behind a trusted proxy on loopback (sources
+/// told apart by `X-Forwarded-For`), its settings adjusted further by `adjust`.
+async fn enrolled_alice_behind_proxy(
+    adjust: impl FnOnce(&mut portcullis::config::Settings),
+) -> (FlowApp, Vec<u8>, Vec<String>) {
+    let f = spawn_flow_app_with(|s| {
+        s.http.trusted_proxies = vec!["127.0.0.1".into()];
+        s.http.client_ip_header = Some(ClientIpHeader::XForwardedFor);
+        adjust(s);
+    })
+    .await;
+    let mut b = f.app.browser();
+    sign_in_and_consent(&mut b, &spa_request(&[])).await;
+    let (secret, codes) = enrol(&mut b, T0).await;
+    f.clock.advance(30);
+    (f, secret, codes)
 }
 
 #[actix_web::test]

@@ -97,6 +97,12 @@ pub async fn login_factor_handler(
                 return render.factor(&proving, Some(&message), status).await;
             }
             Submitted::Gone => return Ok(expired(&render.ui, "error-signed-out-title")),
+            Submitted::Voided(message) => {
+                let username = proving.user().username.clone();
+                let mut res = render.login(&username, Some(&message), StatusCode::OK);
+                let _ = res.add_cookie(&crate::http::cookies::clear_pending_cookie(state.issuer()));
+                return Ok(res);
+            }
         };
     let fresh = Fresh {
         login: true,

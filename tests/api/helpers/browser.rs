@@ -7,6 +7,7 @@ use actix_web::http::header::HeaderMap;
 
 use super::app::TestApp;
 
+#[derive(Clone)]
 pub struct Page {
     pub status: u16,
     pub headers: HeaderMap,

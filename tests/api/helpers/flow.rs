@@ -63,8 +63,16 @@ pub struct FlowApp {
 }
 
 pub async fn spawn_flow_app() -> FlowApp {
+    spawn_flow_app_with(|_| {}).await
+}
+
+/// [`spawn_flow_app`] with its settings adjusted (a relay, trusted proxies…).
+pub async fn spawn_flow_app_with(
+    adjust: impl FnOnce(&mut portcullis::config::Settings),
+) -> FlowApp {
     let db = TestDb::sqlite();
-    let settings = db.settings();
+    let mut settings = db.settings();
+    adjust(&mut settings);
     let clock = ManualClock::at(T0);
     let app = spawn_app_with(db, settings, Arc::new(clock.clone())).await;
     app.client("spa")
