@@ -2,7 +2,8 @@
 //! its IPv6 counterparts) are refused unless `http.allow_private_destinations` is set:
 //! loopback, RFC 1918 private ranges, link-local (incl. the 169.254.169.254 metadata
 //! service), CGNAT, unique-local, multicast, unspecified and reserved ranges, and IPv4
-//! addresses hidden in IPv6 forms (mapped, compatible, NAT64). URLs are checked at
+//! addresses hidden in IPv6 forms (mapped, compatible, translated, NAT64, 6to4, Teredo)
+//! and the discard-only prefix. URLs are checked at
 //! registration; every address a name resolves to is checked again at connection time,
 //! so DNS rebinding does not help.
 
@@ -45,18 +46,31 @@ fn special_v6(ip: Ipv6Addr) -> bool {
         return special_v4(v4);
     }
     let s = ip.segments();
-    // IPv4-compatible (::a.b.c.d, deprecated) and NAT64 (64:ff9b::/96) hide an IPv4 address.
-    if s[..6] == [0, 0, 0, 0, 0, 0] || s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+    // IPv4-compatible (::a.b.c.d, deprecated) hides an IPv4 address.
+    if s[..6] == [0, 0, 0, 0, 0, 0] {
         let v4 = Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
         return ip.is_unspecified() || ip.is_loopback() || special_v4(v4);
     }
     ip.is_unspecified()
         || ip.is_loopback()
         || ip.is_multicast()
+        || embeds_ipv4(s)
+        || s[..4] == [0x100, 0, 0, 0] // discard-only, 100::/64 (RFC 6666)
         || (s[0] & 0xfe00) == 0xfc00 // unique local, fc00::/7
         || (s[0] & 0xffc0) == 0xfe80 // link-local, fe80::/10
         || (s[0] & 0xffc0) == 0xfec0 // site-local (deprecated), fec0::/10
         || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation
+}
+
+/// The ranges whose addresses are IPv4 addresses in IPv6 clothing, translated or tunnelled
+/// by some box on the way: any of them may lead to an internal IPv4 address, whatever the
+/// embedded address looks like, so each is refused whole (hardening round 2, finding 11).
+fn embeds_ipv4(s: [u16; 8]) -> bool {
+    s[0] == 0x2002 // 6to4, 2002::/16 (RFC 3056)
+        || s[..2] == [0x2001, 0] // Teredo, 2001::/32 (RFC 4380)
+        || s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] // NAT64 well-known, 64:ff9b::/96 (RFC 6052)
+        || s[..3] == [0x64, 0xff9b, 1] // NAT64 local use, 64:ff9b:1::/48 (RFC 8215)
+        || s[..6] == [0, 0, 0, 0, 0xffff, 0] // IPv4-translated, ::ffff:0:0:0/96 (RFC 2765)
 }
 
 pub fn is_special_use(ip: IpAddr) -> bool {
@@ -131,6 +145,31 @@ mod tests {
             "ftp://example.com/",
         ] {
             assert!(refused(url), "{url}");
+        }
+    }
+
+    #[test]
+    fn every_ipv6_range_that_embeds_ipv4_is_refused_whatever_it_embeds() {
+        // Each with a public IPv4 address inside (93.184.216.34 = 5db8:d822), so only
+        // the range itself can refuse it.
+        for ip in [
+            "2002:5db8:d822::1",                    // 6to4
+            "64:ff9b::5db8:d822",                   // NAT64, well-known prefix
+            "64:ff9b:1::5db8:d822",                 // NAT64, local-use prefix
+            "64:ff9b:1:ffff:ffff:ffff::1",          // … anywhere in its /48
+            "::ffff:0:5db8:d822",                   // IPv4-translated
+            "2001:0:4136:e378:8000:63bf:a247:2bdd", // Teredo
+            "100::1",                               // discard-only
+            "100::ffff:ffff:ffff:ffff",             // … anywhere in its /64
+        ] {
+            let ip: IpAddr = ip.parse().unwrap();
+            assert!(check_address(ip, false).is_err(), "{ip}");
+            assert!(refused(&format!("http://[{ip}]/")), "{ip}");
+            assert!(check_address(ip, true).is_ok(), "the switch allows {ip}");
+        }
+        for neighbour in ["2003::1", "2001:1::1", "64:ff9b:2::1", "100:0:0:1::1"] {
+            let ip: IpAddr = neighbour.parse().unwrap();
+            assert!(check_address(ip, false).is_ok(), "{ip} is outside them");
         }
     }
 
