@@ -1,6 +1,13 @@
 //! Back-Channel Logout 1.0 deliveries: queued in the database with the session's end,
 //! sent from the background (never delaying the user's logout), retried with exponential
 //! backoff, and claimed with a lease so that one instance sends each delivery.
+//!
+//! Each receiver (relying party) has a lane of its own (DESIGN.md decision 22): at most
+//! [`PER_RECEIVER`] of its deliveries are in flight at once, each under the outgoing
+//! request's deadline (`http.outbound_deadline_secs`), and the dispatcher never waits for
+//! a lane: it reads which receivers have due deliveries, then each one's own, so one
+//! receiver's backlog neither fills a batch nor holds up another's logout token. A
+//! receiver that keeps failing is backed off alone.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,8 +37,38 @@ pub const LOGOUT_TOKEN_TTL_SECS: i64 = 120;
 /// Attempts before a delivery is abandoned (and audited); backoff doubles up to an hour.
 pub const MAX_ATTEMPTS: i64 = 12;
 const LEASE_SECS: i64 = 30;
-/// Relying parties served at once by one instance's worker.
-pub const MAX_PARALLEL_CLIENTS: usize = 8;
+/// Deliveries one receiver gets at once from one instance.
+pub const PER_RECEIVER: usize = 2;
+/// Failures in a row after which a receiver is backed off (its other deliveries wait).
+pub const FAILURES_BEFORE_BACKOFF: u32 = 3;
+/// The longest a receiver is backed off; the back-off doubles from 5 s per further failure.
+pub const MAX_RECEIVER_BACKOFF_SECS: i64 = 300;
+/// Receivers looked at in one pass of the dispatcher.
+const RECEIVERS_PER_PASS: i64 = 1_000;
+
+/// One receiver's lane at this instance.
+#[derive(Debug, Default)]
+struct Lane {
+    /// Deliveries handed to the lane and not finished: a pass never hands them twice.
+    taken: std::collections::HashSet<String>,
+    failures_in_a_row: u32,
+    backed_off_until: i64,
+}
+
+impl Lane {
+    fn idle(&self) -> bool {
+        self.taken.is_empty() && self.failures_in_a_row == 0
+    }
+}
+
+/// How long a receiver waits after its `failures`-th failure in a row (0: not backed off).
+pub fn receiver_backoff(failures: u32) -> i64 {
+    if failures < FAILURES_BEFORE_BACKOFF {
+        return 0;
+    }
+    let exp = (failures - FAILURES_BEFORE_BACKOFF).min(16);
+    (5i64 << exp).min(MAX_RECEIVER_BACKOFF_SECS)
+}
 
 pub struct Backchannel {
     store: Store,
@@ -44,6 +81,8 @@ pub struct Backchannel {
     issuer: String,
     metrics: Arc<Metrics>,
     wake: Notify,
+    /// Receivers' lanes by client id. Held only between awaits, never across one.
+    lanes: std::sync::Mutex<std::collections::HashMap<String, Lane>>,
 }
 
 impl std::fmt::Debug for Backchannel {
@@ -98,6 +137,7 @@ impl Backchannel {
             clock,
             issuer,
             wake: Notify::new(),
+            lanes: Default::default(),
         })
     }
 
@@ -121,78 +161,124 @@ impl Backchannel {
         });
     }
 
-    /// Sends every delivery that is due; returns how many succeeded. Deliveries to one
-    /// relying party go one after the other; different relying parties are served
-    /// concurrently (at most [`MAX_PARALLEL_CLIENTS`] at once), so one that never answers
-    /// delays only its own deliveries.
-    pub async fn deliver_due(self: &Arc<Self>) -> Result<usize, StoreError> {
-        let now = self.clock.now();
-        let due = self
-            .store
-            .run(move |c| backchannel::due(c, now, 50))
-            .await?;
-        let mut by_client: Vec<Vec<Delivery>> = Vec::new();
-        for d in due {
-            match by_client.iter_mut().find(|l| l[0].client_id == d.client_id) {
-                Some(list) => list.push(d),
-                None => by_client.push(vec![d]),
-            }
-        }
-        let permits = Arc::new(tokio::sync::Semaphore::new(MAX_PARALLEL_CLIENTS));
-        let mut tasks = tokio::task::JoinSet::new();
-        for list in by_client {
-            let (me, permits) = (Arc::clone(self), Arc::clone(&permits));
-            tasks.spawn_local(async move {
-                let _permit = permits.acquire_owned().await;
-                me.deliver_in_order(list).await
-            });
-        }
-        let mut sent = 0;
-        let mut failure = None;
-        while let Some(done) = tasks.join_next().await {
-            match done {
-                Ok(Ok(n)) => sent += n,
-                Ok(Err(e)) => failure = Some(e),
-                Err(_) => failure = Some(StoreError::TaskFailed),
-            }
-        }
-        match failure {
-            Some(e) => Err(e),
-            None => Ok(sent),
-        }
+    fn lanes(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, Lane>> {
+        self.lanes.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// One relying party's deliveries, in order; each is claimed just before it is sent.
-    async fn deliver_in_order(&self, list: Vec<Delivery>) -> Result<usize, StoreError> {
-        let mut sent = 0;
-        for d in list {
-            let now = self.clock.now();
-            let (id, seen) = (d.id.clone(), d.next_attempt_at);
-            let claimed = self
-                .store
-                .run(move |c| backchannel::claim(c, &id, seen, now, LEASE_SECS))
-                .await?;
-            if !claimed {
+    /// One pass of the dispatcher: hands each receiver's due deliveries to its lane, as
+    /// many as the lane has room for, and returns how many it started. It waits for none
+    /// of them.
+    pub async fn deliver_due(self: &Arc<Self>) -> Result<usize, StoreError> {
+        let now = self.clock.now();
+        let receivers = self
+            .store
+            .run(move |c| backchannel::due_clients(c, now, RECEIVERS_PER_PASS))
+            .await?;
+        let mut started = 0;
+        for client_id in receivers {
+            let (room, taken) = {
+                let mut lanes = self.lanes();
+                let lane = lanes.entry(client_id.clone()).or_default();
+                if lane.backed_off_until > now {
+                    continue;
+                }
+                (
+                    PER_RECEIVER.saturating_sub(lane.taken.len()),
+                    lane.taken.len(),
+                )
+            };
+            if room == 0 {
                 continue;
             }
-            // The delivery continues the trace of the logout that queued it.
-            let span = tracing::info_span!("backchannel.delivery", client.id = %d.client_id);
-            let remote = d
-                .trace_parent
-                .as_deref()
-                .and_then(|p| Remote::parse(p, d.trace_state.as_deref()));
-            spans::adopt(&span, remote.as_ref());
-            match self.send(&d).instrument(span).await {
-                Ok(()) => {
-                    let id = d.id.clone();
-                    self.store.run(move |c| backchannel::delete(c, &id)).await?;
-                    self.metrics.backchannel_delivery("delivered");
-                    sent += 1;
-                }
-                Err(reason) => self.failed(&d, self.clock.now(), reason).await?,
+            let id = client_id.clone();
+            let limit = (room + taken) as i64;
+            let due = self
+                .store
+                .run(move |c| backchannel::due_for(c, &id, now, limit))
+                .await?;
+            let fresh: Vec<Delivery> = {
+                let mut lanes = self.lanes();
+                let lane = lanes.entry(client_id.clone()).or_default();
+                due.into_iter()
+                    .filter(|d| lane.taken.insert(d.id.clone()))
+                    .take(room)
+                    .collect()
+            };
+            for d in fresh {
+                started += 1;
+                let me = Arc::clone(self);
+                tokio::task::spawn_local(async move { me.deliver_one(d).await });
             }
         }
-        Ok(sent)
+        Ok(started)
+    }
+
+    /// One delivery in its receiver's lane: claimed, sent, then deleted or rescheduled;
+    /// the lane learns whether its receiver answered, and the dispatcher is woken to
+    /// refill it.
+    async fn deliver_one(self: Arc<Self>, d: Delivery) {
+        let answered = match self.attempt(&d).await {
+            Ok(answered) => answered,
+            Err(e) => {
+                tracing::warn!(error = %e, client.id = %d.client_id, "a back-channel delivery could not be recorded; will retry");
+                None
+            }
+        };
+        {
+            let now = self.clock.now();
+            let mut lanes = self.lanes();
+            let lane = lanes.entry(d.client_id.clone()).or_default();
+            lane.taken.remove(&d.id);
+            match answered {
+                Some(true) => lane.failures_in_a_row = 0,
+                Some(false) => {
+                    lane.failures_in_a_row += 1;
+                    let wait = receiver_backoff(lane.failures_in_a_row);
+                    if wait > 0 {
+                        lane.backed_off_until = now + wait;
+                        tracing::info!(client.id = %d.client_id, failures = lane.failures_in_a_row, wait, "back-channel receiver backed off");
+                    }
+                }
+                None => {}
+            }
+            if lane.idle() {
+                lanes.remove(&d.client_id);
+            }
+        }
+        self.wake();
+    }
+
+    /// Claims and sends one delivery: `Some(true)` when the receiver took it,
+    /// `Some(false)` when it failed, `None` when another worker had claimed it.
+    async fn attempt(&self, d: &Delivery) -> Result<Option<bool>, StoreError> {
+        let now = self.clock.now();
+        let (id, seen) = (d.id.clone(), d.next_attempt_at);
+        let claimed = self
+            .store
+            .run(move |c| backchannel::claim(c, &id, seen, now, LEASE_SECS))
+            .await?;
+        if !claimed {
+            return Ok(None);
+        }
+        // The delivery continues the trace of the logout that queued it.
+        let span = tracing::info_span!("backchannel.delivery", client.id = %d.client_id);
+        let remote = d
+            .trace_parent
+            .as_deref()
+            .and_then(|p| Remote::parse(p, d.trace_state.as_deref()));
+        spans::adopt(&span, remote.as_ref());
+        match self.send(d).instrument(span).await {
+            Ok(()) => {
+                let id = d.id.clone();
+                self.store.run(move |c| backchannel::delete(c, &id)).await?;
+                self.metrics.backchannel_delivery("delivered");
+                Ok(Some(true))
+            }
+            Err(reason) => {
+                self.failed(d, self.clock.now(), reason).await?;
+                Ok(Some(false))
+            }
+        }
     }
 
     /// Signs the logout token as it is sent (fresh `iat`, `exp`, `jti`), not when the
@@ -257,6 +343,15 @@ impl Backchannel {
 mod tests {
     use super::*;
     use crate::keys::test_keys;
+
+    #[test]
+    fn a_receiver_is_backed_off_only_after_failures_in_a_row_and_never_for_long() {
+        assert_eq!(receiver_backoff(0), 0);
+        assert_eq!(receiver_backoff(FAILURES_BEFORE_BACKOFF - 1), 0);
+        assert_eq!(receiver_backoff(FAILURES_BEFORE_BACKOFF), 5);
+        assert_eq!(receiver_backoff(FAILURES_BEFORE_BACKOFF + 1), 10);
+        assert_eq!(receiver_backoff(u32::MAX), MAX_RECEIVER_BACKOFF_SECS);
+    }
 
     #[test]
     fn a_logout_token_names_the_session_and_carries_the_event_but_no_nonce() {

@@ -91,6 +91,38 @@ pub fn due(
         .load(conn)?)
 }
 
+/// The relying parties with a due delivery, at most `limit` (the dispatcher then asks for
+/// each one's own, so one party's backlog never hides another's).
+pub fn due_clients(
+    conn: &mut DbConnection,
+    now: UnixTime,
+    limit: i64,
+) -> Result<Vec<String>, StoreError> {
+    Ok(backchannel_deliveries::table
+        .filter(backchannel_deliveries::next_attempt_at.le(now))
+        .select(backchannel_deliveries::client_id)
+        .distinct()
+        .order(backchannel_deliveries::client_id)
+        .limit(limit)
+        .load(conn)?)
+}
+
+/// One relying party's due deliveries, oldest first, at most `limit`.
+pub fn due_for(
+    conn: &mut DbConnection,
+    client_id: &str,
+    now: UnixTime,
+    limit: i64,
+) -> Result<Vec<Delivery>, StoreError> {
+    Ok(backchannel_deliveries::table
+        .filter(backchannel_deliveries::client_id.eq(client_id))
+        .filter(backchannel_deliveries::next_attempt_at.le(now))
+        .order(backchannel_deliveries::next_attempt_at)
+        .limit(limit)
+        .select(Delivery::as_select())
+        .load(conn)?)
+}
+
 /// Claims a due delivery for `lease` seconds (so another worker or instance skips it);
 /// false when someone else claimed it first.
 pub fn claim(
