@@ -30,6 +30,7 @@ sign-in-forgot = Passwort vergessen?
 sign-in-no-account = Noch kein Konto?
 sign-in-sign-up = Jetzt registrieren
 sign-in-passkey = Mit Passkey anmelden
+sign-in-username-too-long = Das ist kein Benutzername: höchstens { $max } Bytes, ohne Steuerzeichen.
 sign-in-wrong = Der Benutzername oder das Passwort ist nicht korrekt.
 sign-in-passkey-failed = Die Anmeldung mit diesem Passkey ist fehlgeschlagen. Versuchen Sie es erneut oder verwenden Sie Ihr Passwort.
 sign-in-unavailable = Die Anmeldung ist derzeit nicht möglich. Bitte versuchen Sie es in Kürze erneut.

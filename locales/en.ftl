@@ -30,6 +30,7 @@ sign-in-forgot = Forgot your password?
 sign-in-no-account = No account yet?
 sign-in-sign-up = Create one
 sign-in-passkey = Sign in with a passkey
+sign-in-username-too-long = That is not a username: at most { $max } bytes, without control characters.
 sign-in-wrong = The username or password is not correct.
 sign-in-passkey-failed = That passkey did not sign you in. Try again, or use your password.
 sign-in-unavailable = Sign-in is unavailable right now. Please try again shortly.

@@ -30,6 +30,7 @@ sign-in-forgot = Mot de passe oublié ?
 sign-in-no-account = Pas encore de compte ?
 sign-in-sign-up = Créez-en un
 sign-in-passkey = Se connecter avec une clé d’accès
+sign-in-username-too-long = Ce n’est pas un nom d’utilisateur : { $max } octets au plus, sans caractères de contrôle.
 sign-in-wrong = Le nom d’utilisateur ou le mot de passe est incorrect.
 sign-in-passkey-failed = Cette clé d’accès n’a pas permis de vous connecter. Réessayez ou utilisez votre mot de passe.
 sign-in-unavailable = La connexion est momentanément indisponible. Veuillez réessayer dans quelques instants.

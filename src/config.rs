@@ -364,6 +364,9 @@ pub struct HttpSettings {
     pub outbound_deadline_secs: u64,
     /// The largest answer an outgoing request reads.
     pub outbound_max_bytes: usize,
+    /// How long a request's body may take to arrive, from the request's start; past it
+    /// the request is refused and the connection closed.
+    pub body_timeout_secs: u64,
 }
 
 impl Default for HttpSettings {
@@ -374,6 +377,7 @@ impl Default for HttpSettings {
             allow_private_destinations: false,
             outbound_deadline_secs: 5,
             outbound_max_bytes: 512 * 1024,
+            body_timeout_secs: 10,
         }
     }
 }

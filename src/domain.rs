@@ -5,6 +5,7 @@
 
 pub mod audience;
 pub mod auth_method;
+pub mod bounds;
 pub mod cidr;
 pub mod client;
 pub mod client_id;
@@ -21,5 +22,6 @@ pub mod revocation;
 pub mod scope;
 pub mod secret;
 pub mod signing_alg;
+pub mod source;
 pub mod uri;
 pub mod user;

@@ -8,6 +8,7 @@ pub mod admin_api;
 pub mod admin_console;
 pub mod authorize;
 pub mod body;
+pub mod body_deadline;
 pub mod cacheable;
 pub mod client_ip;
 pub mod cookies;

@@ -13,6 +13,7 @@ pub use clients::{
 pub use registration_tokens::{TOKEN_BYTES, create_registration_token, revoke_registration_token};
 pub use users::{
     UserChange, create_user, delete_user, set_password, set_user_disabled, update_user,
+    vouch_for_email,
 };
 
 use crate::domain::password::PasswordError;
@@ -28,13 +29,17 @@ pub enum ManageError {
     User(#[from] UserError),
     #[error(transparent)]
     Password(#[from] PasswordError),
-    #[error("a client with id `{0}` already exists")]
+    #[error(
+        "the name `{0}` is taken: a client or a user already has it (client ids and usernames are one namespace)"
+    )]
     DuplicateClient(String),
     #[error(
         "`{0}` is a user's subject identifier: client ids and user subjects share the `sub` claim of access tokens, so a client id may not equal one"
     )]
     SubjectTaken(String),
-    #[error("a user named `{0}` already exists")]
+    #[error(
+        "the name `{0}` is taken: a user or a client already has it (usernames and client ids are one namespace)"
+    )]
     DuplicateUser(String),
     #[error("no client with id `{0}`")]
     ClientNotFound(String),

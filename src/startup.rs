@@ -239,10 +239,14 @@ fn http_server(state: web::Data<AppState>, listener: TcpListener) -> anyhow::Res
     let features = state.settings.features.clone();
     let issuer = state.settings.issuer.clone();
     let look = state.look.clone();
+    let body_timeout = std::time::Duration::from_secs(state.settings.http.body_timeout_secs);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
             .app_data(crate::http::authorize::query_config())
+            .wrap(from_fn(move |req, next| {
+                crate::http::body_deadline::limit_body_time(body_timeout, req, next)
+            }))
             .wrap(from_fn(crate::http::ui::remember_locale))
             .wrap(headers::security_headers(&issuer, &look))
             .wrap(from_fn(request_id::request_id_middleware))

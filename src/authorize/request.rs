@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::error::{AuthorizeError, ErrorCode, PageError};
+use crate::domain::bounds;
 use crate::domain::client::{Client, GrantType};
 use crate::domain::pkce::CodeChallenge;
 use crate::domain::redirect_uri::{self, RedirectUri, Resolution};
@@ -121,7 +122,42 @@ impl Params {
 
 /// The longest `state` accepted (the conformance suite sends 128 characters; clients that
 /// carry data in it rarely need more than a few hundred).
-pub const MAX_STATE_LEN: usize = 2048;
+pub const MAX_STATE_LEN: usize = bounds::STATE_BYTES;
+
+/// The other parameters with a bound (`domain::bounds`), and the error a longer one gets
+/// (`invalid_request` at the registered redirect URI).
+const BOUNDED: [(&str, usize, &str); 6] = [
+    (
+        "nonce",
+        bounds::NONCE_BYTES,
+        "nonce is longer than 512 bytes",
+    ),
+    (
+        "scope",
+        bounds::SCOPE_BYTES,
+        "scope is longer than 2048 bytes",
+    ),
+    (
+        "login_hint",
+        bounds::LOGIN_HINT_BYTES,
+        "login_hint is longer than 512 bytes",
+    ),
+    (
+        "acr_values",
+        bounds::SHORT_LIST_BYTES,
+        "acr_values is longer than 256 bytes",
+    ),
+    (
+        "ui_locales",
+        bounds::SHORT_LIST_BYTES,
+        "ui_locales is longer than 256 bytes",
+    ),
+    (
+        "id_token_hint",
+        bounds::JWT_BYTES,
+        "id_token_hint is longer than 16384 bytes",
+    ),
+];
 
 /// The refusal text for an authorization request's PKCE parameters.
 fn pkce_description(e: crate::domain::pkce::PkceError) -> &'static str {
@@ -160,6 +196,9 @@ pub fn validate(
     if params.get("state").is_some_and(|s| s.len() > MAX_STATE_LEN) {
         return Err(AuthorizeError::Page(PageError::StateTooLong));
     }
+    let too_long = BOUNDED
+        .iter()
+        .find(|(name, max, _)| params.get(name).is_some_and(|v| v.len() > *max));
     let response_mode = match params.get("response_mode") {
         None | Some("query") => ResponseMode::Query,
         Some("form_post") => ResponseMode::FormPost,
@@ -183,6 +222,9 @@ pub fn validate(
         dpop_jkt: None,
         pushed: None,
     };
+    if let Some((_, _, description)) = too_long {
+        return Err(req.error(ErrorCode::InvalidRequest, description));
+    }
     if !matches!(
         params.get("response_mode"),
         None | Some("query") | Some("form_post")
@@ -356,6 +398,27 @@ mod tests {
             "s".repeat(MAX_STATE_LEN)
         );
         assert!(validate_query(&q).is_ok());
+    }
+
+    #[test]
+    fn every_bounded_parameter_one_byte_too_long_is_invalid_request_naming_it() {
+        let cb = "redirect_uri=https%3A%2F%2Fapp.example%2Fcb";
+        for (name, max, description) in BOUNDED {
+            let at = format!("{BASE}&{cb}&{name}={}", "a".repeat(max));
+            assert!(
+                !matches!(validate_query(&at), Err(AuthorizeError::Redirect { description: d, .. }) if d == description),
+                "{name} at its bound passes the bound"
+            );
+            let over = format!("{BASE}&{cb}&{name}={}", "a".repeat(max + 1));
+            match validate_query(&over) {
+                Err(AuthorizeError::Redirect {
+                    code: ErrorCode::InvalidRequest,
+                    description: d,
+                    ..
+                }) => assert_eq!(d, description),
+                other => panic!("{name}: {other:?}"),
+            }
+        }
     }
 
     proptest::proptest! {

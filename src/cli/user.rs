@@ -73,6 +73,9 @@ pub struct CreateArgs {
     /// Read the password from standard input
     #[arg(long, required = true)]
     password_stdin: bool,
+    /// The address is known to be the user's: it counts as verified (no confirmation mail)
+    #[arg(long, requires = "email")]
+    email_verified: bool,
 }
 
 #[derive(Debug, Args)]
@@ -163,6 +166,16 @@ pub fn run(cmd: UserCommand, settings: &Settings) -> anyhow::Result<()> {
                     now,
                 )?)
             })?;
+            if a.email_verified {
+                with_conn(settings, |c| {
+                    Ok(manage::vouch_for_email(
+                        c,
+                        manage::CLI_ACTOR,
+                        &user.id,
+                        now,
+                    )?)
+                })?;
+            }
             println!("created user {} (id {})", user.username, user.id);
         }
         UserCommand::List { json } => {

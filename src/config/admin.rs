@@ -11,7 +11,7 @@ pub struct AdminSettings {
     pub require_mfa: bool,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RegistrationSettings {
     /// `POST /register` without an initial access token (RFC 7591 §3). Off by default:
@@ -23,6 +23,20 @@ pub struct RegistrationSettings {
     /// When not empty, sign-up accepts only addresses at these domains (exactly, case
     /// insensitive: `example.com` does not admit `mail.example.com`).
     pub allowed_email_domains: Vec<String>,
+    /// `POST /register` requests one source (an IPv6 source per /64) may make per hour,
+    /// with or without an initial access token; past it, `429` with `Retry-After`.
+    pub rate_limit: i64,
+}
+
+impl Default for RegistrationSettings {
+    fn default() -> Self {
+        Self {
+            open: false,
+            self_service: false,
+            allowed_email_domains: Vec::new(),
+            rate_limit: 20,
+        }
+    }
 }
 
 /// Outgoing mail (`mail`): where to send it and as whom.

@@ -171,6 +171,18 @@ impl Settings {
             crate::domain::cidr::Cidr::parse(range)
                 .map_err(|e| invalid("http.trusted_proxies", &e))?;
         }
+        if !(1..=3600).contains(&self.http.body_timeout_secs) {
+            return Err(invalid(
+                "http.body_timeout_secs",
+                "must be between 1 and 3600",
+            ));
+        }
+        if self.registration.rate_limit < 1 {
+            return Err(invalid(
+                "registration.rate_limit",
+                "must be at least 1 (registrations per source per hour)",
+            ));
+        }
         if self.http.client_ip_header.is_some() && self.http.trusted_proxies.is_empty() {
             return Err(invalid(
                 "http.client_ip_header",

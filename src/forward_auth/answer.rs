@@ -75,9 +75,25 @@ pub const HEADER_PREFIXES: [&str; 2] = ["x-portcullis-", "remote-"];
 /// client): a gateway that copies named headers then overwrites whatever the client sent
 /// under that name (Caddy 2.6 would otherwise copy its own placeholder text; nginx drops
 /// an empty header).
+///
+/// A person and a machine never share a header (hardening round 2, finding 7):
+/// `Remote-User` / `X-Portcullis-User` carry only a person's username (empty for a
+/// machine's token), and `X-Portcullis-Client` / `Remote-Client` only a machine's client
+/// id (empty for a person). `X-Portcullis-Client-Id` stays the client a token was issued
+/// to, whoever it acts for.
 pub fn identity_headers(id: &Identity) -> Vec<(&'static str, String)> {
     let v = |o: &Option<String>| o.clone().unwrap_or_default();
     let roles = id.roles.join(",");
+    let person = if id.is_machine() {
+        String::new()
+    } else {
+        v(&id.username)
+    };
+    let machine = if id.is_machine() {
+        id.subject.clone()
+    } else {
+        String::new()
+    };
     vec![
         ("X-Portcullis-Subject", id.subject.clone()),
         ("X-Portcullis-Client-Id", v(&id.client_id)),
@@ -85,11 +101,11 @@ pub fn identity_headers(id: &Identity) -> Vec<(&'static str, String)> {
         ("X-Portcullis-Roles", roles.clone()),
         ("X-Portcullis-Session", v(&id.sid)),
         ("X-Portcullis-Token-Id", v(&id.jti)),
-        ("X-Portcullis-Username", v(&id.username)),
-        (
-            "Remote-User",
-            id.username.clone().unwrap_or_else(|| id.subject.clone()),
-        ),
+        ("X-Portcullis-Username", person.clone()),
+        ("X-Portcullis-User", person.clone()),
+        ("X-Portcullis-Client", machine.clone()),
+        ("Remote-User", person),
+        ("Remote-Client", machine),
         ("Remote-Groups", roles),
         ("Remote-Email", v(&id.email)),
         ("Remote-Name", v(&id.name)),
@@ -183,13 +199,52 @@ mod tests {
         assert_eq!(get("X-Portcullis-Client-Id"), Some("app"));
         assert_eq!(get("X-Portcullis-Roles"), Some("ops,admin"));
         assert_eq!(get("Remote-Groups"), Some("ops,admin"));
-        assert_eq!(get("Remote-User"), Some("u1"));
+        assert_eq!(
+            get("Remote-User"),
+            Some(""),
+            "no username: never the subject"
+        );
         assert_eq!(get("X-Portcullis-Session"), Some(""));
-        assert_eq!(h.len(), 11, "every header, always");
+        assert_eq!(h.len(), 14, "every header, always");
         assert!(h.iter().all(|(k, _)| {
             HEADER_PREFIXES
                 .iter()
                 .any(|p| k.to_ascii_lowercase().starts_with(p))
         }));
+    }
+
+    #[test]
+    fn a_person_and_a_machine_never_share_a_header() {
+        let person = Identity {
+            subject: "u1".into(),
+            client_id: Some("app".into()),
+            username: Some("alice".into()),
+            auth_time: Some(1),
+            audiences: Some(vec![]),
+            ..Default::default()
+        };
+        let machine = Identity {
+            subject: "billing".into(),
+            client_id: Some("billing".into()),
+            // Even a claim that looks like a username does not make a machine a person.
+            username: Some("billing".into()),
+            audiences: Some(vec![]),
+            ..Default::default()
+        };
+        let get = |id: &Identity, n: &str| {
+            identity_headers(id)
+                .into_iter()
+                .find(|(k, _)| *k == n)
+                .map(|(_, v)| v)
+                .unwrap()
+        };
+        for n in ["Remote-User", "X-Portcullis-User", "X-Portcullis-Username"] {
+            assert_eq!(get(&person, n), "alice", "{n}");
+            assert_eq!(get(&machine, n), "", "{n}");
+        }
+        for n in ["Remote-Client", "X-Portcullis-Client"] {
+            assert_eq!(get(&person, n), "", "{n}");
+            assert_eq!(get(&machine, n), "billing", "{n}");
+        }
     }
 }

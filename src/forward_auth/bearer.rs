@@ -34,6 +34,16 @@ pub struct Identity {
     pub auth_time: Option<i64>,
 }
 
+impl Identity {
+    /// A machine's own token (client credentials, RFC 9068 §2.2: `sub` = `client_id`, no
+    /// sign-in behind it), not a person's token and not a browser session.
+    pub fn is_machine(&self) -> bool {
+        self.audiences.is_some()
+            && self.auth_time.is_none()
+            && self.client_id.as_deref() == Some(self.subject.as_str())
+    }
+}
+
 /// A token whose signature and issuer were checked.
 #[derive(Debug)]
 pub struct Verified {
@@ -102,7 +112,9 @@ fn read(keys: &KeySet, issuer: &str, token: &str) -> Option<Verified> {
         sid: s("sid"),
         jti: s("jti"),
         username: s("preferred_username"),
-        email: s("email"),
+        // Only an address the user verified is passed on (finding 14).
+        email: s("email")
+            .filter(|_| claims.claims.get("email_verified") == Some(&Value::Bool(true))),
         name: s("name"),
         audiences: Some(claims.audiences().into_iter().map(str::to_string).collect()),
         acr: s("acr"),

@@ -65,7 +65,8 @@ impl Sessions {
                     roles: u.roles.clone(),
                     sid: Some(signed.session.sid.clone()),
                     username: Some(u.username.clone()),
-                    email: u.email.clone(),
+                    // Only an address the user verified is passed on (finding 14).
+                    email: u.email.clone().filter(|_| u.email_verified),
                     name: u.display_name.clone(),
                     acr: signed.session.acr.clone(),
                     auth_time: Some(signed.session.auth_time),

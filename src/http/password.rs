@@ -61,6 +61,17 @@ pub async fn sign_in(
             state.metrics.login("failed");
             Outcome::Refused(ui.t("sign-in-wrong"), StatusCode::OK)
         }
+        SignIn::Malformed => {
+            state.metrics.login("failed");
+            Outcome::Refused(
+                ui.t1(
+                    "sign-in-username-too-long",
+                    "max",
+                    crate::domain::bounds::USERNAME_BYTES,
+                ),
+                StatusCode::BAD_REQUEST,
+            )
+        }
         SignIn::Unavailable => {
             state.metrics.login("unavailable");
             Outcome::Refused(ui.t("sign-in-unavailable"), StatusCode::SERVICE_UNAVAILABLE)

@@ -31,6 +31,7 @@ impl ResponseError for RegistrationError {
         match self {
             RegistrationError::InvalidToken => StatusCode::UNAUTHORIZED,
             RegistrationError::Metadata(_) => StatusCode::BAD_REQUEST,
+            RegistrationError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             RegistrationError::Store(e) if e.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
             RegistrationError::Store(_) | RegistrationError::Unexpected(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
@@ -42,6 +43,7 @@ impl ResponseError for RegistrationError {
         let (error, description) = match self {
             RegistrationError::InvalidToken => ("invalid_token", self.to_string()),
             RegistrationError::Metadata(m) => (m.code.as_str(), sanitize(&m.description)),
+            RegistrationError::RateLimited(_) => ("rate_limited", self.to_string()),
             RegistrationError::Store(e) if e.is_unavailable() => {
                 tracing::error!(error = %e, "registration failed");
                 (
@@ -62,6 +64,12 @@ impl ResponseError for RegistrationError {
             "error_description": description,
         }));
         no_store(&mut res);
+        if let RegistrationError::RateLimited(wait) = self {
+            // RFC 9110 §10.2.3.
+            if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
+                res.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
         if let RegistrationError::InvalidToken = self {
             // RFC 6750 §3: the token is the protection of both endpoints.
             res.headers_mut().insert(
@@ -158,6 +166,15 @@ pub async fn register_handler(
     if token.is_none() && !open {
         return Err(RegistrationError::InvalidToken);
     }
+    let (source, limit, now) = (
+        state.source(&req),
+        state.settings.registration.rate_limit,
+        state.now(),
+    );
+    state
+        .store
+        .run(move |c| registration::admit(c, &source, limit, now))
+        .await?;
     let metadata = metadata_body(&req, payload).await;
     let (policy, now) = (policy(&state), state.now());
     let registered = state

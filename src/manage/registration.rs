@@ -27,10 +27,39 @@ pub enum RegistrationError {
     /// RFC 7591 §3.2.2.
     #[error(transparent)]
     Metadata(MetadataError),
+    /// Past `registration.rate_limit` for this source this hour: retry after this many
+    /// seconds (hardening round 2, finding 5).
+    #[error("too many registrations from this address: try again in {0} seconds")]
+    RateLimited(i64),
     #[error(transparent)]
     Store(StoreError),
     #[error(transparent)]
     Unexpected(ManageError),
+}
+
+/// The window `registration.rate_limit` counts in.
+pub const RATE_WINDOW_SECS: i64 = 3600;
+
+/// Counts one `POST /register` from `source` (an IPv6 source per /64) in this hour's
+/// window; refused past `limit`, before the body is read or anything is stored.
+pub fn admit(
+    conn: &mut DbConnection,
+    source: &str,
+    limit: i64,
+    now: UnixTime,
+) -> Result<(), RegistrationError> {
+    let window = now.div_euclid(RATE_WINDOW_SECS);
+    let key = format!(
+        "register:{}:{window}",
+        crate::domain::source::source_key(source)
+    );
+    let (attempt, _) = crate::store::login_failures::reserve(conn, &key, now)?;
+    if attempt > limit {
+        return Err(RegistrationError::RateLimited(
+            (window + 1) * RATE_WINDOW_SECS - now,
+        ));
+    }
+    Ok(())
 }
 
 impl From<StoreError> for RegistrationError {

@@ -70,6 +70,20 @@ pub fn create_user(
     })
 }
 
+/// The operator vouches for a user's address (`user create --email-verified`): it counts
+/// as verified (the `email_verified` claim, `Remote-Email` at the gateway). Audited.
+pub fn vouch_for_email(
+    conn: &mut DbConnection,
+    actor: &str,
+    user_id: &str,
+    now: UnixTime,
+) -> Result<(), ManageError> {
+    conn.transaction(|c| {
+        users::set_email_verified(c, user_id, true)?;
+        record(c, actor, "user.email_verified", user_id, json!({}), now)
+    })
+}
+
 /// Sets a new password and, since a reset usually answers a compromise, ends the user's
 /// sessions and revokes their refresh tokens.
 pub fn set_password(

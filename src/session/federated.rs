@@ -117,7 +117,10 @@ fn create(
         .chain((2..10).map(|n| format!("{}-{n}", mapped.username)))
         .chain(std::iter::once(fallback));
     for username in candidates {
-        if username.len() > 64 || users::find_by_username(c, &username)?.is_some() {
+        if username.len() > 64
+            || users::find_by_username(c, &username)?.is_some()
+            || users::name_is_a_client(c, &username)?
+        {
             continue;
         }
         let id = opaque::identifier();

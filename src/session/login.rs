@@ -145,6 +145,9 @@ pub enum SignIn {
     Failed,
     /// The LDAP directory could not be asked (down, timed out): nothing was decided.
     Unavailable,
+    /// The username is longer than any account's could be (`bounds::USERNAME_BYTES`) or
+    /// holds control characters: refused before anything is counted, audited or hashed.
+    Malformed,
     /// A new session, and the cookie value that names it.
     SignedIn(Box<Signed>, Secret<String>),
     /// The password was right and a second factor is due (or, under `mfa.policy =
@@ -185,6 +188,13 @@ pub async fn sign_in(
     session_ttl: i64,
     now: UnixTime,
 ) -> Result<SignIn, StoreError> {
+    // Hardening round 2, finding 4a: a 16 KB "username" would otherwise be stored in
+    // an audit row and two throttle keys per attempt.
+    if attempt.username.len() > crate::domain::bounds::USERNAME_BYTES
+        || attempt.username.chars().any(char::is_control)
+    {
+        return Ok(SignIn::Malformed);
+    }
     let account = attempt.username.trim().to_ascii_lowercase();
     let keys = throttle::keys(&account, attempt.source);
     match reserve(store, &keys, now).await? {

@@ -51,23 +51,7 @@ pub enum Verdict {
     Refuse(i64),
 }
 
-/// What a source counts as: an IPv4 address is itself; an IPv6 address counts as its /64,
-/// since one subscriber is routinely given a whole /64 (RFC 6177) and could otherwise take
-/// a fresh address for every attempt. Anything else (a prefixed key) is kept as it is.
-pub fn source_key(source: &str) -> String {
-    match source.parse::<std::net::IpAddr>() {
-        Ok(std::net::IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
-            Some(v4) => v4.to_string(),
-            None => {
-                let s = v6.segments();
-                let net = std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0);
-                format!("{net}/64")
-            }
-        },
-        Ok(v4) => v4.to_string(),
-        Err(_) => source.to_string(),
-    }
-}
+pub use crate::domain::source::source_key;
 
 /// The keys of an attempt's counters (the source as [`source_key`] counts it).
 pub fn keys(account: &str, source: &str) -> [String; 3] {

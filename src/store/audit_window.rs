@@ -1,9 +1,9 @@
 //! Aggregation of repeated failures before they reach the audit log (hardening finding 7):
 //! anyone can fail client authentication as fast as they can send requests, and one audit
-//! row per failure would let them fill the disk. The first failure of a (client, source)
-//! pair in a window is recorded as it happens; the others in that window are counted and
-//! recorded as one summary row (with the count) when the pair fails again after the
-//! window. Memory is bounded: past [`MAX_KEYS`] pairs, new pairs share one overflow key.
+//! row per failure would let them fill the disk. The first failure from a source (IPv6 per
+//! /64, whatever client id it names) in a window is recorded as it happens; the others in
+//! that window are counted and recorded as one summary row (with the count) when the source
+//! fails again after the window. Memory is bounded: past [`MAX_KEYS`] pairs, new pairs share one overflow key.
 
 use std::collections::HashMap;
 use std::sync::Mutex;

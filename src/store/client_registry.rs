@@ -1,8 +1,9 @@
-//! The in-memory client registry: every client, loaded whole, so the token endpoint never
-//! reads the database per request. Writers bump `cache_versions.clients` in the same
-//! transaction as their change; every instance polls that one number and reloads when it
-//! moves, so a CLI change or another instance's change reaches this one within the poll
-//! interval.
+//! The in-memory client registry: every client, so the token endpoint never reads the
+//! database per request. Writers bump `cache_versions.clients` in the same transaction as
+//! their change and stamp the changed client with the new version; every instance polls
+//! that one number (and is woken by NOTIFY) and, when it moves, reads only the clients
+//! stamped after the version it holds, so a CLI change or another instance's change
+//! reaches this one within the poll interval at the cost of the change, not of the table.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -16,11 +17,23 @@ use crate::telemetry::metrics::Metrics;
 
 type ClientMap = HashMap<String, Arc<Client>>;
 
+/// Changed clients read one by one before a refresh reads them all instead.
+pub const INCREMENTAL_LIMIT: i64 = 64;
+
+/// What a refresh read.
+enum Loaded {
+    All(Vec<Client>),
+    /// The clients changed since the version held, and how many there are now.
+    Changed(Vec<Client>, i64),
+}
+
 pub struct ClientRegistry {
     store: Store,
     metrics: Arc<Metrics>,
     clients: RwLock<Arc<ClientMap>>,
     version: AtomicI64,
+    /// Clients read from the database since start: what a change costs every instance.
+    read: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for ClientRegistry {
@@ -38,21 +51,26 @@ impl ClientRegistry {
             metrics,
             clients: RwLock::new(Arc::new(HashMap::new())),
             version: AtomicI64::new(i64::MIN),
+            read: Default::default(),
         });
         registry.refresh().await?;
         Ok(registry)
     }
 
-    /// A client by id, from memory.
-    pub fn get(&self, id: &str) -> Option<Arc<Client>> {
-        let map = match self.clients.read() {
-            Ok(g) => g.clone(),
-            Err(p) => p.into_inner().clone(),
-        };
-        map.get(id).cloned()
+    /// How many clients this registry has read from the database since it started.
+    pub fn clients_read(&self) -> u64 {
+        self.read.load(Ordering::Relaxed)
     }
 
-    /// Reloads every client if the table's version moved since the last load.
+    /// A client by id, from memory.
+    pub fn get(&self, id: &str) -> Option<Arc<Client>> {
+        self.snapshot().get(id).cloned()
+    }
+
+    /// Brings the cache up to the table's version, if it moved: only the clients written
+    /// since the version held are read (one registration costs one client's reload, not
+    /// every client's, on every instance); everything is read at the first load, when
+    /// a client was deleted, or when more than [`INCREMENTAL_LIMIT`] changed.
     pub async fn refresh(&self) -> Result<(), StoreError> {
         let known = self.version.load(Ordering::Acquire);
         let loaded = self
@@ -62,30 +80,85 @@ impl ClientRegistry {
                 if version == known {
                     return Ok(None);
                 }
-                Ok::<_, StoreError>(Some((version, clients::list(c)?)))
+                if known != i64::MIN {
+                    if let Some((changed, total)) =
+                        clients::changed_since(c, known, INCREMENTAL_LIMIT)?
+                    {
+                        return Ok::<_, StoreError>(Some((
+                            version,
+                            Loaded::Changed(changed, total),
+                        )));
+                    }
+                }
+                Ok(Some((version, Loaded::All(clients::list(c)?))))
             })
             .await?;
-        if let Some((version, list)) = loaded {
-            let map: ClientMap = list
+        let Some((version, loaded)) = loaded else {
+            return Ok(());
+        };
+        let n = match &loaded {
+            Loaded::All(list) => list.len(),
+            Loaded::Changed(changed, _) => changed.len(),
+        };
+        self.read.fetch_add(n as u64, Ordering::Relaxed);
+        let map: ClientMap = match loaded {
+            Loaded::All(list) => list
                 .into_iter()
                 .map(|c| (c.id.to_string(), Arc::new(c)))
-                .collect();
-            let mut guard = match self.clients.write() {
-                Ok(g) => g,
-                Err(p) => p.into_inner(),
-            };
-            // Two refreshes may overlap (the poll or a notification, and an explicit one):
-            // never let the slower one put back an older snapshot. Versions only grow.
-            let current = self.version.load(Ordering::Acquire);
-            if current == i64::MIN || version > current {
-                *guard = Arc::new(map);
-                self.version.store(version, Ordering::Release);
-                if current != i64::MIN {
-                    self.metrics.cache_reloaded("clients");
+                .collect(),
+            Loaded::Changed(changed, total) => {
+                let mut map: ClientMap = (*self.snapshot()).clone();
+                for c in changed {
+                    map.insert(c.id.to_string(), Arc::new(c));
                 }
+                if map.len() as i64 != total {
+                    // A client was deleted (rare): read them all once.
+                    return self.reload_all().await;
+                }
+                map
+            }
+        };
+        self.install(version, map);
+        Ok(())
+    }
+
+    /// Reads every client, whatever the version held.
+    async fn reload_all(&self) -> Result<(), StoreError> {
+        let (version, list) = self
+            .store
+            .run(|c| Ok::<_, StoreError>((clients::version(c)?, clients::list(c)?)))
+            .await?;
+        self.read.fetch_add(list.len() as u64, Ordering::Relaxed);
+        let map = list
+            .into_iter()
+            .map(|c| (c.id.to_string(), Arc::new(c)))
+            .collect();
+        self.install(version, map);
+        Ok(())
+    }
+
+    fn snapshot(&self) -> Arc<ClientMap> {
+        match self.clients.read() {
+            Ok(g) => g.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+
+    fn install(&self, version: i64, map: ClientMap) {
+        let mut guard = match self.clients.write() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        // Two refreshes may overlap (the poll or a notification, and an explicit one):
+        // never let the slower one put back an older snapshot. Versions only grow.
+        let current = self.version.load(Ordering::Acquire);
+        if current == i64::MIN || version > current {
+            *guard = Arc::new(map);
+            self.version.store(version, Ordering::Release);
+            if current != i64::MIN {
+                self.metrics.cache_reloaded("clients");
             }
         }
-        Ok(())
     }
 
     /// Reloads when woken (a change notification) or every `interval` (the safety net).

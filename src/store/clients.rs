@@ -1,6 +1,8 @@
 //! The `clients` table.
 
-use super::schema::{cache_versions, client_keys, client_permissions, client_policies, clients};
+use super::schema::{
+    cache_versions, client_keys, client_permissions, client_policies, client_versions, clients,
+};
 use super::{DbConnection, StoreError, json};
 use crate::clock::UnixTime;
 use crate::domain::audience::Audience;
@@ -226,11 +228,18 @@ pub fn insert(
     secret_hash: Option<Vec<u8>>,
     now: UnixTime,
 ) -> Result<(), StoreError> {
-    diesel::insert_into(clients::table)
-        .values(&row_of(reg, secret_hash, now, now))
-        .execute(conn)?;
-    insert_children(conn, reg, now)?;
-    bump_version(conn)
+    conn.transaction(|c| {
+        diesel::insert_into(clients::table)
+            .values(&row_of(reg, secret_hash, now, now))
+            .execute(c)?;
+        // One namespace with usernames (`users::insert`): a client cannot take a person's
+        // name. Checked after the write, in a savepoint (as there).
+        if super::users::name_is_a_username(c, reg.id.as_str())? {
+            return Err(StoreError::Duplicate);
+        }
+        insert_children(c, reg, now)?;
+        bump_version(c, reg.id.as_str())
+    })
 }
 
 /// Replaces everything registrable about an existing client with a newly validated `reg`
@@ -275,16 +284,66 @@ pub fn update(
     diesel::delete(client_permissions::table.filter(client_permissions::client_id.eq(id)))
         .execute(conn)?;
     insert_children(conn, reg, now)?;
-    bump_version(conn)?;
+    bump_version(conn, id)?;
     Ok(true)
 }
 
-/// Marks the client table changed so every instance reloads its client cache.
-fn bump_version(conn: &mut DbConnection) -> Result<(), StoreError> {
-    diesel::update(cache_versions::table.find("clients"))
+/// Marks client `id` changed: the table's version moves (every instance polls it) and the
+/// client's row takes the new version, so instances reload only what changed since the
+/// version they hold. Writers hold the version row's lock until they commit, so versions
+/// become visible in order.
+fn bump_version(conn: &mut DbConnection, id: &str) -> Result<(), StoreError> {
+    let version: i64 = diesel::update(cache_versions::table.find("clients"))
         .set(cache_versions::version.eq(cache_versions::version + 1))
+        .returning(cache_versions::version)
+        .get_result(conn)?;
+    // Update, else insert (MultiConnection has no upsert); a deleted client has no row.
+    let stamped = diesel::update(client_versions::table.find(id))
+        .set(client_versions::version.eq(version))
         .execute(conn)?;
+    if stamped == 0 && find_row(conn, id)? {
+        diesel::insert_into(client_versions::table)
+            .values((
+                client_versions::client_id.eq(id),
+                client_versions::version.eq(version),
+            ))
+            .execute(conn)?;
+    }
     crate::store::notify::notify(conn, crate::store::notify::Topic::Clients)
+}
+
+fn find_row(conn: &mut DbConnection, id: &str) -> Result<bool, StoreError> {
+    let n: i64 = clients::table
+        .filter(clients::id.eq(id))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
+/// What changed since `version`: the clients written after it (with everything attached),
+/// and how many clients there are now (fewer than the cache would hold after applying the
+/// changes means one was deleted). `None` when more than `limit` changed: reload them all.
+pub fn changed_since(
+    conn: &mut DbConnection,
+    version: i64,
+    limit: i64,
+) -> Result<Option<(Vec<Client>, i64)>, StoreError> {
+    let ids: Vec<String> = client_versions::table
+        .filter(client_versions::version.gt(version))
+        .select(client_versions::client_id)
+        .limit(limit + 1)
+        .load(conn)?;
+    if ids.len() as i64 > limit {
+        return Ok(None);
+    }
+    let mut changed = Vec::with_capacity(ids.len());
+    for id in ids {
+        if let Some(client) = find(conn, &id)? {
+            changed.push(client);
+        }
+    }
+    let total: i64 = clients::table.count().get_result(conn)?;
+    Ok(Some((changed, total)))
 }
 
 /// The current version of the client table (see `bump_version`).
@@ -296,6 +355,12 @@ pub fn version(conn: &mut DbConnection) -> Result<i64, StoreError> {
 }
 
 fn attach_keys(conn: &mut DbConnection, clients: &mut [Client]) -> Result<(), StoreError> {
+    // By id: a linear search per row made loading N clients cost N² comparisons.
+    let index: std::collections::HashMap<String, usize> = clients
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.id.to_string(), i))
+        .collect();
     let rows: Vec<(String, Option<String>, Option<String>)> = client_keys::table
         .select((
             client_keys::client_id,
@@ -304,9 +369,9 @@ fn attach_keys(conn: &mut DbConnection, clients: &mut [Client]) -> Result<(), St
         ))
         .load(conn)?;
     for (id, jwks, uri) in rows {
-        if let Some(c) = clients.iter_mut().find(|c| c.id == id.as_str()) {
-            c.jwks = jwks;
-            c.jwks_uri = uri;
+        if let Some(&i) = index.get(&id) {
+            clients[i].jwks = jwks;
+            clients[i].jwks_uri = uri;
         }
     }
     let perms: Vec<(String, String)> = client_permissions::table
@@ -316,19 +381,16 @@ fn attach_keys(conn: &mut DbConnection, clients: &mut [Client]) -> Result<(), St
         ))
         .load(conn)?;
     for (id, p) in perms {
-        if let Some(c) = clients.iter_mut().find(|c| c.id == id.as_str()) {
-            c.permissions.push(p);
+        if let Some(&i) = index.get(&id) {
+            clients[i].permissions.push(p);
         }
     }
     let policies: Vec<PolicyRow> = client_policies::table
         .select(PolicyRow::as_select())
         .load(conn)?;
     for policy in policies {
-        if let Some(c) = clients
-            .iter_mut()
-            .find(|c| c.id == policy.client_id.as_str())
-        {
-            policy.apply(c)?;
+        if let Some(&i) = index.get(&policy.client_id) {
+            policy.apply(&mut clients[i])?;
         }
     }
     Ok(())
@@ -384,7 +446,7 @@ pub fn list(conn: &mut DbConnection) -> Result<Vec<Client>, StoreError> {
 pub fn delete(conn: &mut DbConnection, id: &str) -> Result<bool, StoreError> {
     let deleted = diesel::delete(clients::table.find(id)).execute(conn)? == 1;
     if deleted {
-        bump_version(conn)?;
+        bump_version(conn, id)?;
     }
     Ok(deleted)
 }
@@ -402,7 +464,7 @@ pub fn set_secret_hash(
         ))
         .execute(conn)?;
     if n == 1 {
-        bump_version(conn)?;
+        bump_version(conn, id)?;
     }
     Ok(n == 1)
 }

@@ -81,3 +81,8 @@ pub fn clear(conn: &mut DbConnection, key: &str) -> Result<(), StoreError> {
     diesel::delete(login_failures::table.find(key)).execute(conn)?;
     Ok(())
 }
+
+/// How many counters exist (for the operator's view and the flood tests).
+pub fn count(conn: &mut DbConnection) -> Result<i64, StoreError> {
+    Ok(login_failures::table.count().get_result(conn)?)
+}

@@ -23,6 +23,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// The `cache_versions.clients` value of each client's last change.
+    client_versions (client_id) {
+        client_id -> Text,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
     /// What a client requires beyond the defaults (algorithms, DPoP, PAR, profile).
     client_policies (client_id) {
         client_id -> Text,

@@ -62,10 +62,38 @@ pub fn insert(
         updated_at: now,
         password_changed_at: now,
     };
-    diesel::insert_into(users::table)
-        .values(&row)
-        .execute(conn)?;
-    Ok(())
+    // Usernames and client ids are one namespace (hardening round 2, finding 7): a person
+    // must never be able to take a machine's name, whatever surface creates them. Written
+    // first, then checked, in a savepoint: a SQLite transaction that reads before its
+    // first write cannot take the write lock under contention, and a refusal must leave
+    // no row behind even when the caller's transaction goes on.
+    conn.transaction(|c| {
+        diesel::insert_into(users::table).values(&row).execute(c)?;
+        if name_is_a_client(c, &profile.username)? {
+            return Err(StoreError::Duplicate);
+        }
+        Ok(())
+    })
+}
+
+/// Whether a client has this id, compared without case (a username is lowercase).
+pub fn name_is_a_client(conn: &mut DbConnection, name: &str) -> Result<bool, StoreError> {
+    use super::schema::clients;
+    let n: i64 = clients::table
+        .filter(lower(clients::id).eq(name.to_lowercase()))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
+/// Whether a user has this username, compared without case: a client id must not be a
+/// person's name (the other half of [`insert`]'s rule).
+pub fn name_is_a_username(conn: &mut DbConnection, name: &str) -> Result<bool, StoreError> {
+    let n: i64 = users::table
+        .filter(lower(users::username).eq(name.to_lowercase()))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
 }
 
 pub fn find_by_username(

@@ -25,7 +25,8 @@ use crate::store::{Store, StoreError, assertion_jtis};
 
 pub struct Authenticator<'a> {
     pub registry: &'a ClientRegistry,
-    /// Repeated failures of one client from one source become one audit row per window.
+    /// Repeated failures from one source (whatever client ids they name) become one audit
+    /// row per window.
     pub audit_windows: &'a FailureWindows,
     pub store: &'a Store,
     pub remote_jwks: &'a RemoteJwks,
@@ -42,9 +43,13 @@ struct Failure {
     error: TokenError,
 }
 
+/// The most of a presented client id the audit log keeps: an unknown id is attacker
+/// input, stored only as a bounded prefix (hardening round 2, finding 4b).
+pub const AUDITED_CLIENT_ID_CHARS: usize = 64;
+
 fn fail(client_id: Option<&str>, reason: impl Into<String>) -> Failure {
     Failure {
-        client_id: client_id.map(|c| c.chars().take(128).collect()),
+        client_id: client_id.map(|c| c.chars().take(AUDITED_CLIENT_ID_CHARS).collect()),
         reason: reason.into(),
         error: TokenError::invalid_client("client authentication failed"),
     }
@@ -61,11 +66,9 @@ impl Authenticator<'_> {
             Ok(client) => Ok(client),
             Err(f) => {
                 tracing::info!(client.id = ?f.client_id, reason = %f.reason, "client authentication failed");
-                let key = format!(
-                    "{}|{}",
-                    f.client_id.as_deref().unwrap_or(""),
-                    ip.as_deref().unwrap_or("")
-                );
+                // Grouped per source whatever the client id (hardening round 2, finding
+                // 4b): a random client id per request must not buy a row per request.
+                let key = crate::domain::source::source_key(ip.as_deref().unwrap_or(""));
                 let admit = self.audit_windows.admit(&key, self.now);
                 if !admit.record {
                     return Err(f.error);
@@ -83,7 +86,6 @@ impl Authenticator<'_> {
                                 &AuditEvent {
                                     event: "token.client_auth_failed.repeated",
                                     actor: "anonymous",
-                                    client_id: client_id.as_deref(),
                                     ip: ip.as_deref(),
                                     details: json!({
                                         "count": admit.summary,

@@ -230,7 +230,14 @@ pub fn exchange(
         }
     };
     let mut extra = Map::new();
-    for name in ["sid", "auth_time", "acr", "amr", "roles"] {
+    for name in [
+        "sid",
+        "auth_time",
+        "acr",
+        "amr",
+        "roles",
+        "preferred_username",
+    ] {
         if let Some(v) = subject.claims.get(name) {
             extra.insert(name.into(), v.clone());
         }

@@ -142,6 +142,9 @@ pub fn issue(
         extra.insert("amr".into(), json!(g.authn.amr));
     }
     extra.insert("roles".into(), json!(g.user.roles));
+    // The person's username, so a gateway can say who it is (`Remote-User`) without a
+    // database read; a machine's token never has it.
+    extra.insert("preferred_username".into(), json!(g.user.username));
     // The session id lets resource servers drop the token when the session ends (feed).
     if let Some(sid) = &g.authn.sid {
         extra.insert("sid".into(), json!(sid));

@@ -305,7 +305,7 @@ fn bad_client_input_fails_clearly_and_changes_nothing(db: &TestDb) {
         ("--grant-type implicit", "unknown grant type `implicit`"),
         (
             "--id first --grant-type client_credentials",
-            "a client with id `first` already exists",
+            "the name `first` is taken",
         ),
         (
             "--public --grant-type client_credentials",

@@ -190,7 +190,7 @@ fn bad_user_input_fails_clearly_and_changes_nothing() {
         (
             "create --username BOB --password-stdin",
             long,
-            "a user named `bob` already exists",
+            "the name `bob` is taken",
         ),
         (
             "create --username 'has space' --password-stdin",

@@ -87,7 +87,11 @@ async fn a_good_token_passes_with_identity_headers_and_every_answer_is_no_store(
         assert_eq!(res.header("x-portcullis-subject"), Some("svc"));
         assert_eq!(res.header("x-portcullis-client-id"), Some("svc"));
         assert_eq!(res.header("x-portcullis-scope"), Some("orders:read"));
-        assert_eq!(res.header("remote-user"), Some("svc"));
+        // A machine is never a person (hardening round 2, finding 7).
+        assert_eq!(res.header("remote-user"), Some(""));
+        assert_eq!(res.header("x-portcullis-user"), Some(""));
+        assert_eq!(res.header("x-portcullis-client"), Some("svc"));
+        assert_eq!(res.header("remote-client"), Some("svc"));
         assert!(
             res.header("x-portcullis-token-id")
                 .is_some_and(|j| j.len() == 22)
@@ -279,7 +283,7 @@ fn forwarded<'a>(method: &'a str, host: &'a str, uri: &'a str) -> [(&'a str, &'a
 async fn session_mode_sends_a_page_load_to_sign_in_and_back_with_the_users_identity() {
     let app = app().await;
     app.user("carol")
-        .email("carol@example.com")
+        .verified_email("carol@example.com")
         .name("Carol Danvers")
         .role("ops")
         .create();
@@ -479,6 +483,35 @@ async fn a_user_token_carries_roles_and_its_session_to_the_gateway() {
     );
     assert_eq!(res.header("x-portcullis-roles"), Some("admin"));
     assert!(res.header("x-portcullis-session").is_some());
+    // A person's token names the person, never a machine (finding 7).
+    assert_eq!(res.header("remote-user"), Some("alice"));
+    assert_eq!(res.header("x-portcullis-user"), Some("alice"));
+    assert_eq!(res.header("x-portcullis-client"), Some(""));
+    assert_eq!(res.header("remote-client"), Some(""));
+}
+
+/// Hardening round 2, finding 7: usernames and client ids are one namespace, so a person
+/// cannot get a machine's name (and `Remote-User`), nor a client a person's.
+#[actix_web::test]
+async fn a_username_and_a_client_id_can_never_be_the_same_name() {
+    let app = app().await;
+    machine(&app).await;
+    for name in ["svc", "SVC"] {
+        let out = app.cli().run_with_stdin(
+            &["user", "create", "--username", name, "--password-stdin"],
+            "a long enough password\n",
+        );
+        assert_ne!(out.status, 0, "a user named like the client {name}");
+        assert!(out.stderr.contains("taken"), "{}", out.stderr);
+    }
+    app.user("carol").create();
+    let out = app
+        .cli()
+        .run_line("client create --name Carol --id Carol --grant-type client_credentials");
+    assert_ne!(out.status, 0, "a client named like a user");
+    assert!(out.stderr.contains("taken"), "{}", out.stderr);
+    app.state.clients.refresh().await.unwrap();
+    assert!(app.state.clients.get("Carol").is_none());
 }
 
 #[actix_web::test]
@@ -583,4 +616,40 @@ async fn a_dpop_bound_token_passes_with_a_proof_for_the_original_request() {
             "{what}: {challenge}"
         );
     }
+}
+
+/// Hardening round 2, finding 14: `Remote-Email` carries only a verified address.
+#[actix_web::test]
+async fn remote_email_is_empty_for_an_address_nobody_verified() {
+    let app = app().await;
+    app.user("dave").email("dave@example.com").create();
+    let mut b = Browser::new(&app);
+    let page = b
+        .get("/signin?rd=http%3A%2F%2Fdash.localhost%3A9000%2F")
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let (rd, csrf) = (page.field("rd").unwrap(), page.field("csrf").unwrap());
+    let done = b
+        .post(
+            "/signin",
+            &[
+                ("rd", &rd),
+                ("csrf", &csrf),
+                ("username", "dave"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let cookie = format!("portcullis_session={}", b.cookies["portcullis_session"]);
+    let mut h: Vec<(&str, &str)> = forwarded("GET", "dash.localhost:9000", "/").to_vec();
+    h.push(("Cookie", &cookie));
+    let res = ask(&app, "GET", "/forward-auth", &h).await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(res.header("remote-user"), Some("dave"));
+    assert_eq!(
+        res.header("remote-email"),
+        Some(""),
+        "unverified: not passed on"
+    );
 }

@@ -73,3 +73,58 @@ async fn a_body_just_under_the_limit_is_still_read() {
         .await;
     res.assert_oauth_error(401, "invalid_client");
 }
+
+/// Hardening round 2, finding 8: a body sent a byte at a time no longer holds a connection
+/// for ever: past `http.body_timeout_secs` the request is refused (the token endpoint's
+/// JSON, 4xx) or the connection closed, at the token endpoint and the admin API alike.
+#[actix_web::test]
+async fn a_body_that_trickles_in_is_cut_off_at_the_deadline() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let db = crate::helpers::TestDb::sqlite();
+    let mut settings = db.settings();
+    settings.http.body_timeout_secs = 1;
+    let app = crate::helpers::spawn_app_with(
+        db,
+        settings,
+        std::sync::Arc::new(portcullis::clock::SystemClock),
+    )
+    .await;
+    for (path, kind) in [
+        ("/token", "application/x-www-form-urlencoded"),
+        ("/admin/api/v1/clients", "application/json"),
+    ] {
+        let mut s = tokio::net::TcpStream::connect(app.address).await.unwrap();
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: {kind}\r\nContent-Length: 100\r\n\r\n",
+            app.address
+        );
+        s.write_all(head.as_bytes()).await.unwrap();
+        let started = std::time::Instant::now();
+        let mut answer = Vec::new();
+        let mut buf = [0u8; 1024];
+        // One byte every 300 ms, far slower than the deadline allows; stop when the
+        // server answers or closes, or after 8 s (the server kept the connection).
+        loop {
+            let _ = s.write_all(b"x").await;
+            match tokio::time::timeout(std::time::Duration::from_millis(300), s.read(&mut buf))
+                .await
+            {
+                Ok(Ok(0)) | Ok(Err(_)) => break,
+                Ok(Ok(n)) => {
+                    answer.extend_from_slice(&buf[..n]);
+                    break;
+                }
+                Err(_) => {}
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(8),
+                "{path}: the server still waits for the body"
+            );
+        }
+        let text = String::from_utf8_lossy(&answer);
+        assert!(
+            text.is_empty() || text.starts_with("HTTP/1.1 4"),
+            "{path}: {text}"
+        );
+    }
+}

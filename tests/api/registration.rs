@@ -587,3 +587,85 @@ async fn with_registration_off_the_endpoints_are_404_and_not_advertised() {
         );
     }
 }
+
+/// Hardening round 2, finding 5: open registration is limited per source
+/// (`registration.rate_limit` an hour): past it, `429` with `Retry-After` and a JSON
+/// error, and nothing is stored.
+#[actix_web::test]
+async fn open_registration_past_the_rate_limit_is_refused_and_stores_nothing() {
+    let app = app_on(
+        TestDb::sqlite(),
+        |s| {
+            s.registration.open = true;
+            s.registration.rate_limit = 5;
+        },
+        Arc::new(SystemClock),
+    )
+    .await;
+    let mut statuses = Vec::new();
+    for _ in 0..8 {
+        let res = app.register(&service(), None).await;
+        if res.status == 429 {
+            assert_eq!(res.body["error"], "rate_limited", "{}", res.body);
+            assert!(
+                res.header("retry-after")
+                    .is_some_and(|s| s.parse::<i64>().is_ok())
+            );
+            assert_eq!(res.header("cache-control"), Some("no-store"));
+        }
+        statuses.push(res.status);
+    }
+    assert_eq!(statuses, [201, 201, 201, 201, 201, 429, 429, 429]);
+    assert_eq!(client_count(&app), 5);
+}
+
+/// Hardening round 2, finding 5: a registration among 5,000 clients costs the registry
+/// one client's read, not 5,001 (the work that made latency grow with every
+/// registration); the new client is served at once.
+#[actix_web::test]
+async fn a_registration_among_five_thousand_clients_reloads_only_the_new_one() {
+    use diesel::RunQueryDsl;
+    let app = app_on(
+        TestDb::sqlite(),
+        |s| s.registration.open = true,
+        Arc::new(SystemClock),
+    )
+    .await;
+    let seed = app.register(&service(), None).await;
+    assert_eq!(seed.status, 201);
+    let seed_id = seed.str("client_id");
+    let mut conn = app.db.conn();
+    diesel::sql_query(format!(
+        "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 5000) \
+         INSERT INTO clients (id, name, is_public, secret_hash, redirect_uris, \
+         post_logout_redirect_uris, backchannel_logout_uri, grant_types, scopes, audiences, \
+         default_audience, skip_consent, require_pkce, token_endpoint_auth_method, \
+         created_at, updated_at) \
+         SELECT 'bulk-' || x, name, is_public, secret_hash, redirect_uris, \
+         post_logout_redirect_uris, backchannel_logout_uri, grant_types, scopes, audiences, \
+         default_audience, skip_consent, require_pkce, token_endpoint_auth_method, \
+         created_at, updated_at FROM n, clients WHERE clients.id = '{seed_id}'"
+    ))
+    .execute(&mut conn)
+    .unwrap();
+    diesel::sql_query("UPDATE cache_versions SET version = version + 1 WHERE name = 'clients'")
+        .execute(&mut conn)
+        .unwrap();
+    app.state.clients.refresh().await.unwrap();
+    assert!(app.state.clients.get("bulk-4999").is_some());
+    let before = app.state.clients.clients_read();
+    let res = app.register(&service(), None).await;
+    assert_eq!(res.status, 201, "{}", res.body);
+    assert_eq!(
+        app.state.clients.clients_read() - before,
+        1,
+        "one registration reads one client"
+    );
+    assert!(app.state.clients.get(&res.str("client_id")).is_some());
+    assert!(app.state.clients.get("bulk-1").is_some(), "the others stay");
+    // A deletion is seen too (by a full read, as deletions are rare).
+    let deleted = app.cli().run_line("client delete bulk-1");
+    assert_eq!(deleted.status, 0, "{}", deleted.stderr);
+    app.state.clients.refresh().await.unwrap();
+    assert!(app.state.clients.get("bulk-1").is_none());
+}

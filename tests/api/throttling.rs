@@ -71,7 +71,29 @@ fn sign_in_request(
     source: &str,
     user: &str,
     password: &str,
-) -> impl std::future::Future<Output = u16> + 'static {
+) -> impl std::future::Future<Output = u16> + use<> {
+    sign_in_request_with(&client(), app, f, source, user, password)
+}
+
+/// Our own client: no redirect following (a success answers 303 to the application), and
+/// room for the pause a slowed attempt waits.
+fn client() -> awc::Client {
+    awc::Client::builder()
+        .disable_redirects()
+        .timeout(std::time::Duration::from_secs(15))
+        .finish()
+}
+
+/// [`sign_in_request`] through `client` (a flood shares one: building a client costs more
+/// than a request).
+fn sign_in_request_with(
+    client: &awc::Client,
+    app: &TestApp,
+    f: &Form,
+    source: &str,
+    user: &str,
+    password: &str,
+) -> impl std::future::Future<Output = u16> + use<> {
     let body = url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs([
             ("params", f.params.as_str()),
@@ -80,12 +102,7 @@ fn sign_in_request(
             ("password", password),
         ])
         .finish();
-    // Our own client: no redirect following (a success answers 303 to the application),
-    // and room for the pause a slowed attempt waits.
-    let req = awc::Client::builder()
-        .disable_redirects()
-        .timeout(std::time::Duration::from_secs(15))
-        .finish()
+    let req = client
         .post(app.url("/login"))
         .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
         .insert_header(("Cookie", format!("portcullis_csrf={}", f.cookie)))
@@ -259,5 +276,55 @@ async fn through_nginx_a_client_cannot_choose_its_own_address_with_forwarding_he
         sources,
         vec!["127.0.0.2"; 5],
         "the audit log has the real address"
+    );
+}
+
+/// Hardening round 2, finding 4a: a flood of 10,000 sign-ins with 16 KB usernames is
+/// refused at the edge (400, a clear message) and grows the audit log and the throttle
+/// table by nothing at all (the bound: 0 rows); a username at the bound is an ordinary
+/// failure.
+#[actix_web::test]
+async fn a_flood_of_oversized_usernames_writes_nothing() {
+    let app = app_behind_proxy().await;
+    let f = form(&app).await;
+    // Sign-in failures in the audit log, and throttle counters (nothing else writes
+    // either here; the start-up's own audit rows are not counted).
+    let count = |app: &TestApp| {
+        let mut c = app.db.conn();
+        (
+            portcullis::store::audit::recent(&mut c, 100_000)
+                .unwrap()
+                .iter()
+                .filter(|e| e.event.starts_with("login."))
+                .count(),
+            portcullis::store::login_failures::count(&mut c).unwrap(),
+        )
+    };
+    let before = count(&app);
+    let huge = "u".repeat(16 * 1024);
+    let client = client();
+    for wave in 0..200 {
+        let requests: Vec<_> = (0..50)
+            .map(|i| {
+                let source = format!("198.51.{}.{}", wave % 250, i);
+                actix_web::rt::spawn(sign_in_request_with(
+                    &client, &app, &f, &source, &huge, "guess",
+                ))
+            })
+            .collect();
+        for r in requests {
+            assert_eq!(r.await.unwrap(), 400);
+        }
+    }
+    assert_eq!(count(&app), before, "not one row for the whole flood");
+    let at_bound = "u".repeat(255);
+    assert_eq!(
+        sign_in(&app, &f, "198.51.100.9", &at_bound, "guess").await,
+        200
+    );
+    assert_eq!(
+        count(&app).0,
+        before.0 + 1,
+        "an ordinary failure is audited"
     );
 }

@@ -228,9 +228,9 @@ async fn failed_client_authentications_are_audited_without_the_secret() {
         .iter()
         .filter(|e| e.event == "token.client_auth_failed")
         .collect();
-    // One row per client and source per window (hardening finding 7): `svc` twice from
-    // here is one row.
-    assert!(failures.len() >= 2, "{entries:?}");
+    // One row per source per window, whatever client ids it names (hardening finding 7,
+    // round 2 finding 4b): every failure from here is one row, the first one's.
+    assert_eq!(failures.len(), 1, "{entries:?}");
     assert!(
         failures
             .iter()
@@ -330,4 +330,52 @@ async fn repeated_failed_client_authentications_write_one_audit_row_per_window()
         .filter(|e| e.event.starts_with("token.client_auth_failed"))
         .count();
     assert_eq!(rows, 1, "{entries:?}");
+}
+
+/// Hardening round 2, finding 4b: a flood of 10,000 failed authentications from one
+/// source, each naming a new random (and long) client id, writes one audit row per window
+/// (here the clock stands still: exactly one), which keeps only a bounded prefix of the id.
+#[actix_web::test]
+async fn a_flood_of_random_client_ids_from_one_source_writes_one_audit_row() {
+    let db = crate::helpers::TestDb::sqlite();
+    let settings = db.settings();
+    let app = crate::helpers::spawn_app_with(
+        db,
+        settings,
+        std::sync::Arc::new(portcullis::clock::ManualClock::at(crate::helpers::T0)),
+    )
+    .await;
+    let before = audit::recent(&mut app.db.conn(), 10_000).unwrap().len();
+    let url = app.url("/token");
+    // One client for the flood: building one (its TLS connector) costs more than a request.
+    let client = awc::Client::default();
+    for wave in 0..200 {
+        let requests: Vec<_> = (0..50)
+            .map(|i| {
+                let id = format!("{:05}-{}", wave * 50 + i, "r".repeat(300));
+                let basic = crate::helpers::app::basic_auth(&id, "x");
+                let req = client
+                    .post(url.as_str())
+                    .insert_header(("Authorization", basic))
+                    .insert_header(("Content-Type", "application/x-www-form-urlencoded"));
+                actix_web::rt::spawn(async move {
+                    req.send_body("grant_type=client_credentials")
+                        .await
+                        .unwrap()
+                        .status()
+                        .as_u16()
+                })
+            })
+            .collect();
+        for r in requests {
+            assert_eq!(r.await.unwrap(), 401);
+        }
+    }
+    let entries = audit::recent(&mut app.db.conn(), 10_000).unwrap();
+    assert_eq!(entries.len() - before, 1, "one row for the whole flood");
+    let row = &entries[0];
+    assert!(
+        row.client_id.as_deref().unwrap_or("").chars().count()
+            <= portcullis::token::authenticate::AUDITED_CLIENT_ID_CHARS
+    );
 }

@@ -23,6 +23,7 @@ pub struct UserBuilder {
     name: Option<String>,
     roles: Vec<String>,
     disabled: bool,
+    email_verified: bool,
 }
 
 impl Cli {
@@ -35,6 +36,7 @@ impl Cli {
             name: None,
             roles: Vec::new(),
             disabled: false,
+            email_verified: false,
         }
     }
 
@@ -65,6 +67,13 @@ impl UserBuilder {
         self
     }
 
+    /// An address the operator vouches for (`--email-verified`).
+    pub fn verified_email(mut self, email: &str) -> Self {
+        self.email = Some(email.into());
+        self.email_verified = true;
+        self
+    }
+
     /// The display name.
     pub fn name(mut self, name: &str) -> Self {
         self.name = Some(name.into());
@@ -91,6 +100,9 @@ impl UserBuilder {
         }
         for role in &self.roles {
             args.extend(["--role", role]);
+        }
+        if self.email_verified {
+            args.push("--email-verified");
         }
         args.push("--password-stdin");
         self.cli.run_with_stdin(&args, &self.password).ok();
