@@ -307,6 +307,9 @@ pub struct ForwardAuthSettings {
     pub allowed_redirect_hosts: Vec<String>,
     /// The policy applied when a request names none (must be one of `policies`).
     pub default_policy: Option<String>,
+    /// The audience a token must have on a route that names none (no `audience=` and no
+    /// policy with one). Unset: such a route accepts no token at all, only sessions.
+    pub default_audience: Option<String>,
     /// Named requirements (`[forward_auth.policies.<name>]`), for gateways that cannot put
     /// them in the auth URL's query (Envoy names one in the path).
     pub policies: std::collections::BTreeMap<String, PolicySettings>,
@@ -429,6 +432,11 @@ mod tests {
             "https://id.example.com#f",
             "ftp://id.example.com",
             "id.example.com",
+            "https://id.example.com/\u{202e}moc",
+            "https://id.example\u{200b}.com",
+            "https://id.example.com/\"x",
+            "https://id.example.com/<x>",
+            "https://bücher.example",
             "https://u:p@id.example.com",
         ] {
             let err = validate_issuer(bad).unwrap_err().to_string();

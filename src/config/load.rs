@@ -116,6 +116,7 @@ const KEYS: &[(&str, Kind)] = &[
     ("ldap.ca_file", Kind::Str),
     ("forward_auth.session_cookie_domain", Kind::Str),
     ("forward_auth.allowed_redirect_hosts", Kind::List),
+    ("forward_auth.default_audience", Kind::Str),
     ("http.trusted_proxies", Kind::List),
     ("http.client_ip_header", Kind::Str),
     ("http.allow_private_destinations", Kind::Bool),

@@ -364,6 +364,22 @@ pub(super) fn validate_issuer(issuer: &str) -> Result<Option<String>, ConfigErro
             "must not contain whitespace or control characters",
         ));
     }
+    // Only what an https URL needs (RFC 3986 §3: unreserved, sub-delims, `:`, `/`, `@`,
+    // `%`, and `[` `]` around an IPv6 host; a non-ASCII host in its punycode form): the
+    // issuer is printed into pages, headers and tokens, so bidi and zero-width characters,
+    // quotes and angle brackets must never reach them (hardening round 2, finding 14).
+    if let Some(c) = issuer
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "-._~!$&'()*+,;=:/@%[]?#".contains(*c)))
+    {
+        return Err(invalid(
+            "issuer",
+            &format!(
+                "must contain only the characters of an https URL (not {:?}); write an international host name in its xn-- form",
+                c
+            ),
+        ));
+    }
     let url = url::Url::parse(issuer)
         .map_err(|e| invalid("issuer", &format!("is not an absolute URL ({e})")))?;
     if url.query().is_some() || url.fragment().is_some() {

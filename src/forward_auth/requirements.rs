@@ -37,6 +37,28 @@ fn bad_value(key: &str, value: &str) -> UnknownPolicy {
     ))
 }
 
+/// Why a token is refused before the route's requirements are looked at (hardening round 2,
+/// finding 14).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenRefusal {
+    /// The route names no audience and `forward_auth.default_audience` is unset: any of our
+    /// tokens would pass, those for other services too.
+    NoAudience,
+    /// A token for the admin API is never accepted by a gateway.
+    AdminToken,
+}
+
+impl TokenRefusal {
+    pub fn describe(self) -> &'static str {
+        match self {
+            TokenRefusal::NoAudience => {
+                "the route names no audience (audience= or forward_auth.default_audience)"
+            }
+            TokenRefusal::AdminToken => "an admin API token is not accepted here",
+        }
+    }
+}
+
 impl Unmet {
     pub fn describe(self) -> &'static str {
         match self {
@@ -147,6 +169,24 @@ impl Requirements {
         let mut r = Self::default();
         r.add_named(name, settings)?;
         Ok(r)
+    }
+
+    /// What a route asks of a token's audience: its own `audience=` values, else
+    /// `default_audience`; a token for the admin API (`admin_audience`) never passes.
+    pub fn for_token(
+        mut self,
+        token_audiences: &[String],
+        default_audience: Option<&str>,
+        admin_audience: &str,
+    ) -> Result<Self, TokenRefusal> {
+        if token_audiences.iter().any(|a| a == admin_audience) {
+            return Err(TokenRefusal::AdminToken);
+        }
+        if self.audiences.is_empty() {
+            let default = default_audience.ok_or(TokenRefusal::NoAudience)?;
+            self.audiences.push(default.to_string());
+        }
+        Ok(self)
     }
 
     /// Checks a caller: `audiences` and `scopes` are `None` for a browser session, which
@@ -344,5 +384,36 @@ mod authentication_tests {
         assert!(Requirements::from_query("acr=gold", &s).is_err());
         assert!(Requirements::from_query("max_age=-1", &s).is_err());
         assert!(Requirements::from_query("max_age=soon", &s).is_err());
+    }
+
+    #[test]
+    fn a_token_needs_an_audience_named_by_the_route_or_the_default_and_never_the_admin_one() {
+        let aud = vec!["https://api.example".to_string()];
+        let admin = "https://id.example/admin";
+        let bare = Requirements::default();
+        assert_eq!(
+            bare.clone().for_token(&aud, None, admin),
+            Err(TokenRefusal::NoAudience)
+        );
+        let with_default = bare
+            .clone()
+            .for_token(&aud, Some("https://api.example"), admin)
+            .unwrap();
+        assert_eq!(with_default.check(Some(&aud), None, &[]), Ok(()));
+        let other = bare
+            .clone()
+            .for_token(&aud, Some("https://other.example"), admin)
+            .unwrap();
+        assert_eq!(other.check(Some(&aud), None, &[]), Err(Unmet::Audience));
+        let admin_token = vec![admin.to_string()];
+        let named = Requirements {
+            audiences: vec![admin.to_string()],
+            ..Default::default()
+        };
+        assert_eq!(
+            named.for_token(&admin_token, None, admin),
+            Err(TokenRefusal::AdminToken),
+            "even a route that names the admin audience"
+        );
     }
 }

@@ -19,11 +19,14 @@ pub enum BodyError {
 
 /// Reads the whole body, refusing it as soon as it passes `limit` bytes (by its
 /// `Content-Length` or as it arrives).
-pub async fn read(
+pub async fn read<S>(
     req: &actix_web::HttpRequest,
-    mut payload: web::Payload,
+    mut payload: S,
     limit: usize,
-) -> Result<web::Bytes, BodyError> {
+) -> Result<web::Bytes, BodyError>
+where
+    S: Stream<Item = Result<web::Bytes, actix_web::error::PayloadError>> + Unpin,
+{
     let declared = req
         .headers()
         .get(actix_web::http::header::CONTENT_LENGTH)

@@ -191,6 +191,22 @@ async fn decide(
         }
     };
     let id = &identity.identity;
+    let requirements = match &id.audiences {
+        Some(audiences) => match requirements.for_token(
+            audiences,
+            settings.forward_auth.default_audience.as_deref(),
+            &crate::admin::access::audience(state.issuer()),
+        ) {
+            Ok(r) => r,
+            Err(refusal) => {
+                return Decision::Forbidden {
+                    scope: Vec::new(),
+                    description: refusal.describe(),
+                };
+            }
+        },
+        None => requirements,
+    };
     if let Err(unmet) = requirements.check(id.audiences.as_deref(), id.scope.as_deref(), &id.roles)
     {
         return Decision::Forbidden {

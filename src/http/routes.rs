@@ -211,7 +211,6 @@ pub fn configure(cfg: &mut web::ServiceConfig, features: &Features) {
                 cfg.service(
                     web::scope(endpoint.path())
                         .app_data(RoutePattern(endpoint.path()))
-                        .app_data(web::PayloadConfig::new(64 * 1024))
                         .configure(admin_console::routes),
                 );
             }

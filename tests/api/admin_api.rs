@@ -673,3 +673,15 @@ async fn a_person_s_token_counts_only_while_they_hold_the_admin_role() {
     assert_eq!(res.status, 200, "{}", res.text());
     person.get("/users").await.assert_problem(403);
 }
+
+/// Hardening round 2, finding 12: an oversized body at the admin API is an RFC 9457
+/// problem with 413, not a 400.
+#[actix_web::test]
+async fn an_oversized_body_is_a_413_problem() {
+    let app = crate::helpers::spawn_app().await;
+    let api = app.admin_api("ops", WRITE).await;
+    let huge =
+        serde_json::json!({ "id": "x".repeat(70 * 1024), "grant_types": ["client_credentials"] });
+    let res = api.post("/clients", &huge).await;
+    res.assert_problem(413);
+}

@@ -121,3 +121,23 @@ async fn with_admin_require_mfa_a_password_only_session_is_refused_until_a_secon
         .unwrap();
     assert_eq!(b.get("/admin/clients").await.status, 200);
 }
+
+/// Hardening round 2, finding 12: an oversized console form gets our HTML page with 413,
+/// not actix-web's plain text, and changes nothing.
+#[actix_web::test]
+async fn an_oversized_console_form_gets_our_page_with_413() {
+    let app = spawn_app().await;
+    let mut b = admin_browser(&app).await;
+    let huge = "x".repeat(70 * 1024);
+    let res = b
+        .post("/admin/clients", &[("csrf", "c"), ("id", &huge)])
+        .await;
+    assert_eq!(res.status, 413, "{}", res.body);
+    assert!(
+        res.header("content-type")
+            .is_some_and(|c| c.starts_with("text/html")),
+        "{:?}",
+        res.header("content-type")
+    );
+    assert!(res.body.contains("Request too large"), "{}", res.body);
+}

@@ -25,6 +25,7 @@ fn settings(db: &TestDb) -> Settings {
     s.issuer = "http://localhost:8080".into();
     s.forward_auth.session_cookie_domain = Some("localhost".into());
     s.forward_auth.allowed_redirect_hosts = vec!["*.localhost".into()];
+    s.forward_auth.default_audience = Some(API.into());
     s.forward_auth.policies.insert(
         "orders".into(),
         PolicySettings {
@@ -469,10 +470,12 @@ async fn a_user_token_carries_roles_and_its_session_to_the_gateway() {
         crate::helpers::SPA_CB,
     )
     .await;
+    let audience = url::form_urlencoded::byte_serialize(app.state.settings.issuer.as_bytes())
+        .collect::<String>();
     let res = ask(
         app,
         "GET",
-        "/forward-auth?role=admin",
+        &format!("/forward-auth?role=admin&audience={audience}"),
         &[("Authorization", &bearer(&tokens.access))],
     )
     .await;
@@ -652,4 +655,36 @@ async fn remote_email_is_empty_for_an_address_nobody_verified() {
         Some(""),
         "unverified: not passed on"
     );
+}
+
+/// Hardening round 2, finding 14: a route that names no audience accepts no token unless
+/// `forward_auth.default_audience` says which, and an admin API token never passes.
+#[actix_web::test]
+async fn a_token_passes_only_where_an_audience_is_named_and_never_an_admin_token() {
+    let db = TestDb::sqlite();
+    let mut s = settings(&db);
+    s.forward_auth.default_audience = None;
+    let app = spawn_app_with(db, s, Arc::new(SystemClock)).await;
+    let svc = machine(&app).await;
+    let token = cc_token(&app, &svc, "orders:read").await;
+    let auth = [("Authorization", bearer(&token))];
+    let auth: Vec<(&str, &str)> = auth.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let res = ask(&app, "GET", "/forward-auth", &auth).await;
+    assert_eq!(res.status, 403, "no audience named: {}", res.text());
+    let api = url::form_urlencoded::byte_serialize(API.as_bytes()).collect::<String>();
+    let res = ask(&app, "GET", &format!("/forward-auth?audience={api}"), &auth).await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    // A token for the admin API, even on a route that names that audience.
+    let admin = app.admin_api("ops", crate::helpers::admin::READ).await;
+    let admin_audience =
+        url::form_urlencoded::byte_serialize(app.admin_audience().as_bytes()).collect::<String>();
+    let bearer_admin = bearer(&admin.token);
+    let res = ask(
+        &app,
+        "GET",
+        &format!("/forward-auth?audience={admin_audience}"),
+        &[("Authorization", &bearer_admin)],
+    )
+    .await;
+    assert_eq!(res.status, 403, "{}", res.text());
 }

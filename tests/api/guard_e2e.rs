@@ -141,3 +141,40 @@ async fn after_a_logout_the_shop_hears_of_it_and_introspection_agrees() {
         .await;
     assert_eq!(info, serde_json::json!({ "active": false }));
 }
+
+/// Hardening round 2, finding 14: a guard that follows the revocation feed but has had no
+/// signed document from it for longer than `max_staleness` fails closed (503), whatever
+/// the token; the next signed document opens it again.
+#[actix_web::test]
+async fn a_guard_whose_revocation_list_went_stale_fails_closed() {
+    let app = app_at_its_own_address().await;
+    let svc = app
+        .client("svc")
+        .confidential()
+        .grant("client_credentials")
+        .audience(API)
+        .create()
+        .await;
+    let token = app
+        .token(&[("grant_type", "client_credentials")], svc.basic())
+        .await
+        .token()
+        .to_string();
+    let mut config = GuardConfig::new(app.state.settings.issuer.clone(), API);
+    config.max_staleness = Duration::from_secs(2);
+    let guard = Guard::discover(config).await.expect("discovery");
+    assert!(guard.refresh_revocations().await.expect("the feed answers"));
+    guard.verify(&token).await.expect("a fresh list");
+    // Nothing signed arrives (the feed is not asked): past the limit, refused.
+    actix_web::rt::time::sleep(Duration::from_millis(2_300)).await;
+    let e = guard.verify(&token).await.unwrap_err();
+    assert!(e.to_string().contains("stale"), "{e}");
+    assert_eq!(
+        actix_web::ResponseError::status_code(&e).as_u16(),
+        503,
+        "fails closed"
+    );
+    // Halfway past the limit, a refresh asks for the whole (signed) list, not a 304.
+    assert!(guard.refresh_revocations().await.expect("the feed answers"));
+    guard.verify(&token).await.expect("confirmed again");
+}

@@ -322,8 +322,12 @@ async fn forward_auth_decisions_are_counted_by_result() {
     let auth = format!("Bearer {token}");
     let before = scrape(&app).await;
     for _ in 0..3 {
-        app.send_with("GET", "/forward-auth", &[("Authorization", &auth)])
-            .await;
+        app.send_with(
+            "GET",
+            "/forward-auth?audience=https%3A%2F%2Fapi.example",
+            &[("Authorization", &auth)],
+        )
+        .await;
     }
     app.send_with("GET", "/forward-auth", &[]).await;
     app.send_with(

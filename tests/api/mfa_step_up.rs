@@ -106,7 +106,7 @@ async fn a_guarded_operation_needing_two_factors_is_reached_by_stepping_up_the_s
     // So does forward-auth with the same requirement.
     let fa = app
         .get_with(
-            "/forward-auth?acr=2&max_age=600",
+            "/forward-auth?acr=2&max_age=600&audience=https%3A%2F%2Fpayments.example",
             &[("authorization", &format!("Bearer {}", first.access))],
         )
         .await;
@@ -160,7 +160,7 @@ async fn a_guarded_operation_needing_two_factors_is_reached_by_stepping_up_the_s
     assert_eq!(call(&app, &payments, &second.access).await.0, 200);
     let fa = app
         .get_with(
-            "/forward-auth?acr=2&max_age=600",
+            "/forward-auth?acr=2&max_age=600&audience=https%3A%2F%2Fpayments.example",
             &[("authorization", &format!("Bearer {}", second.access))],
         )
         .await;

@@ -346,3 +346,55 @@ async fn email_verification_and_change_take_effect_only_through_a_mailed_link() 
         .await;
     assert_eq!(bad.status, 422);
 }
+
+/// Hardening round 2, finding 13: asking for a reset link answers before the address is
+/// even looked up, so a known address cannot be told from an unknown one by the time the
+/// answer takes. Shown on PostgreSQL: with the users table locked by another session, both
+/// kinds of address are answered at once, and the known one's mail is queued once the
+/// lock goes.
+#[actix_web::test]
+async fn the_answer_to_a_reset_request_does_not_wait_for_the_address_lookup() {
+    use diesel::{Connection, RunQueryDsl};
+    let test = "password_reset::the_answer_to_a_reset_request_does_not_wait_for_the_address_lookup";
+    let Some(db) = TestDb::postgres(test) else {
+        return;
+    };
+    let locker_db = db.another_instance();
+    let settings = db.settings();
+    let app = spawn_app_with(db, settings, Arc::new(portcullis::clock::SystemClock)).await;
+    app.user("alice").email("alice@example.com").create();
+    let mut b = app.browser();
+    let page = b.get("/password/forgot").await;
+    let csrf = page.field("csrf").unwrap();
+    let (locked_tx, locked_rx) = std::sync::mpsc::channel();
+    let locker = std::thread::spawn(move || {
+        let mut conn = locker_db.conn();
+        conn.transaction(|c| {
+            diesel::sql_query("LOCK TABLE users IN ACCESS EXCLUSIVE MODE").execute(c)?;
+            locked_tx.send(()).unwrap();
+            std::thread::sleep(std::time::Duration::from_secs(4));
+            Ok::<_, diesel::result::Error>(())
+        })
+        .unwrap();
+    });
+    locked_rx.recv().unwrap();
+    for email in ["alice@example.com", "nobody@example.com"] {
+        let started = std::time::Instant::now();
+        let sent = b
+            .post("/password/forgot", &[("csrf", &csrf), ("email", email)])
+            .await;
+        assert_eq!(sent.status, 200, "{}", sent.body);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "{email}: the answer waited for the lookup"
+        );
+    }
+    locker.join().unwrap();
+    wait_until("the known address's link is queued", || async {
+        portcullis::store::audit::recent(&mut app.db.conn(), 50)
+            .unwrap()
+            .iter()
+            .any(|e| e.event == "password.reset_requested")
+    })
+    .await;
+}

@@ -219,17 +219,16 @@ async fn audit_rows_carry_the_trace_id_of_the_request_that_wrote_them() {
     let table = app.cli().run_line("audit list --limit 1").ok();
     assert!(table.stdout.contains(trace), "{}", table.stdout);
 
-    // Without a traceparent, a new trace is started: still an id, another one. (Another
-    // client id: repeats of one failure are summarised, not written each time.)
-    app.token(
-        &[("grant_type", "client_credentials")],
-        Some(("someone-else", "wrong")),
-    )
-    .await
-    .assert_oauth_error(401, "invalid_client");
+    // Without a traceparent, a new trace is started: still an id, another one. (A failed
+    // sign-in: failed client authentications from one source are summarised per window,
+    // whatever client id they name.)
+    app.first_party_spa().await;
+    let mut b = app.browser();
+    let page = b.get(&crate::helpers::spa_request(&[])).await;
+    b.login(&page, "nobody", "wrong").await;
     let out = app
         .cli()
-        .run_line("audit list --json --event token.client_auth_failed --limit 1")
+        .run_line("audit list --json --event login.failed --limit 1")
         .ok();
     let entry: Value = serde_json::from_str(out.stdout.trim()).unwrap();
     let new = entry["trace_id"].as_str().unwrap();

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Instant;
 
 use serde_json::Value;
 
@@ -88,8 +89,21 @@ impl Guard {
         let Some(uri) = self.0.feed_uri.clone() else {
             return Ok(false);
         };
+        if let Ok(mut f) = self.0.feed_followed.lock() {
+            f.get_or_insert_with(Instant::now);
+        }
         let held = self.revoked().version;
-        let following = self.0.feed_etag.lock().ok().is_some_and(|e| e.is_some());
+        // Halfway to `max_staleness` without a signed document (a run of `304`s is
+        // unsigned), ask for the whole list, which is.
+        let confirmed_recently = self
+            .0
+            .feed_confirmed
+            .lock()
+            .ok()
+            .and_then(|c| *c)
+            .is_some_and(|c| c.elapsed() < self.0.config.max_staleness / 2);
+        let following =
+            confirmed_recently && self.0.feed_etag.lock().ok().is_some_and(|e| e.is_some());
         let url = if following {
             let sep = if uri.contains('?') { '&' } else { '?' };
             format!("{uri}{sep}since={held}")
@@ -148,6 +162,10 @@ impl Guard {
         }
         let version = claims.get("version").and_then(Value::as_i64).unwrap_or(0);
         let delta = claims.get("kind").and_then(Value::as_str) == Some("delta");
+        // A signed, current document from the issuer: the list is confirmed as of now.
+        if let Ok(mut c) = self.0.feed_confirmed.lock() {
+            *c = Some(Instant::now());
+        }
         let Ok(mut current) = self.0.revoked.write() else {
             return Ok(false);
         };
@@ -180,6 +198,22 @@ impl Guard {
             *e = Some(etag);
         }
         Ok(true)
+    }
+
+    /// Whether the list is followed and has had no signed document for longer than
+    /// `max_staleness` (counted from the first request to the feed until one arrives).
+    pub fn revocations_stale(&self) -> bool {
+        let Some(followed) = self.0.feed_followed.lock().ok().and_then(|f| *f) else {
+            return false;
+        };
+        let since = self
+            .0
+            .feed_confirmed
+            .lock()
+            .ok()
+            .and_then(|c| *c)
+            .unwrap_or(followed);
+        since.elapsed() > self.0.config.max_staleness
     }
 
     /// Polls the feed every `revocation_poll` in the background (actix runtime).

@@ -29,6 +29,11 @@ pub struct GuardConfig {
     pub public_url: Option<String>,
     /// How old a DPoP proof's `iat` may be; proofs are remembered this long.
     pub dpop_max_age: Duration,
+    /// The longest the revocation list may go without a signed document from the issuer
+    /// (errors and `304`s do not count: neither is signed). Past it, every token is
+    /// refused with `503` until the feed answers again: the guard fails closed rather than
+    /// accept tokens that may have been revoked meanwhile. Only while following the feed.
+    pub max_staleness: Duration,
 }
 
 impl GuardConfig {
@@ -41,6 +46,7 @@ impl GuardConfig {
             revocation_poll: Duration::from_secs(1),
             public_url: None,
             dpop_max_age: Duration::from_secs(60),
+            max_staleness: Duration::from_secs(300),
         }
     }
 }
@@ -110,6 +116,10 @@ pub(crate) struct Inner {
     pub fetches: AtomicUsize,
     pub revoked: RwLock<Arc<Revoked>>,
     pub feed_etag: Mutex<Option<String>>,
+    /// When the feed was first asked (`None`: the list is not followed) and when its last
+    /// signed document arrived.
+    pub feed_followed: Mutex<Option<Instant>>,
+    pub feed_confirmed: Mutex<Option<Instant>>,
     /// DPoP proofs already used here (RFC 9449 §11.1).
     pub seen_proofs: portcullis_dpop::SeenProofs,
     /// Verifiers of DPoP keys seen before.
@@ -175,6 +185,8 @@ impl Guard {
             fetches: AtomicUsize::new(1),
             revoked: RwLock::new(Arc::new(Revoked::default())),
             feed_etag: Mutex::new(None),
+            feed_followed: Mutex::new(None),
+            feed_confirmed: Mutex::new(None),
             seen_proofs: portcullis_dpop::SeenProofs::default(),
             dpop_keys: portcullis_dpop::KeyCache::default(),
         })))
@@ -363,6 +375,12 @@ impl Guard {
             client_id: client.as_deref(),
             iat: all.get("iat").and_then(Value::as_i64),
         };
+        if self.revocations_stale() {
+            return Err(GuardError::Issuer(
+                "the revocation list is stale: no signed update from the issuer within max_staleness"
+                    .into(),
+            ));
+        }
         if self.revoked().contains(named, now) {
             return Err(GuardError::Revoked);
         }

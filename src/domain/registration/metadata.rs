@@ -188,7 +188,20 @@ pub struct OperatorGrants {
     pub access_token_alg: Option<String>,
     pub exchange_audiences: Vec<String>,
     pub exchange_impersonate: bool,
+    /// Grant types beyond [`SELF_SERVICE_GRANTS`] that an operator gave the client: kept,
+    /// and the only ones of their kind an update may name.
+    pub grant_types: Vec<String>,
 }
+
+/// The grant types a client may give itself by registration (RFC 7591 §2). Token
+/// exchange lets a client act for users and is given by an operator only (hardening
+/// round 2, finding 14).
+pub const SELF_SERVICE_GRANTS: [&str; 4] = [
+    "authorization_code",
+    "refresh_token",
+    "client_credentials",
+    "urn:ietf:params:oauth:grant-type:device_code",
+];
 
 impl OperatorGrants {
     pub fn of(c: &Client) -> Self {
@@ -205,6 +218,12 @@ impl OperatorGrants {
                 .map(|a| a.as_str().to_string())
                 .collect(),
             exchange_impersonate: c.exchange_impersonate,
+            grant_types: c
+                .grant_types
+                .iter()
+                .map(|g| g.as_str().to_string())
+                .filter(|g| !SELF_SERVICE_GRANTS.contains(&g.as_str()))
+                .collect(),
         }
     }
 }
@@ -304,6 +323,14 @@ pub fn to_spec(
     let grant_types = w
         .grant_types
         .unwrap_or_else(|| vec!["authorization_code".into()]);
+    if let Some(g) = grant_types
+        .iter()
+        .find(|g| !SELF_SERVICE_GRANTS.contains(&g.as_str()) && !grants.grant_types.contains(g))
+    {
+        return Err(MetadataError::metadata(format!(
+            "grant_types: `{g}` is given by an operator, not by registration"
+        )));
+    }
     let code = grant_types.iter().any(|g| g == "authorization_code");
     if let Some(types) = &w.response_types {
         if let Some(t) = types.iter().find(|t| *t != "code") {

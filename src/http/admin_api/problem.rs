@@ -43,6 +43,9 @@ pub enum ApiError {
     Invalid(String),
     #[error("{0}")]
     Conflict(String),
+    /// RFC 9110 §15.5.14: the body is larger than the admin API takes (64 KiB).
+    #[error("the request body is larger than 65536 bytes")]
+    TooLarge,
     #[error("the resource changed since it was read; read it again and reapply the change")]
     PreconditionFailed,
     #[error("this update needs an If-Match header with the resource's current ETag")]
@@ -106,6 +109,7 @@ impl ResponseError for ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
@@ -209,7 +213,7 @@ pub fn json_config() -> actix_web::web::JsonConfig {
                 }
                 JsonPayloadError::Deserialize(e) => format!("the JSON body is not valid: {e}"),
                 JsonPayloadError::OverflowKnownLength { .. }
-                | JsonPayloadError::Overflow { .. } => "the JSON body is too large".to_string(),
+                | JsonPayloadError::Overflow { .. } => return ApiError::TooLarge.into(),
                 _ => "the JSON body could not be read".to_string(),
             };
             ApiError::BadRequest(detail).into()

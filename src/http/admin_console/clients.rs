@@ -169,9 +169,8 @@ fn secret_page(
 pub async fn create_handler(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Bytes,
+    f: Fields,
 ) -> Result<HttpResponse, AppError> {
-    let f = Fields::parse(&body);
     let admin = match form_admin(&req, &state, &f).await? {
         Ok(a) => a,
         Err(res) => return Ok(res),
@@ -258,9 +257,8 @@ pub async fn edit_handler(
     req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    body: web::Bytes,
+    f: Fields,
 ) -> Result<HttpResponse, AppError> {
-    let f = Fields::parse(&body);
     let admin = match form_admin(&req, &state, &f).await? {
         Ok(a) => a,
         Err(res) => return Ok(res),
@@ -322,9 +320,8 @@ pub async fn rotate_handler(
     req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    body: web::Bytes,
+    f: Fields,
 ) -> Result<HttpResponse, AppError> {
-    let f = Fields::parse(&body);
     let admin = match form_admin(&req, &state, &f).await? {
         Ok(a) => a,
         Err(res) => return Ok(res),
@@ -353,9 +350,8 @@ pub async fn delete_handler(
     req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    body: web::Bytes,
+    f: Fields,
 ) -> Result<HttpResponse, AppError> {
-    let f = Fields::parse(&body);
     let admin = match form_admin(&req, &state, &f).await? {
         Ok(a) => a,
         Err(res) => return Ok(res),

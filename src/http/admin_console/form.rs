@@ -1,6 +1,47 @@
 //! Form bodies with repeated fields (checkboxes), which `web::Form` cannot take.
 
-use actix_web::web;
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::{FromRequest, HttpRequest, web};
+
+use crate::http::body::{self, BodyError};
+use crate::http::error::no_store_page;
+use crate::http::pages::{self, Ui};
+
+/// The most a console form may carry (a client's JWK set is the largest field).
+pub const CONSOLE_FORM_LIMIT: usize = 64 * 1024;
+
+/// A console form read with [`CONSOLE_FORM_LIMIT`]: a larger body gets our HTML page with
+/// 413 (hardening round 2, finding 12), never actix-web's plain text.
+impl FromRequest for Fields {
+    type Error = actix_web::Error;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let (req, payload) = (req.clone(), payload.take());
+        Box::pin(async move {
+            let refused = |status, title: &str, message: &str| {
+                let ui = Ui::of(&req);
+                let page = pages::error_page(&ui, status, &ui.t(title), &ui.t(message));
+                actix_web::error::InternalError::from_response("form refused", no_store_page(page))
+                    .into()
+            };
+            match body::read(&req, payload, CONSOLE_FORM_LIMIT).await {
+                Ok(bytes) => Ok(Fields::parse(&bytes)),
+                Err(BodyError::TooLarge) => Err(refused(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "error-too-large-title",
+                    "error-too-large",
+                )),
+                Err(BodyError::Incomplete) => Err(refused(
+                    StatusCode::BAD_REQUEST,
+                    "error-invalid-title",
+                    "error-incomplete",
+                )),
+            }
+        })
+    }
+}
 
 /// The fields of an `application/x-www-form-urlencoded` body, in order.
 #[derive(Default)]

@@ -61,9 +61,8 @@ pub async fn list_handler(
 pub async fn rotate_handler(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Bytes,
+    f: Fields,
 ) -> Result<HttpResponse, AppError> {
-    let f = Fields::parse(&body);
     let admin = match form_admin(&req, &state, &f).await? {
         Ok(a) => a,
         Err(res) => return Ok(res),

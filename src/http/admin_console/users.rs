@@ -117,9 +117,8 @@ pub async fn list_handler(
 pub async fn create_handler(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Bytes,
+    f: Fields,
 ) -> Result<HttpResponse, AppError> {
-    let f = Fields::parse(&body);
     let admin = match form_admin(&req, &state, &f).await? {
         Ok(a) => a,
         Err(res) => return Ok(res),
@@ -263,9 +262,8 @@ pub async fn edit_handler(
     req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    body: web::Bytes,
+    f: Fields,
 ) -> Result<HttpResponse, AppError> {
-    let f = Fields::parse(&body);
     let (admin, user) = match form_target(&req, &state, &f, id.into_inner()).await? {
         Ok(t) => t,
         Err(res) => return Ok(res),
@@ -294,10 +292,9 @@ async fn set_disabled(
     req: HttpRequest,
     state: web::Data<AppState>,
     id: String,
-    body: web::Bytes,
+    f: Fields,
     disabled: bool,
 ) -> Result<HttpResponse, AppError> {
-    let f = Fields::parse(&body);
     let (admin, user) = match form_target(&req, &state, &f, id).await? {
         Ok(t) => t,
         Err(res) => return Ok(res),
@@ -330,9 +327,9 @@ pub async fn disable_handler(
     req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    body: web::Bytes,
+    f: Fields,
 ) -> Result<HttpResponse, AppError> {
-    set_disabled(req, state, id.into_inner(), body, true).await
+    set_disabled(req, state, id.into_inner(), f, true).await
 }
 
 /// POST /admin/users/{id}/enable
@@ -340,9 +337,9 @@ pub async fn enable_handler(
     req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    body: web::Bytes,
+    f: Fields,
 ) -> Result<HttpResponse, AppError> {
-    set_disabled(req, state, id.into_inner(), body, false).await
+    set_disabled(req, state, id.into_inner(), f, false).await
 }
 
 /// POST /admin/users/{id}/password
@@ -350,9 +347,8 @@ pub async fn password_handler(
     req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    body: web::Bytes,
+    f: Fields,
 ) -> Result<HttpResponse, AppError> {
-    let f = Fields::parse(&body);
     let (admin, user) = match form_target(&req, &state, &f, id.into_inner()).await? {
         Ok(t) => t,
         Err(res) => return Ok(res),
@@ -384,9 +380,8 @@ pub async fn reset_mfa_handler(
     req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    body: web::Bytes,
+    f: Fields,
 ) -> Result<HttpResponse, AppError> {
-    let f = Fields::parse(&body);
     let (admin, user) = match form_target(&req, &state, &f, id.into_inner()).await? {
         Ok(t) => t,
         Err(res) => return Ok(res),
@@ -414,9 +409,8 @@ pub async fn end_sessions_handler(
     req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    body: web::Bytes,
+    f: Fields,
 ) -> Result<HttpResponse, AppError> {
-    let f = Fields::parse(&body);
     let (admin, user) = match form_target(&req, &state, &f, id.into_inner()).await? {
         Ok(t) => t,
         Err(res) => return Ok(res),
@@ -471,9 +465,8 @@ pub async fn delete_handler(
     req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    body: web::Bytes,
+    f: Fields,
 ) -> Result<HttpResponse, AppError> {
-    let f = Fields::parse(&body);
     let (admin, user) = match form_target(&req, &state, &f, id.into_inner()).await? {
         Ok(t) => t,
         Err(res) => return Ok(res),

@@ -475,3 +475,26 @@ proptest::proptest! {
         let _ = parse(&body);
     }
 }
+
+#[test]
+fn registration_cannot_give_a_client_a_grant_type_an_operator_did_not() {
+    let exchange = "urn:ietf:params:oauth:grant-type:token-exchange";
+    let asked = map(json!({ "grant_types": ["client_credentials", exchange] }));
+    let e = to_spec(&asked, ID, OperatorGrants::default(), &policy()).unwrap_err();
+    assert!(e.description.contains("given by an operator"), "{e:?}");
+    // An operator who set exchange audiences but not the grant: the client's own update
+    // still cannot add it.
+    let audiences_only = OperatorGrants {
+        exchange_audiences: vec!["https://api.example".into()],
+        ..Default::default()
+    };
+    let e = to_spec(&asked, ID, audiences_only.clone(), &policy()).unwrap_err();
+    assert!(e.description.contains("given by an operator"), "{e:?}");
+    // One an operator gave stays available to the client's own updates.
+    let given = OperatorGrants {
+        grant_types: vec![exchange.into()],
+        ..audiences_only
+    };
+    let kept = to_spec(&asked, ID, given, &policy());
+    assert!(kept.is_ok(), "{kept:?}");
+}
