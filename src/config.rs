@@ -307,12 +307,31 @@ pub struct ForwardAuthSettings {
     pub allowed_redirect_hosts: Vec<String>,
     /// The policy applied when a request names none (must be one of `policies`).
     pub default_policy: Option<String>,
+    /// Which gateway asks (`nginx`, `caddy`, `traefik`, `envoy`): only its headers describe
+    /// the original request, and only when they come from `http.trusted_proxies`. Unset:
+    /// every gateway's headers are looked for, which lets a client behind Caddy or
+    /// Traefik (they pass client headers on) name another request with nginx's.
+    pub gateway: Option<GatewayKind>,
     /// The audience a token must have on a route that names none (no `audience=` and no
     /// policy with one). Unset: such a route accepts no token at all, only sessions.
     pub default_audience: Option<String>,
     /// Named requirements (`[forward_auth.policies.<name>]`), for gateways that cannot put
     /// them in the auth URL's query (Envoy names one in the path).
     pub policies: std::collections::BTreeMap<String, PolicySettings>,
+}
+
+/// The gateways whose forward-auth requests we read (`forward_auth.gateway`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GatewayKind {
+    /// `auth_request`: `X-Original-URL`, `X-Original-URI`, `X-Original-Method`.
+    Nginx,
+    /// `forward_auth`: `X-Forwarded-Method`, `-Proto`, `-Host`, `-Uri`.
+    Caddy,
+    /// `forwardAuth`: the same `X-Forwarded-*` headers as Caddy.
+    Traefik,
+    /// `ext_authz`: the method, `Host` and the path after our prefix.
+    Envoy,
 }
 
 /// What a route requires of a token: any of `audience`, all of `scope`, any of `role`;

@@ -4,6 +4,8 @@
 //! `-Uri`), Envoy (`ext_authz` keeps the method and `Host` and puts the path after our
 //! prefix).
 
+use crate::config::GatewayKind;
+
 /// What the gateway told us about the original request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Original {
@@ -19,7 +21,41 @@ pub struct Original {
     pub url: Option<String>,
 }
 
+/// The headers each gateway writes; any other is the client's and never read once the
+/// operator named the gateway (hardening round 2, finding 10).
+fn written_by(gateway: GatewayKind, name: &str) -> bool {
+    match gateway {
+        GatewayKind::Nginx => matches!(
+            name,
+            "x-original-url" | "x-original-uri" | "x-original-method"
+        ),
+        GatewayKind::Caddy | GatewayKind::Traefik => matches!(
+            name,
+            "x-forwarded-method" | "x-forwarded-proto" | "x-forwarded-host" | "x-forwarded-uri"
+        ),
+        GatewayKind::Envoy => name == "host",
+    }
+}
+
 impl Original {
+    /// The original request as `gateway` describes it. `trusted`: the request comes from
+    /// `http.trusted_proxies` (or none are configured and no gateway is named); otherwise
+    /// no header describes anything and the request is taken as it reached us.
+    pub fn read_from<'a>(
+        gateway: Option<GatewayKind>,
+        trusted: bool,
+        header: impl Fn(&str) -> Option<&'a str>,
+        own_method: &str,
+        ext_authz_path: Option<&str>,
+    ) -> Self {
+        let filtered = |name: &str| match (gateway, trusted) {
+            (_, false) => None,
+            (Some(g), true) if !written_by(g, name) => None,
+            _ => header(name),
+        };
+        Self::read(filtered, own_method, ext_authz_path)
+    }
+
     /// `header` looks a request header up; `own_method` is the method of the request to
     /// us; `ext_authz_path` is the original path for Envoy.
     pub fn read<'a>(
@@ -191,5 +227,41 @@ mod tests {
         assert!(!prefers_html(None));
         assert!(!prefers_html(Some("application/json, text/html;q=0.5")));
         assert!(!prefers_html(Some("text/html;q=0")));
+    }
+
+    #[test]
+    fn a_named_gateway_is_described_by_its_own_headers_only_and_only_when_trusted() {
+        let sent = [
+            ("x-original-url", "http://evil.example/steal"),
+            ("x-original-method", "POST"),
+            ("x-forwarded-method", "GET"),
+            ("x-forwarded-proto", "https"),
+            ("x-forwarded-host", "app.example"),
+            ("x-forwarded-uri", "/board"),
+        ];
+        let header = |n: &str| sent.iter().find(|(k, _)| *k == n).map(|(_, v)| *v);
+        let caddy = Original::read_from(Some(GatewayKind::Caddy), true, header, "GET", None);
+        assert_eq!(
+            caddy.full_url().as_deref(),
+            Some("https://app.example/board")
+        );
+        assert_eq!(caddy.method, "GET");
+        assert!(
+            !caddy.nginx,
+            "a client's X-Original-* does not make it nginx"
+        );
+        let untrusted = Original::read_from(Some(GatewayKind::Caddy), false, header, "GET", None);
+        assert_eq!(
+            untrusted.host, None,
+            "nothing is believed from an untrusted peer"
+        );
+        let nginx = Original::read_from(Some(GatewayKind::Nginx), true, header, "GET", None);
+        assert_eq!(nginx.method, "POST");
+        assert_eq!(nginx.url.as_deref(), Some("http://evil.example/steal"));
+        assert_eq!(
+            nginx.host.as_deref(),
+            Some("evil.example"),
+            "X-Forwarded-Host ignored"
+        );
     }
 }

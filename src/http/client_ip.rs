@@ -26,6 +26,11 @@ impl ClientIpPolicy {
         self.trusted.iter().any(|c| c.contains(ip))
     }
 
+    /// Whether a connection's peer is one of `http.trusted_proxies`.
+    pub fn is_trusted_peer(&self, peer: IpAddr) -> bool {
+        self.is_trusted(canonical(peer))
+    }
+
     /// The client's address; `None` only when the connection has no peer address.
     pub fn client_ip(&self, req: &HttpRequest) -> Option<IpAddr> {
         let peer = canonical(req.peer_addr()?.ip());

@@ -24,9 +24,28 @@ fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
+/// The original request as the named gateway describes it, believed only from a trusted
+/// proxy once a gateway is named (`forward_auth.gateway`, `http.trusted_proxies`).
+fn original(req: &HttpRequest, state: &AppState, ext_authz_path: Option<&str>) -> Original {
+    let gateway = state.settings.forward_auth.gateway;
+    let trusted = match gateway {
+        None => true,
+        Some(_) => req
+            .peer_addr()
+            .is_some_and(|p| state.client_ip.is_trusted_peer(p.ip())),
+    };
+    Original::read_from(
+        gateway,
+        trusted,
+        |n| header(req, n),
+        req.method().as_str(),
+        ext_authz_path,
+    )
+}
+
 /// `/forward-auth`, any method: requirements from the query string.
 pub async fn forward_auth_handler(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let original = Original::read(|n| header(&req, n), req.method().as_str(), None);
+    let original = original(&req, &state, None);
     let requirements = Requirements::from_query(req.query_string(), &state.settings.forward_auth);
     let decision = decide(&req, &state, &original, requirements).await;
     respond(&state, decision)
@@ -53,7 +72,7 @@ pub async fn ext_authz_handler(req: HttpRequest, state: web::Data<AppState>) -> 
     if let Some(q) = req.uri().query() {
         path = format!("{path}?{q}");
     }
-    let original = Original::read(|n| header(&req, n), req.method().as_str(), Some(&path));
+    let original = original(&req, &state, Some(&path));
     let requirements = Requirements::named(&policy, &state.settings.forward_auth);
     let decision = decide(&req, &state, &original, requirements).await;
     respond(&state, decision)

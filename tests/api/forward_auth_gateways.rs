@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use portcullis::clock::SystemClock;
+use portcullis::config::GatewayKind;
 
 use crate::helpers::gateway::{DomainBrowser, Echo, Gateway};
 use crate::helpers::stubs::free_port;
@@ -16,8 +17,15 @@ const API_REQUIREMENT: &str = "audience=https%3A%2F%2Fapi.example";
 
 /// Portcullis on a known port with session mode for hosts under `localhost`.
 async fn portcullis() -> (TestApp, u16) {
+    portcullis_behind(None).await
+}
+
+/// [`portcullis`] told which gateway asks (trusted on loopback).
+async fn portcullis_behind(gateway: Option<GatewayKind>) -> (TestApp, u16) {
     let db = TestDb::sqlite();
     let mut s = db.settings();
+    s.forward_auth.gateway = gateway;
+    s.http.trusted_proxies = vec!["127.0.0.1".into()];
     let port = free_port();
     s.bind = format!("127.0.0.1:{port}").parse().unwrap();
     s.issuer = format!("http://localhost:{port}");
@@ -249,4 +257,39 @@ fn the_readme_shows_exactly_the_gateway_configurations_the_tests_use() {
             "README.md does not show deploy/forward-auth/{file} as it is"
         );
     }
+}
+
+/// Hardening round 2, finding 10: behind the real Caddy (which passes client headers on),
+/// a client's own `X-Original-URL` / `X-Original-Method` cannot retarget the sign-in's
+/// `rd` or turn a page load into something else: with `forward_auth.gateway = "caddy"`
+/// only Caddy's `X-Forwarded-*` describe the request (and the README's Caddyfile drops the
+/// client's copies besides).
+#[actix_web::test]
+async fn behind_caddy_a_clients_own_original_request_headers_are_never_believed() {
+    let test = "forward_auth_gateways::behind_caddy_a_clients_own_original_request_headers_are_never_believed";
+    let (_app, port) = portcullis_behind(Some(GatewayKind::Caddy)).await;
+    let echo = Echo::start();
+    let Some(gw) = gateway(Kind::Caddy, test, &echo, port, "role=ops").await else {
+        return;
+    };
+    let url = format!("http://app.localhost:{}/board?x=1", gw.port);
+    let mut b = DomainBrowser::default();
+    let spoofed = b
+        .get(
+            &url,
+            &[
+                ("Accept", HTML),
+                ("X-Original-URL", "http://app.localhost:1/elsewhere"),
+                ("X-Original-URI", "/elsewhere"),
+                ("X-Original-Method", "POST"),
+            ],
+        )
+        .await;
+    assert_eq!(spoofed.status, 302, "still a page load: {}", spoofed.body);
+    let rd = url::form_urlencoded::byte_serialize(url.as_bytes()).collect::<String>();
+    assert_eq!(
+        spoofed.header("location"),
+        Some(format!("http://localhost:{port}/signin?rd={rd}").as_str()),
+        "rd is the request the client really made"
+    );
 }
