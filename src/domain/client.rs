@@ -68,6 +68,10 @@ pub struct Client {
     pub exchange_audiences: Vec<Audience>,
     /// It may ask for impersonation tokens (no `act`) (`--exchange-impersonate`).
     pub exchange_impersonate: bool,
+    /// It registered itself (RFC 7591): its name and addresses are its own word, so our
+    /// pages say so and name where they send the person (hardening round 2, finding 9).
+    #[serde(skip)]
+    pub self_registered: bool,
     pub created_at: UnixTime,
     pub updated_at: UnixTime,
 }
@@ -141,6 +145,7 @@ pub mod fixtures {
             require_acr: None,
             exchange_audiences: vec![],
             exchange_impersonate: false,
+            self_registered: false,
             created_at: 0,
             updated_at: 0,
         }

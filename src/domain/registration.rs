@@ -365,6 +365,7 @@ impl ClientSpec {
             require_acr,
             exchange_audiences,
             exchange_impersonate: self.exchange_impersonate,
+            self_registered: false,
             created_at: 0,
             updated_at: 0,
         })

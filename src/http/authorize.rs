@@ -48,6 +48,14 @@ fn page_error(ui: &Ui, title: &str, message: &str) -> HttpResponse {
     ))
 }
 
+/// The host of a URL we hold (a registered redirect URI), for the person to read.
+fn host_of(url: &str) -> String {
+    url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
 /// An expired sign-in or consent form.
 fn expired(ui: &Ui, title_key: &str) -> HttpResponse {
     page_error(ui, &ui.t(title_key), &ui.t("error-form-expired"))
@@ -216,6 +224,11 @@ impl<'a> Render<'a> {
             &ConsentPage {
                 ui: &self.ui,
                 client_name: &self.auth.client.name,
+                self_registered_host: self
+                    .auth
+                    .client
+                    .self_registered
+                    .then(|| host_of(self.auth.redirect_uri.as_str())),
                 scopes: self
                     .auth
                     .scope

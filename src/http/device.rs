@@ -220,11 +220,20 @@ pub async fn device_page_handler(
         }
         Ok(Some(row)) => row,
     };
-    let client_name = state
-        .clients
-        .get(&row.client_id)
+    let client = state.clients.get(&row.client_id);
+    let client_name = client
+        .as_ref()
         .map(|c| c.name.clone())
         .unwrap_or_else(|| row.client_id.clone());
+    // A self-registered client's name is its own word; a device client usually has no
+    // redirect URI, so the notice names its first one only when it has one.
+    let self_registered_host = client.as_ref().filter(|c| c.self_registered).map(|c| {
+        c.redirect_uris
+            .first()
+            .and_then(|u| url::Url::parse(u.as_str()).ok())
+            .and_then(|u| u.host_str().map(str::to_string))
+            .unwrap_or_default()
+    });
     let scopes = crate::domain::scope::Scope::parse(&row.scope)
         .map(|s| s.iter().map(|s| pages::describe_scope(&ui, s)).collect())
         .unwrap_or_default();
@@ -236,6 +245,7 @@ pub async fn device_page_handler(
             ui: &ui,
             username: &username,
             client_name: &client_name,
+            self_registered_host,
             scopes,
             user_code: &shown,
             csrf: &csrf,

@@ -13,7 +13,7 @@ use super::csrf::CsrfRefusal;
 use super::error::{AppError, no_store_page as no_store};
 use super::pages::{self, LoggedOutPage, LogoutConfirmPage, Ui};
 use super::params;
-use crate::session::logout::{self, CurrentSession, LogoutDecision, LogoutRequest};
+use crate::session::logout::{self, CurrentSession, LogoutDecision, LogoutRequest, Return};
 use crate::session::sso::{self, Signed};
 use crate::state::AppState;
 use crate::store::audit::{self, AuditEvent};
@@ -58,14 +58,37 @@ async fn end(state: &AppState, req: &HttpRequest, signed: &Signed) -> Result<(),
     Ok(())
 }
 
-fn signed_out(state: &AppState, ui: &Ui, redirect: Option<String>) -> HttpResponse {
+fn signed_out(state: &AppState, ui: &Ui, redirect: Option<Return>) -> HttpResponse {
     let mut res = match redirect {
-        Some(url) => no_store(
+        Some(Return {
+            url,
+            confirm_host: None,
+        }) => no_store(
             HttpResponse::SeeOther()
                 .insert_header((header::LOCATION, url))
                 .finish(),
         ),
-        None => no_store(pages::show(StatusCode::OK, &LoggedOutPage { ui })),
+        // A self-registered client's address: the person sees the host and follows the
+        // link themselves.
+        Some(Return {
+            url,
+            confirm_host: Some(host),
+        }) => no_store(pages::show(
+            StatusCode::OK,
+            &LoggedOutPage {
+                ui,
+                continue_to: Some(url),
+                continue_host: Some(host),
+            },
+        )),
+        None => no_store(pages::show(
+            StatusCode::OK,
+            &LoggedOutPage {
+                ui,
+                continue_to: None,
+                continue_host: None,
+            },
+        )),
     };
     let _ = res.add_cookie(&cookies::clear_session_cookie(
         state.issuer(),

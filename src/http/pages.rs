@@ -198,6 +198,8 @@ pub struct ConsentPage<'a> {
     #[serde(skip)]
     pub ui: &'a Ui,
     pub client_name: &'a str,
+    /// The redirect host of a client that registered itself (its name is its own word).
+    pub self_registered_host: Option<String>,
     pub scopes: Vec<String>,
     pub username: &'a str,
     pub params: &'a str,
@@ -243,6 +245,9 @@ pub struct LogoutConfirmPage<'a> {
 pub struct LoggedOutPage<'a> {
     #[serde(skip)]
     pub ui: &'a Ui,
+    /// Where a self-registered client asked to send the person, shown as a link.
+    pub continue_to: Option<String>,
+    pub continue_host: Option<String>,
 }
 
 #[derive(Template, Serialize)]
@@ -390,6 +395,8 @@ pub struct DeviceConfirmPage<'a> {
     pub ui: &'a Ui,
     pub username: &'a str,
     pub client_name: &'a str,
+    /// Set when the client registered itself: its redirect host, or empty when it has none.
+    pub self_registered_host: Option<String>,
     pub scopes: Vec<String>,
     pub user_code: &'a str,
     pub csrf: &'a str,

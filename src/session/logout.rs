@@ -33,11 +33,22 @@ pub enum LogoutDecision {
     Refuse(&'static str),
     /// The request is tied to this session: end it now, then go to `redirect` (with
     /// `state`) or to our signed-out page.
-    End { redirect: Option<String> },
+    End { redirect: Option<Return> },
     /// A live session the request cannot be tied to: ask the user first.
     Confirm,
     /// No session to end: go to `redirect` or to our signed-out page.
-    Done { redirect: Option<String> },
+    Done { redirect: Option<Return> },
+}
+
+/// Where the browser goes after signing out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Return {
+    /// The registered URI, with `state`.
+    pub url: String,
+    /// The destination's host, when the client registered itself: anyone can register
+    /// a client, so our signed-out page names the host and the person follows a link
+    /// rather than being sent on (hardening round 2, finding 9).
+    pub confirm_host: Option<String>,
 }
 
 pub fn decide(
@@ -73,15 +84,23 @@ pub fn decide(
                     "A return address needs the application's id_token_hint.",
                 );
             };
-            let registered = clients(&h.client_id)
+            let client = clients(&h.client_id);
+            let registered = client
+                .as_ref()
                 .is_some_and(|c| c.post_logout_redirect_uris.iter().any(|r| r.matches(uri)));
             if !registered {
                 return LogoutDecision::Refuse(
                     "The return address is not registered for this application.",
                 );
             }
+            let self_registered = client.is_some_and(|c| c.self_registered);
             match with_state(uri, req.state) {
-                Some(url) => Some(url),
+                Some(url) => Some(Return {
+                    confirm_host: self_registered
+                        .then(|| url::Url::parse(&url).ok()?.host_str().map(str::to_string))
+                        .flatten(),
+                    url,
+                }),
                 None => {
                     return LogoutDecision::Refuse(
                         "The return address is not registered for this application.",
@@ -165,7 +184,10 @@ mod tests {
         assert_eq!(
             decide_for(&req, Some(SESSION)),
             LogoutDecision::End {
-                redirect: Some("https://app.example/bye?state=xyz".into())
+                redirect: Some(Return {
+                    url: "https://app.example/bye?state=xyz".into(),
+                    confirm_host: None
+                })
             }
         );
     }
@@ -251,7 +273,10 @@ mod tests {
         assert_eq!(
             decide_for(&req, None),
             LogoutDecision::Done {
-                redirect: Some("https://app.example/bye".into())
+                redirect: Some(Return {
+                    url: "https://app.example/bye".into(),
+                    confirm_host: None
+                })
             }
         );
     }

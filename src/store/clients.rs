@@ -1,7 +1,8 @@
 //! The `clients` table.
 
 use super::schema::{
-    cache_versions, client_keys, client_permissions, client_policies, client_versions, clients,
+    cache_versions, client_keys, client_permissions, client_policies, client_registrations,
+    client_versions, clients,
 };
 use super::{DbConnection, StoreError, json};
 use crate::clock::UnixTime;
@@ -163,6 +164,7 @@ impl TryFrom<ClientRow> for Client {
             require_acr: None,
             exchange_audiences: Vec::new(),
             exchange_impersonate: false,
+            self_registered: false,
             created_at: r.created_at,
             updated_at: r.updated_at,
         })
@@ -393,6 +395,14 @@ fn attach_keys(conn: &mut DbConnection, clients: &mut [Client]) -> Result<(), St
             policy.apply(&mut clients[i])?;
         }
     }
+    let registered: Vec<String> = client_registrations::table
+        .select(client_registrations::client_id)
+        .load(conn)?;
+    for id in registered {
+        if let Some(&i) = index.get(&id) {
+            clients[i].self_registered = true;
+        }
+    }
     Ok(())
 }
 
@@ -427,6 +437,11 @@ pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<Client>, StoreEr
     {
         policy.apply(&mut client)?;
     }
+    let registered: i64 = client_registrations::table
+        .filter(client_registrations::client_id.eq(id))
+        .count()
+        .get_result(conn)?;
+    client.self_registered = registered > 0;
     Ok(Some(client))
 }
 

@@ -669,3 +669,80 @@ async fn a_registration_among_five_thousand_clients_reloads_only_the_new_one() {
     app.state.clients.refresh().await.unwrap();
     assert!(app.state.clients.get("bulk-1").is_none());
 }
+
+/// Hardening round 2, finding 9: a self-registered client's consent page says it
+/// registered itself and names its redirect host, in the person's language; its
+/// post-logout redirect is not followed at once but shown as a link naming the host, so
+/// `/logout` cannot be turned into a silent redirect to an attacker's site.
+#[actix_web::test]
+async fn a_self_registered_client_is_named_as_such_and_its_logout_return_is_confirmed() {
+    let app = app_on(
+        TestDb::sqlite(),
+        |s| s.registration.open = true,
+        Arc::new(SystemClock),
+    )
+    .await;
+    let metadata = json!({
+        "client_name": "Totally The Bank",
+        "redirect_uris": [CB],
+        "post_logout_redirect_uris": ["https://rp.example.org/bye"],
+        "grant_types": ["authorization_code"],
+        "response_types": ["code"],
+        "scope": "openid profile",
+    });
+    let res = app.register(&metadata, None).await;
+    assert_eq!(res.status, 201, "{}", res.body);
+    let (id, secret) = (res.str("client_id"), res.str("client_secret"));
+    app.user("alice").create();
+    let url = authorize_path(&[
+        ("response_type", "code"),
+        ("client_id", &id),
+        ("redirect_uri", CB),
+        ("scope", "openid profile"),
+        ("state", "s-1"),
+        ("nonce", "n-1"),
+        ("ui_locales", "de"),
+    ]);
+    let mut b = app.browser();
+    let page = b.get(&url).await;
+    let page = b.login(&page, "alice", PASSWORD).await;
+    assert!(page.is_consent(), "{}", page.body);
+    let host = url::Url::parse(CB).unwrap().host_str().unwrap().to_string();
+    assert!(
+        page.body.contains("id=\"self-registered\""),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("hat sich selbst registriert") && page.body.contains(&host),
+        "in German, with the host: {}",
+        page.body
+    );
+    let page = b.consent(&page, "allow").await;
+    let code = page.callback()["code"].clone();
+    let tokens = app
+        .token(
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", CB),
+            ],
+            Some((&id, &secret)),
+        )
+        .await;
+    let id_token = tokens.str("id_token");
+    let out = b
+        .get(&format!(
+            "/logout?id_token_hint={id_token}&post_logout_redirect_uri=https%3A%2F%2Frp.example.org%2Fbye&state=z"
+        ))
+        .await;
+    assert_eq!(out.status, 200, "not a redirect: {}", out.body);
+    assert!(out.body.contains("id=\"logout-continue\""), "{}", out.body);
+    assert!(out.body.contains("rp.example.org"), "{}", out.body);
+    assert!(
+        out.body
+            .contains("href=\"https://rp.example.org/bye?state=z\""),
+        "{}",
+        out.body
+    );
+}
