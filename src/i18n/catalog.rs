@@ -210,7 +210,7 @@ mod tests {
                 let mut args = FluentArgs::new();
                 for name in [
                     "name", "client", "minutes", "count", "product", "email", "username", "days",
-                    "code", "url", "domains", "old", "new", "device", "when", "max",
+                    "code", "url", "domains", "old", "new", "device", "when", "max", "host",
                 ] {
                     args.set(name, FluentValue::from(1));
                 }
