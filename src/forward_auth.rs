@@ -13,3 +13,4 @@ pub mod original;
 pub mod redirect;
 pub mod requirements;
 pub mod sessions;
+pub mod ticket;

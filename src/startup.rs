@@ -58,6 +58,9 @@ impl Application {
         let keys =
             KeyManager::start(store.clone(), &settings, clock.clone(), metrics.clone()).await?;
         let csrf = CsrfKey::new(keys.derive_secret(csrf::KEY_LABEL)?);
+        let gateway_ticket = crate::forward_auth::ticket::TicketKey::new(
+            keys.derive_secret(crate::forward_auth::ticket::KEY_LABEL)?,
+        );
         let dpop_nonce = crate::dpop::NonceKey::new(keys.derive_secret("portcullis dpop nonce")?);
         let dpop_algorithms = settings
             .keys
@@ -165,6 +168,7 @@ impl Application {
             discovery,
             client_ip,
             csrf,
+            gateway_ticket,
             dpop_nonce,
             dpop_algorithms,
             dpop_seen: Default::default(),

@@ -35,6 +35,8 @@ pub struct AppState {
     pub client_ip: crate::http::client_ip::ClientIpPolicy,
     /// Signs the CSRF tokens of our forms (derived from the KEK).
     pub csrf: CsrfKey,
+    /// Signs the gateway's session tickets (session mode; derived from the KEK).
+    pub gateway_ticket: crate::forward_auth::ticket::TicketKey,
     /// Makes and checks DPoP server nonces (derived from the KEK).
     pub dpop_nonce: crate::dpop::NonceKey,
     /// `keys.algorithms` by name: what DPoP proofs may be signed with.

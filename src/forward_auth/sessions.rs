@@ -1,4 +1,5 @@
-//! Session mode: a browser's SSO cookie checked at the gateway. Sessions live in the
+//! Session mode: a browser's SSO session checked at the gateway, named by the gateway's own
+//! ticket cookie (`forward_auth::ticket`), never by the session cookie itself. Sessions live in the
 //! database; each one is read once and then remembered for a short while, so page loads
 //! and their assets do not each cost a query. An ended session is refused at once: ending
 //! it puts its `sid` in the revocation set (`store::session_end`), checked on every
@@ -30,22 +31,23 @@ pub struct Sessions {
     by_cookie: Mutex<HashMap<[u8; 32], Remembered>>,
 }
 
-fn key(cookie: &str) -> [u8; 32] {
+fn key(id_hash: &[u8]) -> [u8; 32] {
     use sha2::Digest;
-    sha2::Sha256::digest(cookie.as_bytes()).into()
+    sha2::Sha256::digest(id_hash).into()
 }
 
 impl Sessions {
-    /// The signed-in user behind a session cookie; `sid_revoked` is the revocation set.
+    /// The signed-in user behind a session's stored hash (what a gateway ticket names,
+    /// `forward_auth::ticket`); `sid_revoked` is the revocation set.
     pub async fn identity(
         &self,
         store: &Store,
-        cookie: &str,
+        id_hash: &[u8],
         now: i64,
         remember_secs: i64,
         sid_revoked: impl Fn(&str) -> bool,
     ) -> Result<Option<Arc<Caller>>, StoreError> {
-        let k = key(cookie);
+        let k = key(id_hash);
         let known = self
             .by_cookie
             .lock()
@@ -56,7 +58,7 @@ impl Sessions {
         let caller = match known {
             Some(id) => id,
             None => {
-                let Some(signed) = sso::current(store, Some(cookie.to_string()), now).await? else {
+                let Some(signed) = sso::current_by_hash(store, id_hash.to_vec(), now).await? else {
                     return Ok(None);
                 };
                 let u = &signed.user;
@@ -92,17 +94,17 @@ impl Sessions {
             }
         };
         if caller.identity.sid.as_deref().is_some_and(&sid_revoked) {
-            self.forget(cookie);
+            self.forget(id_hash);
             return Ok(None);
         }
         Ok(Some(caller))
     }
 
     /// Drops a remembered session (it ended here).
-    pub fn forget(&self, cookie: &str) {
+    pub fn forget(&self, id_hash: &[u8]) {
         self.by_cookie
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .remove(&key(cookie));
+            .remove(&key(id_hash));
     }
 }

@@ -176,8 +176,11 @@ async fn decide(
         }
     } else {
         let session_mode = settings.forward_auth.session_cookie_domain.is_some();
-        let cookie = cookies::session_value(req).filter(|_| session_mode);
-        let signed_in = match cookie {
+        // Only the gateway's ticket, never the SSO cookie itself (finding 6).
+        let ticket = cookies::gateway_value(req)
+            .filter(|_| session_mode)
+            .and_then(|t| state.gateway_ticket.open(&t));
+        let signed_in = match ticket {
             Some(c) => {
                 let remember = REMEMBER_SECS.min(settings.tokens.access_token_ttl_secs);
                 let sid_revoked = |sid: &str| {

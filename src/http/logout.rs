@@ -90,10 +90,10 @@ fn signed_out(state: &AppState, ui: &Ui, redirect: Option<Return>) -> HttpRespon
             },
         )),
     };
-    let _ = res.add_cookie(&cookies::clear_session_cookie(
-        state.issuer(),
-        state.settings.forward_auth.session_cookie_domain.as_deref(),
-    ));
+    let _ = res.add_cookie(&cookies::clear_session_cookie(state.issuer()));
+    if let Some(domain) = state.settings.forward_auth.session_cookie_domain.as_deref() {
+        let _ = res.add_cookie(&cookies::clear_gateway_cookie(state.issuer(), domain));
+    }
     res
 }
 

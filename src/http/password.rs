@@ -87,14 +87,20 @@ pub async fn sign_in(
     })
 }
 
-/// Adds the SSO cookie of a new session (with `forward_auth.session_cookie_domain`).
+/// Adds the SSO cookie of a new session (host-only), and in session mode
+/// (`forward_auth.session_cookie_domain`) the gateway's ticket for that session.
 pub fn set_session_cookie(res: &mut HttpResponse, state: &AppState, value: &Secret<String>) {
-    let _ = res.add_cookie(&cookies::session_cookie(
-        value,
-        state.issuer(),
-        state.settings.tokens.session_ttl_secs,
-        state.settings.forward_auth.session_cookie_domain.as_deref(),
-    ));
+    let ttl = state.settings.tokens.session_ttl_secs;
+    let _ = res.add_cookie(&cookies::session_cookie(value, state.issuer(), ttl));
+    if let Some(domain) = state.settings.forward_auth.session_cookie_domain.as_deref() {
+        let ticket = state.gateway_ticket.issue(value.expose());
+        let _ = res.add_cookie(&cookies::gateway_cookie(
+            ticket,
+            state.issuer(),
+            ttl,
+            domain,
+        ));
+    }
 }
 
 /// Adds the cookie of a pending sign-in (waiting for its second factor).

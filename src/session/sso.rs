@@ -27,7 +27,15 @@ pub async fn current(
     let Some(value) = cookie_value.filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
-    let hash = opaque::hash(&value);
+    current_by_hash(store, opaque::hash(&value), now).await
+}
+
+/// [`current`] by the session's stored hash (what a gateway ticket names).
+pub async fn current_by_hash(
+    store: &Store,
+    hash: Vec<u8>,
+    now: UnixTime,
+) -> Result<Option<Signed>, StoreError> {
     store
         .run(move |c| {
             let Some(session) = sessions::find_live(c, &hash, now)? else {

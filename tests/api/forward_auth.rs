@@ -360,13 +360,28 @@ async fn session_mode_sends_a_page_load_to_sign_in_and_back_with_the_users_ident
         .await;
     assert_eq!(done.status, 303, "{}", done.body);
     assert_eq!(done.location(), "http://dash.localhost:9000/board?x=1");
-    let set_cookie = done.header("set-cookie").unwrap();
-    assert!(set_cookie.contains("Domain=localhost"), "{set_cookie}");
+    // The SSO cookie stays host-only; the gateway gets a ticket of its own for the domain
+    // (hardening round 2, finding 6).
+    let set_cookies: Vec<&str> = done
+        .headers
+        .get_all("set-cookie")
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    let session = set_cookies
+        .iter()
+        .find(|c| c.starts_with("portcullis_session="))
+        .unwrap();
+    assert!(!session.contains("Domain="), "{session}");
+    let gateway = set_cookies
+        .iter()
+        .find(|c| c.starts_with("portcullis_gateway="))
+        .unwrap();
+    assert!(gateway.contains("Domain=localhost"), "{gateway}");
 
     // Signed in: the gateway's next request passes with the user's identity.
     let mut h: Vec<(&str, &str)> = forwarded("GET", "dash.localhost:9000", "/board").to_vec();
     h.push(("Accept", HTML));
-    let cookie = format!("portcullis_session={}", b.cookies["portcullis_session"]);
+    let cookie = format!("portcullis_gateway={}", b.cookies["portcullis_gateway"]);
     h.push(("Cookie", &cookie));
     let res = ask(&app, "GET", "/forward-auth?role=ops", &h).await;
     assert_eq!(res.status, 200, "{}", res.text());
@@ -644,7 +659,7 @@ async fn remote_email_is_empty_for_an_address_nobody_verified() {
         )
         .await;
     assert_eq!(done.status, 303, "{}", done.body);
-    let cookie = format!("portcullis_session={}", b.cookies["portcullis_session"]);
+    let cookie = format!("portcullis_gateway={}", b.cookies["portcullis_gateway"]);
     let mut h: Vec<(&str, &str)> = forwarded("GET", "dash.localhost:9000", "/").to_vec();
     h.push(("Cookie", &cookie));
     let res = ask(&app, "GET", "/forward-auth", &h).await;
@@ -687,4 +702,82 @@ async fn a_token_passes_only_where_an_audience_is_named_and_never_an_admin_token
     )
     .await;
     assert_eq!(res.status, 403, "{}", res.text());
+}
+
+/// Hardening round 2, finding 6: the gateway's cookie opens only forward-auth — never
+/// `/account` or `/admin` — and the SSO cookie (host-only) is not what forward-auth
+/// reads; ending the session ends the ticket.
+#[actix_web::test]
+async fn the_gateway_ticket_opens_forward_auth_only_and_ends_with_the_session() {
+    let app = app().await;
+    app.user("erin").role("admin").create();
+    let mut b = Browser::new(&app);
+    let page = b
+        .get("/signin?rd=http%3A%2F%2Fdash.localhost%3A9000%2F")
+        .await;
+    let (rd, csrf) = (page.field("rd").unwrap(), page.field("csrf").unwrap());
+    let done = b
+        .post(
+            "/signin",
+            &[
+                ("rd", &rd),
+                ("csrf", &csrf),
+                ("username", "erin"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let ticket = b.cookies["portcullis_gateway"].clone();
+    let session = b.cookies["portcullis_session"].clone();
+    assert_ne!(ticket, session);
+    let at_gateway = |cookie: String| {
+        let app = &app;
+        async move {
+            let mut h: Vec<(&str, &str)> = forwarded("GET", "dash.localhost:9000", "/").to_vec();
+            h.push(("Cookie", &cookie));
+            ask(app, "GET", "/forward-auth", &h).await.status
+        }
+    };
+    assert_eq!(
+        at_gateway(format!("portcullis_gateway={ticket}")).await,
+        200
+    );
+    let mut h: Vec<(&str, &str)> = forwarded("GET", "dash.localhost:9000", "/").to_vec();
+    let cookie = format!("portcullis_gateway={ticket}");
+    h.push(("Cookie", &cookie));
+    let sid = ask(&app, "GET", "/forward-auth", &h)
+        .await
+        .header("x-portcullis-session")
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        at_gateway(format!("portcullis_session={session}")).await,
+        401,
+        "forward-auth reads the ticket, not the SSO cookie"
+    );
+    // A sibling host that got the ticket cannot use it as a session.
+    for path in ["/account", "/admin"] {
+        let res = app
+            .get_with(path, &[("Cookie", &format!("portcullis_session={ticket}"))])
+            .await;
+        assert!(
+            !(res.status == 200 && res.text().contains("erin")),
+            "{path} opened with the gateway ticket"
+        );
+        let res = app
+            .get_with(path, &[("Cookie", &format!("portcullis_gateway={ticket}"))])
+            .await;
+        assert!(
+            !(res.status == 200 && res.text().contains("erin")),
+            "{path} opened with the gateway ticket"
+        );
+    }
+    // Ending the session ends the ticket too.
+    app.cli().run(&["session", "revoke", &sid]).ok();
+    app.state.publish_revocations().await;
+    assert_eq!(
+        at_gateway(format!("portcullis_gateway={ticket}")).await,
+        401
+    );
 }
