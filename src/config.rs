@@ -53,6 +53,7 @@ pub struct Settings {
     pub dpop: DpopSettings,
     pub par: ParSettings,
     pub mfa: MfaSettings,
+    pub session: SessionSettings,
     pub admin: AdminSettings,
     pub registration: RegistrationSettings,
     pub smtp: SmtpSettings,
@@ -82,6 +83,7 @@ impl Default for Settings {
             dpop: DpopSettings::default(),
             par: ParSettings::default(),
             mfa: MfaSettings::default(),
+            session: SessionSettings::default(),
             admin: AdminSettings::default(),
             registration: RegistrationSettings::default(),
             smtp: SmtpSettings::default(),
@@ -318,6 +320,25 @@ pub struct ForwardAuthSettings {
     /// Named requirements (`[forward_auth.policies.<name>]`), for gateways that cannot put
     /// them in the auth URL's query (Envoy names one in the path).
     pub policies: std::collections::BTreeMap<String, PolicySettings>,
+}
+
+/// What a signed-in session may do without proving itself again.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionSettings {
+    /// Sensitive changes (adding a passkey or an authenticator app, changing the email
+    /// address, new recovery codes, removing the last second factor, every admin-console
+    /// write) need a password or second factor entered within this many seconds ("sudo
+    /// mode"); an older session is asked to sign in again first.
+    pub reauthenticate_after_secs: i64,
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        Self {
+            reauthenticate_after_secs: 600,
+        }
+    }
 }
 
 /// The gateways whose forward-auth requests we read (`forward_auth.gateway`).

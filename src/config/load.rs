@@ -130,6 +130,7 @@ const KEYS: &[(&str, Kind)] = &[
     ("par.required", Kind::Bool),
     ("par.request_uri_ttl_secs", Kind::Int),
     ("mfa.policy", Kind::Str),
+    ("session.reauthenticate_after_secs", Kind::Int),
     ("metrics.bind", Kind::Str),
     ("tracing.otlp_endpoint", Kind::Str),
     ("tracing.service_name", Kind::Str),

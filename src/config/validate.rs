@@ -177,6 +177,12 @@ impl Settings {
                 "must be between 1 and 3600",
             ));
         }
+        if !(30..=86_400).contains(&self.session.reauthenticate_after_secs) {
+            return Err(invalid(
+                "session.reauthenticate_after_secs",
+                "must be between 30 and 86400",
+            ));
+        }
         if self.registration.rate_limit < 1 {
             return Err(invalid(
                 "registration.rate_limit",

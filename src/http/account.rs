@@ -1,7 +1,9 @@
 //! `/account`: the signed-in user's own page — the "Sign-in methods" section: set up or
-//! remove an authenticator app, and generate recovery codes (shown once). Removing the
-//! last second factor, or replacing the recovery codes, needs a sign-in of the last
-//! [`FRESH_SIGN_IN_SECS`]; an older session is sent to sign in again first.
+//! remove an authenticator app, and generate recovery codes (shown once). Adding a passkey
+//! or an authenticator app, removing the last second factor and replacing the recovery
+//! codes need a password or second factor entered within
+//! `session.reauthenticate_after_secs` ("sudo mode", hardening round 2 finding 6); an older
+//! session is sent to sign in again first.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header;
@@ -21,10 +23,6 @@ use crate::session::second_factor::{Checked, Proof, Who};
 use crate::session::sso::{self, Signed};
 use crate::state::AppState;
 use crate::store::mfa;
-
-/// How recent a sign-in must be to remove the last second factor or replace the recovery
-/// codes.
-pub const FRESH_SIGN_IN_SECS: i64 = 300;
 
 const ACCOUNT: &str = "/account";
 
@@ -54,8 +52,16 @@ pub(super) async fn signed_in(
     Ok(sso::current(&state.store, cookies::session_value(req), state.now()).await?)
 }
 
-fn is_fresh(signed: &Signed, state: &AppState) -> bool {
-    state.now() - signed.session.auth_time <= FRESH_SIGN_IN_SECS
+/// Whether the session proved itself (password or second factor) recently enough for a
+/// sensitive change (`session.reauthenticate_after_secs`; a step-up counts).
+pub(super) fn is_fresh(signed: &Signed, state: &AppState) -> bool {
+    state.now() - signed.session.auth_time <= state.settings.session.reauthenticate_after_secs
+}
+
+/// The answer to a sensitive change asked of a session that is not fresh: sign in again,
+/// then back to the account page.
+pub(super) fn reauthenticate(state: &AppState) -> HttpResponse {
+    sign_in_first(state, true)
 }
 
 /// GET /account.
@@ -88,13 +94,26 @@ pub(super) async fn form_user(
         .ok_or_else(|| sign_in_first(state, false)))
 }
 
+/// [`form_user`] for a sensitive change: the session must also be fresh
+/// ([`is_fresh`]); an older one is sent to sign in again first.
+pub(super) async fn fresh_form_user(
+    req: &HttpRequest,
+    state: &AppState,
+    csrf: Option<&str>,
+) -> Result<Result<Signed, HttpResponse>, AppError> {
+    Ok(match form_user(req, state, csrf).await? {
+        Ok(signed) if !is_fresh(&signed, state) => Err(reauthenticate(state)),
+        other => other,
+    })
+}
+
 /// POST /account/totp: the enrolment page (QR code and key).
 pub async fn totp_start_handler(
     req: HttpRequest,
     form: web::Form<CsrfForm>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let signed = match form_user(&req, &state, form.csrf.as_deref()).await? {
+    let signed = match fresh_form_user(&req, &state, form.csrf.as_deref()).await? {
         Ok(s) => s,
         Err(res) => return Ok(res),
     };
@@ -277,7 +296,7 @@ pub async fn passkey_add_handler(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    let signed = match form_user(&req, &state, form.csrf.as_deref()).await? {
+    let signed = match fresh_form_user(&req, &state, form.csrf.as_deref()).await? {
         Ok(s) => s,
         Err(res) => return Ok(res),
     };
@@ -342,7 +361,7 @@ pub async fn passkey_rename_handler(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    let signed = match form_user(&req, &state, form.csrf.as_deref()).await? {
+    let signed = match fresh_form_user(&req, &state, form.csrf.as_deref()).await? {
         Ok(s) => s,
         Err(res) => return Ok(res),
     };

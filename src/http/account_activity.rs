@@ -272,7 +272,8 @@ pub async fn email_handler(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    let signed = match form_user(&req, &state, form.csrf.as_deref()).await? {
+    // Changing the address is sensitive ("sudo mode", finding 6).
+    let signed = match super::account::fresh_form_user(&req, &state, form.csrf.as_deref()).await? {
         Ok(s) => s,
         Err(res) => return Ok(res),
     };

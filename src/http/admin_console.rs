@@ -99,7 +99,22 @@ pub async fn form_admin(
     {
         return Ok(Err(super::authorize::cross_site(&pages::Ui::of(req))));
     }
-    admin(req, state).await
+    let admin = match admin(req, state).await? {
+        Ok(a) => a,
+        Err(res) => return Ok(Err(res)),
+    };
+    // Every console write is sensitive ("sudo mode", hardening round 2 finding 6): an
+    // admin whose password or second factor is older than the window signs in again,
+    // then comes back to the console.
+    if state.now() - admin.signed.session.auth_time
+        > state.settings.session.reauthenticate_after_secs
+    {
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        q.append_pair("rd", &format!("{}{BASE}", state.issuer()));
+        q.append_pair("prompt", "login");
+        return Ok(Err(see_other(&format!("/signin?{}", q.finish()))));
+    }
+    Ok(Ok(admin))
 }
 
 /// A page, with the CSRF cookie its forms need set when it is new.

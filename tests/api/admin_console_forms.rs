@@ -141,3 +141,42 @@ async fn an_oversized_console_form_gets_our_page_with_413() {
     );
     assert!(res.body.contains("Request too large"), "{}", res.body);
 }
+
+/// Hardening round 2, finding 6 ("sudo mode"): a console write from an admin whose sign-in
+/// is older than `session.reauthenticate_after_secs` is sent to sign in again, and
+/// changes nothing.
+#[actix_web::test]
+async fn a_console_write_from_an_old_sign_in_asks_for_the_password_first() {
+    let db = TestDb::sqlite();
+    let mut settings = db.settings();
+    settings.session.reauthenticate_after_secs = 60;
+    let app = spawn_app_with(db, settings, Arc::new(SystemClock)).await;
+    let mut b = admin_browser(&app).await;
+    // The seeded session signed in long ago.
+    diesel::update(sessions::table)
+        .set(sessions::auth_time.eq(1_000_000_000i64))
+        .execute(&mut app.db.conn())
+        .unwrap();
+    let page = b.get("/admin/clients").await;
+    assert_eq!(page.status, 200, "reading stays open: {}", page.body);
+    let csrf = page.field("csrf").unwrap();
+    let res = b
+        .post(
+            "/admin/clients",
+            &[
+                ("csrf", &csrf),
+                ("id", "late"),
+                ("name", "Late"),
+                ("grant_types", "client_credentials"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    assert!(
+        res.location().contains("prompt=login"),
+        "{}",
+        res.location()
+    );
+    app.state.clients.refresh().await.unwrap();
+    assert!(app.state.clients.get("late").is_none());
+}

@@ -391,8 +391,9 @@ async fn removing_the_last_factor_or_replacing_recovery_codes_needs_a_fresh_sign
     let mut b = f.app.browser();
     sign_in_and_consent(&mut b, &spa_request(&[])).await;
     let (secret, _) = enrol(&mut b, T0).await;
-    // Ten minutes later the session is no longer fresh.
-    f.clock.advance(600);
+    // Past ten minutes (`session.reauthenticate_after_secs`) the session is no longer
+    // fresh.
+    f.clock.advance(601);
     let account = b.get("/account").await;
     let csrf = account.field("csrf").unwrap();
     let mut fresh_sign_in = String::new();
@@ -410,7 +411,7 @@ async fn removing_the_last_factor_or_replacing_recovery_codes_needs_a_fresh_sign
         "prompt=login shows the form: {}",
         signin.body
     );
-    let now = T0 + 600;
+    let now = T0 + 601;
     let csrf = signin.field("csrf").unwrap();
     let rd = signin.field("rd").unwrap();
     let factor = b
@@ -507,4 +508,53 @@ async fn client_create_takes_a_required_level_of_two_or_three_only() {
         assert_ne!(out.status, 0, "--require-acr {bad}");
         assert!(out.stderr.contains("--require-acr"), "{}", out.stderr);
     }
+}
+
+/// Hardening round 2, finding 6 ("sudo mode"): adding a passkey or an authenticator app and
+/// changing the email address need a password or second factor within
+/// `session.reauthenticate_after_secs`; an older session is sent to sign in again first,
+/// and nothing changes.
+#[actix_web::test]
+async fn a_session_older_than_the_window_signs_in_again_before_a_sensitive_change() {
+    let f = spawn_flow_app().await;
+    let mut b = f.app.browser();
+    sign_in_and_consent(&mut b, &spa_request(&[])).await;
+    f.clock.advance(601);
+    let account = b.get("/account").await;
+    assert_eq!(account.status, 200, "the page itself stays open");
+    let csrf = account.field("csrf").unwrap();
+    for (path, extra) in [
+        ("/account/totp", vec![]),
+        (
+            "/account/passkeys",
+            vec![("name", "laptop"), ("state", "s"), ("credential", "{}")],
+        ),
+        ("/account/email", vec![("email", "new@example.com")]),
+    ] {
+        let mut form = vec![("csrf", csrf.as_str())];
+        form.extend(extra);
+        let res = b.post(path, &form).await;
+        assert_eq!(res.status, 303, "{path}: {}", res.body);
+        assert!(
+            res.location().starts_with("/signin?") && res.location().contains("prompt=login"),
+            "{path}: {}",
+            res.location()
+        );
+    }
+    let mut conn = f.app.db.conn();
+    let alice = portcullis::store::users::find_by_username(&mut conn, "alice")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        alice.email.as_deref(),
+        Some("alice@example.com"),
+        "unchanged"
+    );
+    assert!(
+        !portcullis::store::audit::recent(&mut conn, 100)
+            .unwrap()
+            .iter()
+            .any(|e| e.event.starts_with("email.") || e.event == "mfa.enrolled"),
+        "nothing asked, nothing enrolled"
+    );
 }
