@@ -348,6 +348,7 @@ mod tests {
                     (&"ldap.group_roles", _) => "admins=admin, staff=staff",
                     (&"http.client_ip_header", _) => "x-forwarded-for",
                     (&"forward_auth.gateway", _) => "caddy",
+                    (&"session.reauthenticate_after_secs", _) => "600",
                     (_, Kind::Int) => "2",
                     (_, Kind::Bool) => "false",
                     (_, Kind::List) => "10.0.0.0/8, 192.0.2.1",
