@@ -3,8 +3,10 @@
 //! each flow from a fresh cookie jar, `CONCURRENCY` flows at a time.
 //!
 //! `cargo run --release --example login_flows -- BASE_URL SECONDS CONCURRENCY`
-//! (user `bench` / `bench-password-1`, client `bench-web` with redirect
-//! `https://bench.example/cb`, created by `bench/run`)
+//! (users `bench-0` … `bench-15` / `bench-password-1`, one per flow in turn, client
+//! `bench-web` with redirect `https://bench.example/cb`, created by `bench/run`). Many
+//! accounts sign in at once, as real traffic does: one account signing in from one address
+//! many times in parallel is what sign-in throttling refuses (429), and would measure that.
 
 use std::time::{Duration, Instant};
 
@@ -28,7 +30,15 @@ fn field(body: &str, name: &str) -> Option<String> {
     )
 }
 
-async fn one_flow(http: &awc::Client, base: &str, authorize: &str) -> Result<(), String> {
+/// Accounts the benchmark signs in (`bench-0` … `bench-15`).
+const ACCOUNTS: usize = 16;
+
+async fn one_flow(
+    http: &awc::Client,
+    base: &str,
+    authorize: &str,
+    username: &str,
+) -> Result<(), String> {
     let mut res = http
         .get(format!("{base}{authorize}"))
         .send()
@@ -49,7 +59,7 @@ async fn one_flow(http: &awc::Client, base: &str, authorize: &str) -> Result<(),
     let form = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("params", &params)
         .append_pair("csrf", &csrf)
-        .append_pair("username", "bench")
+        .append_pair("username", username)
         .append_pair("password", "bench-password-1")
         .finish();
     let res = http
@@ -113,7 +123,7 @@ fn main() {
         let deadline = Instant::now() + Duration::from_secs_f64(seconds);
         let started = Instant::now();
         let tasks: Vec<_> = (0..concurrency)
-            .map(|_| {
+            .map(|worker| {
                 let (base, authorize) = (base.clone(), authorize.clone());
                 actix_web::rt::spawn(async move {
                     let http = awc::Client::builder()
@@ -121,8 +131,11 @@ fn main() {
                         .timeout(Duration::from_secs(30))
                         .finish();
                     let (mut ok, mut failed) = (0u64, 0u64);
+                    let mut n = worker;
                     while Instant::now() < deadline {
-                        match one_flow(&http, &base, &authorize).await {
+                        let username = format!("bench-{}", n % ACCOUNTS);
+                        n += concurrency;
+                        match one_flow(&http, &base, &authorize, &username).await {
                             Ok(()) => ok += 1,
                             Err(e) => {
                                 failed += 1;
