@@ -6,6 +6,7 @@ pub mod account;
 pub mod backchannel;
 pub mod directory;
 pub mod email;
+pub mod factor_brakes;
 pub mod federated;
 pub mod login;
 pub mod logout;
