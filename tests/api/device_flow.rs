@@ -54,6 +54,24 @@ async fn poll(app: &TestApp, device_code: &str) -> crate::helpers::Response {
 
 /// alice signs in on `/device` and answers for `user_code` (typed loosely).
 pub async fn decide(app: &TestApp, user_code: &str, decision: &str) -> crate::helpers::Page {
+    let (mut b, confirm) = confirm_page(app, user_code).await;
+    assert!(confirm.body.contains("Living-room TV"), "{}", confirm.body);
+    b.post(
+        "/device/decision",
+        &[
+            ("csrf", &confirm.field("csrf").unwrap()),
+            ("user_code", &confirm.field("user_code").unwrap()),
+            ("decision", decision),
+        ],
+    )
+    .await
+}
+
+/// alice signs in on `/device` for `user_code` (typed loosely): the confirmation page.
+async fn confirm_page<'a>(
+    app: &'a TestApp,
+    user_code: &str,
+) -> (Browser<'a>, crate::helpers::Page) {
     let mut b = Browser::new(app);
     let typed = user_code.replace('-', "").to_lowercase();
     let first = b.get(&format!("/device?user_code={typed}")).await;
@@ -77,20 +95,59 @@ pub async fn decide(app: &TestApp, user_code: &str, decision: &str) -> crate::he
     });
     let confirm = b.get(path).await;
     assert_eq!(confirm.status, 200, "{}", confirm.body);
-    assert!(confirm.body.contains("Living-room TV"), "{}", confirm.body);
     assert!(
         confirm.body.contains(user_code),
         "the code is shown to compare"
     );
-    b.post(
-        "/device/decision",
-        &[
-            ("csrf", &confirm.field("csrf").unwrap()),
-            ("user_code", &confirm.field("user_code").unwrap()),
-            ("decision", decision),
-        ],
-    )
-    .await
+    (b, confirm)
+}
+
+/// Hardening round 2, finding 9: the device page says when the app registered itself
+/// (its name is its own word), and a first-party app's page says nothing of the kind.
+#[actix_web::test]
+async fn the_device_page_says_when_the_app_registered_itself() {
+    let (app, _clock) = tv_app().await;
+    let first_party = start(&app).await;
+    let (_, page) = confirm_page(&app, first_party["user_code"].as_str().unwrap()).await;
+    assert!(
+        !page.body.contains("id=\"self-registered\""),
+        "{}",
+        page.body
+    );
+
+    let db = TestDb::sqlite();
+    let mut settings = db.settings();
+    settings.features.registration = true;
+    settings.registration.open = true;
+    let app = spawn_app_with(db, settings, Arc::new(ManualClock::at(T0))).await;
+    app.user("alice").create();
+    let registered = app
+        .register(
+            &serde_json::json!({
+                "client_name": "Living-room TV",
+                "grant_types": [GRANT],
+                "token_endpoint_auth_method": "none",
+            }),
+            None,
+        )
+        .await;
+    assert_eq!(registered.status, 201, "{}", registered.body);
+    let id = registered.str("client_id");
+    let res = app
+        .post_form(
+            "/device_authorization",
+            &[("client_id", id.as_str()), ("scope", "openid")],
+            None,
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    let (_, page) = confirm_page(&app, res.body["user_code"].as_str().unwrap()).await;
+    assert!(
+        page.body.contains("id=\"self-registered\""),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("registered itself"), "{}", page.body);
 }
 
 #[actix_web::test]
