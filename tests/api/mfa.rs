@@ -270,6 +270,33 @@ async fn recovery_codes_spend_the_same_budget() {
     assert_eq!(refused.status, 429, "{}", refused.body);
 }
 
+/// Failed passkey answers spend the same budget as wrong codes: past it, even the right
+/// code is refused.
+#[actix_web::test]
+async fn failed_passkey_answers_spend_the_same_budget() {
+    let (f, secret, _) = enrolled_alice_behind_proxy(|_| {}).await;
+    for n in 1..=5 {
+        let (mut b, mut page) = password_step_from(&f, &format!("198.51.100.{n}")).await;
+        for _ in 0..4 {
+            // An assertion that does not verify (no ceremony behind it).
+            page = b.second_factor(&page, "passkey", "").await;
+            assert_eq!(page.status, 200, "{}", page.body);
+            assert!(page.is_second_factor(), "{}", page.body);
+        }
+    }
+    let (mut b, page) = password_step_from(&f, "198.51.100.6").await;
+    let refused = b
+        .second_factor(&page, "totp", &code_at(&secret, f.clock.now()))
+        .await;
+    assert_eq!(refused.status, 429, "{}", refused.body);
+    let failed = portcullis::store::audit::recent(&mut f.app.db.conn(), 500)
+        .unwrap()
+        .iter()
+        .filter(|e| e.event == "mfa.failed" && e.details.contains("passkey"))
+        .count();
+    assert_eq!(failed, 20);
+}
+
 /// Alice with an authenticator app, on an app behind a trusted proxy on loopback (sources
 /// told apart by `X-Forwarded-For`), its settings adjusted further by `adjust`.
 async fn enrolled_alice_behind_proxy(
