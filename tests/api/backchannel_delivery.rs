@@ -35,18 +35,7 @@ async fn a_hanging_relying_party_does_not_delay_another_ones_logout_token() {
         .await;
     let now = app.state.clock.now();
     let mut conn = app.db.conn();
-    let delivery = |id: String, client: &str, due: i64| Delivery {
-        id,
-        client_id: client.into(),
-        user_id: "u1".into(),
-        sid: "s1".into(),
-        attempts: 0,
-        next_attempt_at: due,
-        last_error: None,
-        created_at: now,
-        trace_parent: None,
-        trace_state: None,
-    };
+    let delivery = |id: String, client: &str, due: i64| queued(id, client, due, now);
     // The hanging party's deliveries are older, so they come first in the queue.
     for i in 0..6 {
         backchannel::enqueue(&mut conn, &delivery(format!("h{i}"), "hangs", now - 10)).unwrap();
@@ -99,18 +88,7 @@ async fn a_hanging_receiver_with_a_long_backlog_neither_delays_others_nor_is_tri
     }
     let now = app.state.clock.now();
     let mut conn = app.db.conn();
-    let delivery = |id: String, client: &str, due: i64| Delivery {
-        id,
-        client_id: client.into(),
-        user_id: "u1".into(),
-        sid: format!("s-{client}"),
-        attempts: 0,
-        next_attempt_at: due,
-        last_error: None,
-        created_at: now,
-        trace_parent: None,
-        trace_state: None,
-    };
+    let delivery = |id: String, client: &str, due: i64| queued(id, client, due, now);
     for i in 0..60 {
         backchannel::enqueue(
             &mut conn,
@@ -141,4 +119,20 @@ async fn a_hanging_receiver_with_a_long_backlog_neither_delays_others_nor_is_tri
         "{tried} of its 60 deliveries were tried: the receiver is backed off after a few failures"
     );
     drop(black_hole);
+}
+
+/// A delivery for `client` (session `s-<client>`), due at `due`, as a logout queues it.
+fn queued(id: String, client: &str, due: i64, now: i64) -> Delivery {
+    Delivery {
+        id,
+        client_id: client.into(),
+        user_id: "u1".into(),
+        sid: format!("s-{client}"),
+        attempts: 0,
+        next_attempt_at: due,
+        last_error: None,
+        created_at: now,
+        trace_parent: None,
+        trace_state: None,
+    }
 }

@@ -641,24 +641,7 @@ async fn a_dpop_bound_token_passes_with_a_proof_for_the_original_request() {
 async fn remote_email_is_empty_for_an_address_nobody_verified() {
     let app = app().await;
     app.user("dave").email("dave@example.com").create();
-    let mut b = Browser::new(&app);
-    let page = b
-        .get("/signin?rd=http%3A%2F%2Fdash.localhost%3A9000%2F")
-        .await;
-    assert_eq!(page.status, 200, "{}", page.body);
-    let (rd, csrf) = (page.field("rd").unwrap(), page.field("csrf").unwrap());
-    let done = b
-        .post(
-            "/signin",
-            &[
-                ("rd", &rd),
-                ("csrf", &csrf),
-                ("username", "dave"),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
-    assert_eq!(done.status, 303, "{}", done.body);
+    let b = signed_in_for_dash(&app, "dave").await;
     let cookie = format!("portcullis_gateway={}", b.cookies["portcullis_gateway"]);
     let mut h: Vec<(&str, &str)> = forwarded("GET", "dash.localhost:9000", "/").to_vec();
     h.push(("Cookie", &cookie));
@@ -711,23 +694,7 @@ async fn a_token_passes_only_where_an_audience_is_named_and_never_an_admin_token
 async fn the_gateway_ticket_opens_forward_auth_only_and_ends_with_the_session() {
     let app = app().await;
     app.user("erin").role("admin").create();
-    let mut b = Browser::new(&app);
-    let page = b
-        .get("/signin?rd=http%3A%2F%2Fdash.localhost%3A9000%2F")
-        .await;
-    let (rd, csrf) = (page.field("rd").unwrap(), page.field("csrf").unwrap());
-    let done = b
-        .post(
-            "/signin",
-            &[
-                ("rd", &rd),
-                ("csrf", &csrf),
-                ("username", "erin"),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
-    assert_eq!(done.status, 303, "{}", done.body);
+    let b = signed_in_for_dash(&app, "erin").await;
     let ticket = b.cookies["portcullis_gateway"].clone();
     let session = b.cookies["portcullis_session"].clone();
     assert_ne!(ticket, session);
@@ -780,4 +747,28 @@ async fn the_gateway_ticket_opens_forward_auth_only_and_ends_with_the_session() 
         at_gateway(format!("portcullis_gateway={ticket}")).await,
         401
     );
+}
+
+/// A browser that signed in on the standalone page for the dashboard (session mode):
+/// it holds the SSO cookie and the gateway's ticket.
+async fn signed_in_for_dash<'a>(app: &'a TestApp, username: &str) -> Browser<'a> {
+    let mut b = Browser::new(app);
+    let page = b
+        .get("/signin?rd=http%3A%2F%2Fdash.localhost%3A9000%2F")
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let (rd, csrf) = (page.field("rd").unwrap(), page.field("csrf").unwrap());
+    let done = b
+        .post(
+            "/signin",
+            &[
+                ("rd", &rd),
+                ("csrf", &csrf),
+                ("username", username),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    b
 }
